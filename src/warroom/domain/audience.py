@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Audience(str, Enum):
+class Audience(StrEnum):
     PUBLIC = "public"  # the status page: anyone
     CUSTOMER = "customer"  # one customer's notice
     INTERNAL = "internal"  # staff

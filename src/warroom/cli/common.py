@@ -1,0 +1,141 @@
+"""What every command shares: the acting context, option parsing, output and errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from warroom.domain.errors import InvalidInput, Problem, WarroomError
+from warroom.domain.severity import DEFAULT_SCALE
+from warroom.schemas.base import ErrorEnvelope, ErrorItem, Schema
+from warroom.services.context import Context
+from warroom.settings import Settings
+from warroom.store.database import Database
+
+console = Console(highlight=False, soft_wrap=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class State:
+    """Global options, resolved lazily so `--help` never touches the database."""
+
+    database_url: str | None = None
+    actor: str | None = None
+    json_errors: bool = False
+    _ctx: Context | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        return Settings.from_env()
+
+    def database(self) -> Database:
+        return Database(self.database_url or self.settings().database_url)
+
+    def context(self, *, ready: bool = True) -> Context:
+        if self._ctx is None:
+            settings = self.settings()
+            db = Database(self.database_url or settings.database_url)
+            if ready:
+                db.check_ready()
+            scale = DEFAULT_SCALE
+            if settings.severities_file:
+                from warroom.formats.severity_file import read_severities
+
+                scale = read_severities(settings.severities_file)
+            self._ctx = Context(db=db, actor=self.actor or settings.user, scale=scale,
+                                spark_master=settings.spark_master)
+        return self._ctx
+
+
+state = State()
+
+
+def ctx() -> Context:
+    return state.context()
+
+
+# -- parsing options -------------------------------------------------------------------------
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """Times on the command line: ISO-8601 with offset, or `now`."""
+    if value is None:
+        return None
+    if value.strip().lower() == "now":
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput([Problem(option, "bad_timestamp",
+                                    f"{value!r} is not a time; expected ISO-8601 with a UTC "
+                                    "offset, e.g. 2025-11-08T14:02:00Z")]) from None
+    if parsed.tzinfo is None:
+        raise InvalidInput([Problem(option, "naive_timestamp",
+                                    f"{value!r} has no UTC offset; warroom keeps times in UTC, "
+                                    "write e.g. 2025-11-08T14:02:00Z")])
+    return parsed.astimezone(UTC)
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput([Problem(option, "bad_date",
+                                    f"{value!r} is not a date; expected YYYY-MM-DD")]) from None
+
+
+def parse_choice(value: str, choices: type[Any], option: str) -> Any:
+    try:
+        return choices(value.strip().lower())
+    except ValueError:
+        names = ", ".join(c.value for c in choices)
+        raise InvalidInput([Problem(option, "bad_choice",
+                                    f"unknown value {value!r}; expected one of {names}")]) from None
+
+
+# -- output ----------------------------------------------------------------------------------
+
+def print_json(data: Schema | dict[str, Any] | list[Any]) -> None:
+    text = data.to_json() if isinstance(data, Schema) else json.dumps(data, indent=2)
+    # plain print: Rich would wrap long lines and colour the JSON
+    typer.echo(text)
+
+
+def error_envelope(error: WarroomError) -> ErrorEnvelope:
+    return ErrorEnvelope(
+        error=error.message, code=error.code,
+        errors=[ErrorItem(field=p.field, code=p.code, message=p.message, source=p.source,
+                          line=p.line) for p in error.problems])
+
+
+def report_error(error: WarroomError) -> None:
+    if state.json_errors:
+        typer.echo(error_envelope(error).to_json(), err=True)
+        return
+    problems = error.problems
+    if len(problems) == 1:
+        err_console.print(f"[bold red]Error:[/] {problems[0]}", markup=True)
+    else:
+        err_console.print(f"[bold red]Error:[/] {len(problems)} problems, nothing was changed:")
+        for problem in problems:
+            err_console.print(f"  - {problem}", markup=False)
+
+
+def minutes_text(value: float | None) -> str:
+    if value is None:
+        return "-"
+    total = round(value)
+    hours, mins = divmod(total, 60)
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{value:g} min"
+
+
+def fmt_time(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"

@@ -1,0 +1,317 @@
+"""`warroom incident ...`: declare, list, show, import, export, status, reopen, assign, update."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from warroom.cli.common import (
+    console,
+    ctx,
+    fmt_time,
+    minutes_text,
+    parse_choice,
+    parse_day,
+    parse_time,
+    print_json,
+)
+from warroom.domain.audience import Audience
+from warroom.domain.errors import InvalidInput, Problem
+from warroom.domain.incident import Classification, Incident, Role
+from warroom.domain.lifecycle import Status, parse_status
+from warroom.domain.metrics import METRIC_NAMES
+from warroom.domain.scope import Scope
+from warroom.formats.incident_file import read_incident_file, write_incidents
+from warroom.schemas.incidents import IncidentPublic, IncidentsPublic, IncidentSummaryPublic
+from warroom.services import incidents as service
+from warroom.services.metrics import metrics_of
+
+app = typer.Typer(help="Declare, inspect and drive incidents.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schemas in docs/json.md).")]
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    if value is None or value.strip().lower() in ("", "all"):
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def public(incident: Incident) -> IncidentPublic:
+    return IncidentPublic.of(incident, metrics_of(incident), ctx().scale)
+
+
+@app.command()
+def declare(
+    title: Annotated[str, typer.Argument(help="What is happening, in a few words.")],
+    severity: Annotated[str, typer.Option("--severity", "-s", help="SEV-1 (critical) .. SEV-4.")],
+    commander: Annotated[str | None, typer.Option(help="Incident commander.")] = None,
+    detected_at: Annotated[str | None, typer.Option(
+        "--detected-at", help="When it was detected (UTC, e.g. 2025-11-08T14:02:00Z); "
+        "default now. The ID carries this date.")] = None,
+    regions: Annotated[str | None, typer.Option(help="Comma-separated regions, or all.")] = None,
+    services: Annotated[str | None, typer.Option(help="Comma-separated services, or all.")] = None,
+    classification: Annotated[str, typer.Option(help="public, internal or confidential.")]
+    = "internal",
+    status: Annotated[str, typer.Option(help="declared, triage or investigating.")]
+    = "investigating",
+    description: Annotated[str | None, typer.Option(help="Text of the detected entry.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a new incident by hand."""
+    incident = service.declare(
+        ctx(), title=title, severity=severity, commander=commander,
+        detected_at=parse_time(detected_at, "--detected-at"),
+        scope=Scope(regions=_split(regions), services=_split(services)),
+        classification=parse_choice(classification, Classification, "--classification"),
+        status=parse_status(status), description=description)
+    if as_json:
+        print_json(public(incident))
+    else:
+        console.print(f"Declared [bold]{incident.id}[/]: {incident.severity} {incident.title}")
+
+
+@app.command("list")
+def list_(
+    status: Annotated[list[str] | None, typer.Option(help="Only these statuses (repeatable).")]
+    = None,
+    severity: Annotated[list[str] | None, typer.Option(help="Only these severities.")] = None,
+    since: Annotated[str | None, typer.Option(help="Detected on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Detected on or before (YYYY-MM-DD).")] = None,
+    active: Annotated[bool, typer.Option("--active", help="Only unresolved incidents.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List incidents, newest first."""
+    context = ctx()
+    statuses = [parse_status(s).value for s in status or []]
+    if active:
+        statuses = statuses or [s.value for s in Status if s.is_active]
+    found = service.list_incidents(
+        context, status=statuses or None,
+        severity=[context.scale.parse(s) for s in severity or []] or None,
+        since=parse_day(since, "--since"), until=parse_day(until, "--until"))
+    rows = []
+    for incident in found:
+        metrics = metrics_of(incident)
+        duration = metrics.duration.total_seconds() / 60 if metrics.duration else None
+        rows.append(IncidentSummaryPublic(
+            id=incident.id, title=incident.title, severity=incident.severity,
+            status=incident.status.value, commander=incident.commander,
+            detected_at=incident.detected_at(), duration_minutes=duration))
+    if as_json:
+        print_json(IncidentsPublic(data=rows, count=len(rows)))
+        return
+    if not rows:
+        console.print("No incidents.")
+        return
+    table = Table("ID", "Severity", "Status", "Title", "Commander", "Detected", "Duration")
+    for row in rows:
+        table.add_row(row.id, row.severity, row.status, row.title, row.commander or "-",
+                      fmt_time(row.detected_at), minutes_text(row.duration_minutes))
+    console.print(table)
+
+
+@app.command()
+def show(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one incident: fields, timeline, actions and metrics."""
+    data = public(service.get_incident(ctx(), incident_id))
+    if as_json:
+        print_json(data)
+        return
+    print_incident(data)
+
+
+def print_incident(data: IncidentPublic) -> None:
+    console.print(f"[bold]{data.id}[/]  {data.title}")
+    console.print(f"Severity {data.severity} ({data.severity_label}) · status {data.status} · "
+                  f"classification {data.classification}")
+    roles = ", ".join(f"{r.replace('_', ' ')}: {p}" for r, p in data.roles.items()) or "none"
+    console.print(f"Roles: {roles}")
+    regions = ", ".join(data.scope.regions) if data.scope.regions is not None else "all"
+    services = ", ".join(data.scope.services) if data.scope.services is not None else "all"
+    console.print(f"Scope: regions {regions}; services {services}")
+    if data.data_loss:
+        console.print(f"Data loss: {data.data_loss}")
+    timeline = Table("Time (UTC)", "Kind", "Event", "By", "Audience", title="Timeline")
+    for entry in data.timeline:
+        timeline.add_row(entry.at.strftime("%Y-%m-%d %H:%M"), entry.kind, entry.text,
+                         entry.author or "-", entry.audience)
+    console.print(timeline)
+    m = data.metrics
+    metrics = Table("Metric", "Value", title="Metrics")
+    if m.impact_window:
+        metrics.add_row("Impact window", f"{fmt_time(m.impact_window.start)} → "
+                        f"{fmt_time(m.impact_window.end)}")
+    metrics.add_row("Duration", minutes_text(m.duration_minutes))
+    for name in METRIC_NAMES:
+        label = name.replace("_", " ").capitalize()
+        metrics.add_row(label, minutes_text(getattr(m, f"{name}_minutes")))
+    console.print(metrics)
+    if data.root_cause:
+        console.print(f"[bold]Root cause:[/] {data.root_cause}")
+    for factor in data.contributing_factors:
+        console.print(f"  - contributing: {factor}")
+    if data.actions:
+        actions = Table("#", "Action", "Owner", "Due", "Status", title="Corrective actions")
+        for a in data.actions:
+            actions.add_row(str(a.number), a.title, a.owner or "-",
+                            a.due.isoformat() if a.due else "-", a.status)
+        console.print(actions)
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="Incident files (.yaml, .yml or .json).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Import incidents from YAML/JSON files. Everything is checked first; on any problem
+    nothing is imported."""
+    context = ctx()
+    parsed = []
+    problems = []
+    for path in files:
+        try:
+            parsed += read_incident_file(path, scale=context.scale)
+        except InvalidInput as error:
+            problems += error.problems
+    if problems:
+        raise InvalidInput(problems)
+    stored = service.import_incidents(context, parsed)
+    if as_json:
+        print_json({"imported": [i.id for i in stored], "count": len(stored)})
+        return
+    for incident in stored:
+        console.print(f"Imported [bold]{incident.id}[/]: {incident.title}")
+
+
+@app.command()
+def export(
+    incident_ids: Annotated[list[str] | None, typer.Argument(metavar="[INCIDENT]...")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Export every incident.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")] = None,
+) -> None:
+    """Export incidents in the incident-file format (reads back with `incident import`)."""
+    if fmt not in ("yaml", "json"):
+        raise InvalidInput([Problem("--format", "bad_choice", "expected yaml or json")])
+    context = ctx()
+    if all_:
+        found = service.list_incidents(context)
+    elif incident_ids:
+        found = [service.get_incident(context, i) for i in incident_ids]
+    else:
+        raise InvalidInput([Problem("INCIDENT", "missing", "name incidents to export, or --all")])
+    if not found:
+        raise InvalidInput([Problem("INCIDENT", "empty", "there are no incidents to export")])
+    text = write_incidents(found, fmt=fmt)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {len(found)} incident(s) to {output}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+def status(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    new_status: Annotated[str, typer.Argument(
+        metavar="STATUS", help="triage, investigating, identified, monitoring, resolved, closed")],
+    message: Annotated[str | None, typer.Option("--message", "-m",
+                                                help="Timeline text for the change.")] = None,
+    at: Annotated[str | None, typer.Option(help="When (UTC); default now.")] = None,
+    public_: Annotated[bool, typer.Option("--public", help="Show the update on the status page "
+                                          "and in customer notices.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move an incident along its lifecycle (illegal moves are refused)."""
+    incident = service.change_status(
+        ctx(), incident_id, parse_status(new_status), message=message, at=parse_time(at, "--at"),
+        audience=Audience.PUBLIC if public_ else Audience.INTERNAL)
+    if as_json:
+        print_json(public(incident))
+    else:
+        console.print(f"{incident.id} is now [bold]{incident.status.value}[/]")
+
+
+@app.command()
+def reopen(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    reason: Annotated[str, typer.Option(help="Why it is reopened (goes on the timeline).")],
+    to: Annotated[str, typer.Option(help="investigating, identified or monitoring.")]
+    = "investigating",
+    at: Annotated[str | None, typer.Option(help="When (UTC); default now.")] = None,
+) -> None:
+    """Reopen a resolved or closed incident (audited)."""
+    incident = service.reopen(ctx(), incident_id, parse_status(to), reason=reason,
+                              at=parse_time(at, "--at"))
+    console.print(f"{incident.id} reopened, now [bold]{incident.status.value}[/]")
+
+
+@app.command()
+def assign(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    person: Annotated[str, typer.Argument(help="Who takes the role ('' to unassign).")],
+    role: Annotated[str, typer.Option(
+        help="commander, scribe, communications or technical_lead.")] = "commander",
+) -> None:
+    """Give a person a role on an incident (incident commander by default)."""
+    chosen = parse_choice(role, Role, "--role")
+    incident = service.assign(ctx(), incident_id, chosen, person or None)
+    holder = incident.roles.get(chosen)
+    console.print(f"{incident.id}: {chosen.value.replace('_', ' ')} is {holder or 'unassigned'}")
+
+
+@app.command()
+def update(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    title: Annotated[str | None, typer.Option()] = None,
+    severity: Annotated[str | None, typer.Option()] = None,
+    classification: Annotated[str | None, typer.Option()] = None,
+    regions: Annotated[str | None, typer.Option(help="Comma-separated, or all.")] = None,
+    services: Annotated[str | None, typer.Option(help="Comma-separated, or all.")] = None,
+    data_loss: Annotated[str | None, typer.Option(help="Data-loss statement.")] = None,
+    summary: Annotated[str | None, typer.Option(help="Executive summary (replaces the "
+                                                "generated one in reports).")] = None,
+    root_cause: Annotated[str | None, typer.Option()] = None,
+    factor: Annotated[list[str] | None, typer.Option(
+        help="Contributing factor (repeatable; replaces the list).")] = None,
+) -> None:
+    """Change an incident's fields (severity, root cause, summary, scope, ...)."""
+    context = ctx()
+    current = service.get_incident(context, incident_id)
+    scope = None
+    if regions is not None or services is not None:
+        scope = Scope(
+            regions=_split(regions) if regions is not None else current.scope.regions,
+            services=_split(services) if services is not None else current.scope.services)
+    changes = service.IncidentChanges(
+        title=title, severity=severity,
+        classification=parse_choice(classification, Classification, "--classification")
+        if classification else None,
+        scope=scope, data_loss=data_loss, summary=summary, root_cause=root_cause,
+        contributing_factors=list(factor) if factor else None)
+    incident = service.update(context, incident_id, changes)
+    console.print(f"Updated {incident.id}")
+
+
+@app.command()
+def audit(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the audit log of an incident: who changed what, when."""
+    entries = service.audit_trail(ctx(), incident_id)
+    if as_json:
+        print_json([{"id": e.id, "at": e.at.isoformat().replace("+00:00", "Z"), "actor": e.actor,
+                     "action": e.action, "changes": e.changes} for e in entries])
+        return
+    table = Table("When (UTC)", "Who", "Action", "Changed")
+    for e in entries:
+        table.add_row(fmt_time(e.at), e.actor, e.action, ", ".join(sorted(e.changes)) or "-")
+    console.print(table)

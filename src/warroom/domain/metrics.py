@@ -1,0 +1,95 @@
+"""Incident metrics (time to detect, declare, identify, mitigate, resolve) and their spread."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from warroom.domain.incident import impact_window
+from warroom.domain.timeline import EntryKind, TimelineEntry, first_of
+
+METRIC_NAMES = (
+    "time_to_detect",
+    "time_to_declare",
+    "time_to_identify",
+    "time_to_mitigate",
+    "time_to_resolve",
+)
+
+
+def minutes(delta: timedelta | None) -> float | int | None:
+    """Whole minutes as an int (the usual case), else minutes to two decimals."""
+    if delta is None:
+        return None
+    value = delta.total_seconds() / 60
+    return int(value) if value == int(value) else round(value, 2)
+
+
+@dataclass(frozen=True)
+class IncidentMetrics:
+    duration: timedelta | None
+    time_to_detect: timedelta | None
+    time_to_declare: timedelta | None
+    time_to_identify: timedelta | None
+    time_to_mitigate: timedelta | None
+    time_to_resolve: timedelta | None
+
+    def get(self, name: str) -> timedelta | None:
+        value = getattr(self, name)
+        assert value is None or isinstance(value, timedelta)
+        return value
+
+
+def incident_metrics(timeline: Sequence[TimelineEntry]) -> IncidentMetrics:
+    """Each metric runs between the first entries of two kinds; None when one is missing."""
+
+    def between(a: EntryKind, b: EntryKind) -> timedelta | None:
+        first, second = first_of(timeline, a), first_of(timeline, b)
+        return second.at - first.at if first and second else None
+
+    window = impact_window(timeline)
+    duration = window.duration if window else None
+    return IncidentMetrics(
+        duration=duration,
+        time_to_detect=between(EntryKind.TRIGGER, EntryKind.DETECTED),
+        time_to_declare=between(EntryKind.DETECTED, EntryKind.DECLARED),
+        time_to_identify=between(EntryKind.DETECTED, EntryKind.IDENTIFIED),
+        time_to_mitigate=between(EntryKind.DETECTED, EntryKind.MITIGATED),
+        time_to_resolve=duration,
+    )
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and 90th percentile of one metric over a group of incidents."""
+
+    count: int
+    median: timedelta | None
+    p90: timedelta | None
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (the common 'inclusive' definition)."""
+    if not values:
+        raise ValueError("percentile of no values")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def spread(deltas: Iterable[timedelta | None]) -> Spread:
+    seconds = [d.total_seconds() for d in deltas if d is not None]
+    if not seconds:
+        return Spread(0, None, None)
+    return Spread(
+        count=len(seconds),
+        median=timedelta(seconds=percentile(seconds, 0.5)),
+        p90=timedelta(seconds=percentile(seconds, 0.9)),
+    )
+
+
+def metric_spreads(all_metrics: Sequence[IncidentMetrics]) -> dict[str, Spread]:
+    return {name: spread(m.get(name) for m in all_metrics) for name in METRIC_NAMES}

@@ -1,0 +1,1 @@
+"""Readers and writers of the files users bring: incidents, SLA policies, customer registries."""

@@ -1,0 +1,155 @@
+"""JSON shapes of incidents, their timelines, actions and metrics."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from warroom.domain.incident import Incident
+from warroom.domain.metrics import METRIC_NAMES, IncidentMetrics, Spread, minutes
+from warroom.domain.severity import SeverityScale
+from warroom.domain.window import TimeWindow
+from warroom.schemas.base import Schema, UtcTime
+
+
+class WindowPublic(Schema):
+    start: UtcTime
+    end: UtcTime
+    minutes: int
+
+    @classmethod
+    def of(cls, window: TimeWindow | None) -> WindowPublic | None:
+        return cls(start=window.start, end=window.end, minutes=window.minutes) if window else None
+
+
+class MetricsPublic(Schema):
+    duration_minutes: int | float | None
+    time_to_detect_minutes: int | float | None
+    time_to_declare_minutes: int | float | None
+    time_to_identify_minutes: int | float | None
+    time_to_mitigate_minutes: int | float | None
+    time_to_resolve_minutes: int | float | None
+    impact_window: WindowPublic | None
+
+    @classmethod
+    def of(cls, metrics: IncidentMetrics, window: TimeWindow | None) -> MetricsPublic:
+        values = {f"{name}_minutes": minutes(metrics.get(name)) for name in METRIC_NAMES}
+        return cls(duration_minutes=minutes(metrics.duration),
+                   impact_window=WindowPublic.of(window), **values)
+
+
+class TimelineEntryPublic(Schema):
+    id: int | None
+    at: UtcTime
+    kind: str
+    text: str
+    author: str | None
+    audience: str
+
+
+class ActionPublic(Schema):
+    number: int
+    title: str
+    owner: str | None
+    due: date | None
+    status: str
+    link: str | None
+
+
+class ScopePublic(Schema):
+    regions: list[str] | None  # null = all
+    services: list[str] | None
+
+
+class IncidentPublic(Schema):
+    id: str
+    title: str
+    severity: str
+    severity_label: str
+    status: str
+    classification: str
+    commander: str | None
+    roles: dict[str, str]
+    scope: ScopePublic
+    data_loss: str | None
+    summary: str | None
+    root_cause: str | None
+    contributing_factors: list[str]
+    timeline: list[TimelineEntryPublic]
+    actions: list[ActionPublic]
+    impact_window: WindowPublic | None
+    metrics: MetricsPublic
+
+    @classmethod
+    def of(cls, incident: Incident, metrics: IncidentMetrics, scale: SeverityScale,
+           ) -> IncidentPublic:
+        window = incident.impact_window()
+        return cls(
+            id=incident.id,
+            title=incident.title,
+            severity=incident.severity,
+            severity_label=scale.get(incident.severity).label if incident.severity in scale
+            else incident.severity,
+            status=incident.status.value,
+            classification=incident.classification.value,
+            commander=incident.commander,
+            roles={r.value: p for r, p in incident.roles.items()},
+            scope=ScopePublic(
+                regions=list(incident.scope.regions) if incident.scope.regions is not None
+                else None,
+                services=list(incident.scope.services) if incident.scope.services is not None
+                else None),
+            data_loss=incident.data_loss,
+            summary=incident.summary,
+            root_cause=incident.root_cause,
+            contributing_factors=list(incident.contributing_factors),
+            timeline=[TimelineEntryPublic(id=e.id, at=e.at, kind=e.kind.value, text=e.text,
+                                          author=e.author, audience=e.audience.value)
+                      for e in incident.ordered_timeline()],
+            actions=[ActionPublic(number=a.number, title=a.title, owner=a.owner, due=a.due,
+                                  status=a.status.value, link=a.link) for a in incident.actions],
+            impact_window=WindowPublic.of(window),
+            metrics=MetricsPublic.of(metrics, window),
+        )
+
+
+class IncidentSummaryPublic(Schema):
+    id: str
+    title: str
+    severity: str
+    status: str
+    commander: str | None
+    detected_at: UtcTime | None
+    duration_minutes: int | float | None
+
+
+class IncidentsPublic(Schema):
+    data: list[IncidentSummaryPublic]
+    count: int
+
+
+class SpreadPublic(Schema):
+    count: int
+    median_minutes: int | float | None
+    p90_minutes: int | float | None
+
+    @classmethod
+    def of(cls, spread: Spread) -> SpreadPublic:
+        return cls(count=spread.count, median_minutes=minutes(spread.median),
+                   p90_minutes=minutes(spread.p90))
+
+
+class MetricsGroupPublic(Schema):
+    severity: str  # "all" or a severity name
+    incidents: int
+    time_to_detect: SpreadPublic
+    time_to_declare: SpreadPublic
+    time_to_identify: SpreadPublic
+    time_to_mitigate: SpreadPublic
+    time_to_resolve: SpreadPublic
+
+
+class MetricsOverviewPublic(Schema):
+    since: date | None
+    until: date | None
+    incidents: int
+    groups: list[MetricsGroupPublic]

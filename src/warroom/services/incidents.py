@@ -1,0 +1,269 @@
+"""Incident use cases: declare, import, export, change status, assign, timeline, actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from warroom.domain.audience import Audience
+from warroom.domain.errors import InvalidInput, Problem
+from warroom.domain.incident import (
+    ActionStatus,
+    Classification,
+    CorrectiveAction,
+    Incident,
+    Role,
+    check_consistent,
+    make_incident_id,
+)
+from warroom.domain.lifecycle import Status
+from warroom.domain.scope import Scope
+from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.domain.window import require_utc
+from warroom.formats.incident_file import ParsedIncident, to_document
+from warroom.services.context import Context
+from warroom.store import audit
+from warroom.store import incidents as repo
+
+# -- reading ---------------------------------------------------------------------------------
+
+def get_incident(ctx: Context, incident_id: str) -> Incident:
+    with ctx.db.reading() as conn:
+        return repo.get(conn, incident_id)
+
+
+def list_incidents(ctx: Context, *, status: list[str] | None = None,
+                   severity: list[str] | None = None, since: date | None = None,
+                   until: date | None = None) -> list[Incident]:
+    with ctx.db.reading() as conn:
+        ids = repo.list_ids(conn, status=status, severity=severity, since=since, until=until)
+        return [repo.get(conn, i) for i in ids]
+
+
+def audit_trail(ctx: Context, incident_id: str) -> list[audit.AuditEntry]:
+    with ctx.db.reading() as conn:
+        repo.get(conn, incident_id)  # NotFound for an unknown ID
+        return audit.entries(conn, entity_id=incident_id)
+
+
+# -- creating --------------------------------------------------------------------------------
+
+def declare(ctx: Context, *, title: str, severity: str, detected_at: datetime | None = None,
+            commander: str | None = None, scope: Scope | None = None,
+            classification: Classification = Classification.INTERNAL,
+            status: Status = Status.INVESTIGATING, description: str | None = None) -> Incident:
+    """Open an incident by hand: a `detected` and a `declared` entry start its timeline."""
+    now = ctx.now()
+    detected = require_utc(detected_at) if detected_at else now
+    if detected > now:
+        raise InvalidInput([Problem("detected_at", "in_future",
+                                    f"detection time {detected:%Y-%m-%dT%H:%M:%SZ} is in the "
+                                    "future")])
+    if not title.strip():
+        raise InvalidInput([Problem("title", "missing", "an incident needs a title")])
+    if status not in (Status.DECLARED, Status.TRIAGE, Status.INVESTIGATING):
+        raise InvalidInput([Problem("status", "illegal_status",
+                                    "a new incident starts as declared, triage or investigating")])
+    incident = Incident(id="", title=title.strip(), severity=ctx.scale.parse(severity),
+                        status=status, classification=classification, scope=scope or Scope())
+    if commander:
+        incident.assign(Role.COMMANDER, commander)
+    incident.add_entry(TimelineEntry(at=detected, kind=EntryKind.DETECTED,
+                                     text=description or f"Detected: {incident.title}",
+                                     author=ctx.actor))
+    declared_text = f"{incident.severity} declared"
+    if commander:
+        declared_text += f", incident commander {commander}"
+    incident.add_entry(TimelineEntry(at=now, kind=EntryKind.DECLARED, text=declared_text,
+                                     author=ctx.actor))
+    with ctx.db.transaction() as conn:
+        incident.id = make_incident_id(detected, repo.next_sequence(conn, detected.date()))
+        stored = repo.add(conn, incident, now=now)
+        _audit(conn, ctx, "incident.declare", stored.id, {}, to_document(stored))
+    return stored
+
+
+def import_incidents(ctx: Context, parsed: list[ParsedIncident]) -> list[Incident]:
+    """Store incidents read from a file: all of them, or (on any problem) none."""
+    problems: list[Problem] = []
+    ids_in_file: dict[str, ParsedIncident] = {}
+    for item in parsed:
+        if item.has_id:
+            if item.incident.id in ids_in_file:
+                problems.append(item.problem("id", "duplicate_id",
+                                             f"incident {item.incident.id} appears twice in "
+                                             "the file"))
+            ids_in_file[item.incident.id] = item
+        if not item.has_id and item.incident.detected_at() is None and not item.incident.timeline:
+            problems.append(item.problem("timeline", "missing",
+                                         "an incident without an id needs a timeline entry to "
+                                         "date it (its ID carries the date of detection)"))
+    now = ctx.now()
+    with ctx.db.transaction() as conn:
+        for existing in sorted(repo.existing_ids(conn, list(ids_in_file))):
+            problems.append(ids_in_file[existing].problem(
+                "id", "duplicate_id", f"incident {existing} already exists; nothing was imported"))
+        if problems:
+            raise InvalidInput(problems)
+        stored = []
+        for item in parsed:
+            incident = item.incident
+            if not item.has_id:
+                detected = incident.detected_at() or min(e.at for e in incident.timeline)
+                sequence = repo.next_sequence(conn, detected.date())
+                while make_incident_id(detected, sequence) in ids_in_file:
+                    sequence += 1
+                incident.id = make_incident_id(detected, sequence)
+            saved = repo.add(conn, incident, now=now)
+            _audit(conn, ctx, "incident.import", saved.id, {}, to_document(saved))
+            stored.append(saved)
+    return stored
+
+
+# -- changing --------------------------------------------------------------------------------
+
+def change_status(ctx: Context, incident_id: str, status: Status, *,
+                  message: str | None = None, at: datetime | None = None,
+                  audience: Audience = Audience.INTERNAL) -> Incident:
+    def apply(incident: Incident) -> None:
+        incident.change_status(status, at=_when(ctx, at), by=ctx.actor, text=message,
+                               audience=audience)
+
+    return _mutate(ctx, incident_id, "incident.status", apply)
+
+
+def reopen(ctx: Context, incident_id: str, status: Status, *, reason: str,
+           at: datetime | None = None) -> Incident:
+    def apply(incident: Incident) -> None:
+        incident.reopen(status, at=_when(ctx, at), by=ctx.actor, reason=reason)
+
+    return _mutate(ctx, incident_id, "incident.reopen", apply)
+
+
+def assign(ctx: Context, incident_id: str, role: Role, person: str | None, *,
+           at: datetime | None = None) -> Incident:
+    def apply(incident: Incident) -> None:
+        previous = incident.roles.get(role)
+        incident.assign(role, person)
+        label = role.value.replace("_", " ")
+        text = (f"{person} assigned as {label}" if person else f"{previous} unassigned as {label}")
+        incident.add_entry(TimelineEntry(at=_when(ctx, at), kind=EntryKind.UPDATE, text=text,
+                                         author=ctx.actor))
+
+    return _mutate(ctx, incident_id, "incident.assign", apply)
+
+
+def add_event(ctx: Context, incident_id: str, *, kind: EntryKind, text: str,
+              at: datetime | None = None, audience: Audience = Audience.INTERNAL) -> Incident:
+    def apply(incident: Incident) -> None:
+        incident.add_entry(TimelineEntry(at=_when(ctx, at), kind=kind, text=text,
+                                         author=ctx.actor, audience=audience))
+
+    return _mutate(ctx, incident_id, "timeline.add", apply)
+
+
+@dataclass(frozen=True)
+class IncidentChanges:
+    """Fields people edit after declaring; None leaves a field as it is."""
+
+    title: str | None = None
+    severity: str | None = None
+    classification: Classification | None = None
+    scope: Scope | None = None
+    data_loss: str | None = None
+    summary: str | None = None
+    root_cause: str | None = None
+    contributing_factors: list[str] | None = None
+
+
+def update(ctx: Context, incident_id: str, changes: IncidentChanges) -> Incident:
+    def apply(incident: Incident) -> None:
+        if changes.severity is not None:
+            incident.severity = ctx.scale.parse(changes.severity)
+        for name in ("title", "classification", "scope", "data_loss", "summary", "root_cause",
+                     "contributing_factors"):
+            value = getattr(changes, name)
+            if value is not None:
+                setattr(incident, name, value)
+        if not incident.title.strip():
+            raise InvalidInput([Problem("title", "missing", "an incident needs a title")])
+
+    return _mutate(ctx, incident_id, "incident.update", apply)
+
+
+def add_action(ctx: Context, incident_id: str, *, title: str, owner: str | None = None,
+               due: date | None = None, status: ActionStatus = ActionStatus.OPEN,
+               link: str | None = None) -> CorrectiveAction:
+    if not title.strip():
+        raise InvalidInput([Problem("title", "missing", "a corrective action needs a title")])
+    added: list[CorrectiveAction] = []
+
+    def apply(incident: Incident) -> None:
+        added.append(incident.add_action(title.strip(), owner=owner, due=due, status=status,
+                                         link=link))
+
+    _mutate(ctx, incident_id, "action.add", apply)
+    return added[0]
+
+
+def update_action(ctx: Context, incident_id: str, number: int,
+                  **changes: Any) -> CorrectiveAction:
+    allowed = {"title", "owner", "due", "status", "link"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput([Problem(name, "unknown_field", f"actions have no field {name!r}")
+                            for name in sorted(unknown)])
+    updated: list[CorrectiveAction] = []
+
+    def apply(incident: Incident) -> None:
+        updated.append(incident.update_action(number, **changes))
+
+    _mutate(ctx, incident_id, "action.update", apply)
+    return updated[0]
+
+
+# -- plumbing --------------------------------------------------------------------------------
+
+def _when(ctx: Context, at: datetime | None) -> datetime:
+    return require_utc(at, "time") if at else ctx.now()
+
+
+def _mutate(ctx: Context, incident_id: str, action: str,
+            apply: Callable[[Incident], None]) -> Incident:
+    """Load, change, check, save and audit one incident in one transaction."""
+    with ctx.db.transaction() as conn:
+        incident = repo.get(conn, incident_id)
+        version = repo.version_of(conn, incident_id)
+        before = to_document(incident)
+        apply(incident)
+        check_consistent(incident)
+        saved = repo.save(conn, incident, now=ctx.now(), expected_version=version)
+        _audit(conn, ctx, action, incident_id, before, to_document(saved))
+    return saved
+
+
+def _audit(conn: Connection, ctx: Context, action: str, incident_id: str,
+           before: dict[str, Any], after: dict[str, Any]) -> None:
+    audit.record(conn, at=ctx.now(), actor=ctx.actor, action=action, entity_type="incident",
+                 entity_id=incident_id, changes=diff_documents(before, after))
+
+
+def diff_documents(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What changed between two incident documents; timeline additions listed as added."""
+    changes: dict[str, Any] = {}
+    for key in after.keys() | before.keys():
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if key == "timeline" and isinstance(old, list) and isinstance(new, list):
+            changes[key] = {"added": [e for e in new if e not in old],
+                            "removed": [e for e in old if e not in new]}
+            if not changes[key]["removed"]:
+                del changes[key]["removed"]
+        else:
+            changes[key] = {"before": old, "after": new}
+    return changes

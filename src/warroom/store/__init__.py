@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, repositories (plain functions per aggregate) and migrations."""

@@ -1,0 +1,174 @@
+"""Incident repository: load and save the incident aggregate (row, timeline, actions)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from warroom.domain.audience import Audience
+from warroom.domain.errors import Conflict, NotFound
+from warroom.domain.incident import (
+    ActionStatus,
+    Classification,
+    CorrectiveAction,
+    Incident,
+    Role,
+    parse_incident_id,
+)
+from warroom.domain.lifecycle import Status
+from warroom.domain.scope import Scope
+from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.store.tables import corrective_actions, incidents, timeline_entries
+
+
+def next_sequence(conn: Connection, day: date) -> int:
+    current = conn.execute(
+        select(func.max(incidents.c.sequence)).where(incidents.c.detected_on == day)
+    ).scalar()
+    return (current or 0) + 1
+
+
+def exists(conn: Connection, incident_id: str) -> bool:
+    return conn.execute(
+        select(incidents.c.id).where(incidents.c.id == incident_id)
+    ).first() is not None
+
+
+def existing_ids(conn: Connection, incident_ids: list[str]) -> set[str]:
+    if not incident_ids:
+        return set()
+    rows = conn.execute(select(incidents.c.id).where(incidents.c.id.in_(incident_ids)))
+    return {row.id for row in rows}
+
+
+def get(conn: Connection, incident_id: str) -> Incident:
+    row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).first()
+    if row is None:
+        raise NotFound(f"no incident {incident_id}")
+    entries = conn.execute(
+        select(timeline_entries)
+        .where(timeline_entries.c.incident_id == incident_id)
+        .order_by(timeline_entries.c.at, timeline_entries.c.id)
+    )
+    actions = conn.execute(
+        select(corrective_actions)
+        .where(corrective_actions.c.incident_id == incident_id)
+        .order_by(corrective_actions.c.number)
+    )
+    return Incident(
+        id=row.id,
+        title=row.title,
+        severity=row.severity,
+        status=Status(row.status),
+        classification=Classification(row.classification),
+        roles={Role(k): v for k, v in (row.roles or {}).items()},
+        scope=Scope(
+            regions=tuple(row.scope_regions) if row.scope_regions is not None else None,
+            services=tuple(row.scope_services) if row.scope_services is not None else None,
+        ),
+        data_loss=row.data_loss,
+        summary=row.summary,
+        timeline=[
+            TimelineEntry(at=e.at, kind=EntryKind(e.kind), text=e.text, author=e.author,
+                          audience=Audience(e.audience), id=e.id)
+            for e in entries
+        ],
+        root_cause=row.root_cause,
+        contributing_factors=list(row.contributing_factors or []),
+        actions=[
+            CorrectiveAction(number=a.number, title=a.title, owner=a.owner, due=a.due,
+                             status=ActionStatus(a.status), link=a.link)
+            for a in actions
+        ],
+    )
+
+
+def version_of(conn: Connection, incident_id: str) -> int:
+    value = conn.execute(
+        select(incidents.c.version).where(incidents.c.id == incident_id)
+    ).scalar()
+    if value is None:
+        raise NotFound(f"no incident {incident_id}")
+    return int(value)
+
+
+def list_ids(conn: Connection, *, status: list[str] | None = None,
+             severity: list[str] | None = None, since: date | None = None,
+             until: date | None = None) -> list[str]:
+    """IDs, newest first, filtered by status, severity and detection date (inclusive)."""
+    query = select(incidents.c.id)
+    if status:
+        query = query.where(incidents.c.status.in_(status))
+    if severity:
+        query = query.where(incidents.c.severity.in_(severity))
+    if since:
+        query = query.where(incidents.c.detected_on >= since)
+    if until:
+        query = query.where(incidents.c.detected_on <= until)
+    query = query.order_by(incidents.c.detected_on.desc(), incidents.c.sequence.desc())
+    return [row.id for row in conn.execute(query)]
+
+
+def _row(incident: Incident) -> dict[str, object]:
+    return {
+        "title": incident.title,
+        "severity": incident.severity,
+        "status": incident.status.value,
+        "classification": incident.classification.value,
+        "roles": {role.value: person for role, person in incident.roles.items()},
+        "scope_regions": list(incident.scope.regions) if incident.scope.regions is not None
+        else None,
+        "scope_services": list(incident.scope.services) if incident.scope.services is not None
+        else None,
+        "data_loss": incident.data_loss,
+        "summary": incident.summary,
+        "root_cause": incident.root_cause,
+        "contributing_factors": list(incident.contributing_factors),
+    }
+
+
+def add(conn: Connection, incident: Incident, *, now: datetime) -> Incident:
+    """Insert a new incident with its timeline and actions; returns it with entry IDs."""
+    if exists(conn, incident.id):
+        raise Conflict(f"incident {incident.id} already exists")
+    day, sequence = parse_incident_id(incident.id)
+    conn.execute(insert(incidents).values(
+        id=incident.id, detected_on=day, sequence=sequence, created_at=now, updated_at=now,
+        version=1, **_row(incident)))
+    _save_children(conn, incident)
+    return get(conn, incident.id)
+
+
+def save(conn: Connection, incident: Incident, *, now: datetime,
+         expected_version: int | None = None) -> Incident:
+    """Write back a loaded incident. Timeline entries are appended, never rewritten."""
+    query = update(incidents).where(incidents.c.id == incident.id)
+    if expected_version is not None:
+        query = query.where(incidents.c.version == expected_version)
+    result = conn.execute(query.values(updated_at=now, version=incidents.c.version + 1,
+                                       **_row(incident)))
+    if result.rowcount != 1:
+        if not exists(conn, incident.id):
+            raise NotFound(f"no incident {incident.id}")
+        raise Conflict(f"incident {incident.id} was changed by someone else; try again")
+    _save_children(conn, incident)
+    return get(conn, incident.id)
+
+
+def _save_children(conn: Connection, incident: Incident) -> None:
+    new_entries = [e for e in incident.timeline if e.id is None]
+    if new_entries:
+        conn.execute(insert(timeline_entries), [
+            {"incident_id": incident.id, "at": e.at, "kind": e.kind.value, "text": e.text,
+             "author": e.author, "audience": e.audience.value}
+            for e in new_entries
+        ])
+    conn.execute(delete(corrective_actions).where(
+        corrective_actions.c.incident_id == incident.id))
+    if incident.actions:
+        conn.execute(insert(corrective_actions), [
+            {"incident_id": incident.id, "number": a.number, "title": a.title, "owner": a.owner,
+             "due": a.due, "status": a.status.value, "link": a.link}
+            for a in incident.actions
+        ])

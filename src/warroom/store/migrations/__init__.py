@@ -1,0 +1,1 @@
+"""Alembic migrations of warroom's database (run by `warroom init`)."""
