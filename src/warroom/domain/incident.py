@@ -174,10 +174,10 @@ def timeline_problems(timeline: Sequence[TimelineEntry],
     problems = []
     start = first_of(timeline, EntryKind.IMPACT_STARTED) or first_of(timeline, EntryKind.DETECTED)
     end = first_of(timeline, EntryKind.RESOLVED)
-    if start and end and end.at <= start.at:
+    if start and end and end.at < start.at:
         problems.append(Problem(
             field="timeline", code="resolved_before_start",
-            message=(f"the first resolved entry ({end.at:%Y-%m-%dT%H:%M:%SZ}) is not after "
+            message=(f"the first resolved entry ({end.at:%Y-%m-%dT%H:%M:%SZ}) is before "
                      f"the start of impact ({start.at:%Y-%m-%dT%H:%M:%SZ})")))
     if status in (Status.RESOLVED, Status.CLOSED) and end is None:
         problems.append(Problem(

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from warroom.domain.incident import impact_window
 from warroom.domain.timeline import EntryKind, TimelineEntry, first_of
 
 METRIC_NAMES = (
@@ -49,8 +48,10 @@ def incident_metrics(timeline: Sequence[TimelineEntry]) -> IncidentMetrics:
         first, second = first_of(timeline, a), first_of(timeline, b)
         return second.at - first.at if first and second else None
 
-    window = impact_window(timeline)
-    duration = window.duration if window else None
+    start = first_of(timeline, EntryKind.IMPACT_STARTED) or first_of(timeline, EntryKind.DETECTED)
+    end = first_of(timeline, EntryKind.RESOLVED)
+    # the same rule as impact_window(), but a zero-length incident still has a duration
+    duration = end.at - start.at if start and end and end.at >= start.at else None
     return IncidentMetrics(
         duration=duration,
         time_to_detect=between(EntryKind.TRIGGER, EntryKind.DETECTED),

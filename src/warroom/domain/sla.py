@@ -247,7 +247,7 @@ def _tier_problems(tier: Tier) -> list[Problem]:
             add(f"{where}.below", "unsorted_brackets",
                 f"brackets must be sorted by descending `below` "
                 f"({bracket.below} comes after {previous.below})")
-        elif bracket.percent <= previous.percent:
+        elif _percentage(bracket.percent) and bracket.percent <= previous.percent:
             add(f"{where}.percent", "unsorted_brackets",
                 f"percent must grow as `below` falls: {bracket.percent} (below "
                 f"{bracket.below}) is not more than {previous.percent} (below {previous.below})")

@@ -161,7 +161,8 @@ def _column_index(header: list[str], source: str, line: int) -> dict[str, int]:
     for column in COLUMNS:
         if column in index:
             continue
-        guess = difflib.get_close_matches(column, unknown, n=1, cutoff=0.6)
+        guess = ([name for name in unknown if name and (name in column or column in name)]
+                 or difflib.get_close_matches(column, unknown, n=1, cutoff=0.6))
         hint = f" (is {guess[0]!r} meant to be {column!r}?)" if guess else ""
         problems.append(_problem(source, line, column, "missing_column",
                                  f"missing column {column!r}{hint}; the header has {found}; "
