@@ -51,7 +51,7 @@ def test_it_shows_the_reference_metrics_as_json(warroom) -> None:
 def test_it_gives_null_for_metrics_it_cannot_compute(warroom) -> None:
     warroom("incident", "declare", "Search is slow", "--severity", "SEV-3",
             "--detected-at", "2025-11-08T09:00:00Z")
-    code, out, _ = warroom("incident", "show", "INC-2025-1108-001", "--json")
+    _code, out, _ = warroom("incident", "show", "INC-2025-1108-001", "--json")
     metrics = json.loads(out)["metrics"]
     assert metrics["duration_minutes"] is None
     assert metrics["time_to_detect_minutes"] is None
@@ -66,7 +66,7 @@ def test_it_refuses_a_malformed_file_and_leaves_the_database_unchanged(
     bad.write_text(REFERENCE.read_text().replace("INC-2025-1108-001", "INC-2025-1109-001")
                    .replace("kind: identified", "kind: exploded")
                    .replace("2025-11-08T14:02:00Z", "2025-11-08T14:02:00"))
-    code, out, err = warroom("incident", "import", bad)
+    code, _out, err = warroom("incident", "import", bad)
     assert code == 1
     assert "bad.yaml, line 10, timeline[1].at" in err
     assert "has no UTC offset" in err
@@ -103,7 +103,7 @@ def test_it_exports_what_it_imported_exactly(warroom, tmp_path: Path) -> None:
     assert run(["--database", f"sqlite:///{fresh}", "incident", "export", "--all",
                 "-o", str(second)]) == 0
     assert first.read_text() == second.read_text()
-    code, out, _ = warroom("incident", "export", "INC-2025-1108-001", "--format", "json")
+    _code, out, _ = warroom("incident", "export", "INC-2025-1108-001", "--format", "json")
     assert json.loads(out)["timeline"][5]["kind"] == "resolved"
 
 

@@ -161,7 +161,7 @@ def test_it_adds_timeline_entries_with_author_and_audience(ctx: Context) -> None
     updated = service.add_event(ctx, incident.id, kind=EntryKind.UPDATE,
                                 text="Customer impact confirmed", at=at,
                                 audience=Audience.PUBLIC)
-    entry = [e for e in updated.timeline if e.text == "Customer impact confirmed"][0]
+    entry = next(e for e in updated.timeline if e.text == "Customer impact confirmed")
     assert (entry.at, entry.author, entry.audience) == (at, "Riley Responder", Audience.PUBLIC)
 
 
