@@ -43,3 +43,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(DEMO) warroom.db test-artifacts
+
+docs: $(STAMP)
+	$(BIN)/python -m typer warroom.cli.app utils docs --name warroom --output docs/cli.md

@@ -1,0 +1,32 @@
+"""The documentation stays true: settings documented, CLI reference current."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from warroom.settings import SETTINGS
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_it_documents_every_setting_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
+    assert missing == []
+
+
+def test_it_keeps_the_cli_reference_current(tmp_path: Path) -> None:
+    out = tmp_path / "cli.md"
+    subprocess.run([sys.executable, "-m", "typer", "warroom.cli.app", "utils", "docs",
+                    "--name", "warroom", "--output", str(out)], check=True,
+                   capture_output=True)
+    assert out.read_text() == (ROOT / "docs" / "cli.md").read_text(), (
+        "docs/cli.md is stale: run `make docs`")
+
+
+def test_it_keeps_the_readme_quick_start_to_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
+    assert "make run" in quick and "make test" in quick
