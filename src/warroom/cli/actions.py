@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from warroom.cli.common import console, ctx, parse_choice, parse_day
+from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.incident import ActionStatus
 from warroom.services import incidents as service
@@ -22,11 +23,14 @@ def add(
     due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
     status: Annotated[str, typer.Option(help="open, in_progress, done or cancelled.")] = "open",
     link: Annotated[str | None, typer.Option(help="Ticket or document URL.")] = None,
+    public: Annotated[bool, typer.Option("--public", help="List it in customer notices and "
+                                         "on the status page (without its owner).")] = False,
 ) -> None:
     """Add a corrective action to an incident."""
     action = service.add_action(
         ctx(), incident_id, title=title, owner=owner, due=parse_day(due, "--due"),
-        status=parse_choice(status, ActionStatus, "--status"), link=link)
+        status=parse_choice(status, ActionStatus, "--status"), link=link,
+        audience=Audience.PUBLIC if public else Audience.INTERNAL)
     console.print(f"Added action {action.number} to {incident_id}: {action.title}")
 
 

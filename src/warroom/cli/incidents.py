@@ -278,7 +278,11 @@ def update(
     data_loss: Annotated[str | None, typer.Option(help="Data-loss statement.")] = None,
     summary: Annotated[str | None, typer.Option(help="Executive summary (replaces the "
                                                 "generated one in reports).")] = None,
+    public_summary: Annotated[str | None, typer.Option(
+        help="What customers and the status page are told happened.")] = None,
     root_cause: Annotated[str | None, typer.Option()] = None,
+    public_root_cause: Annotated[str | None, typer.Option(
+        help="Customer-safe wording of the root cause (customer and public reports).")] = None,
     factor: Annotated[list[str] | None, typer.Option(
         help="Contributing factor (repeatable; replaces the list).")] = None,
 ) -> None:
@@ -294,7 +298,8 @@ def update(
         title=title, severity=severity,
         classification=parse_choice(classification, Classification, "--classification")
         if classification else None,
-        scope=scope, data_loss=data_loss, summary=summary, root_cause=root_cause,
+        scope=scope, data_loss=data_loss, summary=summary, public_summary=public_summary,
+        root_cause=root_cause, public_root_cause=public_root_cause,
         contributing_factors=list(factor) if factor else None)
     incident = service.update(context, incident_id, changes)
     console.print(f"Updated {incident.id}")

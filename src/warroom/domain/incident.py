@@ -63,6 +63,7 @@ class CorrectiveAction:
     due: date | None = None
     status: ActionStatus = ActionStatus.OPEN
     link: str | None = None
+    audience: Audience = Audience.INTERNAL  # public actions appear in customer notices
 
 
 # Status changes leave a timeline entry of the kind the metrics read.
@@ -84,8 +85,10 @@ class Incident:
     scope: Scope = field(default_factory=Scope)
     data_loss: str | None = None
     summary: str | None = None  # the executive summary people wrote; None = generate it
+    public_summary: str | None = None  # what customers and the status page are told
     timeline: list[TimelineEntry] = field(default_factory=list)
     root_cause: str | None = None
+    public_root_cause: str | None = None  # the customer-safe wording of the root cause
     contributing_factors: list[str] = field(default_factory=list)
     actions: list[CorrectiveAction] = field(default_factory=list)
 
@@ -142,10 +145,10 @@ class Incident:
             self.roles[role] = person.strip()
 
     def add_action(self, title: str, *, owner: str | None = None, due: date | None = None,
-                   status: ActionStatus = ActionStatus.OPEN,
-                   link: str | None = None) -> CorrectiveAction:
+                   status: ActionStatus = ActionStatus.OPEN, link: str | None = None,
+                   audience: Audience = Audience.INTERNAL) -> CorrectiveAction:
         number = max((a.number for a in self.actions), default=0) + 1
-        action = CorrectiveAction(number, title, owner, due, status, link)
+        action = CorrectiveAction(number, title, owner, due, status, link, audience)
         self.actions.append(action)
         return action
 

@@ -104,6 +104,7 @@ class ActionFile(_Strict):
     due: Day | None = None
     status: ActionStatus = ActionStatus.OPEN
     link: Annotated[str, Field(max_length=2000)] | None = None
+    audience: Audience = Audience.INTERNAL
 
 
 class ScopeFile(_Strict):
@@ -128,9 +129,11 @@ class IncidentFile(_Strict):
     scope: ScopeFile = Field(default_factory=ScopeFile)
     data_loss: Text | None = None
     summary: Text | None = None
+    public_summary: Text | None = None
     timeline: Annotated[list[EntryFile], Field(max_length=MAX_ENTRIES)] = Field(
         default_factory=list)
     root_cause: Text | None = None
+    public_root_cause: Text | None = None
     contributing_factors: Annotated[list[Text], Field(max_length=1000)] = Field(
         default_factory=list)
     actions: Annotated[list[ActionFile], Field(max_length=1000)] = Field(default_factory=list)
@@ -257,11 +260,13 @@ def _to_domain(model: IncidentFile, doc: Document, path: tuple[str | int, ...],
         ),
         data_loss=model.data_loss,
         summary=model.summary,
+        public_summary=model.public_summary,
         timeline=timeline,
         root_cause=model.root_cause,
+        public_root_cause=model.public_root_cause,
         contributing_factors=list(model.contributing_factors),
         actions=[CorrectiveAction(number=i, title=a.title, owner=a.owner, due=a.due,
-                                  status=a.status, link=a.link)
+                                  status=a.status, link=a.link, audience=a.audience)
                  for i, a in enumerate(model.actions, start=1)],
     )
     return (None if problems else incident), problems
@@ -295,17 +300,19 @@ def to_document(incident: Incident) -> dict[str, Any]:
         },
         "data_loss": incident.data_loss,
         "summary": incident.summary,
+        "public_summary": incident.public_summary,
         "timeline": [
             {"at": format_time(e.at), "kind": e.kind.value, "text": e.text, "author": e.author,
              "audience": e.audience.value}
             for e in incident.ordered_timeline()
         ],
         "root_cause": incident.root_cause,
+        "public_root_cause": incident.public_root_cause,
         "contributing_factors": list(incident.contributing_factors),
         "actions": [
             {"title": a.title, "owner": a.owner,
              "due": a.due.isoformat() if a.due else None, "status": a.status.value,
-             "link": a.link}
+             "link": a.link, "audience": a.audience.value}
             for a in sorted(incident.actions, key=lambda a: a.number)
         ],
     }

@@ -53,6 +53,7 @@ class ActionPublic(Schema):
     due: date | None
     status: str
     link: str | None
+    audience: str
 
 
 class ScopePublic(Schema):
@@ -72,7 +73,9 @@ class IncidentPublic(Schema):
     scope: ScopePublic
     data_loss: str | None
     summary: str | None
+    public_summary: str | None
     root_cause: str | None
+    public_root_cause: str | None
     contributing_factors: list[str]
     timeline: list[TimelineEntryPublic]
     actions: list[ActionPublic]
@@ -100,13 +103,16 @@ class IncidentPublic(Schema):
                 else None),
             data_loss=incident.data_loss,
             summary=incident.summary,
+            public_summary=incident.public_summary,
             root_cause=incident.root_cause,
+            public_root_cause=incident.public_root_cause,
             contributing_factors=list(incident.contributing_factors),
             timeline=[TimelineEntryPublic(id=e.id, at=e.at, kind=e.kind.value, text=e.text,
                                           author=e.author, audience=e.audience.value)
                       for e in incident.ordered_timeline()],
             actions=[ActionPublic(number=a.number, title=a.title, owner=a.owner, due=a.due,
-                                  status=a.status.value, link=a.link) for a in incident.actions],
+                                  status=a.status.value, link=a.link,
+                                  audience=a.audience.value) for a in incident.actions],
             impact_window=WindowPublic.of(window),
             metrics=MetricsPublic.of(metrics, window),
         )

@@ -176,7 +176,9 @@ class IncidentChanges:
     scope: Scope | None = None
     data_loss: str | None = None
     summary: str | None = None
+    public_summary: str | None = None
     root_cause: str | None = None
+    public_root_cause: str | None = None
     contributing_factors: list[str] | None = None
 
 
@@ -184,7 +186,8 @@ def update(ctx: Context, incident_id: str, changes: IncidentChanges) -> Incident
     def apply(incident: Incident) -> None:
         if changes.severity is not None:
             incident.severity = ctx.scale.parse(changes.severity)
-        for name in ("title", "classification", "scope", "data_loss", "summary", "root_cause",
+        for name in ("title", "classification", "scope", "data_loss", "summary",
+                     "public_summary", "root_cause", "public_root_cause",
                      "contributing_factors"):
             value = getattr(changes, name)
             if value is not None:
@@ -197,14 +200,15 @@ def update(ctx: Context, incident_id: str, changes: IncidentChanges) -> Incident
 
 def add_action(ctx: Context, incident_id: str, *, title: str, owner: str | None = None,
                due: date | None = None, status: ActionStatus = ActionStatus.OPEN,
-               link: str | None = None) -> CorrectiveAction:
+               link: str | None = None,
+               audience: Audience = Audience.INTERNAL) -> CorrectiveAction:
     if not title.strip():
         raise InvalidInput([Problem("title", "missing", "a corrective action needs a title")])
     added: list[CorrectiveAction] = []
 
     def apply(incident: Incident) -> None:
         added.append(incident.add_action(title.strip(), owner=owner, due=due, status=status,
-                                         link=link))
+                                         link=link, audience=audience))
 
     _mutate(ctx, incident_id, "action.add", apply)
     return added[0]
@@ -212,7 +216,7 @@ def add_action(ctx: Context, incident_id: str, *, title: str, owner: str | None 
 
 def update_action(ctx: Context, incident_id: str, number: int,
                   **changes: Any) -> CorrectiveAction:
-    allowed = {"title", "owner", "due", "status", "link"}
+    allowed = {"title", "owner", "due", "status", "link", "audience"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput([Problem(name, "unknown_field", f"actions have no field {name!r}")

@@ -69,16 +69,19 @@ def get(conn: Connection, incident_id: str) -> Incident:
         ),
         data_loss=row.data_loss,
         summary=row.summary,
+        public_summary=row.public_summary,
         timeline=[
             TimelineEntry(at=e.at, kind=EntryKind(e.kind), text=e.text, author=e.author,
                           audience=Audience(e.audience), id=e.id)
             for e in entries
         ],
         root_cause=row.root_cause,
+        public_root_cause=row.public_root_cause,
         contributing_factors=list(row.contributing_factors or []),
         actions=[
             CorrectiveAction(number=a.number, title=a.title, owner=a.owner, due=a.due,
-                             status=ActionStatus(a.status), link=a.link)
+                             status=ActionStatus(a.status), link=a.link,
+                             audience=Audience(a.audience))
             for a in actions
         ],
     )
@@ -123,7 +126,9 @@ def _row(incident: Incident) -> dict[str, object]:
         else None,
         "data_loss": incident.data_loss,
         "summary": incident.summary,
+        "public_summary": incident.public_summary,
         "root_cause": incident.root_cause,
+        "public_root_cause": incident.public_root_cause,
         "contributing_factors": list(incident.contributing_factors),
     }
 
@@ -169,6 +174,7 @@ def _save_children(conn: Connection, incident: Incident) -> None:
     if incident.actions:
         conn.execute(insert(corrective_actions), [
             {"incident_id": incident.id, "number": a.number, "title": a.title, "owner": a.owner,
-             "due": a.due, "status": a.status.value, "link": a.link}
+             "due": a.due, "status": a.status.value, "link": a.link,
+             "audience": a.audience.value}
             for a in incident.actions
         ])

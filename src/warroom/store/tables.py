@@ -34,7 +34,9 @@ incidents = Table(
     Column("scope_services", JSON, nullable=True),  # null = all
     Column("data_loss", Text, nullable=True),
     Column("summary", Text, nullable=True),
+    Column("public_summary", Text, nullable=True),
     Column("root_cause", Text, nullable=True),
+    Column("public_root_cause", Text, nullable=True),
     Column("contributing_factors", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -66,6 +68,7 @@ corrective_actions = Table(
     Column("due", Date, nullable=True),
     Column("status", String(16), nullable=False),
     Column("link", Text, nullable=True),
+    Column("audience", String(16), nullable=False),
 )
 
 # Append-only: the migration installs triggers that refuse UPDATE and DELETE.

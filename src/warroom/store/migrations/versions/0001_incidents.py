@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("scope_services", sa.JSON, nullable=True),
         sa.Column("data_loss", sa.Text, nullable=True),
         sa.Column("summary", sa.Text, nullable=True),
+        sa.Column("public_summary", sa.Text, nullable=True),
         sa.Column("root_cause", sa.Text, nullable=True),
+        sa.Column("public_root_cause", sa.Text, nullable=True),
         sa.Column("contributing_factors", sa.JSON, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -59,6 +61,7 @@ def upgrade() -> None:
         sa.Column("due", sa.Date, nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("link", sa.Text, nullable=True),
+        sa.Column("audience", sa.String(16), nullable=False),
     )
     op.create_table(
         "audit_log",
