@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -118,7 +118,29 @@ def read_policy_text(text: str, *, source: str = "<input>") -> SlaPolicy:
         raise InvalidInput([Problem(field="", code="too_large", source=source,
                                     message=f"the policy is {size:,} bytes; the limit is "
                                             f"{MAX_POLICY_BYTES:,}")])
-    return parse_policy_document(load_text(text, source=source))
+    doc = load_text(text, source=source)
+    doc.data = _exact_numbers(yaml.compose(text, Loader=yaml.SafeLoader), doc.data)
+    return parse_policy_document(doc)
+
+
+def _exact_numbers(node: yaml.Node | None, value: Any) -> Any:
+    """Swap the floats PyYAML made for Decimals of the digits as written (99.95 stays exact).
+
+    `load_text` has already refused aliases and duplicate keys, so node and value line up.
+    """
+    if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
+        return {key: _exact_numbers(value_node, value[key])
+                for key_node, value_node in node.value
+                if (key := str(key_node.value)) in value}
+    if isinstance(node, yaml.SequenceNode) and isinstance(value, list):
+        return [_exact_numbers(item, element)
+                for item, element in zip(node.value, value, strict=True)]
+    if isinstance(node, yaml.ScalarNode) and isinstance(value, float):
+        try:
+            return Decimal(node.value.replace("_", ""))
+        except InvalidOperation:
+            return value  # .inf and .nan: the schema refuses them with a clear message
+    return value
 
 
 def parse_policy_document(doc: Document) -> SlaPolicy:
@@ -242,6 +264,9 @@ def _plain(value: Decimal) -> str:
 
 class _Dumper(yaml.SafeDumper):
     """Writes Decimals as plain YAML numbers and times as ISO-8601 UTC with Z."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # the reader refuses aliases, so the writer never makes any
 
 
 def _decimal_presenter(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
