@@ -22,9 +22,11 @@ from warroom.domain.incident import (
 )
 from warroom.domain.lifecycle import Status
 from warroom.domain.scope import Scope
+from warroom.domain.sla import Month
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.domain.window import require_utc
 from warroom.formats.incident_file import ParsedIncident, to_document
+from warroom.services import sla
 from warroom.services.context import Context
 from warroom.store import audit
 from warroom.store import incidents as repo
@@ -243,10 +245,15 @@ def _mutate(ctx: Context, incident_id: str, action: str,
         incident = repo.get(conn, incident_id)
         version = repo.version_of(conn, incident_id)
         before = to_document(incident)
+        settled_by = (incident.impact_window(), incident.scope)
         apply(incident)
         check_consistent(incident)
         saved = repo.save(conn, incident, now=ctx.now(), expected_version=version)
         _audit(conn, ctx, action, incident_id, before, to_document(saved))
+        if (saved.impact_window(), saved.scope) != settled_by:
+            # the impact window and scope are inputs of SLA assessments: approvals may be void
+            months = [str(Month.of(w.start)) for w in (settled_by[0], saved.impact_window()) if w]
+            sla.revalidate_incident(conn, ctx, incident_id, months)
     return saved
 
 

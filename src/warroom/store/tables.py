@@ -83,3 +83,61 @@ audit_log = Table(
     Column("entity_id", String(64), nullable=False, index=True),
     Column("changes", JSON, nullable=False),  # {"field": {"before": ..., "after": ...}}
 )
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("roles", JSON, nullable=False),  # ["legal", "finance", ...]
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# One row per analysis; the newest of an incident is the one in force.
+impact_analyses = Table(
+    "impact_analyses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("computed_at", UTCDateTime, nullable=False),
+    Column("computed_by", String(200), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("engine", String(32), nullable=False),
+    Column("definition_hash", String(64), nullable=False),
+    Column("customers_total", Integer, nullable=True),  # from the registry, when given
+    Column("result", JSON, nullable=False),  # ImpactResult.to_json()
+)
+
+# The SLA assessment of an incident: its inputs (policy and registry as read), the
+# fingerprint of every input, and where the legal + finance review stands.
+sla_assessments = Table(
+    "sla_assessments",
+    metadata,
+    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("month", String(7), nullable=False, index=True),  # "2025-11"
+    Column("policy", JSON, nullable=False),
+    Column("policy_source", Text, nullable=False),
+    Column("customers", JSON, nullable=False),
+    Column("customers_source", Text, nullable=False),
+    Column("inputs_digest", String(64), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("approvals", JSON, nullable=False),  # [{"role": "legal", "by": "..."}]
+    Column("result", JSON, nullable=False),  # the confidential view, for the record
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+report_revisions = Table(
+    "report_revisions",
+    metadata,
+    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("audience", String(16), nullable=False),
+    Column("customer_id", String(200), nullable=True),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("published_by", String(200), nullable=False),
+    Column("data", JSON, nullable=False),  # the report's JSON
+    Column("markdown", Text, nullable=False),
+)

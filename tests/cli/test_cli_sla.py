@@ -1,0 +1,123 @@
+"""`warroom user ...` and `warroom sla ...` as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from warroom.cli.app import run
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+POLICY = """currency: USD
+claims: {deadline_days: 30}
+tiers:
+  enterprise:
+    uptime_target: 99.95
+    credits: [{below: 99.95, percent: 10}, {below: 99.0, percent: 25}]
+  business:
+    uptime_target: 99.9
+    credits: [{below: 99.9, percent: 5}]
+"""
+REGISTRY = """customer_id,name,tier,monthly_fee,currency,regions
+C1,Acme,enterprise,10000.00,USD,
+C2,Beta,business,2000.00,USD,eu-west
+"""
+
+
+@pytest.fixture
+def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("WARROOM_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("WARROOM_USER", "Ada Admin")
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "customers.csv").write_text(REGISTRY)
+
+    def call(*args: object) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = run([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    call("init")
+    call("incident", "import", FIXTURES / "reference-incident.yaml")
+    call("user", "add", "Ada Admin", "--role", "admin")
+    call("user", "add", "Lee Legal", "--role", "legal")
+    call("user", "add", "Fay Finance", "--role", "finance")
+    return call
+
+
+def assess(warroom, tmp_path: Path) -> dict:
+    code, out, err = warroom("sla", "assess", "INC-2025-1108-001", "--customers",
+                             tmp_path / "customers.csv", "--policy", tmp_path / "policy.yaml",
+                             "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_it_prints_the_assessment_as_json(warroom, tmp_path: Path) -> None:
+    data = assess(warroom, tmp_path)
+    assert data["month"] == "2025-11" and data["currency"] == "USD"
+    assert data["status"] == "draft"
+    assert data["liability"] == {"low": "1100.00", "high": "1100.00"}
+    assert data["by_tier"] == [
+        {"tier": "enterprise", "customers": 1, "low": "1000.00", "high": "1000.00"},
+        {"tier": "business", "customers": 1, "low": "100.00", "high": "100.00"}]
+    c1 = data["customers"][0]
+    assert (c1["customer_id"], c1["monthly_fee"], c1["uptime_declared"],
+            c1["credit_percent_high"], c1["credit_high"]) == (
+        "C1", "10000.00", "99.197", "10", "1000.00")
+    assert c1["down_minutes_declared"] == 347
+
+
+def test_it_walks_the_approval_gate_and_exports_credits(warroom, tmp_path: Path) -> None:
+    assess(warroom, tmp_path)
+    out_csv = tmp_path / "credits.csv"
+    code, _, err = warroom("sla", "export-credits", "INC-2025-1108-001", "-o", out_csv)
+    assert code == 1 and "not approved" in err and not out_csv.exists()
+    assert warroom("sla", "submit", "INC-2025-1108-001")[0] == 0
+    assert warroom("sla", "approve", "INC-2025-1108-001", "--role", "legal",
+                   "--by", "Lee Legal")[0] == 0
+    code, _, err = warroom("sla", "approve", "INC-2025-1108-001", "--role", "legal",
+                           "--by", "Lee Legal")
+    assert code == 1 and "already approved" in err
+    assert warroom("sla", "export-credits", "INC-2025-1108-001", "-o", out_csv)[0] == 1
+    assert warroom("sla", "approve", "INC-2025-1108-001", "--role", "finance",
+                   "--by", "Fay Finance")[0] == 0
+    assert warroom("sla", "export-credits", "INC-2025-1108-001", "-o", out_csv)[0] == 0
+    rows = list(csv.DictReader(out_csv.open()))
+    assert [(r["customer_id"], r["credit_amount"], r["approved_by_legal"]) for r in rows] == [
+        ("C1", "1000.00", "Lee Legal"), ("C2", "100.00", "Lee Legal")]
+
+
+def test_it_shows_a_customer_only_its_own_figures(warroom, tmp_path: Path) -> None:
+    assess(warroom, tmp_path)
+    code, out, _ = warroom("sla", "show", "INC-2025-1108-001", "--audience", "customer",
+                           "--customer", "C2")
+    view = json.loads(out)
+    assert code == 0
+    assert view["customer_id"] == "C2" and "credit" not in view
+    assert "Acme" not in out and "1100" not in out and "draft" not in out
+
+
+def test_it_refuses_a_bad_policy_with_file_and_line(warroom, tmp_path: Path) -> None:
+    bad = tmp_path / "bad-policy.yaml"
+    bad.write_text(POLICY.replace("percent: 25", "percent: 250"))
+    code, _, err = warroom("sla", "assess", "INC-2025-1108-001", "--customers",
+                           tmp_path / "customers.csv", "--policy", bad)
+    assert code == 1
+    assert "bad-policy.yaml, line 6" in err and "percent" in err
+    code, _, err = warroom("sla", "show", "INC-2025-1108-001")
+    assert code == 1 and "no SLA assessment yet" in err
+
+
+def test_it_lets_only_admins_add_people(warroom) -> None:
+    code, _, err = warroom("--as", "Lee Legal", "user", "add", "Eve", "--role", "finance")
+    assert code == 1 and "not an admin" in err
+    code, out, _ = warroom("user", "list", "--json")
+    assert [u["name"] for u in json.loads(out)["data"]] == ["Ada Admin", "Fay Finance",
+                                                             "Lee Legal"]
+    code, _, err = warroom("user", "add", "Eve", "--role", "auditor")
+    assert code == 1 and "unknown role 'auditor'" in err

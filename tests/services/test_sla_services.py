@@ -1,0 +1,172 @@
+"""SLA assessment use cases: credits from stored data, the legal + finance gate, the audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from warroom.domain.assessment import ReviewRole, ReviewState
+from warroom.domain.customers import Customer
+from warroom.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from warroom.domain.timeline import EntryKind
+from warroom.formats.incident_file import read_incident_text
+from warroom.formats.sla_policy import read_policy_text
+from warroom.services import incidents, sla, users
+from warroom.services.context import Context
+from warroom.store import audit
+
+POLICY = read_policy_text("""
+currency: USD
+claims: {deadline_days: 30}
+tiers:
+  enterprise:
+    uptime_target: 99.95
+    credits: [{below: 99.95, percent: 10}, {below: 99.0, percent: 25}, {below: 95.0, percent: 100}]
+  business:
+    uptime_target: 99.9
+    credits: [{below: 99.9, percent: 5}, {below: 99.0, percent: 10}]
+""")
+
+CUSTOMERS = (
+    Customer("C1", "Acme", "enterprise", Decimal("12345.65"), "USD"),
+    Customer("C2", "Beta", "business", Decimal("2000.00"), "USD", ("eu-west",)),
+    Customer("C3", "Gamma", "free", Decimal("0"), "USD"),
+    Customer("C4", "Delta", "enterprise", Decimal("5000.00"), "USD", ("us-east",)),
+)
+
+
+def incident_text(incident_id: str, start: str, end: str, regions: str = "all") -> str:
+    return f"""
+id: {incident_id}
+title: Outage
+severity: SEV-1
+status: resolved
+scope: {{regions: {regions}}}
+timeline:
+  - {{at: {start}, kind: detected, text: alerts}}
+  - {{at: {end}, kind: resolved, text: fixed}}
+"""
+
+
+@pytest.fixture
+def reviewed(any_ctx: Context) -> Context:
+    """The reference incident (347 min) plus legal, finance and a person with both roles."""
+    incidents.import_incidents(any_ctx, read_incident_text(incident_text(
+        "INC-2025-1108-001", "2025-11-08T14:02:00Z", "2025-11-08T19:49:00Z")))
+    users.add_user(any_ctx, "Riley Responder", ["admin"])
+    users.add_user(any_ctx, "Lee Legal", ["legal"])
+    users.add_user(any_ctx, "Fay Finance", ["finance"])
+    users.add_user(any_ctx, "Bo Both", ["legal", "finance"])
+    return any_ctx
+
+
+def assess(ctx: Context, incident_id: str = "INC-2025-1108-001") -> sla.Assessment:
+    return sla.assess_incident(ctx, incident_id, policy=POLICY, customers=CUSTOMERS,
+                               policy_source="policy.yaml", customers_source="customers.csv")
+
+
+def test_it_assesses_declared_downtime_when_no_logs_were_analysed(reviewed: Context) -> None:
+    result = assess(reviewed)
+    assert result.review.state is ReviewState.DRAFT
+    assert not result.result.logs_analysed
+    rows = {r.customer_id: r for r in result.result.rows}
+    assert rows["C1"].credit_high == Decimal("1234.57")  # 10 % of 12,345.65, half-up
+    assert rows["C2"].credit_high == Decimal("100.00")
+    assert rows["C3"].credit_high == Decimal("0.00") and not rows["C3"].has_sla
+    assert result.result.liability.low == result.result.liability.high == Decimal("1834.57")
+    public = result.public()
+    assert public.note and "declared" in public.note
+
+
+def test_it_counts_every_incident_of_the_month(reviewed: Context) -> None:
+    # a second 100-minute incident in November, scoped to us-east only
+    incidents.import_incidents(reviewed, read_incident_text(incident_text(
+        "INC-2025-1120-001", "2025-11-20T10:00:00Z", "2025-11-20T11:40:00Z", "[us-east]")))
+    rows = {r.customer_id: r for r in assess(reviewed).result.rows}
+    assert rows["C1"].down_minutes_declared == 447  # all regions: both incidents
+    assert rows["C2"].down_minutes_declared == 347  # eu-west only: not the second
+    assert rows["C4"].down_minutes_declared == 447
+
+
+def test_it_needs_legal_and_finance_from_two_people(reviewed: Context) -> None:
+    assess(reviewed)
+    sla.submit(reviewed, "INC-2025-1108-001")
+    after_legal = sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Bo Both")
+    assert after_legal.review.state is ReviewState.PENDING_REVIEW
+    with pytest.raises(Conflict, match="different person"):
+        sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Bo Both")
+    with pytest.raises(Conflict, match="already approved"):
+        sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Lee Legal")
+    with pytest.raises(PermissionDenied, match="does not hold the finance role"):
+        sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Lee Legal")
+    with pytest.raises(PermissionDenied, match="not a registered user"):
+        sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Mallory")
+    assert sla.get_assessment(reviewed, "INC-2025-1108-001").review.state is \
+        ReviewState.PENDING_REVIEW
+    done = sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Fay Finance")
+    assert done.review.state is ReviewState.APPROVED
+
+
+def test_it_refuses_to_approve_a_draft(reviewed: Context) -> None:
+    assess(reviewed)
+    with pytest.raises(IllegalTransition, match="pending review"):
+        sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Lee Legal")
+
+
+def test_it_voids_approval_when_an_input_changes(reviewed: Context, clock) -> None:
+    assess(reviewed)
+    sla.submit(reviewed, "INC-2025-1108-001")
+    sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Lee Legal")
+    sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Fay Finance")
+    assert len(sla.approved_credits(reviewed, "INC-2025-1108-001")) == 3
+    clock.advance(minutes=5)
+    # the timeline moves the end of impact: the declared downtime changes
+    incidents.add_event(reviewed, "INC-2025-1108-001", kind=EntryKind.RESOLVED, text="earlier",
+                        at=datetime(2025, 11, 8, 19, 0, tzinfo=UTC))
+    now = sla.get_assessment(reviewed, "INC-2025-1108-001")
+    assert now.review.state is ReviewState.PENDING_REVIEW
+    assert now.review.approvals == ()
+    with pytest.raises(PermissionDenied, match="not approved"):
+        sla.approved_credits(reviewed, "INC-2025-1108-001")
+    with reviewed.db.reading() as conn:
+        trail = audit.entries(conn, entity_id="INC-2025-1108-001", action_prefix="sla.")
+    assert [e.action for e in trail] == ["sla.assess", "sla.submitted", "sla.approved",
+                                         "sla.approved", "sla.inputs_changed"]
+    assert trail[-1].changes["voided"] == [{"role": "legal", "by": "Lee Legal"},
+                                           {"role": "finance", "by": "Fay Finance"}]
+    assert trail[2].changes["by"] == "Lee Legal"
+
+
+def test_it_voids_approval_when_reassessed_with_another_registry(reviewed: Context) -> None:
+    assess(reviewed)
+    sla.submit(reviewed, "INC-2025-1108-001")
+    sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Lee Legal")
+    same = assess(reviewed)
+    assert same.review.approvals  # same inputs: the approval stands
+    changed = sla.assess_incident(
+        reviewed, "INC-2025-1108-001", policy=POLICY, customers=CUSTOMERS[:2],
+        policy_source="policy.yaml", customers_source="customers-v2.csv")
+    assert changed.review.state is ReviewState.PENDING_REVIEW
+    assert changed.review.approvals == ()
+
+
+def test_it_refuses_an_incident_without_impact_window(reviewed: Context) -> None:
+    open_incident = incidents.declare(reviewed, title="Ongoing", severity="SEV-2")
+    with pytest.raises(InvalidInput, match="no impact window"):
+        assess(reviewed, open_incident.id)
+
+
+def test_it_does_not_pay_twice_for_one_month(reviewed: Context) -> None:
+    assess(reviewed)
+    sla.submit(reviewed, "INC-2025-1108-001")
+    sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Lee Legal")
+    sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Fay Finance")
+    # a later November incident pushes C1's month below 99.0 %: 25 % in all, 10 % paid
+    incidents.import_incidents(reviewed, read_incident_text(incident_text(
+        "INC-2025-1120-001", "2025-11-20T10:00:00Z", "2025-11-20T12:00:00Z")))
+    later = {r.customer_id: r for r in assess(reviewed, "INC-2025-1120-001").result.rows}
+    assert later["C1"].down_minutes_declared == 467
+    assert later["C1"].credit_percent_high == Decimal("25")
+    assert later["C1"].credit_high == Decimal("3086.41") - Decimal("1234.57")
