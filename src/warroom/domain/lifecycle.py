@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from warroom.domain.errors import IllegalTransition
+from warroom.domain.errors import IllegalTransition, InvalidInput, Problem
 
 
 class Status(StrEnum):
@@ -44,7 +44,9 @@ def parse_status(value: str) -> Status:
         return Status(str(value).strip().lower())
     except ValueError:
         names = ", ".join(s.value for s in Status)
-        raise IllegalTransition(f"unknown status {value!r}; expected one of {names}") from None
+        raise InvalidInput([Problem(field="status", code="bad_status",
+                                    message=f"unknown status {value!r}; expected one of "
+                                            f"{names}")]) from None
 
 
 def allowed_next(current: Status) -> frozenset[Status]:

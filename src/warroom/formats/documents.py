@@ -67,8 +67,10 @@ def format_path(path: Iterable[str | int]) -> str:
     return text
 
 
-def _fail(source: str, message: str, line: int | None = None, code: str = "malformed") -> None:
-    raise InvalidInput([Problem(field="", code=code, message=message, source=source, line=line)])
+def _fail(source: str, message: str, line: int | None = None, code: str = "malformed",
+          path: Path_ = ()) -> None:
+    raise InvalidInput([Problem(field=format_path(path), code=code, message=message,
+                                source=source, line=line)])
 
 
 def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
@@ -98,31 +100,54 @@ def load_file(path: Path, *, max_bytes: int = MAX_BYTES) -> Document:
 
 
 def load_text(text: str, *, source: str, json_only: bool = False) -> Document:
-    """Parse YAML (or JSON, which warroom reads with the same strict loader)."""
-    if json_only:
-        try:
-            json.loads(text, object_pairs_hook=_refuse_duplicate_json_keys)
-        except json.JSONDecodeError as exc:
-            _fail(source, f"is not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno)
-        except _DuplicateKey as exc:
-            _fail(source, f"the key {exc.key!r} appears twice in one object", code="duplicate_key")
-    loader = _Loader(text)
+    """Parse YAML, or JSON: JSON is parsed as JSON, and read again as YAML only to learn
+    the line of each value (YAML is a superset; where it disagrees, lines are left out)."""
+    if not json_only:
+        return _load_yaml(text, source, "YAML")
     try:
+        data = json.loads(text, object_pairs_hook=_refuse_duplicate_json_keys)
+    except json.JSONDecodeError as exc:
+        _fail(source, f"is not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno)
+    except _DuplicateKey as exc:
+        try:
+            _load_yaml(text, source, "JSON")  # names the line of the second key
+        except InvalidInput as located:
+            if located.problems[0].code == "duplicate_key":
+                raise
+        _fail(source, f"the key {exc.key!r} appears twice in one object", code="duplicate_key")
+    if data is None:
+        _fail(source, "is empty; expected a document", code="empty")
+    try:
+        lines = _load_yaml(text, source, "JSON").lines
+    except InvalidInput:
+        lines = {}
+    return Document(data=data, source=source, lines=lines)
+
+
+def _load_yaml(text: str, source: str, kind: str) -> Document:
+    loader: _Loader | None = None
+    try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             _fail(source, "is empty; expected a document", code="empty")
         doc = Document(data=None, source=source)
         doc.data = _build(loader, node, (), doc, depth=0)
         return doc
+    except yaml.reader.ReaderError as exc:
+        line = text[:exc.position].count("\n") + 1
+        _fail(source, f"is not valid {kind}: the character {exc.character!r} is not allowed "
+              "(write it escaped in a double-quoted string)", line)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or str(exc)
-        _fail(source, f"is not valid {'JSON' if json_only else 'YAML'}: {what}", line)
+        _fail(source, f"is not valid {kind}: {what}", line)
     except yaml.YAMLError as exc:
-        _fail(source, f"is not valid YAML: {exc}")
+        _fail(source, f"is not valid {kind}: {exc}")
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     raise AssertionError("unreachable")
 
 
@@ -150,10 +175,11 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, doc: Document, depth: 
     line = node.start_mark.line + 1
     doc.lines[path] = line
     if depth > MAX_DEPTH:
-        _fail(doc.source, f"is nested more than {MAX_DEPTH} levels deep", line, "too_deep")
+        _fail(doc.source, f"is nested more than {MAX_DEPTH} levels deep", line, "too_deep",
+              path)
     if node.tag not in _STANDARD_TAGS:
         _fail(doc.source, f"uses the tag {node.tag!r}; only plain YAML values are allowed",
-              line, "bad_tag")
+              line, "bad_tag", path)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -166,7 +192,7 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, doc: Document, depth: 
             if key in out:
                 _fail(doc.source, f"the key {key!r} appears twice (again on line "
                       f"{key_node.start_mark.line + 1})", doc.lines.get((*path, key)),
-                      "duplicate_key")
+                      "duplicate_key", (*path, key))
             out[key] = _build(loader, value_node, (*path, key), doc, depth + 1)
         return out
     if isinstance(node, yaml.SequenceNode):

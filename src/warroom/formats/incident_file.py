@@ -6,6 +6,7 @@ anything is stored; writing produces a file that reads back to the same incident
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,7 +39,13 @@ from warroom.domain.lifecycle import Status
 from warroom.domain.scope import Scope
 from warroom.domain.severity import DEFAULT_SCALE, SeverityScale
 from warroom.domain.timeline import EntryKind, TimelineEntry
-from warroom.formats.documents import Document, load_file, load_text, problems_from
+from warroom.formats.documents import (
+    Document,
+    format_path,
+    load_file,
+    load_text,
+    problems_from,
+)
 
 MAX_ENTRIES = 10_000
 MAX_TEXT = 20_000
@@ -119,7 +126,7 @@ class RolesFile(_Strict):
 
 
 class IncidentFile(_Strict):
-    id: Annotated[str, Field(pattern=ID_PATTERN.pattern)] | None = None
+    id: str | None = None
     title: Annotated[str, Field(min_length=1, max_length=500)]
     severity: str
     status: Status = Status.INVESTIGATING
@@ -137,6 +144,16 @@ class IncidentFile(_Strict):
     contributing_factors: Annotated[list[Text], Field(max_length=1000)] = Field(
         default_factory=list)
     actions: Annotated[list[ActionFile], Field(max_length=1000)] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _incident_id(cls, value: str | None) -> str | None:
+        if value is not None and not ID_PATTERN.match(value):
+            raise PydanticCustomError(
+                "bad_id", "'{value}' is not an incident ID; expected INC-YYYY-MMDD-NNN, "
+                "e.g. INC-2025-1108-001 (or leave id out to have one assigned)",
+                {"value": value})
+        return value
 
     @field_validator("severity", mode="before")
     @classmethod
@@ -226,11 +243,14 @@ def _sub(doc: Document, path: tuple[str | int, ...]) -> Document:
 
 
 def _prefixed(problem: Problem, path: tuple[str | int, ...], doc: Document) -> Problem:
-    if not path or not isinstance(path[-1], int):
+    """Put a problem found inside one incident back at its place in the whole file."""
+    if not path:
         return problem
-    return Problem(field=f"[{path[-1]}]" + ("." + problem.field if problem.field else ""),
-                   code=problem.code, message=problem.message, source=problem.source,
-                   line=problem.line)
+    prefix = format_path(path)
+    field = prefix + ("" if not problem.field else
+                      problem.field if problem.field.startswith("[") else "." + problem.field)
+    return Problem(field=field, code=problem.code, message=problem.message,
+                   source=problem.source, line=problem.line)
 
 
 def _to_domain(model: IncidentFile, doc: Document, path: tuple[str | int, ...],
@@ -286,7 +306,7 @@ def to_document(incident: Incident) -> dict[str, Any]:
              for r in (Role.SCRIBE, Role.COMMUNICATIONS, Role.TECHNICAL_LEAD)
              if r in incident.roles}
     doc: dict[str, Any] = {
-        "id": incident.id,
+        "id": incident.id or None,
         "title": incident.title,
         "severity": incident.severity,
         "status": incident.status.value,
@@ -329,7 +349,13 @@ _Dumper.yaml_implicit_resolvers = {
 }
 
 
+_PLAIN_SAFE = re.compile(r"^[\n\t\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*$")
+
+
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if not _PLAIN_SAFE.match(value) or "\u2028" in value or "\u2029" in value:
+        # control characters, NEL and line separators survive only escaped
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
