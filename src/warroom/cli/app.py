@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from warroom import __version__
-from warroom.cli import actions, admin, incidents, metrics, sla, timeline, users
+from warroom.cli import actions, admin, impact, incidents, metrics, sla, timeline, users
 from warroom.cli.common import report_error, state
 from warroom.domain.errors import WarroomError
 
@@ -48,6 +48,7 @@ app.add_typer(incidents.app, name="incident")
 app.add_typer(timeline.app, name="event")
 app.add_typer(actions.app, name="action")
 metrics.register(app)
+impact.register(app)
 app.add_typer(sla.app, name="sla")
 app.add_typer(users.app, name="user")
 

@@ -1,0 +1,306 @@
+"""Where request logs come from: files, globs, folders and database tables, opened as Ibis tables.
+
+Source syntax (one string, as typed after ``--requests``):
+
+==================================================  =======================================
+``logs/requests.parquet``                           a Parquet file
+``logs/2025-11-*.parquet``, ``logs/**/*.parquet``   every Parquet file the glob matches
+``logs/``                                           every ``*.parquet`` file under a folder
+                                                    (or every ``*.csv`` when it has no Parquet)
+``logs/requests.csv``, ``.csv.gz``, ``.tsv``        CSV with a header row (types are sniffed)
+``parquet:PATH``, ``csv:PATH``                      force the format whatever the name
+``duckdb:///abs/path/logs.db#requests``             table ``requests`` of a DuckDB file
+``duckdb://relative/logs.db#analytics.requests``    (``schema.table`` works too;
+                                                    ``?table=NAME`` is accepted for ``#NAME``)
+``postgresql://user:pw@host:5432/db#requests``      a PostgreSQL table (any libpq URL;
+                                                    ``#schema.table``; password may come from
+                                                    ``PGPASSWORD`` or ``~/.pgpass``)
+==================================================  =======================================
+
+Files run on either engine. DuckDB files and PostgreSQL tables run on DuckDB: a PostgreSQL
+table is read through the window (the filter runs in PostgreSQL) and staged into DuckDB
+in Arrow batches, never whole in Python.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from itertools import count
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from warroom.analytics.engines import duckdb_connection, engine_name
+from warroom.domain.errors import WarroomError
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    from ibis.backends import BaseBackend
+
+SourceKind = Literal["parquet", "csv", "duckdb", "postgresql"]
+
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.zst", ".tsv", ".tsv.gz", ".txt")
+DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
+_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
+_names = count(1)
+_CSV_TYPES = ("BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR")
+
+
+class UnreadableSource(WarroomError):
+    """The request log cannot be found or read; nothing was computed."""
+
+    code = "unreadable_source"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed ``--requests`` value. `text` is what the user wrote (minus any password)."""
+
+    text: str
+    kind: SourceKind
+    location: str  # path, glob or connection URL (without the table)
+    table: str | None = None  # for database sources: "name" or "schema.name"
+
+    @property
+    def is_database(self) -> bool:
+        return self.kind in ("duckdb", "postgresql")
+
+
+def parse_source(text: str | Path) -> Source:
+    """Understand a ``--requests`` value; refuse what cannot be a request log, naming why."""
+    raw = str(text).strip()
+    if not raw:
+        raise UnreadableSource("no request log given: pass --requests PATH or URL")
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+    if scheme in _POSTGRES_SCHEMES:
+        return _parse_postgres(raw)
+    if scheme == "duckdb":
+        return _parse_duckdb(raw)
+    if scheme:
+        raise UnreadableSource(
+            f"{raw}: unsupported source scheme {scheme!r}; use a Parquet or CSV path, "
+            "duckdb:///path/file.db#table or postgresql://user@host/db#table")
+    forced: SourceKind | None = None
+    for prefix in ("parquet:", "csv:"):
+        if raw.lower().startswith(prefix):
+            forced = "parquet" if prefix == "parquet:" else "csv"
+            raw = raw[len(prefix):]
+    return _parse_path(raw, forced)
+
+
+def _parse_path(raw: str, forced: SourceKind | None) -> Source:
+    path = Path(raw).expanduser()
+    shown = raw
+    if glob.has_magic(raw):
+        matches = sorted(p for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+        if not matches:
+            raise UnreadableSource(f"{shown}: no file matches this pattern")
+        kind = forced or _kind_of(Path(matches[0]), shown)
+        return Source(shown, kind, str(path))
+    if path.is_dir():
+        if forced != "csv":
+            parquet = [p for p in path.rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES]
+            if parquet:
+                return Source(shown, "parquet", str(path / "**" / f"*{parquet[0].suffix}"))
+        csv = sorted(p for p in path.rglob("*") if _has_suffix(p, CSV_SUFFIXES))
+        if csv and forced != "parquet":
+            return Source(shown, "csv", str(path / "**" / f"*{_suffix(csv[0], CSV_SUFFIXES)}"))
+        raise UnreadableSource(f"{shown}: the folder holds no Parquet or CSV files")
+    if not path.exists():
+        raise UnreadableSource(f"{shown}: no such file or folder")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(16)
+    except OSError as exc:
+        raise UnreadableSource(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+    if forced:
+        return Source(shown, forced, str(path))
+    if magic.startswith(b"SQLite format 3"):
+        raise UnreadableSource(f"{shown}: is an SQLite database; export the table to Parquet")
+    if magic[8:12] == b"DUCK":
+        raise UnreadableSource(
+            f"{shown}: is a DuckDB database; name the table: duckdb://{raw}#TABLE")
+    return Source(shown, _kind_of(path, shown, magic), str(path))
+
+
+def _kind_of(path: Path, shown: str, magic: bytes | None = None) -> SourceKind:
+    if path.suffix.lower() in PARQUET_SUFFIXES or (magic or b"").startswith(b"PAR1"):
+        return "parquet"
+    if _has_suffix(path, CSV_SUFFIXES):
+        return "csv"
+    if path.suffix.lower() in DUCKDB_SUFFIXES:
+        raise UnreadableSource(
+            f"{shown}: looks like a database file; name the table: duckdb://{path}#TABLE")
+    raise UnreadableSource(
+        f"{shown}: unknown format (expected .parquet or .csv; prefix parquet: or csv: to say "
+        "which)")
+
+
+def _has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
+    return _suffix(path, suffixes) is not None
+
+
+def _suffix(path: Path, suffixes: tuple[str, ...]) -> str | None:
+    name = path.name.lower()
+    return next((s for s in sorted(suffixes, key=len, reverse=True) if name.endswith(s)), None)
+
+
+def _parse_duckdb(raw: str) -> Source:
+    rest = raw.split("://", 1)[1]
+    rest, _, fragment = rest.partition("#")
+    rest, _, query = rest.partition("?")
+    table = fragment or dict(parse_qsl(query)).get("table")
+    if not rest:
+        raise UnreadableSource(f"{raw}: no database file; e.g. duckdb:///data/logs.db#requests")
+    if not table:
+        raise UnreadableSource(
+            f"{raw}: which table? add it after '#': duckdb://{rest}#requests")
+    path = Path(rest).expanduser()
+    if not path.is_file():
+        raise UnreadableSource(f"{raw}: no such DuckDB database file {path}")
+    return Source(f"duckdb://{rest}#{table}", "duckdb", str(path), table)
+
+
+def _parse_postgres(raw: str) -> Source:
+    parts = urlsplit(raw)
+    table = parts.fragment
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "table"]
+    table = table or dict(parse_qsl(parts.query)).get("table", "")
+    scheme = "postgresql"
+    location = urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), ""))
+    shown_netloc = parts.netloc
+    if parts.password is not None:  # never echo or store a password
+        shown_netloc = shown_netloc.replace(f":{parts.password}@", ":***@", 1)
+    shown = urlunsplit((scheme, shown_netloc, parts.path, urlencode(query), table))
+    if not table:
+        raise UnreadableSource(
+            f"{shown}: which table? add it after '#': {shown}#requests")
+    return Source(shown, "postgresql", location, table)
+
+
+# -- opening ----------------------------------------------------------------------------------
+
+
+def open_source(source: str | Path | Source, con: BaseBackend) -> ir.Table:
+    """The request log as an Ibis table: on `con` for files and DuckDB files, on PostgreSQL
+    itself for PostgreSQL tables (`stage` brings the needed rows over)."""
+    spec = source if isinstance(source, Source) else parse_source(source)
+    engine = engine_name(con)
+    if spec.kind == "postgresql":
+        if engine != "duckdb":
+            raise UnreadableSource(
+                f"{spec.text}: PostgreSQL tables are read with the DuckDB backend "
+                "(--backend duckdb); for Spark, export the table to Parquet first")
+        return _open_postgres(spec)
+    if spec.kind == "duckdb":
+        if engine != "duckdb":
+            raise UnreadableSource(
+                f"{spec.text}: DuckDB database files are read with --backend duckdb; "
+                "for Spark, export the table to Parquet first")
+        return _open_duckdb_file(spec, con)
+    name = f"warroom_requests_{next(_names)}"
+    try:
+        if spec.kind == "parquet":
+            if engine == "duckdb":
+                return con.read_parquet(spec.location, table_name=name,
+                                        union_by_name=glob.has_magic(spec.location))
+            return con.read_parquet(_spark_path(spec.location), table_name=name)
+        if engine == "duckdb":  # times stay text, so their offsets can be checked
+            return con.read_csv(spec.location, table_name=name,
+                                auto_type_candidates=list(_CSV_TYPES))
+        return con.read_csv(_spark_path(spec.location), table_name=name)
+    except WarroomError:
+        raise
+    except Exception as exc:  # the engine's own words say what is wrong with the file
+        raise UnreadableSource(f"{spec.text}: cannot be read as {spec.kind.upper()}: "
+                               f"{_engine_message(exc)}") from None
+
+
+def _spark_path(location: str) -> str:
+    # Spark reads folders itself and does not know `**`: give it the folder instead
+    if "/**/" in location:
+        return location.split("/**/", 1)[0]
+    return location
+
+
+def _open_duckdb_file(spec: Source, con: BaseBackend) -> ir.Table:
+    alias = f"warroom_src_{next(_names)}"
+    path = spec.location.replace("'", "''")
+    raw = duckdb_connection(con)
+    try:
+        raw.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
+    except Exception as exc:
+        raise UnreadableSource(
+            f"{spec.text}: cannot open the DuckDB database: {_engine_message(exc)}") from None
+    schema, _, table = (spec.table or "").rpartition(".")
+    schema = schema or "main"
+    tables = [row[0] for row in raw.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_catalog = ? AND table_schema = ? ORDER BY 1", [alias, schema]).fetchall()]
+    if table not in tables:
+        found = ", ".join(tables) or "none"
+        raise UnreadableSource(
+            f"{spec.text}: no table {spec.table!r} in {spec.location} (tables in schema "
+            f"{schema}: {found})")
+    return con.table(table, database=(alias, schema))
+
+
+def _open_postgres(spec: Source) -> ir.Table:
+    import ibis
+    import psycopg
+
+    try:
+        connection = psycopg.connect(spec.location, autocommit=True)
+    except Exception as exc:
+        raise UnreadableSource(
+            f"{spec.text}: cannot connect to PostgreSQL: {_engine_message(exc)}") from None
+    backend = ibis.postgres.from_connection(connection)
+    schema, _, table = (spec.table or "").rpartition(".")
+    schema = schema or "public"
+    tables = [row[0] for row in connection.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+        "ORDER BY 1", [schema]).fetchall()]
+    if table not in tables:
+        found = ", ".join(tables) or "none"
+        connection.close()
+        raise UnreadableSource(
+            f"{spec.text}: no table {spec.table!r} (tables in schema {schema}: {found})")
+    return backend.table(table, database=schema)
+
+
+def stage(table: ir.Table, con: BaseBackend, *, batch_rows: int = 100_000) -> ir.Table:
+    """Copy `table` (already cut to the window and the needed columns, so the filter runs
+    where the data lives) into a DuckDB temporary table, one Arrow batch at a time."""
+    name = f"warroom_staged_{next(_names)}"
+    raw = duckdb_connection(con)
+    try:
+        reader = table.to_pyarrow_batches(chunk_size=batch_rows)
+        raw.register(f"{name}_reader", reader)
+        raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_reader")
+        raw.unregister(f"{name}_reader")
+    except Exception as exc:
+        raise UnreadableSource(f"cannot read the request log: {_engine_message(exc)}") from None
+    return con.table(name)
+
+
+def _engine_message(exc: BaseException) -> str:
+    """The first meaningful line of an engine's error, without its stack or hints."""
+    text = str(exc).strip() or type(exc).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = lines[0] if lines else text
+    return first[:500]
+
+
+def describe(source: str | Path | Source | Any) -> str:
+    """How provenance names a source: the user's text, or an Ibis table's name."""
+    if isinstance(source, Source):
+        return source.text
+    if isinstance(source, str | Path | os.PathLike):
+        return str(source)
+    try:
+        return f"table {source.get_name()}"
+    except Exception:
+        return "an Ibis table"

@@ -1,0 +1,112 @@
+"""`warroom impact`: customer impact of an incident, measured from request logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from warroom.analytics.mapping import ColumnMapping, load_map_file, parse_map
+from warroom.cli.common import console, ctx, err_console, parse_time, print_json
+from warroom.domain.errors import InvalidInput, Problem
+from warroom.domain.window import TimeWindow
+from warroom.formats.customer_registry import read_registry_file
+from warroom.formats.sla_policy import read_policy_file
+from warroom.schemas.impact import ImpactPublic
+from warroom.services import impact as service
+
+
+def register(app: typer.Typer) -> None:
+    app.command("impact")(impact)
+
+
+def impact(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    requests: Annotated[str | None, typer.Option(
+        help="The request log: Parquet file/glob/folder, CSV, duckdb:///file.db#table or "
+        "postgresql://.../db#table (docs/impact.md). Leave out to show the stored analysis.")]
+    = None,
+    map_: Annotated[str | None, typer.Option(
+        "--map", help="Column mapping, e.g. ts=event_time,customer_id=tenant.")] = None,
+    map_file: Annotated[Path | None, typer.Option(
+        help="Column mapping file (YAML/JSON {ts: event_time, ...}).")] = None,
+    window: Annotated[str | None, typer.Option(
+        help="START/END in UTC (e.g. 2025-11-08T14:02:00Z/2025-11-08T19:49:00Z); default "
+        "the incident's impact window.")] = None,
+    backend: Annotated[str, typer.Option(help="duckdb (embedded) or pyspark "
+                                         "(WARROOM_SPARK_MASTER).")] = "duckdb",
+    policy: Annotated[Path | None, typer.Option(
+        help="SLA policy: its downtime section sets the down-minute rule.")] = None,
+    customers: Annotated[Path | None, typer.Option(
+        help="Customer registry: gives customers_total (the share of the base).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")] = False,
+) -> None:
+    """Measure customers, users and transactions affected, and each customer's down
+    minutes, from request logs; store the result (with its provenance) on the incident."""
+    context = ctx()
+    if requests is None:
+        if map_ or map_file or window or policy or customers:
+            raise InvalidInput([Problem("--requests", "missing",
+                                        "give --requests LOG to run an analysis")])
+        show(ImpactPublic.of(service.require_latest(context, incident_id)), as_json)
+        return
+    mapping = load_map_file(map_file) if map_file else ColumnMapping()
+    if map_:
+        mapping = mapping.merged(parse_map(map_))
+    sla_policy = read_policy_file(policy) if policy else None
+    registry = read_registry_file(customers, policy=sla_policy) if customers else None
+    with Progress(TextColumn("[bold]Scanning[/] {task.description}"), BarColumn(),
+                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=as_json) as bar:
+        task = bar.add_task(requests, total=1.0)
+        stored = service.analyse(
+            context, incident_id, requests=requests, mapping=mapping or None,
+            window=parse_window(window), backend=backend.strip().lower(), policy=sla_policy,
+            customers=registry, progress=lambda fraction: bar.update(task, completed=fraction))
+    show(ImpactPublic.of(stored), as_json)
+
+
+def parse_window(value: str | None) -> TimeWindow | None:
+    if value is None:
+        return None
+    start, sep, end = value.partition("/")
+    if not sep:
+        raise InvalidInput([Problem("--window", "bad_window",
+                                    "expected START/END, e.g. "
+                                    "2025-11-08T14:02:00Z/2025-11-08T19:49:00Z")])
+    first, last = parse_time(start, "--window"), parse_time(end, "--window")
+    assert first is not None and last is not None
+    if last <= first:
+        raise InvalidInput([Problem("--window", "empty_window",
+                                    f"the window ends ({end}) before it starts ({start})")])
+    return TimeWindow(first, last)
+
+
+def show(data: ImpactPublic, as_json: bool) -> None:
+    if as_json:
+        print_json(data)
+        return
+    w = data.window
+    console.print(f"Impact of {data.incident_id}, {w.start:%Y-%m-%d %H:%M}–{w.end:%H:%M} UTC "
+                  f"({w.minutes} min)")
+    table = Table("Measure", "Value")
+    share = (f" of {data.customers_total:,} ({100 * data.customers_affected / data.customers_total:.0f}%)"  # noqa: E501
+             if data.customers_total else "")
+    table.add_row("Customers affected", f"{data.customers_affected:,}{share}")
+    table.add_row("Users affected", f"{data.users_affected:,}")
+    table.add_row("Transactions affected", "-" if data.transactions_affected is None
+                  else f"{data.transactions_affected:,}")
+    table.add_row("Requests (failed / total)",
+                  f"{data.requests_failed:,} / {data.requests_total:,}")
+    down = sorted(data.per_customer, key=lambda c: -c.down_minutes)
+    if down:
+        table.add_row("Most down minutes", f"{down[0].customer_id}: {down[0].down_minutes}")
+    console.print(table)
+    p = data.provenance
+    console.print(f"Evidence: {p.source}, {p.rows_scanned:,} rows scanned by {p.engine} "
+                  f"{p.engine_version} on {p.computed_at:%Y-%m-%d %H:%M} UTC; down minute = "
+                  f"≥ {float(data.error_rate_threshold):.0%} failed and ≥ "
+                  f"{data.min_failed_requests} failure(s); definition {p.definition_hash[:12]}")

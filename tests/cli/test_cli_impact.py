@@ -1,0 +1,97 @@
+"""`warroom impact` as a user runs it: a small hand-made log with hand-computed numbers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from warroom.cli.app import run
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+START = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)
+
+
+def write_log(path: Path) -> None:
+    """Two customers over ten minutes from 14:02; a third outside the window.
+
+    C1: 3 requests a minute; minutes 0-4 all fail (503 or timeout), 5-9 one 404 each.
+    C2: 1 request a minute; minutes 0-1 fail (500), the rest succeed.
+    C3: fails, but at 13:00, before the window.
+    """
+    rows = []
+    for minute in range(10):
+        at = START + timedelta(minutes=minute, seconds=10)
+        for n in range(3):
+            status = (503 if n else 0) if minute < 5 else (404 if n == 0 else 200)
+            rows.append((at, "C1", f"u1-{n}", status, f"t-{minute}" if n == 1 else None))
+        rows.append((at, "C2", "u2-0", 500 if minute < 2 else 200, None))
+    rows.append((START - timedelta(hours=1), "C3", "u3-0", 503, "t-x"))
+    pq.write_table(pa.table({
+        "event_time": pa.array([r[0] for r in rows], pa.timestamp("us", tz="UTC")),
+        "tenant": [r[1] for r in rows], "user_id": [r[2] for r in rows],
+        "status": pa.array([r[3] for r in rows], pa.int32()),
+        "txn_id": [r[4] for r in rows]}), path)
+
+
+@pytest.fixture
+def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("WARROOM_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    write_log(tmp_path / "requests.parquet")
+
+    def call(*args: object) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = run([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    call("init")
+    call("incident", "import", FIXTURES / "reference-incident.yaml")
+    return call
+
+
+def test_it_measures_and_stores_the_impact(warroom, tmp_path: Path) -> None:
+    code, out, err = warroom("impact", "INC-2025-1108-001", "--requests",
+                             tmp_path / "requests.parquet", "--map",
+                             "ts=event_time,customer_id=tenant", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["window"] == {"start": "2025-11-08T14:02:00Z", "end": "2025-11-08T19:49:00Z",
+                              "minutes": 347}
+    assert data["customers_affected"] == 2
+    assert data["users_affected"] == 4  # u1-0, u1-1, u1-2 (minutes 0-4) and u2-0
+    assert data["transactions_affected"] == 5  # t-0 .. t-4
+    assert (data["requests_total"], data["requests_failed"]) == (40, 17)
+    assert data["per_customer"] == [
+        {"customer_id": "C1", "requests": 30, "failed": 15, "down_minutes": 5},
+        {"customer_id": "C2", "requests": 10, "failed": 2, "down_minutes": 2}]
+    assert data["provenance"]["columns"]["customer_id"] == "tenant"
+    assert data["provenance"]["rows_scanned"] == 40
+    code, again, _ = warroom("impact", "INC-2025-1108-001", "--json")
+    assert code == 0 and json.loads(again) == data
+
+
+def test_it_names_a_missing_column_and_stores_nothing(warroom, tmp_path: Path) -> None:
+    code, _, err = warroom("impact", "INC-2025-1108-001", "--requests",
+                           tmp_path / "requests.parquet")
+    assert code == 1
+    assert "'ts'" in err and "event_time" in err and "--map" in err
+    code, _, err = warroom("impact", "INC-2025-1108-001")
+    assert code == 1 and "no impact analysis yet" in err
+
+
+def test_it_refuses_an_empty_or_reversed_window(warroom, tmp_path: Path) -> None:
+    code, _, err = warroom("impact", "INC-2025-1108-001", "--requests",
+                           tmp_path / "requests.parquet", "--map",
+                           "ts=event_time,customer_id=tenant", "--window",
+                           "2025-11-08T15:00:00Z/2025-11-08T14:00:00Z")
+    assert code == 1 and "before it starts" in err
+    code, _, err = warroom("impact", "INC-2025-1108-001", "--requests",
+                           tmp_path / "requests.parquet", "--map",
+                           "ts=event_time,customer_id=tenant", "--window",
+                           "2025-11-08T15:00:00/2025-11-08T16:00:00Z")
+    assert code == 1 and "no UTC offset" in err
