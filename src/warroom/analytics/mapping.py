@@ -32,11 +32,10 @@ from warroom.domain.errors import InvalidInput, Problem
 if TYPE_CHECKING:
     import ibis.expr.datatypes as dt
     import ibis.expr.types as ir
-    from ibis.backends import BaseBackend
 
 CONTRACT: Mapping[str, str] = {
     "ts": "request time, a timestamp with time zone",
-    "customer_id": "the customer (tenant)",
+    "customer_id": "the customer, or tenant",
     "user_id": "the end user",
     "status": "HTTP status; 0 or empty = timeout",
     "region": "region, for scoping",
@@ -153,14 +152,17 @@ def _name_problems(pairs: Mapping[str, str], *, source: str | None, where: str,
 class RequestLog:
     """A request log renamed to the contract, with the types the definition needs.
 
-    `table` has columns ts (timestamp with time zone), customer_id, user_id, status
-    (an integer), and region / service / txn_id when present. customer_id and user_id keep the
+    `table` has columns ts (timestamp with time zone), customer_id, user_id, status (an
+    integer), and region / service / txn_id when present. customer_id and user_id keep the
     log's type (text or integer) so the scan does no conversions; results are text.
     `columns` records which log column each contract column came from (provenance).
+    When ts is text, `time_sample` selects a sample of it (column ``t``): run it and pass
+    the values to `check_time_sample` before trusting the casts.
     """
 
     table: ir.Table
     columns: Mapping[str, str]
+    time_sample: ir.Table | None = None
 
     def has(self, name: str) -> bool:
         return name in self.columns
@@ -173,7 +175,8 @@ def bind(table: ir.Table, mapping: ColumnMapping | Mapping[str, str] | None = No
 
     `need` adds optional columns that must be present (region/service for a scoped
     incident), optionally mapped to the reason they are needed. Raises InvalidInput naming
-    each missing column, the columns found, and the ``--map`` that would fix it.
+    each missing column, the columns found, and the ``--map`` that would fix it. Only the
+    schema is read: nothing runs.
     """
     mapping = mapping if isinstance(mapping, ColumnMapping) else ColumnMapping(mapping or {})
     bad_names = _name_problems(mapping.columns, source=source, where="--map")
@@ -193,14 +196,33 @@ def bind(table: ir.Table, mapping: ColumnMapping | Mapping[str, str] | None = No
     problems: list[Problem] = []
     selected: dict[str, ir.Value] = {}
     for name, column in columns.items():
-        value, problem = _typed(name, column, table[column], schema[column], table, source)
+        value, problem = _typed(name, column, table[column], schema[column], source)
         if problem is not None:
             problems.append(problem)
         elif value is not None:
             selected[name] = value
     if problems:
         raise InvalidInput(problems)
-    return RequestLog(table.select(**selected), columns)
+    sample = None
+    if schema[columns["ts"]].is_string():
+        col = table[columns["ts"]]
+        sample = table.filter(col.notnull()).select(t=col).limit(_SAMPLE_ROWS)
+    return RequestLog(table.select(**selected), columns, sample)
+
+
+def check_time_sample(column: str, values: Iterable[Any], *,
+                      source: str | None = None) -> None:
+    """Refuse text times (of the log's `column`) without a UTC offset, checked on the sample
+    `RequestLog.time_sample` reads: the first rows, since checking every row costs a scan."""
+    for value in values:
+        stripped = str(value).strip()
+        if stripped and not _OFFSET.search(stripped):
+            label = f"column {column!r}" + (" (mapped to ts)" if column != "ts" else "")
+            raise InvalidInput([Problem(
+                "ts", "wrong_type",
+                f"{label} holds times without a UTC offset (e.g. {stripped!r}); warroom "
+                "needs UTC: write them as ISO-8601 with an offset, such as "
+                "2025-11-08T14:02:00Z", source=source)])
 
 
 def _missing_columns(missing: list[str], mapping: ColumnMapping, found: list[str],
@@ -252,7 +274,7 @@ def _suggest(name: str, found: list[str], schema: Any, *, taken: set[str]) -> st
     return None
 
 
-def _typed(name: str, column: str, value: ir.Value, dtype: dt.DataType, table: ir.Table,
+def _typed(name: str, column: str, value: ir.Value, dtype: dt.DataType,
            source: str | None) -> tuple[ir.Value | None, Problem | None]:
     import ibis.expr.datatypes as dt
 
@@ -263,19 +285,14 @@ def _typed(name: str, column: str, value: ir.Value, dtype: dt.DataType, table: i
 
     if name == "ts":
         if dtype.is_timestamp():
-            if _is_naive(table, column, dtype):
+            if getattr(dtype, "timezone", None) is None:
                 return refuse(
                     "holds timestamps without a time zone; warroom counts UTC minutes and "
                     "will not guess the zone. Store the column as a timestamp with time zone "
                     "(Parquet: timestamp with tz='UTC'; SQL: TIMESTAMP WITH TIME ZONE), or as "
                     "ISO-8601 text with an offset such as 2025-11-08T14:02:00Z")
             return value, None
-        if dtype.is_string():
-            naive = _naive_text_sample(table, column)
-            if naive is not None:
-                return refuse(
-                    f"holds times without a UTC offset (e.g. {naive!r}); warroom needs UTC: "
-                    "write them as ISO-8601 with an offset, such as 2025-11-08T14:02:00Z")
+        if dtype.is_string():  # offsets are checked on a sample (check_time_sample)
             return value.cast(dt.Timestamp(timezone="UTC")), None
         return refuse(f"is {dtype}, not a timestamp with time zone")
     if name == "status":
@@ -291,44 +308,3 @@ def _typed(name: str, column: str, value: ir.Value, dtype: dt.DataType, table: i
     if dtype.is_string():
         return value, None
     return refuse(f"is {dtype}; expected text")
-
-
-def _is_naive(table: ir.Table, column: str, dtype: dt.DataType) -> bool:
-    """True when `column` holds wall-clock times without a zone.
-
-    Ibis tells for DuckDB and PostgreSQL; on Spark it types both TIMESTAMP (an instant)
-    and TIMESTAMP_NTZ as a zoneless timestamp, so Spark's own schema is asked.
-    """
-    backend = _backend(table)
-    if backend is not None and getattr(backend, "name", "") == "pyspark":
-        return _spark_type(table, column, backend) == "timestamp_ntz"
-    return getattr(dtype, "timezone", None) is None
-
-
-def _spark_type(table: ir.Table, column: str, backend: BaseBackend) -> str:
-    from warroom.analytics.engines import spark_session
-
-    try:
-        frame = spark_session(backend).table(table.get_name())
-        return str(frame.schema[column].dataType.typeName())
-    except Exception:  # not a named table: Spark's TIMESTAMP (an instant) is its default
-        return "timestamp"
-
-
-def _backend(table: ir.Table) -> BaseBackend | None:
-    try:
-        backends, _ = table._find_backends()
-    except Exception:  # an unbound table has none
-        return None
-    return backends[0] if backends else None
-
-
-def _naive_text_sample(table: ir.Table, column: str) -> str | None:
-    """The first of a sample of text times that lacks a UTC offset, or None if all have one."""
-    col = table[column]
-    sample = table.filter(col.notnull()).select(col).limit(_SAMPLE_ROWS).to_pyarrow()
-    for text in sample.column(0).to_pylist():
-        stripped = str(text).strip()
-        if stripped and not _OFFSET.search(stripped):
-            return stripped
-    return None

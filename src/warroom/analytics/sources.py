@@ -7,7 +7,9 @@ Source syntax (one string, as typed after ``--requests``):
 ``logs/2025-11-*.parquet``, ``logs/**/*.parquet``   every Parquet file the glob matches
 ``logs/``                                           every ``*.parquet`` file under a folder
                                                     (or every ``*.csv`` when it has no Parquet)
-``logs/requests.csv``, ``.csv.gz``, ``.tsv``        CSV with a header row (types are sniffed)
+``logs/requests.csv``, ``.csv.gz``, ``.tsv``        CSV with a header row (numbers sniffed;
+                                                    times read as text, which must carry
+                                                    a UTC offset, e.g. ``...T14:02:00Z``)
 ``parquet:PATH``, ``csv:PATH``                      force the format whatever the name
 ``duckdb:///abs/path/logs.db#requests``             table ``requests`` of a DuckDB file
 ``duckdb://relative/logs.db#analytics.requests``    (``schema.table`` works too;
@@ -27,17 +29,15 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass
-from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from warroom.analytics.engines import duckdb_connection, engine_name
+from warroom.analytics.engines import DuckDBEngine, Engine, fresh_name
 from warroom.domain.errors import WarroomError
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-    from ibis.backends import BaseBackend
 
 SourceKind = Literal["parquet", "csv", "duckdb", "postgresql"]
 
@@ -45,7 +45,6 @@ PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.zst", ".tsv", ".tsv.gz", ".txt")
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 _POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
-_names = count(1)
 _CSV_TYPES = ("BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR")
 
 
@@ -184,39 +183,58 @@ def _parse_postgres(raw: str) -> Source:
 # -- opening ----------------------------------------------------------------------------------
 
 
-def open_source(source: str | Path | Source, con: BaseBackend) -> ir.Table:
-    """The request log as an Ibis table: on `con` for files and DuckDB files, on PostgreSQL
-    itself for PostgreSQL tables (`stage` brings the needed rows over)."""
+@dataclass(frozen=True)
+class OpenedLog:
+    """An opened request log: a view on the engine (`view`, its name), or a table that lives
+    elsewhere (`elsewhere`: PostgreSQL, another Ibis backend), which `stage` brings over."""
+
+    view: str | None = None
+    elsewhere: ir.Table | None = None
+
+
+def open_source(source: str | Path | Source, engine: Engine) -> OpenedLog:
+    """Open the request log: a view on `engine` for files and DuckDB files; for PostgreSQL,
+    the table on PostgreSQL itself."""
     spec = source if isinstance(source, Source) else parse_source(source)
-    engine = engine_name(con)
+    if spec.is_database and engine.name != "duckdb":
+        what = "PostgreSQL tables" if spec.kind == "postgresql" else "DuckDB database files"
+        raise UnreadableSource(
+            f"{spec.text}: {what} are read with the DuckDB backend (--backend duckdb); "
+            "for Spark, export the table to Parquet first")
     if spec.kind == "postgresql":
-        if engine != "duckdb":
-            raise UnreadableSource(
-                f"{spec.text}: PostgreSQL tables are read with the DuckDB backend "
-                "(--backend duckdb); for Spark, export the table to Parquet first")
-        return _open_postgres(spec)
-    if spec.kind == "duckdb":
-        if engine != "duckdb":
-            raise UnreadableSource(
-                f"{spec.text}: DuckDB database files are read with --backend duckdb; "
-                "for Spark, export the table to Parquet first")
-        return _open_duckdb_file(spec, con)
-    name = f"warroom_requests_{next(_names)}"
+        return OpenedLog(elsewhere=_open_postgres(spec))
+    name = fresh_name("requests")
     try:
-        if spec.kind == "parquet":
-            if engine == "duckdb":
-                return con.read_parquet(spec.location, table_name=name,
-                                        union_by_name=glob.has_magic(spec.location))
-            return con.read_parquet(_spark_path(spec.location), table_name=name)
-        if engine == "duckdb":  # times stay text, so their offsets can be checked
-            return con.read_csv(spec.location, table_name=name,
-                                auto_type_candidates=list(_CSV_TYPES))
-        return con.read_csv(_spark_path(spec.location), table_name=name)
+        if isinstance(engine, DuckDBEngine):
+            if spec.kind == "duckdb":
+                _open_duckdb_file(spec, engine, name)
+            elif spec.kind == "parquet":
+                union = ", union_by_name = true" if glob.has_magic(spec.location) else ""
+                engine.view(
+                    name, f"SELECT * FROM read_parquet({_literal(spec.location)}{union})")
+            else:
+                types = ", ".join(_literal(t) for t in _CSV_TYPES)
+                # times stay text, so that their offsets can be checked before they are cast
+                engine.view(name, f"SELECT * FROM read_csv({_literal(spec.location)}, "
+                                  f"auto_type_candidates = [{types}])")
+        else:
+            reader = engine.session.read
+            path = _spark_path(spec.location)
+            # a pattern no time matches keeps times as text, so that their offsets are
+            # checked before they are cast (Spark would read "14:02" as UTC without asking)
+            engine.register(name, reader.parquet(path) if spec.kind == "parquet"
+                            else reader.csv(path, header=True, inferSchema=True,
+                                            timestampFormat="'text'"))
+        return OpenedLog(view=name)
     except WarroomError:
         raise
     except Exception as exc:  # the engine's own words say what is wrong with the file
         raise UnreadableSource(f"{spec.text}: cannot be read as {spec.kind.upper()}: "
-                               f"{_engine_message(exc)}") from None
+                               f"{engine_message(exc)}") from None
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _spark_path(location: str) -> str:
@@ -226,18 +244,16 @@ def _spark_path(location: str) -> str:
     return location
 
 
-def _open_duckdb_file(spec: Source, con: BaseBackend) -> ir.Table:
-    alias = f"warroom_src_{next(_names)}"
-    path = spec.location.replace("'", "''")
-    raw = duckdb_connection(con)
+def _open_duckdb_file(spec: Source, engine: DuckDBEngine, name: str) -> None:
+    alias = fresh_name("source")
     try:
-        raw.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
+        engine.con.execute(f"ATTACH {_literal(spec.location)} AS {alias} (READ_ONLY)")
     except Exception as exc:
         raise UnreadableSource(
-            f"{spec.text}: cannot open the DuckDB database: {_engine_message(exc)}") from None
+            f"{spec.text}: cannot open the DuckDB database: {engine_message(exc)}") from None
     schema, _, table = (spec.table or "").rpartition(".")
     schema = schema or "main"
-    tables = [row[0] for row in raw.execute(
+    tables = [row[0] for row in engine.con.execute(
         "SELECT table_name FROM information_schema.tables "
         "WHERE table_catalog = ? AND table_schema = ? ORDER BY 1", [alias, schema]).fetchall()]
     if table not in tables:
@@ -245,7 +261,7 @@ def _open_duckdb_file(spec: Source, con: BaseBackend) -> ir.Table:
         raise UnreadableSource(
             f"{spec.text}: no table {spec.table!r} in {spec.location} (tables in schema "
             f"{schema}: {found})")
-    return con.table(table, database=(alias, schema))
+    engine.view(name, f'SELECT * FROM {alias}."{schema}"."{table}"')
 
 
 def _open_postgres(spec: Source) -> ir.Table:
@@ -256,8 +272,7 @@ def _open_postgres(spec: Source) -> ir.Table:
         connection = psycopg.connect(spec.location, autocommit=True)
     except Exception as exc:
         raise UnreadableSource(
-            f"{spec.text}: cannot connect to PostgreSQL: {_engine_message(exc)}") from None
-    backend = ibis.postgres.from_connection(connection)
+            f"{spec.text}: cannot connect to PostgreSQL: {engine_message(exc)}") from None
     schema, _, table = (spec.table or "").rpartition(".")
     schema = schema or "public"
     tables = [row[0] for row in connection.execute(
@@ -268,25 +283,27 @@ def _open_postgres(spec: Source) -> ir.Table:
         connection.close()
         raise UnreadableSource(
             f"{spec.text}: no table {spec.table!r} (tables in schema {schema}: {found})")
-    return backend.table(table, database=schema)
+    return ibis.postgres.from_connection(connection).table(table, database=schema)
 
 
-def stage(table: ir.Table, con: BaseBackend, *, batch_rows: int = 100_000) -> ir.Table:
-    """Copy `table` (already cut to the window and the needed columns, so the filter runs
-    where the data lives) into a DuckDB temporary table, one Arrow batch at a time."""
-    name = f"warroom_staged_{next(_names)}"
-    raw = duckdb_connection(con)
+def stage(table: ir.Table, engine: Engine, *, batch_rows: int = 100_000) -> str:
+    """Copy `table` (a table elsewhere, already cut to the window and the needed columns so
+    that the filter runs where the data lives) into a DuckDB temporary table, one Arrow
+    batch at a time."""
+    if not isinstance(engine, DuckDBEngine):
+        raise UnreadableSource("on Spark, give the request log as Parquet or CSV files")
+    name = fresh_name("staged")
     try:
         reader = table.to_pyarrow_batches(chunk_size=batch_rows)
-        raw.register(f"{name}_reader", reader)
-        raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_reader")
-        raw.unregister(f"{name}_reader")
+        engine.con.register(f"{name}_reader", reader)
+        engine.con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM "{name}_reader"')
+        engine.con.unregister(f"{name}_reader")
     except Exception as exc:
-        raise UnreadableSource(f"cannot read the request log: {_engine_message(exc)}") from None
-    return con.table(name)
+        raise UnreadableSource(f"cannot read the request log: {engine_message(exc)}") from None
+    return name
 
 
-def _engine_message(exc: BaseException) -> str:
+def engine_message(exc: BaseException) -> str:
     """The first meaningful line of an engine's error, without its stack or hints."""
     text = str(exc).strip() or type(exc).__name__
     lines = [line.strip() for line in text.splitlines() if line.strip()]
