@@ -25,11 +25,24 @@ $(DEMO_STAMP): $(STAMP) examples/generate_demo.py
 
 demo: $(DEMO_STAMP)
 
+# The demo acts as the incident's commander; reports say who prepared them.
+DEMO_ENV := WARROOM_USER="Jane Doe" WARROOM_PREPARED_BY="Engineering Operations Team"
+INC := INC-2025-1108-001
+
 run: demo
 	$(BIN)/warroom init
-	$(BIN)/warroom incident show INC-2025-1108-001 >/dev/null 2>&1 || \
-		$(BIN)/warroom incident import $(DEMO)/incident.yaml
-	$(BIN)/warroom incident show INC-2025-1108-001
+	@if ! $(BIN)/warroom incident show $(INC) >/dev/null 2>&1; then \
+		set -e; \
+		$(DEMO_ENV) $(BIN)/warroom incident import $(DEMO)/incident.yaml; \
+		$(DEMO_ENV) $(BIN)/warroom user add "Jane Doe" --role commander --role admin; \
+		$(DEMO_ENV) $(BIN)/warroom impact $(INC) --requests $(DEMO)/requests.parquet \
+			--customers $(DEMO)/customers.csv --policy $(DEMO)/sla-policy.yaml; \
+		$(DEMO_ENV) $(BIN)/warroom sla assess $(INC) --customers $(DEMO)/customers.csv \
+			--policy $(DEMO)/sla-policy.yaml --submit >/dev/null; \
+	fi
+	$(DEMO_ENV) $(BIN)/warroom incident show $(INC)
+	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format html -o $(DEMO)/report-internal.html
+	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format md
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

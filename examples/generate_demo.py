@@ -748,17 +748,27 @@ CONTRIBUTING_FACTORS = (
     "The configuration change was not load-tested at production traffic before the "
     "maintenance",
 )
+# What customers and the status page are told (the internal wording above stays inside).
+PUBLIC_SUMMARY = (
+    "On November 8, 2025 our service was unavailable for all customers from 14:02 to 19:49 "
+    "UTC while we restored our primary database cluster. All services have been fully "
+    "restored, and we have put measures in place to prevent a recurrence.")
+PUBLIC_ROOT_CAUSE = (
+    "A configuration change made during routine maintenance of our primary database cluster "
+    "reduced the number of connections available to our application, and the resulting "
+    "failures spread to the secondary cluster.")
+# (title, owner, due, status, link, audience): public actions reach customer notices
 ACTIONS = (
     ("Configuration change process now requires production-equivalent load testing",
-     "Marcus Chen", "2025-12-15", "done", "https://tracker.example.com/OPS-2411"),
+     "Marcus Chen", "2025-12-15", "done", "https://tracker.example.com/OPS-2411", "public"),
     ("Enhanced monitoring with connection pool metrics and alerting", "Alex Rivera",
-     "2025-12-05", "done", "https://tracker.example.com/OPS-2412"),
+     "2025-12-05", "done", "https://tracker.example.com/OPS-2412", "public"),
     ("Updated failover runbooks and conducted team training", "Jane Doe", "2025-12-19",
-     "in_progress", None),
+     "in_progress", None, "internal"),
     ("Implemented automated canary deployments for infrastructure changes", "Priya Nair",
-     "2026-01-30", "open", "https://tracker.example.com/OPS-2415"),
+     "2026-01-30", "open", "https://tracker.example.com/OPS-2415", "public"),
     ("Added circuit breakers to prevent cascade failures", "Tom Becker", "2026-01-16",
-     "in_progress", None),
+     "in_progress", None, "internal"),
 )
 
 
@@ -785,6 +795,7 @@ def incident_yaml() -> str:
         "scope: {regions: all, services: all}",
         "data_loss: None confirmed",
         "summary: null",
+        f"public_summary: {_plain(PUBLIC_SUMMARY)}",
         "timeline:",
     ]
     for at, kind, text, author, audience in TIMELINE:
@@ -792,18 +803,21 @@ def incident_yaml() -> str:
                      f"author: {_plain(author)}, audience: {audience}}}")
     lines.append("root_cause: >-")
     lines += textwrap.wrap(ROOT_CAUSE, 88, initial_indent="  ", subsequent_indent="  ")
+    lines.append(f"public_root_cause: {_plain(PUBLIC_ROOT_CAUSE)}")
     lines.append("contributing_factors:")
     lines += [f"  - {_plain(factor)}" for factor in CONTRIBUTING_FACTORS]
     lines.append("actions:")
-    for title, owner, due, status, link in ACTIONS:
+    for title, owner, due, status, link, audience in ACTIONS:
         lines.append(f"  - {{title: {_plain(title)}, owner: {_plain(owner)}, due: {due}, "
-                     f"status: {status}, link: {_plain(link)}}}")
+                     f"status: {status}, link: {_plain(link)}, audience: {audience}}}")
     text = "\n".join(lines) + "\n"
     data = yaml.safe_load(text)  # the text reads back as meant
     if (data["root_cause"] != ROOT_CAUSE or len(data["timeline"]) != len(TIMELINE)
             or [e["text"] for e in data["timeline"]] != [t[2] for t in TIMELINE]
             or data["contributing_factors"] != list(CONTRIBUTING_FACTORS)
-            or [a["title"] for a in data["actions"]] != [a[0] for a in ACTIONS]):
+            or [a["title"] for a in data["actions"]] != [a[0] for a in ACTIONS]
+            or data["public_summary"] != PUBLIC_SUMMARY
+            or data["public_root_cause"] != PUBLIC_ROOT_CAUSE):
         raise CalibrationError("incident.yaml does not read back as written")
     return text
 

@@ -37,6 +37,9 @@ SETTINGS = (
             "{SEV-1: {label: ..., description: ...}, ...}."),
     Setting("WARROOM_SPARK_MASTER", "local[*]",
             "Spark master URL used by `--backend pyspark` (e.g. spark://host:7077)."),
+    Setting("WARROOM_PREPARED_BY", None,
+            "Who staff reports say prepared them, e.g. \"Engineering Operations Team\". "
+            "Defaults to the acting user."),
 )
 
 
@@ -63,6 +66,7 @@ class Settings:
     user: str
     severities_file: Path | None
     spark_master: str
+    prepared_by: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +86,7 @@ class Settings:
             user=user.strip(),
             severities_file=Path(severities) if severities else None,
             spark_master=_read("WARROOM_SPARK_MASTER", env) or "local[*]",
+            prepared_by=(_read("WARROOM_PREPARED_BY", env) or "").strip() or None,
         )
 
 

@@ -6,9 +6,8 @@ assessment `domain.sla.assess` computes from them, and a review. `World.forbidde
 lists the values a given audience must not see (staff names, internal notes, other
 customers' names, IDs and amounts, the liability, the review status text, the
 classification banner), `World.allowed()` values it must see (a positive control, so a
-search that finds nothing proves something). `model_for()` is a small reference
-builder from the domain views, for tests at the model + render level; an end-to-end
-test can feed the same world through the real report service instead.
+search that finds nothing proves something). `model_for()` feeds a world through the
+real report builder (`warroom.reports.build`), so the redaction tests cover it.
 
 Every sentinel carries a unique tag ``[A-Z]{3}[0-9]{3}`` and is made of letters, digits,
 spaces, dots, commas and hyphens only, so no format escapes it and a plain substring
@@ -32,10 +31,10 @@ from warroom.domain.assessment import (
     Review,
     ReviewRole,
     ReviewState,
-    view_for,
 )
 from warroom.domain.audience import Audience
 from warroom.domain.customers import Customer
+from warroom.domain.impact import CustomerImpact, ImpactProvenance, ImpactResult
 from warroom.domain.incident import (
     ActionStatus,
     Classification,
@@ -54,11 +53,11 @@ from warroom.domain.sla import (
     SlaAssessment,
     SlaPolicy,
     Tier,
-    TierTotal,
     assess,
 )
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.domain.window import TimeWindow
+from warroom.reports.build import ReportInputs, SlaInputs, build_report
 from warroom.reports.model import (
     CreditOffer,
     CustomerSection,
@@ -450,61 +449,32 @@ def worlds(draw: st.DrawFn, *, min_customers: int = 2, max_customers: int = 5) -
 
 
 def model_for(world: World, audience: Audience, customer_id: str | None = None) -> ReportModel:
-    """A report model from the domain views: a small stand-in for the report service."""
-    view = incident_view(world.incident, audience)
-    common = dict(audience=audience, incident=view, generated_at=world.generated_at,
-                  executive_summary=view.summary, severity_label="Critical")
-    if audience.may_see(Audience.INTERNAL):
-        return ReportModel(**common, impact=_impact(world),  # type: ignore[arg-type]
-                           sla=_sla(world), prepared_by=world.prepared_by,
-                           last_updated=world.generated_at, revision=1)
-    if audience is Audience.PUBLIC:
-        return ReportModel(**common)  # type: ignore[arg-type]
-    if customer_id is None:
-        raise ValueError("a customer model needs a customer_id")
-    seen = view_for(world.assessment, Audience.CUSTOMER, review=world.review,
-                    customer_id=customer_id)
-    name = next(c.name for c in world.customers if c.customer_id == customer_id)
-    requests, failed = world.usage[customer_id]
-    credit = seen.get("credit")
-    section = CustomerSection(
-        customer_id=customer_id, name=name, affected=seen["affected"],
-        tier=seen.get("tier"), requests=requests if seen["affected"] else None,
-        failed=failed if seen["affected"] else None,
-        incident_minutes=seen.get("incident_minutes"), month=world.assessment.month,
-        month_down_minutes=seen.get("month_down_minutes"), uptime=seen.get("uptime"),
-        credit=CreditOffer(percent=credit["percent"], amount=credit["amount"],
-                           currency=credit["currency"],
-                           claim_deadline=credit["claim_deadline"]) if credit else None)
-    return ReportModel(**common, customer=section)  # type: ignore[arg-type]
+    """The world's report for `audience`, built by the real report builder."""
+    return build_report(inputs_for(world), audience,
+                        customer_id=customer_id if audience is Audience.CUSTOMER else None)
 
 
-def _impact(world: World) -> ImpactSection:
+def inputs_for(world: World) -> ReportInputs:
+    """Everything the report service would gather for the world's incident."""
     window = world.incident.impact_window()
-    affected = sum(1 for _, failed in world.usage.values() if failed)
-    return ImpactSection(
-        window=window, customers_affected=affected, customers_total=len(world.customers),
-        users_affected=None, transactions_affected=None,
-        requests_total=sum(r for r, _ in world.usage.values()),
-        requests_failed=sum(f for _, f in world.usage.values()), declared_only=True)
-
-
-def _sla(world: World) -> SlaSection:
-    result = world.assessment
-    return SlaSection(
-        month=result.month, currency=result.currency, tiers=world.policy.tiers,
-        by_tier=tuple(_tier_credit(result, total) for total in result.tiers),
-        liability=result.liability, review_state=world.review.state,
-        approvals=world.review.approvals, claim_deadline=result.claim_deadline,
-        logs_analysed=result.logs_analysed, exclusions=result.exclusions,
-        customers_without_sla=len(result.no_sla))
-
-
-def _tier_credit(result: SlaAssessment, total: TierTotal) -> TierCredit:
-    rows = [row for row in result.rows if row.tier == total.tier]
-    percents = sorted({p for row in rows for p in (row.credit_percent_low,
-                                                    row.credit_percent_high) if p > 0})
-    return TierCredit(total.tier, total.customers, tuple(percents), total.low, total.high)
+    assert window is not None
+    impact = ImpactResult(
+        window=window, scope=world.incident.scope, threshold=D("0.05"), min_failed=1,
+        users_affected=sum(1 for _, failed in world.usage.values() if failed),
+        transactions_affected=None,
+        per_customer=tuple(CustomerImpact(customer_id, requests, failed)
+                           for customer_id, (requests, failed) in world.usage.items()),
+        series=(),
+        provenance=ImpactProvenance(source=f"logs-{world.incident.id}.parquet",
+                                    columns={"ts": "ts"}, rows_scanned=10, engine="duckdb",
+                                    engine_version="1.4", definition_hash="0" * 32,
+                                    computed_at=world.generated_at))
+    return ReportInputs(
+        incident=world.incident, generated_at=world.generated_at, severity_label="Critical",
+        impact=impact, impact_customers_total=len(world.customers),
+        sla=SlaInputs(result=world.assessment, review=world.review, policy=world.policy,
+                      customers=world.customers),
+        prepared_by=world.prepared_by)
 
 
 def normalise(text: str) -> str:

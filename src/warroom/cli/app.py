@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from warroom import __version__
-from warroom.cli import actions, admin, impact, incidents, metrics, sla, timeline, users
+from warroom.cli import (
+    actions,
+    admin,
+    impact,
+    incidents,
+    metrics,
+    report,
+    sla,
+    timeline,
+    users,
+)
 from warroom.cli.common import report_error, state
 from warroom.domain.errors import WarroomError
 
@@ -51,6 +61,7 @@ metrics.register(app)
 impact.register(app)
 app.add_typer(sla.app, name="sla")
 app.add_typer(users.app, name="user")
+app.add_typer(report.app, name="report")
 
 
 def run(argv: list[str]) -> int:

@@ -184,6 +184,8 @@ class ReportModel:
     prepared_by: str | None = None  # a team or person; staff audiences only
     last_updated: datetime | None = None  # from the published revision; None = unpublished
     revision: int | None = None
+    # a draft that differs from this audience's last published revision (its number)
+    previous_revision: int | None = None
 
     def __post_init__(self) -> None:
         problems = self.problems()

@@ -108,9 +108,14 @@ def get_assessment(ctx: Context, incident_id: str) -> Assessment:
 def find_assessment(ctx: Context, incident_id: str) -> Assessment | None:
     with ctx.db.reading() as conn:
         incident_repo.get(conn, incident_id)
-        if store.get(conn, incident_id) is None:
-            return None
-        return _load(conn, incident_id)
+        return assessment_in(conn, incident_id)
+
+
+def assessment_in(conn: Connection, incident_id: str) -> Assessment | None:
+    """The incident's assessment read inside an open transaction; None when not assessed."""
+    if store.get(conn, incident_id) is None:
+        return None
+    return _load(conn, incident_id)
 
 
 def submit(ctx: Context, incident_id: str) -> Assessment:

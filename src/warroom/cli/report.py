@@ -1,0 +1,188 @@
+"""`warroom report ...`: the incident report per audience, published revisions and diffs.
+
+`warroom report INCIDENT ...` is short for `warroom report show INCIDENT ...`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.syntax import Syntax
+from rich.table import Table
+from typer.core import TyperGroup
+
+from warroom.cli.common import console, ctx, fmt_time, parse_choice, print_json, state
+from warroom.domain.audience import Audience
+from warroom.domain.errors import InvalidInput, Problem
+from warroom.reports.render import FORMATS, render
+from warroom.services import reports as service
+
+
+class _ShowByDefault(TyperGroup):
+    """`warroom report INC ...` runs `show`; `warroom report publish ...` its subcommand."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(cls=_ShowByDefault, no_args_is_help=True,
+                  help="The incident report (internal, customer, public), its published "
+                       "revisions and what changed between them. `warroom report INCIDENT` "
+                       "is short for `warroom report show INCIDENT`.")
+
+Incident = Annotated[str, typer.Argument(metavar="INCIDENT")]
+AudienceOpt = Annotated[str, typer.Option(
+    "--audience", "-a", help="internal (staff), confidential, customer (one customer, with "
+    "--customer) or public (the status-page summary).")]
+CustomerOpt = Annotated[str | None, typer.Option(
+    "--customer", help="The customer a customer version is for (its registry ID).")]
+PreparedByOpt = Annotated[str | None, typer.Option(
+    "--prepared-by", help="Who the staff version says prepared it (default "
+    "WARROOM_PREPARED_BY, else the acting user).")]
+
+
+@app.command()
+def show(
+    incident_id: Incident,
+    audience: AudienceOpt = "internal",
+    customer: CustomerOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf or json.")] = "md",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to this file instead of standard output.")] = None,
+    prepared_by: PreparedByOpt = None,
+    revision: Annotated[int | None, typer.Option(
+        help="Print a published revision as it was published (md or json).")] = None,
+) -> None:
+    """Render the incident report for an audience, from the data as it stands now.
+
+    Numbers come from the stored impact analysis and SLA assessment; what an audience
+    sees is decided by the domain's audience rules (docs/reports.md). The footer says
+    which published revision this is, or that it is a draft."""
+    chosen_format = _format(fmt)
+    if revision is not None:
+        if chosen_format not in ("md", "json"):
+            raise InvalidInput([Problem("--format", "bad_choice",
+                                        "a published revision is kept as md and json; "
+                                        "pick one of those")])
+        stored = service.revision(ctx(), incident_id, revision)
+        if chosen_format == "md":
+            _write(stored.markdown, output)
+        else:
+            import json
+
+            _write(json.dumps(stored.data, indent=2, ensure_ascii=False) + "\n", output)
+        return
+    context = ctx()
+    model = service.report(context, incident_id, _audience(audience), customer_id=customer,
+                           prepared_by=prepared_by or state.settings().prepared_by)
+    _write(render(model, chosen_format), output)
+
+
+@app.command()
+def publish(
+    incident_id: Incident,
+    audience: AudienceOpt = "internal",
+    customer: CustomerOpt = None,
+    prepared_by: PreparedByOpt = None,
+) -> None:
+    """Publish the report as it stands: a numbered revision (who, when), kept as
+    published. Needs the commander or admin role; refused when nothing changed."""
+    stored = service.publish(ctx(), incident_id, _audience(audience), customer_id=customer,
+                             prepared_by=prepared_by or state.settings().prepared_by)
+    target = f" for {stored.customer_id}" if stored.customer_id else ""
+    console.print(f"{incident_id}: published revision [bold]{stored.number}[/] "
+                  f"({stored.audience} version{target}) by {stored.published_by}, "
+                  f"{fmt_time(stored.published_at)}")
+
+
+@app.command()
+def revisions(
+    incident_id: Incident,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the incident's published report revisions."""
+    found = service.revisions(ctx(), incident_id)
+    if as_json:
+        print_json([{"number": r.number, "audience": r.audience, "customer_id": r.customer_id,
+                     "published_at": r.published_at.isoformat().replace("+00:00", "Z"),
+                     "published_by": r.published_by} for r in found])
+        return
+    if not found:
+        console.print(f"{incident_id} has no published report yet: "
+                      f"`warroom report publish {incident_id} --audience internal`")
+        return
+    table = Table("rev", "audience", "customer", "published (UTC)", "by")
+    for r in found:
+        table.add_row(str(r.number), r.audience, r.customer_id or "", fmt_time(r.published_at),
+                      r.published_by)
+    console.print(table)
+
+
+@app.command()
+def diff(
+    incident_id: Incident,
+    rev1: Annotated[int, typer.Argument(metavar="REV1", help="The older revision.")],
+    rev2: Annotated[int, typer.Argument(metavar="REV2", help="The newer revision.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show what changed between two published revisions (a unified diff of the report)."""
+    found = service.diff(ctx(), incident_id, rev1, rev2)
+    if as_json:
+        print_json(found.to_data())
+        return
+    if not found.diff:
+        console.print(f"revisions {rev1} and {rev2} of {incident_id} are the same")
+        return
+    console.print("Sections changed: " + (", ".join(found.sections_changed) or "footer only"))
+    if sys.stdout.isatty():
+        console.print(Syntax(found.diff, "diff", theme="ansi_dark", word_wrap=True))
+    else:
+        typer.echo(found.diff, nl=False)
+
+
+def _audience(value: str) -> Audience:
+    chosen: Audience = parse_choice(value, Audience, "--audience")
+    return chosen
+
+
+def _format(value: str) -> Any:
+    chosen = value.strip().lower()
+    if chosen not in FORMATS:
+        raise InvalidInput([Problem("--format", "bad_choice",
+                                    f"unknown format {value!r}; expected one of "
+                                    f"{', '.join(FORMATS)}")])
+    return chosen
+
+
+def _write(content: str | bytes, output: Path | None) -> None:
+    """To the file (whole or not at all), or to standard output."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if output is None:
+        if isinstance(content, bytes) and sys.stdout.isatty():
+            raise InvalidInput([Problem("--output", "missing",
+                                        "a PDF is binary: write it to a file with -o FILE.pdf")])
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    folder = output.resolve().parent
+    if not folder.is_dir():
+        raise InvalidInput([Problem("--output", "bad_path",
+                                    f"folder {folder} does not exist")])
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, output)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise InvalidInput([Problem("--output", "unwritable",
+                                    f"cannot write {output}: {exc.strerror or exc}")]) from None
+    console.print(f"wrote {output} ({len(data):,} bytes)")

@@ -1,0 +1,184 @@
+"""Build the report model of one audience from the record, the impact analysis and the
+SLA assessment. Pure: the report service gathers the inputs from the store.
+
+What an audience may see is decided by the domain (`incident_view`, `assessment.view_for`);
+this module only arranges those views into sections, so no figure is computed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from warroom.domain.assessment import Review, view_for
+from warroom.domain.audience import Audience
+from warroom.domain.customers import Customer
+from warroom.domain.errors import InvalidInput, NotFound, Problem
+from warroom.domain.impact import ImpactResult
+from warroom.domain.incident import Incident
+from warroom.domain.redaction import incident_view
+from warroom.domain.sla import SlaAssessment, SlaPolicy, TierTotal
+from warroom.reports.model import (
+    CreditOffer,
+    CustomerSection,
+    Evidence,
+    ImpactSection,
+    MinutePoint,
+    ReportModel,
+    SlaSection,
+    TierCredit,
+)
+from warroom.reports.summary import outside_summary, staff_summary
+
+
+@dataclass(frozen=True)
+class SlaInputs:
+    """An incident's SLA assessment as the report reads it."""
+
+    result: SlaAssessment
+    review: Review
+    policy: SlaPolicy
+    customers: tuple[Customer, ...]  # the whole registry the assessment used
+
+
+@dataclass(frozen=True)
+class RevisionStamp:
+    number: int
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report may draw on; the audience decides what it shows."""
+
+    incident: Incident
+    generated_at: datetime
+    severity_label: str | None = None
+    impact: ImpactResult | None = None
+    impact_customers_total: int | None = None  # registry size given to `warroom impact`
+    sla: SlaInputs | None = None
+    prepared_by: str | None = None
+
+
+def build_report(inputs: ReportInputs, audience: Audience, *, customer_id: str | None = None,
+                 revision: RevisionStamp | None = None,
+                 previous: RevisionStamp | None = None) -> ReportModel:
+    """The model of `audience`'s report (for `customer_id` when the audience is customer).
+
+    `revision` stamps a published revision ("last updated"); `previous` marks a draft that
+    differs from the audience's last published revision.
+    """
+    if audience is Audience.CUSTOMER and not customer_id:
+        raise InvalidInput([Problem("--customer", "missing",
+                                    "a customer version is for one customer: pass --customer ID")])
+    if audience is not Audience.CUSTOMER and customer_id:
+        raise InvalidInput([Problem("--customer", "not_allowed",
+                                    "--customer only goes with --audience customer")])
+    view = incident_view(inputs.incident, audience)
+    common = dict(
+        audience=audience, incident=view, generated_at=inputs.generated_at,
+        severity_label=inputs.severity_label,
+        last_updated=revision.published_at if revision else None,
+        revision=revision.number if revision else None,
+        previous_revision=previous.number if previous else None,
+    )
+    if view.is_staff:
+        impact = impact_section(inputs)
+        summary = view.summary or staff_summary(
+            view, window=impact.window, severity_label=inputs.severity_label,
+            customers_affected=impact.customers_affected,
+            customers_total=impact.customers_total, users_affected=impact.users_affected)
+        return ReportModel(**common, executive_summary=summary,  # type: ignore[arg-type]
+                           impact=impact, prepared_by=inputs.prepared_by,
+                           sla=sla_section(inputs.sla) if inputs.sla else None)
+    summary = view.summary or outside_summary(view)
+    customer = customer_section(inputs, customer_id) if customer_id else None
+    return ReportModel(**common, executive_summary=summary,  # type: ignore[arg-type]
+                       customer=customer)
+
+
+def impact_section(inputs: ReportInputs) -> ImpactSection:
+    """Measured figures with their evidence; without an analysis, the declared window."""
+    sla, impact = inputs.sla, inputs.impact
+    registry_size = len(sla.customers) if sla else inputs.impact_customers_total
+    if impact is None:
+        window = inputs.incident.impact_window()
+        # declared only: every in-scope registry customer counts as affected
+        in_scope = len(sla.result.rows) if sla else None
+        return ImpactSection(window=window, customers_affected=in_scope,
+                             customers_total=registry_size, declared_only=True)
+    provenance = impact.provenance
+    engine = " ".join(part for part in (provenance.engine, provenance.engine_version) if part)
+    return ImpactSection(
+        window=impact.window,
+        customers_affected=impact.customers_affected,
+        customers_total=registry_size if registry_size is not None else impact.customers_total,
+        users_affected=impact.users_affected,
+        transactions_affected=impact.transactions_affected,
+        requests_total=impact.requests_total,
+        requests_failed=impact.requests_failed,
+        evidence=Evidence(source=provenance.source, engine=engine,
+                          rows_scanned=provenance.rows_scanned,
+                          computed_at=provenance.computed_at,
+                          definition_hash=provenance.definition_hash),
+        series=tuple(MinutePoint(at=s.at, requests=s.requests, failed=s.failed)
+                     for s in impact.series),
+    )
+
+
+def sla_section(sla: SlaInputs) -> SlaSection:
+    result = sla.result
+    return SlaSection(
+        month=result.month, currency=result.currency, tiers=sla.policy.tiers,
+        by_tier=tuple(tier_credit(result, total) for total in result.tiers),
+        liability=result.liability, review_state=sla.review.state,
+        approvals=sla.review.approvals, claim_deadline=result.claim_deadline,
+        logs_analysed=result.logs_analysed, exclusions=result.exclusions,
+        customers_without_sla=len(result.no_sla))
+
+
+def tier_credit(result: SlaAssessment, total: TierTotal) -> TierCredit:
+    """A tier's totals with the distinct non-zero credit percents its customers earn."""
+    rows = [row for row in result.rows if row.tier == total.tier]
+    percents = sorted({p for row in rows
+                       for p in (row.credit_percent_low, row.credit_percent_high) if p > 0})
+    return TierCredit(total.tier, total.customers, tuple(percents), total.low, total.high)
+
+
+def customer_section(inputs: ReportInputs, customer_id: str) -> CustomerSection:
+    """One customer's own figures: what `view_for` allows, and its own request counts."""
+    sla, impact = inputs.sla, inputs.impact
+    own = impact.customer(customer_id) if impact else None
+    registered = next((c for c in sla.customers if c.customer_id == customer_id),
+                      None) if sla else None
+    if registered is None and own is None:
+        where = ("the customer registry of the SLA assessment" if sla else
+                 "any SLA assessment (run `warroom sla assess` with the customer registry)")
+        raise NotFound(f"customer {customer_id!r} is not in {where}"
+                       + (" nor in the impact analysis" if impact else ""))
+    if sla is None or registered is None:
+        assert own is not None  # measured, but not in any registry we hold
+        return CustomerSection(
+            customer_id=customer_id, name=customer_id, affected=own.affected,
+            requests=own.requests if own.affected else None,
+            failed=own.failed if own.affected else None,
+            incident_minutes=own.down_minute_count if own.affected else None)
+    seen = view_for(sla.result, Audience.CUSTOMER, review=sla.review, customer_id=customer_id)
+    affected = bool(seen["affected"])
+    credit = seen.get("credit")
+    return CustomerSection(
+        customer_id=customer_id,
+        name=registered.name if registered else customer_id,
+        affected=affected,
+        tier=seen.get("tier"),
+        requests=own.requests if affected and own else None,
+        failed=own.failed if affected and own else None,
+        incident_minutes=seen.get("incident_minutes"),
+        month=sla.result.month,
+        month_down_minutes=seen.get("month_down_minutes"),
+        uptime=seen.get("uptime"),
+        credit=CreditOffer(percent=credit["percent"], amount=credit["amount"],
+                           currency=credit["currency"],
+                           claim_deadline=credit["claim_deadline"]) if credit else None,
+    )
+

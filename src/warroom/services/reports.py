@@ -1,0 +1,181 @@
+"""Report use cases: an incident's report for one audience, published revisions, their diff.
+
+The report is built from the record, the newest impact analysis and the SLA assessment
+(`reports.build`); publishing keeps the report exactly as it was published, numbered,
+with who and when, and "last updated" comes from it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from warroom.domain.audience import Audience
+from warroom.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
+from warroom.reports.build import ReportInputs, RevisionStamp, SlaInputs, build_report
+from warroom.reports.model import ReportModel
+from warroom.reports.render import render_markdown, to_json
+from warroom.services.context import Context
+from warroom.services.sla import assessment_in
+from warroom.services.users import roles_of
+from warroom.store import audit
+from warroom.store import impact as impact_store
+from warroom.store import incidents as incident_repo
+from warroom.store import reports as store
+from warroom.store.reports import Revision
+
+# A published report is the company's statement: the incident's commander role or an admin.
+PUBLISHER_ROLES = ("commander", "admin")
+
+
+def report(ctx: Context, incident_id: str, audience: Audience, *,
+           customer_id: str | None = None, prepared_by: str | None = None) -> ReportModel:
+    """The report as the data stands now, stamped with its published revision when it is
+    the same as that revision, else marked as a draft."""
+    with ctx.db.reading() as conn:
+        inputs = _inputs(conn, ctx, incident_id, prepared_by)
+        latest = store.latest(conn, incident_id, audience.value, customer_id)
+    return _current(inputs, audience, customer_id, latest)
+
+
+def publish(ctx: Context, incident_id: str, audience: Audience, *,
+            customer_id: str | None = None, prepared_by: str | None = None) -> Revision:
+    """Store the report as revision N+1 of the incident (refused when nothing changed)."""
+    now = ctx.now()
+    with ctx.db.transaction() as conn:
+        incident_repo.get(conn, incident_id)
+        held = roles_of(conn, ctx.actor)
+        if not set(held) & set(PUBLISHER_ROLES):
+            raise PermissionDenied(
+                f"{ctx.actor} may not publish reports: that needs the commander or admin role "
+                f"(they hold {', '.join(held)})")
+        inputs = _inputs(conn, ctx, incident_id, prepared_by)
+        latest = store.latest(conn, incident_id, audience.value, customer_id)
+        if latest is not None and _current(inputs, audience, customer_id,
+                                           latest).revision == latest.number:
+            raise Conflict(f"nothing changed since revision {latest.number} of the "
+                           f"{_label(audience.value, customer_id)}; it stays as published")
+        number = store.next_number(conn, incident_id)
+        model = build_report(inputs, audience, customer_id=customer_id,
+                             revision=RevisionStamp(number, now))
+        revision = Revision(incident_id=incident_id, number=number, audience=audience.value,
+                            customer_id=customer_id, published_at=now, published_by=ctx.actor,
+                            data=to_json(model), markdown=render_markdown(model))
+        store.add(conn, revision)
+        audit.record(conn, at=now, actor=ctx.actor, action="report.publish",
+                     entity_type="incident", entity_id=incident_id,
+                     changes={"revision": number, "audience": audience.value,
+                              "customer_id": customer_id})
+    return revision
+
+
+def revisions(ctx: Context, incident_id: str) -> list[Revision]:
+    with ctx.db.reading() as conn:
+        incident_repo.get(conn, incident_id)
+        return store.all_for(conn, incident_id)
+
+
+def revision(ctx: Context, incident_id: str, number: int) -> Revision:
+    with ctx.db.reading() as conn:
+        incident_repo.get(conn, incident_id)
+        found = store.get(conn, incident_id, number)
+    if found is None:
+        raise NotFound(f"incident {incident_id} has no report revision {number}: "
+                       f"`warroom report revisions {incident_id}` lists them")
+    return found
+
+
+@dataclass(frozen=True)
+class RevisionDiff:
+    """What changed between two published revisions, as a unified diff of their Markdown."""
+
+    old: Revision
+    new: Revision
+    sections_changed: tuple[str, ...]  # headings whose text differs, in the newer order
+    diff: str  # empty when the two are the same
+
+    def to_data(self) -> dict[str, object]:
+        return {"incident_id": self.new.incident_id,
+                "from": _stamp(self.old), "to": _stamp(self.new),
+                "sections_changed": list(self.sections_changed), "diff": self.diff}
+
+
+def diff(ctx: Context, incident_id: str, old: int, new: int) -> RevisionDiff:
+    if old == new:
+        raise InvalidInput([Problem("REV2", "same_revision",
+                                    "compare two different revisions")])
+    first, second = revision(ctx, incident_id, old), revision(ctx, incident_id, new)
+    lines = difflib.unified_diff(
+        first.markdown.splitlines(keepends=True), second.markdown.splitlines(keepends=True),
+        fromfile=_header(first), tofile=_header(second))
+    before, after = _sections(first.markdown), _sections(second.markdown)
+    changed = tuple(name for name in [*after, *(n for n in before if n not in after)]
+                    if before.get(name) != after.get(name))
+    return RevisionDiff(first, second, changed, "".join(lines))
+
+
+# -- plumbing --------------------------------------------------------------------------------
+
+def _inputs(conn: Connection, ctx: Context, incident_id: str,
+            prepared_by: str | None) -> ReportInputs:
+    incident = incident_repo.get(conn, incident_id)
+    stored_impact = impact_store.latest(conn, incident_id)
+    assessment = assessment_in(conn, incident_id)
+    try:
+        label: str | None = ctx.scale.get(incident.severity).label
+    except KeyError:  # a severity the configured scale no longer defines
+        label = None
+    return ReportInputs(
+        incident=incident, generated_at=ctx.now(), severity_label=label,
+        impact=stored_impact.result if stored_impact else None,
+        impact_customers_total=stored_impact.customers_total if stored_impact else None,
+        sla=SlaInputs(result=assessment.result, review=assessment.review,
+                      policy=assessment.policy, customers=assessment.customers)
+        if assessment else None,
+        prepared_by=prepared_by or ctx.actor)
+
+
+def _current(inputs: ReportInputs, audience: Audience, customer_id: str | None,
+             latest: Revision | None) -> ReportModel:
+    if latest is None:
+        return build_report(inputs, audience, customer_id=customer_id)
+    stamp = RevisionStamp(latest.number, latest.published_at)
+    stamped = build_report(inputs, audience, customer_id=customer_id, revision=stamp)
+    if render_markdown(stamped) == latest.markdown:
+        return stamped
+    return build_report(inputs, audience, customer_id=customer_id, previous=stamp)
+
+
+def _label(audience: str, customer_id: str | None) -> str:
+    return f"{audience} version" + (f" for {customer_id}" if customer_id else "")
+
+
+def _header(revision: Revision) -> str:
+    when = revision.published_at.strftime("%Y-%m-%d %H:%M UTC")
+    return (f"revision {revision.number} ({_label(revision.audience, revision.customer_id)}, "
+            f"{when}, {revision.published_by})")
+
+
+def _stamp(revision: Revision) -> dict[str, object]:
+    return {"number": revision.number, "audience": revision.audience,
+            "customer_id": revision.customer_id,
+            "published_at": revision.published_at.isoformat().replace("+00:00", "Z"),
+            "published_by": revision.published_by}
+
+
+_HEADING = re.compile(r"^#{1,2} (.+)$", re.MULTILINE)
+_STAMP = re.compile(r"^\*?(Report prepared by|Last updated|Draft generated).*$", re.MULTILINE)
+
+
+def _sections(markdown: str) -> dict[str, str]:
+    """The Markdown's text by heading ("Timeline (UTC)" → its lines), without the
+    footer's revision stamp (which differs between any two revisions)."""
+    parts = _HEADING.split(_STAMP.sub("", markdown))
+    found = {"(top)": parts[0]}
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        found[name.strip()] = body
+    return found
+
