@@ -16,7 +16,7 @@ from warroom.domain.scope import Scope
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.store import audit
 from warroom.store import incidents as repo
-from warroom.store.database import Database, DatabaseNotReady
+from warroom.store.database import SCHEMA_REVISION, Database, DatabaseNotReady
 
 T0 = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)
 
@@ -151,3 +151,17 @@ def test_it_tells_the_user_to_run_init_on_an_empty_database(tmp_path) -> None:
     assert before is None and after == db.head_revision()
     db.check_ready()
     assert db.migrate() == (after, after)  # running init again changes nothing
+
+
+def test_the_schema_revision_commands_check_is_the_newest_migration(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'head.db'}")
+    assert db.head_revision() == SCHEMA_REVISION
+
+
+def test_a_database_behind_the_newest_migration_is_refused_until_init(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    db.migrate()
+    with db.transaction() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    with pytest.raises(DatabaseNotReady, match=r"schema 0001.*warroom init"):
+        db.check_ready()

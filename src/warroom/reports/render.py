@@ -21,7 +21,7 @@ from markupsafe import Markup
 from warroom.domain.scope import Scope
 from warroom.domain.sla import Month
 from warroom.domain.window import TimeWindow
-from warroom.reports import charts, numbers
+from warroom.reports import numbers
 from warroom.reports.model import MILESTONE_LABELS, ReportModel
 
 Format = Literal["md", "html", "pdf", "json"]
@@ -193,6 +193,8 @@ def _context(model: ReportModel, fmt: str) -> dict[str, Any]:
 
 
 def _charts(model: ReportModel) -> dict[str, Markup | None]:
+    from warroom.reports import charts  # matplotlib takes ~0.9 s to import; HTML/PDF only
+
     error_rate = credits = None
     if model.impact is not None and model.impact.series:
         svg = charts.error_rate_chart(
