@@ -226,9 +226,10 @@ def test_files_read_with_warroom(demo: Path) -> None:
 def test_incident_file_keys_in_order(demo: Path) -> None:
     keys = [line.split(":")[0] for line in (demo / "incident.yaml").read_text().splitlines()
             if line and not line.startswith(" ")]
+    # the order `warroom incident export` writes
     assert keys == ["id", "title", "severity", "status", "classification", "commander",
-                    "roles", "scope", "data_loss", "summary", "timeline", "root_cause",
-                    "contributing_factors", "actions"]
+                    "roles", "scope", "data_loss", "summary", "public_summary", "timeline",
+                    "root_cause", "public_root_cause", "contributing_factors", "actions"]
 
 
 def test_same_seed_same_bytes(demo: Path, tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ CustomerOpt = Annotated[str | None, typer.Option(
     "--customer", help="The customer a customer version is for (its registry ID).")]
 PreparedByOpt = Annotated[str | None, typer.Option(
     "--prepared-by", help="Who the staff version says prepared it (default "
-    "WARROOM_PREPARED_BY, else the acting user).")]
+    "WARROOM_PREPARED_BY, else the incident's commander).")]
 
 
 @app.command()
@@ -58,7 +58,8 @@ def show(
         "--output", "-o", help="Write to this file instead of standard output.")] = None,
     prepared_by: PreparedByOpt = None,
     revision: Annotated[int | None, typer.Option(
-        help="Print a published revision as it was published (md or json).")] = None,
+        help="Print published revision N of this audience as it was published (md or "
+        "json).")] = None,
 ) -> None:
     """Render the incident report for an audience, from the data as it stands now.
 
@@ -71,7 +72,8 @@ def show(
             raise InvalidInput([Problem("--format", "bad_choice",
                                         "a published revision is kept as md and json; "
                                         "pick one of those")])
-        stored = service.revision(ctx(), incident_id, revision)
+        stored = service.revision(ctx(), incident_id, revision,
+                                  audience=_audience(audience), customer_id=customer)
         if chosen_format == "md":
             _write(stored.markdown, output)
         else:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.audience import Audience
 from warroom.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
@@ -44,6 +45,17 @@ def report(ctx: Context, incident_id: str, audience: Audience, *,
 def publish(ctx: Context, incident_id: str, audience: Audience, *,
             customer_id: str | None = None, prepared_by: str | None = None) -> Revision:
     """Store the report as revision N+1 of the incident (refused when nothing changed)."""
+    try:
+        return _publish(ctx, incident_id, audience, customer_id, prepared_by)
+    except IntegrityError:
+        # someone published a revision of this incident at the same moment: its number
+        # is taken; nothing of ours was stored
+        raise Conflict(f"another report revision of {incident_id} was published at the same "
+                       "time; run the command again") from None
+
+
+def _publish(ctx: Context, incident_id: str, audience: Audience, customer_id: str | None,
+             prepared_by: str | None) -> Revision:
     now = ctx.now()
     with ctx.db.transaction() as conn:
         incident_repo.get(conn, incident_id)
@@ -78,13 +90,25 @@ def revisions(ctx: Context, incident_id: str) -> list[Revision]:
         return store.all_for(conn, incident_id)
 
 
-def revision(ctx: Context, incident_id: str, number: int) -> Revision:
+def revision(ctx: Context, incident_id: str, number: int, *,
+             audience: Audience | None = None, customer_id: str | None = None) -> Revision:
+    """Revision `number` as published; with `audience`, only when it is that audience's
+    (and that customer's) version, so asking for the public text never prints another."""
     with ctx.db.reading() as conn:
         incident_repo.get(conn, incident_id)
         found = store.get(conn, incident_id, number)
     if found is None:
         raise NotFound(f"incident {incident_id} has no report revision {number}: "
                        f"`warroom report revisions {incident_id}` lists them")
+    if audience is not None and (found.audience != audience.value
+                                 or found.customer_id != customer_id):
+        raise InvalidInput([Problem(
+            "--revision", "other_audience",
+            f"revision {number} of {incident_id} is the "
+            f"{_label(found.audience, found.customer_id)}, not the "
+            f"{_label(audience.value, customer_id)}: ask for it with --audience "
+            f"{found.audience}" + (f" --customer {found.customer_id}" if found.customer_id
+                                   else ""))])
     return found
 
 
@@ -135,7 +159,8 @@ def _inputs(conn: Connection, ctx: Context, incident_id: str,
         sla=SlaInputs(result=assessment.result, review=assessment.review,
                       policy=assessment.policy, customers=assessment.customers)
         if assessment else None,
-        prepared_by=prepared_by or ctx.actor)
+        # the same for whoever renders it, so a report does not look changed per reader
+        prepared_by=prepared_by or incident.commander or ctx.actor)
 
 
 def _current(inputs: ReportInputs, audience: Audience, customer_id: str | None,
