@@ -231,7 +231,9 @@ def test_it_shows_a_customer_its_own_credit_once_approved() -> None:
 def test_it_offers_the_measured_figure_when_logs_were_analysed() -> None:
     view = view_for(RESULT, Audience.CUSTOMER, review=approved(), customer_id="GLOBEX")
     assert view["month_down_minutes"] == 0
-    assert view["credit"]["amount"] == D("0.00")  # the declared figure would be 2000.00
+    # measured: no down minute, so no credit (the declared figure would be 2000.00), and a
+    # customer owed nothing is not invited to claim $0.00
+    assert "credit" not in view
 
 
 def test_it_never_shows_a_customer_others_totals_or_reviewers() -> None:

@@ -243,7 +243,7 @@ def _customer_view(result: SlaAssessment, customer_id: str, *, approved: bool) -
         "month_down_minutes": row.down_minutes,
         "uptime": shown_uptime(row.uptime),
     })
-    if approved and row.has_sla:
+    if approved and row.has_sla and row.credit > 0:  # no "claim $0.00" notices
         view["credit"] = {"percent": row.credit_percent, "amount": row.credit,
                           "currency": row.currency, "claim_deadline": result.claim_deadline}
     return view
