@@ -17,7 +17,7 @@ from warroom.services.context import Context
 from warroom.settings import Settings
 from warroom.store.database import Database
 
-console = Console(highlight=False, soft_wrap=False)
+console = Console(highlight=False, soft_wrap=True)  # messages are not cut at 80 columns in pipes
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
