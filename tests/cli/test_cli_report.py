@@ -272,3 +272,10 @@ def test_a_revision_asked_for_the_public_never_prints_the_internal_version(warro
     code, out, err = warroom("report", INCIDENT, "--audience", "public", "--revision", 1)
     assert code == 1 and out == ""
     assert "--revision" in err and "internal version" in err and "--audience internal" in err
+
+
+def test_the_command_line_lists_the_formats_the_renderer_has() -> None:
+    from warroom.cli.report import FORMATS as offered
+    from warroom.reports.render import FORMATS as rendered
+
+    assert offered == rendered

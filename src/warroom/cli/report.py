@@ -19,8 +19,10 @@ from typer.core import TyperGroup
 from warroom.cli.common import console, ctx, fmt_time, parse_choice, print_json, state
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
-from warroom.reports.render import FORMATS, render
-from warroom.services import reports as service
+
+# The report machinery (Jinja2, the report service) loads when a report command runs,
+# not on every warroom command.
+FORMATS = ("md", "html", "pdf", "json")
 
 
 class _ShowByDefault(TyperGroup):
@@ -72,6 +74,8 @@ def show(
             raise InvalidInput([Problem("--format", "bad_choice",
                                         "a published revision is kept as md and json; "
                                         "pick one of those")])
+        from warroom.services import reports as service
+
         stored = service.revision(ctx(), incident_id, revision,
                                   audience=_audience(audience), customer_id=customer)
         if chosen_format == "md":
@@ -81,8 +85,10 @@ def show(
 
             _write(json.dumps(stored.data, indent=2, ensure_ascii=False) + "\n", output)
         return
-    context = ctx()
-    model = service.report(context, incident_id, _audience(audience), customer_id=customer,
+    from warroom.reports.render import render
+    from warroom.services import reports as service
+
+    model = service.report(ctx(), incident_id, _audience(audience), customer_id=customer,
                            prepared_by=prepared_by or state.settings().prepared_by)
     _write(render(model, chosen_format), output)
 
@@ -96,6 +102,8 @@ def publish(
 ) -> None:
     """Publish the report as it stands: a numbered revision (who, when), kept as
     published. Needs the commander or admin role; refused when nothing changed."""
+    from warroom.services import reports as service
+
     stored = service.publish(ctx(), incident_id, _audience(audience), customer_id=customer,
                              prepared_by=prepared_by or state.settings().prepared_by)
     target = f" for {stored.customer_id}" if stored.customer_id else ""
@@ -110,6 +118,8 @@ def revisions(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the incident's published report revisions."""
+    from warroom.services import reports as service
+
     found = service.revisions(ctx(), incident_id)
     if as_json:
         print_json([{"number": r.number, "audience": r.audience, "customer_id": r.customer_id,
@@ -135,6 +145,8 @@ def diff(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show what changed between two published revisions (a unified diff of the report)."""
+    from warroom.services import reports as service
+
     found = service.diff(ctx(), incident_id, rev1, rev2)
     if as_json:
         print_json(found.to_data())
