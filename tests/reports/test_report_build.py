@@ -148,3 +148,13 @@ def test_revision_stamps_set_last_updated_and_drafts_name_the_revision_they_diff
     assert (published.revision, published.last_updated) == (3, stamp.published_at)
     draft = build_report(inputs(), Audience.INTERNAL, previous=stamp)
     assert (draft.revision, draft.last_updated, draft.previous_revision) == (None, None, 3)
+
+
+def test_an_incident_still_open_says_its_impact_window_is_not_known_yet() -> None:
+    incident = replace(reference_incident(), summary=None, timeline=[], actions=[])
+    model = build_report(ReportInputs(incident=incident, generated_at=GENERATED,
+                                      severity_label="Critical"), Audience.INTERNAL)
+    assert model.executive_summary == (
+        'A SEV-1 (Critical) incident, "Service Disruption", is closed; its impact window '
+        "is not known yet.")
+    assert model.impact is not None and model.impact.window is None

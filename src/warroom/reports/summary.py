@@ -22,8 +22,9 @@ def staff_summary(view: IncidentView, *, window: TimeWindow | None, severity_lab
     """
     label = f"{view.severity} ({severity_label})" if severity_label else view.severity
     if window is None:
-        return (f"A {label} incident, \"{view.title}\", is {numbers.humanize(view.status)}"
-                "; its impact window is not known yet.")
+        return (f"A {label} incident, \"{view.title}\", is "
+                f"{numbers.humanize(view.status).lower()}; its impact window is not known "
+                "yet.")
     sentences = [_impact_sentence(window, label, customers_affected, customers_total,
                                   users_affected)]
     if view.root_cause:
