@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from warroom.domain.assessment import ReviewRole, ReviewState
 from warroom.domain.customers import Customer
@@ -158,15 +159,39 @@ def test_it_refuses_an_incident_without_impact_window(reviewed: Context) -> None
         assess(reviewed, open_incident.id)
 
 
+def approve_both(ctx: Context, incident_id: str) -> None:
+    sla.approve(ctx, incident_id, role=ReviewRole.LEGAL, by="Lee Legal")
+    sla.approve(ctx, incident_id, role=ReviewRole.FINANCE, by="Fay Finance")
+
+
 def test_it_does_not_pay_twice_for_one_month(reviewed: Context) -> None:
     assess(reviewed)
     sla.submit(reviewed, "INC-2025-1108-001")
-    sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Lee Legal")
-    sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Fay Finance")
-    # a later November incident pushes C1's month below 99.0 %: 25 % in all, 10 % paid
+    approve_both(reviewed, "INC-2025-1108-001")
+    # another November incident pushes C1's month below 99.0 %: the first incident's
+    # approved 10 % rested on a month that no longer is; its approval is void
     incidents.import_incidents(reviewed, read_incident_text(incident_text(
         "INC-2025-1120-001", "2025-11-20T10:00:00Z", "2025-11-20T12:00:00Z")))
+    first = sla.get_assessment(reviewed, "INC-2025-1108-001")
+    assert first.review.state is ReviewState.PENDING_REVIEW and not first.review.approvals
+    assert first.result.row("C1").credit_high == Decimal("3086.41")  # 25 % of the fee
+    # approved again, the month's 25 % is paid once: the later incident adds nothing
+    approve_both(reviewed, "INC-2025-1108-001")
     later = {r.customer_id: r for r in assess(reviewed, "INC-2025-1120-001").result.rows}
     assert later["C1"].down_minutes_declared == 467
     assert later["C1"].credit_percent_high == Decimal("25")
-    assert later["C1"].credit_high == Decimal("3086.41") - Decimal("1234.57")
+    assert later["C1"].already_credited == Decimal("3086.41")
+    assert later["C1"].credit_high == Decimal("0.00")
+
+
+def test_an_approval_never_stands_behind_figures_that_moved_unnoticed(
+        reviewed: Context) -> None:
+    """Even when a change reaches no revalidation, reading shows no approval for the new
+    figures (so no report offers an amount nobody approved)."""
+    assess(reviewed)
+    sla.submit(reviewed, "INC-2025-1108-001")
+    approve_both(reviewed, "INC-2025-1108-001")
+    with reviewed.db.transaction() as conn:  # a change behind warroom's back
+        conn.execute(text("UPDATE sla_assessments SET inputs_digest = 'stale'"))
+    seen = sla.get_assessment(reviewed, "INC-2025-1108-001")
+    assert seen.review.state is ReviewState.PENDING_REVIEW and not seen.review.approvals

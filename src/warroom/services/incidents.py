@@ -22,7 +22,6 @@ from warroom.domain.incident import (
 )
 from warroom.domain.lifecycle import Status
 from warroom.domain.scope import Scope
-from warroom.domain.sla import Month
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.domain.window import require_utc
 from warroom.formats.incident_file import ParsedIncident, to_document
@@ -123,6 +122,11 @@ def import_incidents(ctx: Context, parsed: list[ParsedIncident]) -> list[Inciden
             saved = repo.add(conn, incident, now=now)
             _audit(conn, ctx, "incident.import", saved.id, {}, to_document(saved))
             stored.append(saved)
+        # an imported incident counts in its month's uptime: approvals of that month's
+        # other assessments rest on figures that just moved
+        months = sorted({m for saved in stored for m in sla.months_of(saved)})
+        for month in months:
+            sla.revalidate_month(conn, ctx, month)
     return stored
 
 
@@ -252,7 +256,8 @@ def _mutate(ctx: Context, incident_id: str, action: str,
         _audit(conn, ctx, action, incident_id, before, to_document(saved))
         if (saved.impact_window(), saved.scope) != settled_by:
             # the impact window and scope are inputs of SLA assessments: approvals may be void
-            months = [str(Month.of(w.start)) for w in (settled_by[0], saved.impact_window()) if w]
+            months = [m for w in (settled_by[0], saved.impact_window()) if w
+                      for m in sla.window_months(w)]
             sla.revalidate_incident(conn, ctx, incident_id, months)
     return saved
 

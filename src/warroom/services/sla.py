@@ -28,6 +28,7 @@ from warroom.domain.sla import (
     assess,
     inputs_digest,
 )
+from warroom.domain.window import TimeWindow
 from warroom.formats.documents import Document
 from warroom.formats.sla_policy import parse_policy_document, policy_to_dict
 from warroom.schemas.sla import AssessmentPublic
@@ -196,9 +197,20 @@ def revalidate_incident(conn: Connection, ctx: Context, incident_id: str,
         _revalidate_month(conn, ctx, month, skip=None)
 
 
+def revalidate_month(conn: Connection, ctx: Context, month: str) -> None:
+    """Void approvals of the month's assessments whose inputs changed (e.g. a new incident)."""
+    _revalidate_month(conn, ctx, month, skip=None)
+
+
 def months_of(incident: Incident) -> list[str]:
+    """The months an incident's impact window touches (an incident may cross a month end)."""
     window = incident.impact_window()
-    return [str(Month.of(window.start))] if window else []
+    return window_months(window) if window else []
+
+
+def window_months(window: TimeWindow) -> list[str]:
+    last = window.end - timedelta(microseconds=1) if window.end > window.start else window.end
+    return sorted({str(Month.of(window.start)), str(Month.of(last))})
 
 
 # -- plumbing --------------------------------------------------------------------------------
@@ -262,8 +274,13 @@ def _load(conn: Connection, incident_id: str) -> Assessment:
                        f"`warroom sla assess {incident_id} --customers ... --policy ...`")
     policy = _policy_from_json(existing.policy)
     customers = tuple(_customer_from_json(c) for c in existing.customers)
-    result, _ = _compute(conn, incident_repo.get(conn, incident_id), policy, customers)
-    return Assessment(incident_id, result, existing.review, policy, customers,
+    result, digest = _compute(conn, incident_repo.get(conn, incident_id), policy, customers)
+    review = existing.review
+    if digest != existing.inputs_digest:
+        # The figures moved since they were reviewed (a change that reached no
+        # revalidation): no approval given to other figures may stand behind these.
+        review, _ = gate.inputs_changed(review)
+    return Assessment(incident_id, result, review, policy, customers,
                       existing.policy_source, existing.customers_source, existing.updated_at)
 
 
