@@ -39,7 +39,7 @@ SETTINGS = (
             "Spark master URL used by `--backend pyspark` (e.g. spark://host:7077)."),
     Setting("WARROOM_PREPARED_BY", None,
             "Who staff reports say prepared them, e.g. \"Engineering Operations Team\". "
-            "Defaults to the incident's commander, else the acting user."),
+            "Defaults to the incident's commander."),
 )
 
 

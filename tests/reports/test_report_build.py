@@ -18,6 +18,7 @@ from warroom.domain.minutes import epoch_minute
 from warroom.domain.scope import Scope
 from warroom.domain.sla import IncidentImpact, assess
 from warroom.reports.build import ReportInputs, RevisionStamp, SlaInputs, build_report
+from warroom.reports.render import render
 
 GENERATED = datetime(2025, 11, 22, 16, 6, tzinfo=UTC)
 CUSTOMERS = (
@@ -158,3 +159,31 @@ def test_an_incident_still_open_says_its_impact_window_is_not_known_yet() -> Non
         'A SEV-1 (Critical) incident, "Service Disruption", is closed; its impact window '
         "is not known yet.")
     assert model.impact is not None and model.impact.window is None
+
+
+def test_the_share_of_the_base_counts_registered_customers_only() -> None:
+    impact = replace(measured(), per_customer=(
+        CustomerImpact("C1", 400, 300), CustomerImpact("C2", 100, 0),
+        CustomerImpact("C9-unregistered", 50, 50)))
+    section = build_report(inputs(impact=impact), Audience.INTERNAL).impact
+    assert section is not None
+    assert (section.customers_affected, section.customers_total) == (1, 3)
+
+
+def test_a_customer_with_no_failed_request_is_told_it_was_not_affected() -> None:
+    approved = Review(ReviewState.APPROVED, (Approval(ReviewRole.LEGAL, "L"),
+                                             Approval(ReviewRole.FINANCE, "F")))
+    model = build_report(inputs(impact=measured(), review=approved), Audience.CUSTOMER,
+                         customer_id="C2")
+    assert model.customer is not None and not model.customer.affected
+    assert (model.customer.requests, model.customer.credit) == (None, None)
+    assert "was not affected by this incident" in render(model, "md")
+
+
+def test_outside_versions_hold_no_data_loss_statement() -> None:
+    incident = replace(reference_incident(), data_loss="3 rows of Acme Corp lost, Jane restoring")
+    for audience in (Audience.PUBLIC, Audience.CUSTOMER):
+        model = build_report(replace(inputs(), incident=incident), audience,
+                             customer_id="C1" if audience is Audience.CUSTOMER else None)
+        assert model.incident.data_loss is None
+        assert "Acme Corp lost" not in render(model, "json")

@@ -147,7 +147,7 @@ def test_it_reproduces_every_section_and_number_of_the_reference_report() -> Non
 def test_it_cites_the_evidence_of_the_impact_analysis() -> None:
     text = render(reference_model(Audience.INTERNAL), "md")
     evidence = next(line for line in text.splitlines() if line.startswith("Evidence:"))
-    for part in (r"s3://logs/requests/2025-11-08/\*.parquet",
+    for part in ("`s3://logs/requests/2025-11-08/*.parquet`",
                  "November 8, 2025 14:02 - 19:49 UTC (347 minutes)", "duckdb 1.1.3",
                  "342,117 rows scanned", "computed November 9, 2025 09:30 UTC",
                  "definition 3f9a1c2b7d4e"):
@@ -160,7 +160,8 @@ def test_it_says_when_the_impact_was_declared_and_not_measured() -> None:
     declared = dataclasses.replace(model, impact=dataclasses.replace(
         model.impact, declared_only=True, evidence=None, users_affected=None))
     text = render(declared, "md")
-    assert "Evidence: declared impact window only (14:02 - 19:49 UTC, 347 minutes)" in text
+    assert ("Evidence: declared impact window only (November 8, 2025 14:02 - 19:49 UTC, "
+            "347 minutes)") in text
     assert "Affected Users" not in text
 
 
@@ -394,3 +395,35 @@ def test_customer_json_holds_only_the_customer_section() -> None:
 
 def test_every_format_is_listed() -> None:
     assert FORMATS == ("md", "html", "pdf", "json")
+
+
+def test_peoples_text_never_becomes_markdown_structure() -> None:
+    """Rendered by a CommonMark parser, people's text stays one paragraph of text."""
+    from markdown_it import MarkdownIt
+
+    from warroom.reports.render import code_span, markdown_text
+
+    parser = MarkdownIt("commonmark")
+    for hostile in ("Sum line\n---\nnext", "Sum line\n===", "1. first\n2) second",
+                    "- item\n+ item", "# heading", "> quote", "[x](http://evil.example)",
+                    "<b>bold</b>", "*em* _em_ `code`", "12. not a list"):
+        html = parser.render(markdown_text(hostile))
+        for tag in ("<h1", "<h2", "<ol", "<ul", "<blockquote", "<a ", "<b>", "<em", "<code"):
+            assert tag not in html, (hostile, html)
+    # numbers keep their digits: the escape goes before the dot, not the number
+    assert parser.render(markdown_text("1. first")).strip() == "<p>1. first</p>"
+    # a code span shows its text as typed, backticks included
+    for path in ("logs/my_logs/*.parquet", "odd`name`.csv", "`quoted`"):
+        html = parser.render(code_span(path))
+        assert html.strip().startswith("<p><code>")
+        shown = html.strip()[len("<p><code>"):-len("</code></p>")]
+        assert shown == path.replace("&", "&amp;")
+
+
+def test_a_reopened_incident_is_not_announced_as_resolved_on_the_status_page() -> None:
+    model = reference_model(Audience.PUBLIC)
+    reopened = dataclasses.replace(model, incident=dataclasses.replace(
+        model.incident, status="investigating"))
+    text = render(reopened, "md")
+    assert "**Started:** November 8, 2025 14:02 UTC" in text
+    assert "Resolved:" not in text and "**Investigating**" in text

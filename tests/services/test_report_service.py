@@ -11,11 +11,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from warroom.domain.assessment import ReviewRole
 from warroom.domain.audience import Audience
 from warroom.domain.customers import Customer
 from warroom.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from warroom.domain.incident import Role
 from warroom.domain.timeline import EntryKind
 from warroom.formats.incident_file import read_incident_text
 from warroom.formats.sla_policy import read_policy_text
@@ -397,3 +399,24 @@ def test_a_revision_is_read_only_as_the_audience_it_was_published_for(ctx: Conte
     with pytest.raises(InvalidInput, match="internal version"):
         reports.revision(ctx, INCIDENT, 1, audience=Audience.PUBLIC)
     assert reports.revision(ctx, INCIDENT, 1, audience=Audience.INTERNAL).number == 1
+
+
+def test_without_a_commander_the_report_is_signed_by_no_one_rather_than_its_reader(
+        ctx: Context) -> None:
+    incidents.assign(acting(ctx, "Ada Admin"), INCIDENT, Role.COMMANDER, None)
+    reports.publish(acting(ctx, "Ada Admin"), INCIDENT, Audience.INTERNAL)
+    seen = reports.report(acting(ctx, "Val Viewer"), INCIDENT, Audience.INTERNAL)
+    assert (seen.prepared_by, seen.revision, seen.previous_revision) == (None, 1, None)
+
+
+def test_a_report_is_its_published_revision_only_when_its_exact_figures_match_too(
+        ctx: Context) -> None:
+    reports.publish(ctx, INCIDENT, Audience.INTERNAL)
+    with ctx.db.transaction() as conn:  # a figure only the JSON holds exactly
+        stored = conn.execute(text("SELECT data FROM report_revisions")).scalar_one()
+        data = json.loads(stored) if isinstance(stored, str) else dict(stored)
+        data["severity_label"] = "Something else"
+        conn.execute(text("UPDATE report_revisions SET data = :data"),
+                     {"data": json.dumps(data)})
+    seen = reports.report(ctx, INCIDENT, Audience.INTERNAL)
+    assert (seen.revision, seen.previous_revision) == (None, 1)

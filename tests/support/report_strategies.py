@@ -302,7 +302,8 @@ class World:
                 found["internal notes"].add(action.title)
             if action.link:
                 found["internal notes"].add(action.link)
-        for text in (incident.summary, incident.root_cause, *incident.contributing_factors):
+        for text in (incident.summary, incident.root_cause, incident.data_loss,
+                     *incident.contributing_factors):
             if text:
                 found["internal analysis"].add(text)
         liability = self.assessment.liability
@@ -334,7 +335,9 @@ class World:
         customer = next(c for c in self.customers if c.customer_id == customer_id)
         values += [(customer.customer_id,), (customer.name,)]
         row = self.assessment.row(customer_id)
-        if row is not None and self.review.is_approved and row.has_sla and row.credit > 0:
+        affected = self.usage[customer_id][1] > 0  # a failed request in the logs
+        if (row is not None and affected and self.review.is_approved and row.has_sla
+                and row.credit > 0):
             values.append(tuple(sorted(money_forms(row.credit))))
         return values
 
@@ -407,7 +410,7 @@ def worlds(draw: st.DrawFn, *, min_customers: int = 2, max_customers: int = 5) -
         classification=draw(st.sampled_from(list(Classification))),
         roles={Role.COMMANDER: commander},
         scope=Scope(),
-        data_loss=draw(st.none() | public_text),
+        data_loss=draw(st.none() | st.just(f"data loss {next(tag)}")),
         summary=f"summary {next(tag)} {draw(public_text)}",
         public_summary=draw(st.none() | public_text),
         timeline=entries,

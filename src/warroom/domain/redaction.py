@@ -46,7 +46,7 @@ class IncidentView:
     classification: str | None  # the banner of staff versions; None outside
     roles: dict[str, str]  # empty outside staff audiences
     scope: Scope
-    data_loss: str | None
+    data_loss: str | None  # staff only
     summary: str | None  # the people-written summary for this audience, if any
     root_cause: str | None
     contributing_factors: tuple[str, ...]
@@ -93,7 +93,7 @@ def incident_view(incident: Incident, audience: Audience) -> IncidentView:
         classification=incident.classification.value if staff else None,
         roles={r.value: p for r, p in incident.roles.items()} if staff else {},
         scope=incident.scope,
-        data_loss=incident.data_loss,
+        data_loss=incident.data_loss if staff else None,  # people's words, may name anyone
         summary=incident.summary if staff else incident.public_summary,
         root_cause=incident.root_cause if staff else incident.public_root_cause,
         contributing_factors=tuple(incident.contributing_factors) if staff else (),

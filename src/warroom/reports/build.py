@@ -109,9 +109,13 @@ def impact_section(inputs: ReportInputs) -> ImpactSection:
                              customers_total=registry_size, declared_only=True)
     provenance = impact.provenance
     engine = " ".join(part for part in (provenance.engine, provenance.engine_version) if part)
+    affected = impact.customers_affected
+    if sla is not None:  # a share of the registry counts the registry's customers only
+        registered = {c.customer_id for c in sla.customers}
+        affected = sum(1 for c in impact.per_customer if c.affected and c.customer_id in registered)
     return ImpactSection(
         window=impact.window,
-        customers_affected=impact.customers_affected,
+        customers_affected=affected,
         customers_total=registry_size if registry_size is not None else impact.customers_total,
         users_affected=impact.users_affected,
         transactions_affected=impact.transactions_affected,
@@ -164,15 +168,20 @@ def customer_section(inputs: ReportInputs, customer_id: str) -> CustomerSection:
             failed=own.failed if own.affected else None,
             incident_minutes=own.down_minute_count if own.affected else None)
     seen = view_for(sla.result, Audience.CUSTOMER, review=sla.review, customer_id=customer_id)
-    affected = bool(seen["affected"])
+    # In scope is not affected: where logs were analysed, affected means a failed request
+    # (DESIGN, "Request log"); without logs, every in-scope customer counts as affected.
+    affected = bool(seen["affected"]) and (impact is None or (own is not None and own.affected))
+    if not affected:
+        return CustomerSection(customer_id=customer_id, name=registered.name, affected=False,
+                               tier=seen.get("tier"), month=sla.result.month)
     credit = seen.get("credit")
     return CustomerSection(
         customer_id=customer_id,
-        name=registered.name if registered else customer_id,
-        affected=affected,
+        name=registered.name,
+        affected=True,
         tier=seen.get("tier"),
-        requests=own.requests if affected and own else None,
-        failed=own.failed if affected and own else None,
+        requests=own.requests if own else None,
+        failed=own.failed if own else None,
         incident_minutes=seen.get("incident_minutes"),
         month=sla.result.month,
         month_down_minutes=seen.get("month_down_minutes"),

@@ -211,7 +211,8 @@ class ReportModel:
             found.append("timeline entries carry authors")
         if any(action.owner or action.link for action in self.incident.actions):
             found.append("corrective actions carry owners or links")
-        if self.incident.contributing_factors or self.incident.metrics is not None:
+        if (self.incident.contributing_factors or self.incident.metrics is not None
+                or self.incident.data_loss is not None):
             found.append("the incident view carries internal analysis")
         if self.audience is Audience.CUSTOMER and self.customer is None:
             found.append("a customer notice needs its customer section")

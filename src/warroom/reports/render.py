@@ -164,6 +164,7 @@ def _environment() -> Environment:
         humanize=numbers.humanize,
         md=markdown_text,
         cell=markdown_cell,
+        code_span=code_span,
         css_string=css_string,
         paragraphs=paragraphs,
     )
@@ -225,8 +226,18 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$|#~])")
 def markdown_text(value: object) -> str:
     """People's text made literal in Markdown: emphasis, links, HTML, math and pipes escaped."""
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
-    # A line that starts like a list item or a heading would become one.
-    return re.sub(r"(?m)^(\s*)([-+=]|\d+[.)])(\s)", r"\1\\\2\3", text)
+    # A line that starts like a list item, or underlines the line above (a setext
+    # heading: "---", "==="), would become one.
+    text = re.sub(r"(?m)^(\s*)([-+=])(?=\s|[-=]*\s*$)", r"\1\\\2", text)
+    return re.sub(r"(?m)^(\s*)(\d+)([.)])(?=\s|$)", r"\1\2\\\3", text)
+
+
+def code_span(value: object) -> str:
+    """Text as one Markdown code span, literal: the fence is longer than any backtick run."""
+    text = " ".join(str(value).split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{'`' * (longest + 1)}{pad}{text}{pad}{'`' * (longest + 1)}"
 
 
 def markdown_cell(value: object) -> str:

@@ -160,7 +160,7 @@ def _inputs(conn: Connection, ctx: Context, incident_id: str,
                       policy=assessment.policy, customers=assessment.customers)
         if assessment else None,
         # the same for whoever renders it, so a report does not look changed per reader
-        prepared_by=prepared_by or incident.commander or ctx.actor)
+        prepared_by=prepared_by or incident.commander)
 
 
 def _current(inputs: ReportInputs, audience: Audience, customer_id: str | None,
@@ -169,9 +169,16 @@ def _current(inputs: ReportInputs, audience: Audience, customer_id: str | None,
         return build_report(inputs, audience, customer_id=customer_id)
     stamp = RevisionStamp(latest.number, latest.published_at)
     stamped = build_report(inputs, audience, customer_id=customer_id, revision=stamp)
-    if render_markdown(stamped) == latest.markdown:
+    # the same text and the same exact figures (Markdown rounds some and leaves some out)
+    if render_markdown(stamped) == latest.markdown and \
+            _settled(to_json(stamped)) == _settled(latest.data):
         return stamped
     return build_report(inputs, audience, customer_id=customer_id, previous=stamp)
+
+
+def _settled(data: dict[str, object]) -> dict[str, object]:
+    """A report's JSON without the time it was rendered at."""
+    return {key: value for key, value in data.items() if key != "generated_at"}
 
 
 def _label(audience: str, customer_id: str | None) -> str:
