@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -133,8 +134,12 @@ def test_it_reads_a_postgresql_table(pg_server: Any, expected: dict[str, Any]) -
             for r in ROWS:
                 copy.write_row([r["ts"], tenants[r["customer_id"]], r["user_id"], r["status"],
                                 r["region"], r["service"], r["txn_id"]])
-    result = compute_impact(f"{db_url}#ops.access_log", WINDOW,
+    # a password in the URL (ignored by the test server) never reaches the provenance
+    with_password = re.sub(r"^postgresql://([^:@/]+)@", r"postgresql://\1:hunter2@", db_url)
+    assert "hunter2" in with_password
+    result = compute_impact(f"{with_password}?sslpassword=zz9#ops.access_log", WINDOW,
                             mapping=parse_map("ts=event_time,customer_id=tenant"))
+    assert "hunter2" not in result.provenance.source and "zz9" not in result.provenance.source
     renamed = {"acme": "1", "globex": "2", "initech": "3"}
     want = {**expected, "per_customer": [
         {**c, "customer_id": renamed[c["customer_id"]]} for c in expected["per_customer"]]}
@@ -149,7 +154,43 @@ def test_a_postgresql_password_is_never_echoed() -> None:
     assert source.table == "requests"
 
 
+def test_secret_url_parameters_are_never_echoed() -> None:
+    source = parse_source("postgresql://ops@db/logs?password=s3cret&sslmode=require#requests")
+    assert "s3cret" not in source.text and "sslmode=require" in source.text
+
+
+def test_a_set_of_files_whose_columns_differ_is_refused_naming_the_odd_file(
+        logs: Logs) -> None:
+    logs.parquet(ROWS, name="day/part1.parquet")
+    logs.parquet(ROWS, name="day/part2.parquet", rename={"ts": "timestamp"})
+    with pytest.raises(UnreadableSource, match=r"part2\.parquet lacks ts, has timestamp"):
+        compute_impact(str(logs.folder / "day" / "*.parquet"), WINDOW)
+
+
+def test_a_file_with_naive_times_among_zoned_ones_is_refused(logs: Logs) -> None:
+    logs.parquet(ROWS, name="day/part1.parquet")
+    naive = pa.schema([pa.field("ts", pa.timestamp("us")) if f.name == "ts" else f
+                       for f in SCHEMA])
+    logs.parquet([{**r, "ts": r["ts"].replace(tzinfo=None)} for r in ROWS],
+                 name="day/part2.parquet", schema=naive)
+    with pytest.raises(UnreadableSource, match="holds ts without time zone"):
+        compute_impact(str(logs.folder / "day" / "*.parquet"), WINDOW)
+
+
+def test_nanosecond_timestamps_as_pandas_writes_them_are_read(
+        logs: Logs, expected: dict[str, Any]) -> None:
+    nanos = pa.schema([pa.field("ts", pa.timestamp("ns", tz="UTC")) if f.name == "ts" else f
+                       for f in SCHEMA])
+    assert figures(compute_impact(logs.parquet(ROWS, schema=nanos), WINDOW)) == expected
+
+
+def test_an_empty_transaction_id_is_no_transaction(logs: Logs) -> None:
+    rows = [row(0, "acme", 500, user="u1", txn=""), row(1, "acme", 503, user="u2", txn="t9")]
+    assert compute_impact(logs.parquet(rows), WINDOW).transactions_affected == 1
+
+
 @pytest.mark.parametrize(("text", "message"), [
+    ("postgresql://nobody@[::1/x#t", "URL is malformed"),
     ("postgresql://db.internal/logs", "which table"),
     ("mysql://db.internal/logs#requests", "unsupported source scheme 'mysql'"),
     ("", "no request log given"),

@@ -95,3 +95,26 @@ def test_it_refuses_an_empty_or_reversed_window(warroom, tmp_path: Path) -> None
                            "ts=event_time,customer_id=tenant", "--window",
                            "2025-11-08T15:00:00/2025-11-08T16:00:00Z")
     assert code == 1 and "no UTC offset" in err
+
+
+def test_it_refuses_a_window_longer_than_a_month_and_stores_nothing(warroom, tmp_path) -> None:
+    code, _, err = warroom("impact", "INC-2025-1108-001", "--requests",
+                           tmp_path / "requests.parquet", "--map",
+                           "ts=event_time,customer_id=tenant", "--window",
+                           "2025-01-01T00:00:00Z/2026-01-01T00:00:00Z")
+    assert code == 1 and "--window" in err and "at most 31 days" in err
+    code, _, err = warroom("impact", "INC-2025-1108-001")
+    assert code == 1 and "no impact analysis yet" in err
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\xff\xfets: event_time\n", "is not UTF-8"),
+    (b"ts: " + b"[" * 3000 + b"]" * 3000 + b"\n", "nested more than"),
+    (b"ts: event_time\nts: time\n", "appears twice"),
+])
+def test_a_broken_mapping_file_is_refused_by_name(warroom, tmp_path, content: bytes,
+                                                  message: str) -> None:
+    (tmp_path / "map.yaml").write_bytes(content)
+    code, _, err = warroom("impact", "INC-2025-1108-001", "--requests",
+                           tmp_path / "requests.parquet", "--map-file", tmp_path / "map.yaml")
+    assert code == 1 and "map.yaml" in err and message in err and "Traceback" not in err

@@ -63,8 +63,16 @@ def test_it_ignores_extra_columns_and_blank_lines() -> None:
     assert read_registry_text(text)[0].customer_id == "ACME"
 
 
-def test_it_reads_an_empty_registry() -> None:
-    assert read_registry_text(HEADER) == ()
+def test_it_refuses_a_registry_without_customers() -> None:
+    # an assessment over no customers would report a liability of 0.00 as if it were true
+    with pytest.raises(InvalidInput, match="header but no customers"):
+        read_registry_text(HEADER)
+
+
+def test_it_refuses_a_fee_beyond_belief() -> None:
+    with pytest.raises(InvalidInput, match="not a plausible monthly fee") as caught:
+        read_registry_text(HEADER + "C1,Acme,enterprise,1e100,USD,\n", source="c.csv")
+    assert (caught.value.problems[0].line, caught.value.problems[0].field) == (2, "monthly_fee")
 
 
 def test_it_accepts_a_tier_without_sla() -> None:

@@ -301,3 +301,8 @@ def test_any_valid_policy_survives_a_round_trip(belows: list[Decimal], minimum: 
     policy = SlaPolicy(tiers=(Tier("gold", ordered[0], brackets),), currency="EUR",
                        minimum_credit=minimum, notice_hours=notice)
     assert read_policy_text(dump_policy(policy)) == policy
+
+
+def test_a_policy_nested_beyond_reason_is_refused_not_a_crash() -> None:
+    with pytest.raises(InvalidInput, match="nested more than"):
+        read_policy_text("tiers: " + "[" * 5000 + "]" * 5000 + "\n")

@@ -81,6 +81,13 @@ class DuckDBEngine:
 
     def view(self, name: str, select: str) -> None:
         self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {select}')
+        # Nanosecond timestamps (what pandas and Arrow write by default) have no Ibis type:
+        # read them at microseconds, which is all a minute count needs.
+        recast = [f'CAST("{column}" AS {_MICROSECONDS[kind]}) AS "{column}"'
+                  for column, kind in self.describe(name) if kind in _MICROSECONDS]
+        if recast:
+            self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * REPLACE '
+                             f'({", ".join(recast)}) FROM ({select})')
 
     def adopt(self, name: str, data: Any) -> None:
         """An Arrow table (already in memory) as the view `name`."""
@@ -214,6 +221,10 @@ class SparkEngine:
 
     def close(self) -> None:
         """A session outlives one analysis (starting one costs seconds)."""
+
+
+_MICROSECONDS = {"TIMESTAMPTZ_NS": "TIMESTAMPTZ",
+                 "TIMESTAMP_NS": "TIMESTAMP"}
 
 
 def _used(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:

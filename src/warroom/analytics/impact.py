@@ -128,13 +128,18 @@ def minute_counts(requests: ir.Table) -> ir.Table:
 
 
 def failed_reach(requests: ir.Table, *, has_txn: bool) -> ir.Table:
-    """Distinct users and (non-null) transactions with at least one failed request."""
+    """Distinct users and (non-null, non-empty) transactions with at least one failed
+    request."""
     import ibis
 
     hit = requests.filter(failed(requests), requests.customer_id.notnull())
-    return hit.aggregate(
-        users=hit.user_id.nunique(),
-        transactions=hit.txn_id.nunique() if has_txn else ibis.literal(0, type="int64"))
+    if not has_txn:
+        transactions = ibis.literal(0, type="int64")
+    elif hit.txn_id.type().is_string():  # an empty id is no transaction (DESIGN: non-null)
+        transactions = hit.txn_id.nunique(where=hit.txn_id != "")
+    else:
+        transactions = hit.txn_id.nunique()
+    return hit.aggregate(users=hit.user_id.nunique(), transactions=transactions)
 
 
 def customer_totals(counts: ir.Table) -> ir.Table:

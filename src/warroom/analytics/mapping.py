@@ -18,14 +18,11 @@ Accepted column types:
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 from warroom.domain.errors import InvalidInput, Problem
 
@@ -105,20 +102,11 @@ def parse_map(text: str, *, source: str | None = None) -> ColumnMapping:
 
 def load_map_file(path: str | Path) -> ColumnMapping:
     """A YAML or JSON file ``{ts: event_time, customer_id: tenant}`` (YAML reads both)."""
+    from warroom.formats.documents import load_file
+
     where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput([Problem("", "unreadable_file",
-                                    f"cannot read the mapping file: {exc.strerror or exc}",
-                                    source=where)]) from None
-    try:
-        data = json.loads(text) if where.endswith(".json") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise InvalidInput([Problem("", "malformed", f"not valid YAML/JSON: {exc}",
-                                    source=where,
-                                    line=None if line is None else line + 1)]) from None
+    # the safe loader: size limit, UTF-8 check, no aliases or tags, duplicate keys refused
+    data = load_file(Path(path)).data
     if not isinstance(data, dict) or not all(
             isinstance(v, str) and v for v in data.values()):
         raise InvalidInput([Problem("", "bad_mapping",

@@ -163,17 +163,27 @@ def _parse_duckdb(raw: str) -> Source:
     return Source(f"duckdb://{rest}#{table}", "duckdb", str(path), table)
 
 
+# libpq parameters that carry secrets: never echoed, stored or written to the audit log
+_SECRET_PARAMETERS = frozenset({"password", "sslpassword", "passfile", "sslkey"})
+
+
 def _parse_postgres(raw: str) -> Source:
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+        password = parts.password
+    except ValueError as exc:
+        raise UnreadableSource(f"the PostgreSQL URL is malformed ({exc}); expected e.g. "
+                               "postgresql://user@host:5432/db#requests") from None
     table = parts.fragment
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "table"]
     table = table or dict(parse_qsl(parts.query)).get("table", "")
     scheme = "postgresql"
     location = urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), ""))
     shown_netloc = parts.netloc
-    if parts.password is not None:  # never echo or store a password
-        shown_netloc = shown_netloc.replace(f":{parts.password}@", ":***@", 1)
-    shown = urlunsplit((scheme, shown_netloc, parts.path, urlencode(query), table))
+    if password is not None:  # never echo or store a password
+        shown_netloc = shown_netloc.replace(f":{password}@", ":***@", 1)
+    shown_query = [(k, "***" if k.lower() in _SECRET_PARAMETERS else v) for k, v in query]
+    shown = urlunsplit((scheme, shown_netloc, parts.path, urlencode(shown_query), table))
     if not table:
         raise UnreadableSource(
             f"{shown}: which table? add it after '#': {shown}#requests")
@@ -210,6 +220,8 @@ def open_source(source: str | Path | Source, engine: Engine) -> OpenedLog:
                 _open_duckdb_file(spec, engine, name)
             elif spec.kind == "parquet":
                 union = ", union_by_name = true" if glob.has_magic(spec.location) else ""
+                if union:
+                    check_same_columns(spec)
                 engine.view(
                     name, f"SELECT * FROM read_parquet({_literal(spec.location)}{union})")
             else:
@@ -218,6 +230,8 @@ def open_source(source: str | Path | Source, engine: Engine) -> OpenedLog:
                 engine.view(name, f"SELECT * FROM read_csv({_literal(spec.location)}, "
                                   f"auto_type_candidates = [{types}])")
         else:
+            if spec.kind == "parquet" and glob.has_magic(spec.location):
+                check_same_columns(spec)
             reader = engine.session.read
             path = _spark_path(spec.location)
             # a pattern no time matches keeps times as text, so that their offsets are
@@ -303,6 +317,36 @@ def stage(table: ir.Table, engine: Engine, *, batch_rows: int = 100_000) -> str:
     return name
 
 
+def check_same_columns(spec: Source) -> None:
+    """Refuse a set of Parquet files whose columns differ: read together, a file lacking a
+    column (or holding times without a zone) would lose its rows without a word."""
+    import duckdb
+
+    rows = duckdb.connect().execute(
+        "SELECT file_name, name, coalesce(logical_type, '') FROM parquet_schema(?) "
+        "WHERE coalesce(num_children, 0) = 0 ORDER BY file_name", [spec.location]).fetchall()
+    columns: dict[str, dict[str, str]] = {}
+    for file_name, name, logical in rows:
+        zone = ("with time zone" if "isAdjustedToUTC=1" in logical else
+                "without time zone" if "isAdjustedToUTC=0" in logical else "")
+        columns.setdefault(file_name, {})[name] = zone
+    files = list(columns)
+    first = columns[files[0]] if files else {}
+    for other in files[1:]:
+        found = columns[other]
+        missing = sorted(set(first) - set(found))
+        extra = sorted(set(found) - set(first))
+        zones = sorted(n for n in set(first) & set(found) if first[n] != found[n])
+        if missing or extra or zones:
+            parts = ([f"lacks {', '.join(missing)}"] if missing else []) + \
+                ([f"has {', '.join(extra)}"] if extra else []) + \
+                [f"holds {n} {found[n] or 'as another type'}" for n in zones]
+            raise UnreadableSource(
+                f"{spec.text}: the files do not share their columns: {other} "
+                f"{', '.join(parts)}, unlike {files[0]}; analyse them separately or make "
+                "their columns agree")
+
+
 def engine_message(exc: BaseException) -> str:
     """The first meaningful line of an engine's error, without its stack or hints."""
     text = str(exc).strip() or type(exc).__name__
@@ -316,7 +360,10 @@ def describe(source: str | Path | Source | Any) -> str:
     if isinstance(source, Source):
         return source.text
     if isinstance(source, str | Path | os.PathLike):
-        return str(source)
+        try:
+            return parse_source(str(source)).text  # without any password
+        except WarroomError:
+            return str(source)
     try:
         return f"table {source.get_name()}"
     except Exception:

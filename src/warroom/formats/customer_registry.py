@@ -63,7 +63,15 @@ def read_registry_text(text: str, *, source: str = "<input>",
             customers.append(customer)
     if problems:
         raise InvalidInput(problems)
+    if not customers:
+        raise InvalidInput([_problem(source, None, "", "empty",
+                                     "the registry has a header but no customers")])
     return tuple(customers)
+
+
+# A monthly fee beyond a trillion is a unit or typing mistake, and would overflow the
+# Decimal context credits are computed in.
+MAX_FEE = Decimal(10) ** 12
 
 
 def _customer(values: dict[str, str], policy: SlaPolicy | None, first_line: dict[str, int],
@@ -202,4 +210,6 @@ def _fee(text: str) -> Decimal | str:
         return f"monthly_fee {text!r} is not a number"
     if fee < 0:
         return f"monthly_fee {text} is negative"
+    if fee >= MAX_FEE:
+        return f"monthly_fee {text} is not a plausible monthly fee (at most {MAX_FEE - 1:,})"
     return fee

@@ -106,6 +106,8 @@ def load_text(text: str, *, source: str, json_only: bool = False) -> Document:
         return _load_yaml(text, source, "YAML")
     try:
         data = json.loads(text, object_pairs_hook=_refuse_duplicate_json_keys)
+    except RecursionError:
+        _fail(source, f"is nested more than {MAX_DEPTH} levels deep", code="too_deep")
     except json.JSONDecodeError as exc:
         _fail(source, f"is not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno)
     except _DuplicateKey as exc:
@@ -145,6 +147,8 @@ def _load_yaml(text: str, source: str, kind: str) -> Document:
         _fail(source, f"is not valid {kind}: {what}", line)
     except yaml.YAMLError as exc:
         _fail(source, f"is not valid {kind}: {exc}")
+    except RecursionError:  # the parser recurses per level, before our depth check runs
+        _fail(source, f"is nested more than {MAX_DEPTH} levels deep", code="too_deep")
     finally:
         if loader is not None:
             loader.dispose()

@@ -8,6 +8,7 @@ provenance, and tells SLA assessments their input changed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 from warroom.analytics.impact import compute_impact
@@ -22,6 +23,9 @@ from warroom.store import audit
 from warroom.store import impact as store
 from warroom.store import incidents as incident_repo
 from warroom.store.impact import StoredImpact
+
+# The per-minute series is kept with every analysis: 31 days is 44,640 minutes.
+MAX_WINDOW = timedelta(days=31)
 
 
 def analyse(ctx: Context, incident_id: str, *, requests: str,
@@ -42,6 +46,12 @@ def analyse(ctx: Context, incident_id: str, *, requests: str,
             "--window", "no_impact_window",
             f"incident {incident_id} has no impact window yet (it needs a detected or "
             "impact_started entry and a resolved entry): pass --window START/END")])
+    if chosen.duration > MAX_WINDOW:
+        raise InvalidInput([Problem(
+            "--window", "window_too_long",
+            f"the window {_z(chosen.start)}/{_z(chosen.end)} spans "
+            f"{chosen.duration.days} days; an impact analysis covers at most "
+            f"{MAX_WINDOW.days} days (one minute series per minute): pass a shorter --window")])
     rule = policy.downtime if policy else DowntimeRule()
     result = compute_impact(
         requests, chosen, incident.scope, threshold=Decimal(rule.error_rate_threshold),
