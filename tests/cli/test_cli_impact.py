@@ -118,3 +118,15 @@ def test_a_broken_mapping_file_is_refused_by_name(warroom, tmp_path, content: by
     code, _, err = warroom("impact", "INC-2025-1108-001", "--requests",
                            tmp_path / "requests.parquet", "--map-file", tmp_path / "map.yaml")
     assert code == 1 and "map.yaml" in err and message in err and "Traceback" not in err
+
+
+def test_it_warns_about_customers_in_the_log_that_the_registry_lacks(warroom, tmp_path) -> None:
+    (tmp_path / "customers.csv").write_text(
+        "customer_id,name,tier,monthly_fee,currency,regions\n"
+        "999,Nobody Ltd,enterprise,100.00,USD,\n")
+    code, _, err = warroom("impact", "INC-2025-1108-001", "--requests",
+                           tmp_path / "requests.parquet", "--map",
+                           "ts=event_time,customer_id=tenant", "--customers",
+                           tmp_path / "customers.csv")
+    assert code == 0, err
+    assert "Warning:" in err and "not in" in err and "customers.csv" in err

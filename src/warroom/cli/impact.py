@@ -15,6 +15,7 @@ from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.window import TimeWindow
 from warroom.formats.customer_registry import read_registry_file
 from warroom.formats.sla_policy import read_policy_file
+from warroom.reports import numbers
 from warroom.schemas.impact import ImpactPublic
 from warroom.services import impact as service
 
@@ -67,6 +68,16 @@ def impact(
             window=parse_window(window), backend=backend.strip().lower(), policy=sla_policy,
             customers=registry, progress=lambda fraction: bar.update(task, completed=fraction))
     show(ImpactPublic.of(stored), as_json)
+    if registry is not None:
+        known = {customer.customer_id for customer in registry}
+        strangers = sorted(c.customer_id for c in stored.result.per_customer
+                           if c.customer_id not in known)
+        if strangers:
+            shown = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
+            err_console.print(
+                f"[yellow]Warning:[/] {len(strangers):,} customer(s) in the log are not in "
+                f"{customers} ({shown}): they earn no SLA credit, and reports count only "
+                "registered customers in the share of the base.")
 
 
 def parse_window(value: str | None) -> TimeWindow | None:
@@ -90,10 +101,12 @@ def show(data: ImpactPublic, as_json: bool) -> None:
         print_json(data)
         return
     w = data.window
-    console.print(f"Impact of {data.incident_id}, {w.start:%Y-%m-%d %H:%M}–{w.end:%H:%M} UTC "
+    end = f"{w.end:%H:%M}" if w.end.date() == w.start.date() else f"{w.end:%Y-%m-%d %H:%M}"
+    console.print(f"Impact of {data.incident_id}, {w.start:%Y-%m-%d %H:%M}–{end} UTC "
                   f"({w.minutes} min)")
     table = Table("Measure", "Value")
-    share = (f" of {data.customers_total:,} ({100 * data.customers_affected / data.customers_total:.0f}%)"  # noqa: E501
+    share = (f" of {data.customers_total:,} "
+             f"({numbers.share(data.customers_affected, data.customers_total)})"
              if data.customers_total else "")
     table.add_row("Customers affected", f"{data.customers_affected:,}{share}")
     table.add_row("Users affected", f"{data.users_affected:,}")
@@ -102,7 +115,7 @@ def show(data: ImpactPublic, as_json: bool) -> None:
     table.add_row("Requests (failed / total)",
                   f"{data.requests_failed:,} / {data.requests_total:,}")
     down = sorted(data.per_customer, key=lambda c: -c.down_minutes)
-    if down:
+    if down and down[0].down_minutes:
         table.add_row("Most down minutes", f"{down[0].customer_id}: {down[0].down_minutes}")
     console.print(table)
     p = data.provenance

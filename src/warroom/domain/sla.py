@@ -185,6 +185,10 @@ def policy_problems(policy: SlaPolicy) -> list[Problem]:
         add("downtime.error_rate_threshold", "out_of_range",
             f"error_rate_threshold must be a fraction above 0 and at most 1 "
             f"(0.05 means 5 %), got {threshold}")
+    elif -threshold.normalize().as_tuple().exponent > 9:  # type: ignore[operator]
+        # the analytics compare failed/total in 9 decimal places
+        add("downtime.error_rate_threshold", "too_precise",
+            f"error_rate_threshold {threshold} has more than 9 decimal places")
     if policy.downtime.min_failed_requests < 1:
         add("downtime.min_failed_requests", "out_of_range",
             f"min_failed_requests must be at least 1, got {policy.downtime.min_failed_requests}")
