@@ -364,6 +364,14 @@ def test_text_times_without_an_offset_are_refused(logs: Logs) -> None:
         compute_impact(path, WINDOW)
 
 
+def test_every_text_time_is_checked_not_just_the_first_rows(logs: Logs) -> None:
+    path = logs.folder / "late.csv"
+    good = "".join(f"2025-11-08T14:00:{i % 60:02d}Z,acme,u{i},200\n" for i in range(3000))
+    path.write_text("ts,customer_id,user_id,status\n" + good + "2025-11-08 14:01:30,acme,u1,500\n")
+    with pytest.raises(InvalidInput, match=r"'2025-11-08 14:01:30'"):
+        compute_impact(path, WINDOW)
+
+
 def test_a_text_status_is_refused_with_its_type(logs: Logs) -> None:
     schema = pa.schema([pa.field("status", pa.string()) if f.name == "status" else f
                         for f in SCHEMA])

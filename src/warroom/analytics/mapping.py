@@ -57,7 +57,8 @@ _SYNONYMS: Mapping[str, tuple[str, ...]] = {
 }
 
 _OFFSET = re.compile(r"(Z|z|[+-]\d\d(:?\d\d)?)$")
-_SAMPLE_ROWS = 1000
+# the same rule for the engines (RE2 in DuckDB, Java regex in Spark)
+_OFFSET_SQL = r"(Z|z|[+-][0-9][0-9](:?[0-9][0-9])?)$"
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,9 @@ class RequestLog:
     integer), and region / service / txn_id when present. customer_id and user_id keep the
     log's type (text or integer) so the scan does no conversions; results are text.
     `columns` records which log column each contract column came from (provenance).
-    When ts is text, `time_sample` selects a sample of it (column ``t``): run it and pass
-    the values to `check_time_sample` before trusting the casts.
+    When ts is text, `time_sample` selects the first time without a UTC offset (column
+    ``t``; no row when every time has one): run it and pass the values to
+    `check_time_sample` before trusting the casts.
     """
 
     table: ir.Table
@@ -193,15 +195,18 @@ def bind(table: ir.Table, mapping: ColumnMapping | Mapping[str, str] | None = No
         raise InvalidInput(problems)
     sample = None
     if schema[columns["ts"]].is_string():
+        # every row is checked: the first text time without an offset, if there is one
         col = table[columns["ts"]]
-        sample = table.filter(col.notnull()).select(t=col).limit(_SAMPLE_ROWS)
+        text = col.strip()
+        sample = table.filter(col.notnull(), text != "",
+                              ~text.re_search(_OFFSET_SQL)).select(t=col).limit(1)
     return RequestLog(table.select(**selected), columns, sample)
 
 
 def check_time_sample(column: str, values: Iterable[Any], *,
                       source: str | None = None) -> None:
-    """Refuse text times (of the log's `column`) without a UTC offset, checked on the sample
-    `RequestLog.time_sample` reads: the first rows, since checking every row costs a scan."""
+    """Refuse text times (of the log's `column`) without a UTC offset, among the values
+    `RequestLog.time_sample` reads (the first such time of the whole log)."""
     for value in values:
         stripped = str(value).strip()
         if stripped and not _OFFSET.search(stripped):
@@ -280,7 +285,7 @@ def _typed(name: str, column: str, value: ir.Value, dtype: dt.DataType,
                     "(Parquet: timestamp with tz='UTC'; SQL: TIMESTAMP WITH TIME ZONE), or as "
                     "ISO-8601 text with an offset such as 2025-11-08T14:02:00Z")
             return value, None
-        if dtype.is_string():  # offsets are checked on a sample (check_time_sample)
+        if dtype.is_string():  # every row's offset is checked first (check_time_sample)
             return value.cast(dt.Timestamp(timezone="UTC")), None
         return refuse(f"is {dtype}, not a timestamp with time zone")
     if name == "status":
