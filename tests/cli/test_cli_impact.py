@@ -130,3 +130,16 @@ def test_it_warns_about_customers_in_the_log_that_the_registry_lacks(warroom, tm
                            tmp_path / "customers.csv")
     assert code == 0, err
     assert "Warning:" in err and "not in" in err and "customers.csv" in err
+
+
+def test_it_warns_about_requests_without_a_customer(warroom, tmp_path) -> None:
+    at = START + timedelta(minutes=1)
+    pq.write_table(pa.table({
+        "ts": pa.array([at] * 3, pa.timestamp("us", tz="UTC")),
+        "customer_id": ["C1", None, None], "user_id": ["u1", "u2", "u3"],
+        "status": pa.array([200, 500, 503], pa.int32())}), tmp_path / "anonymous.parquet")
+    code, out, err = warroom("impact", "INC-2025-1108-001", "--requests",
+                             tmp_path / "anonymous.parquet")
+    assert code == 0, err
+    assert "Warning: 2 request(s) in the window have no customer id" in err
+    assert "3 rows scanned" in out

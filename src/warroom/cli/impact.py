@@ -119,6 +119,13 @@ def show(data: ImpactPublic, as_json: bool) -> None:
         table.add_row("Most down minutes", f"{down[0].customer_id}: {down[0].down_minutes}")
     console.print(table)
     p = data.provenance
+    # the scanned rows are the window's in-scope requests; those without a customer id
+    # count in no figure
+    unattributed = p.rows_scanned - data.requests_total
+    if unattributed > 0:
+        err_console.print(f"[yellow]Warning:[/] {unattributed:,} request(s) in the window have "
+                          "no customer id and count in no figure; map the customer column "
+                          "with --map customer_id=... if another column holds it.")
     console.print(f"Evidence: {p.source}, {p.rows_scanned:,} rows scanned by {p.engine} "
                   f"{p.engine_version} on {p.computed_at:%Y-%m-%d %H:%M} UTC; down minute = "
                   f"≥ {float(data.error_rate_threshold):.0%} failed and ≥ "
