@@ -10,9 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from warroom.cli.app import run
+from support.cli_world import cli_with_reference_incident
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 START = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)
 
 
@@ -40,17 +39,8 @@ def write_log(path: Path) -> None:
 
 @pytest.fixture
 def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    monkeypatch.setenv("WARROOM_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     write_log(tmp_path / "requests.parquet")
-
-    def call(*args: object) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = run([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    call("init")
-    call("incident", "import", FIXTURES / "reference-incident.yaml")
+    call = cli_with_reference_incident(tmp_path, monkeypatch, capsys)
     return call
 
 

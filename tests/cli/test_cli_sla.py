@@ -8,41 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from warroom.cli.app import run
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-
-POLICY = """currency: USD
-claims: {deadline_days: 30}
-tiers:
-  enterprise:
-    uptime_target: 99.95
-    credits: [{below: 99.95, percent: 10}, {below: 99.0, percent: 25}]
-  business:
-    uptime_target: 99.9
-    credits: [{below: 99.9, percent: 5}]
-"""
-REGISTRY = """customer_id,name,tier,monthly_fee,currency,regions
-C1,Acme,enterprise,10000.00,USD,
-C2,Beta,business,2000.00,USD,eu-west
-"""
+from support.cli_world import POLICY, REGISTRY, cli_with_reference_incident
 
 
 @pytest.fixture
 def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    monkeypatch.setenv("WARROOM_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("WARROOM_USER", "Ada Admin")
     (tmp_path / "policy.yaml").write_text(POLICY)
     (tmp_path / "customers.csv").write_text(REGISTRY)
-
-    def call(*args: object) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = run([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    call("init")
-    call("incident", "import", FIXTURES / "reference-incident.yaml")
+    call = cli_with_reference_incident(tmp_path, monkeypatch, capsys)
     call("user", "add", "Ada Admin", "--role", "admin")
     call("user", "add", "Lee Legal", "--role", "legal")
     call("user", "add", "Fay Finance", "--role", "finance")

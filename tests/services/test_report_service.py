@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from support.cli_world import POLICY as SMALL_POLICY
 from warroom.domain.assessment import ReviewRole
 from warroom.domain.audience import Audience
 from warroom.domain.customers import Customer
@@ -30,17 +31,7 @@ from warroom.store import audit
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 INCIDENT = "INC-2025-1108-001"  # declared 14:02 - 19:49 UTC on 2025-11-08: 347 minutes
 
-POLICY = read_policy_text("""
-currency: USD
-claims: {deadline_days: 30}
-tiers:
-  enterprise:
-    uptime_target: 99.95
-    credits: [{below: 99.95, percent: 10}, {below: 99.0, percent: 25}]
-  business:
-    uptime_target: 99.9
-    credits: [{below: 99.9, percent: 5}]
-""")
+POLICY = read_policy_text(SMALL_POLICY)
 
 CUSTOMERS = (
     Customer("C1", "Acme", "enterprise", Decimal("10000.00"), "USD"),

@@ -19,10 +19,11 @@ from typer.core import TyperGroup
 from warroom.cli.common import console, ctx, fmt_time, parse_choice, print_json, state
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
+from warroom.domain.impact import iso_z
+from warroom.reports import FORMATS
 
 # The report machinery (Jinja2, the report service) loads when a report command runs,
 # not on every warroom command.
-FORMATS = ("md", "html", "pdf", "json")
 
 
 class _ShowByDefault(TyperGroup):
@@ -123,7 +124,7 @@ def revisions(
     found = service.revisions(ctx(), incident_id)
     if as_json:
         print_json([{"number": r.number, "audience": r.audience, "customer_id": r.customer_id,
-                     "published_at": r.published_at.isoformat().replace("+00:00", "Z"),
+                     "published_at": iso_z(r.published_at),
                      "published_by": r.published_by} for r in found])
         return
     if not found:

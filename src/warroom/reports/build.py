@@ -7,7 +7,7 @@ this module only arranges those views into sections, so no figure is computed tw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from warroom.domain.assessment import Review, view_for
@@ -74,14 +74,24 @@ def build_report(inputs: ReportInputs, audience: Audience, *, customer_id: str |
     if audience is not Audience.CUSTOMER and customer_id:
         raise InvalidInput([Problem("--customer", "not_allowed",
                                     "--customer only goes with --audience customer")])
+    return restamp(_unstamped(inputs, audience, customer_id), revision=revision,
+                   previous=previous)
+
+
+def restamp(model: ReportModel, *, revision: RevisionStamp | None = None,
+            previous: RevisionStamp | None = None) -> ReportModel:
+    """`model` as published revision `revision` ("last updated"), or as a draft that
+    differs from `previous`, or (neither) as a draft never published."""
+    return replace(model, last_updated=revision.published_at if revision else None,
+                   revision=revision.number if revision else None,
+                   previous_revision=previous.number if previous else None)
+
+
+def _unstamped(inputs: ReportInputs, audience: Audience,
+               customer_id: str | None) -> ReportModel:
     view = incident_view(inputs.incident, audience)
-    common = dict(
-        audience=audience, incident=view, generated_at=inputs.generated_at,
-        severity_label=inputs.severity_label,
-        last_updated=revision.published_at if revision else None,
-        revision=revision.number if revision else None,
-        previous_revision=previous.number if previous else None,
-    )
+    common = dict(audience=audience, incident=view, generated_at=inputs.generated_at,
+                  severity_label=inputs.severity_label)
     if view.is_staff:
         impact = impact_section(inputs)
         summary = view.summary or staff_summary(

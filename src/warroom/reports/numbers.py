@@ -5,10 +5,12 @@ Reports round for reading ("~52,000"); the JSON rendering keeps every figure exa
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from warroom.domain.impact import iso_z  # noqa: F401  (re-exported for the templates)
 from warroom.domain.sla import Month, minor_units
+from warroom.domain.window import require_utc
 
 # Symbols that read unambiguously; other currencies are written with their ISO code.
 CURRENCY_SYMBOLS: dict[str, str] = {
@@ -142,10 +144,7 @@ def money_range(low: Decimal, high: Decimal, currency: str | None) -> str:
     return f"{money(low, currency, whole=whole)} - {money(high, currency, whole=whole)}"
 
 
-def utc(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise ValueError(f"time {at.isoformat()} has no UTC offset")
-    return at.astimezone(UTC)
+utc = require_utc  # the domain's rule: converted to UTC, naive times refused
 
 
 def hhmm(at: datetime) -> str:
@@ -185,9 +184,6 @@ def span(start: datetime, end: datetime) -> str:
     return f"{utc_datetime(start)} - {utc_datetime(end)}"
 
 
-def iso_z(at: datetime) -> str:
-    """ISO-8601 in UTC with a Z: "2025-11-08T14:02:00Z"."""
-    return utc(at).isoformat().replace("+00:00", "Z")
 
 
 def humanize(value: str) -> str:

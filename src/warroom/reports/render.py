@@ -21,11 +21,8 @@ from markupsafe import Markup
 from warroom.domain.scope import Scope
 from warroom.domain.sla import Month
 from warroom.domain.window import TimeWindow
-from warroom.reports import numbers
+from warroom.reports import FORMATS, Format, numbers
 from warroom.reports.model import MILESTONE_LABELS, ReportModel
-
-Format = Literal["md", "html", "pdf", "json"]
-FORMATS: tuple[Format, ...] = ("md", "html", "pdf", "json")
 
 JSON_SCHEMA_VERSION = 1
 

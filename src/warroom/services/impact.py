@@ -15,6 +15,7 @@ from warroom.analytics.impact import compute_impact
 from warroom.analytics.mapping import ColumnMapping
 from warroom.domain.customers import Customer
 from warroom.domain.errors import InvalidInput, NotFound, Problem
+from warroom.domain.impact import iso_z
 from warroom.domain.sla import DowntimeRule, SlaPolicy
 from warroom.domain.window import TimeWindow
 from warroom.services import sla
@@ -49,7 +50,7 @@ def analyse(ctx: Context, incident_id: str, *, requests: str,
     if chosen.duration > MAX_WINDOW:
         raise InvalidInput([Problem(
             "--window", "window_too_long",
-            f"the window {_z(chosen.start)}/{_z(chosen.end)} spans "
+            f"the window {iso_z(chosen.start)}/{iso_z(chosen.end)} spans "
             f"{chosen.duration.days} days; an impact analysis covers at most "
             f"{MAX_WINDOW.days} days (one minute series per minute): pass a shorter --window")])
     rule = policy.downtime if policy else DowntimeRule()
@@ -66,7 +67,7 @@ def analyse(ctx: Context, incident_id: str, *, requests: str,
                      entity_type="incident", entity_id=incident_id, changes={
                          "source": result.provenance.source,
                          "engine": result.provenance.engine,
-                         "window": {"start": _z(chosen.start), "end": _z(chosen.end)},
+                         "window": {"start": iso_z(chosen.start), "end": iso_z(chosen.end)},
                          "rows_scanned": result.provenance.rows_scanned,
                          "customers_affected": result.customers_affected,
                          "users_affected": result.users_affected,
@@ -92,9 +93,3 @@ def require_latest(ctx: Context, incident_id: str) -> StoredImpact:
                        f"`warroom impact {incident_id} --requests LOG`")
     return found
 
-
-def _z(at: object) -> str:
-    from datetime import UTC, datetime
-
-    assert isinstance(at, datetime)
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")

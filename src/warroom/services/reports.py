@@ -16,7 +16,14 @@ from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.audience import Audience
 from warroom.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from warroom.reports.build import ReportInputs, RevisionStamp, SlaInputs, build_report
+from warroom.domain.impact import iso_z
+from warroom.reports.build import (
+    ReportInputs,
+    RevisionStamp,
+    SlaInputs,
+    build_report,
+    restamp,
+)
 from warroom.reports.model import ReportModel
 from warroom.reports.render import render_markdown, to_json
 from warroom.services.context import Context
@@ -64,15 +71,16 @@ def _publish(ctx: Context, incident_id: str, audience: Audience, customer_id: st
             raise PermissionDenied(
                 f"{ctx.actor} may not publish reports: that needs the commander or admin role "
                 f"(they hold {', '.join(held)})")
-        inputs = _inputs(conn, ctx, incident_id, prepared_by)
+        draft = build_report(_inputs(conn, ctx, incident_id, prepared_by), audience,
+                             customer_id=customer_id)
         latest = store.latest(conn, incident_id, audience.value, customer_id)
-        if latest is not None and _current(inputs, audience, customer_id,
-                                           latest).revision == latest.number:
+        if latest is not None and _is_published(
+                restamp(draft, revision=RevisionStamp(latest.number, latest.published_at)),
+                latest):
             raise Conflict(f"nothing changed since revision {latest.number} of the "
                            f"{_label(audience.value, customer_id)}; it stays as published")
         number = store.next_number(conn, incident_id)
-        model = build_report(inputs, audience, customer_id=customer_id,
-                             revision=RevisionStamp(number, now))
+        model = restamp(draft, revision=RevisionStamp(number, now))
         revision = Revision(incident_id=incident_id, number=number, audience=audience.value,
                             customer_id=customer_id, published_at=now, published_by=ctx.actor,
                             data=to_json(model), markdown=render_markdown(model))
@@ -165,15 +173,18 @@ def _inputs(conn: Connection, ctx: Context, incident_id: str,
 
 def _current(inputs: ReportInputs, audience: Audience, customer_id: str | None,
              latest: Revision | None) -> ReportModel:
+    model = build_report(inputs, audience, customer_id=customer_id)
     if latest is None:
-        return build_report(inputs, audience, customer_id=customer_id)
+        return model
     stamp = RevisionStamp(latest.number, latest.published_at)
-    stamped = build_report(inputs, audience, customer_id=customer_id, revision=stamp)
-    # the same text and the same exact figures (Markdown rounds some and leaves some out)
-    if render_markdown(stamped) == latest.markdown and \
-            _settled(to_json(stamped)) == _settled(latest.data):
-        return stamped
-    return build_report(inputs, audience, customer_id=customer_id, previous=stamp)
+    stamped = restamp(model, revision=stamp)
+    return stamped if _is_published(stamped, latest) else restamp(model, previous=stamp)
+
+
+def _is_published(stamped: ReportModel, latest: Revision) -> bool:
+    """The same text and the same exact figures (Markdown rounds some, leaves some out)."""
+    return (render_markdown(stamped) == latest.markdown
+            and _settled(to_json(stamped)) == _settled(latest.data))
 
 
 def _settled(data: dict[str, object]) -> dict[str, object]:
@@ -194,7 +205,7 @@ def _header(revision: Revision) -> str:
 def _stamp(revision: Revision) -> dict[str, object]:
     return {"number": revision.number, "audience": revision.audience,
             "customer_id": revision.customer_id,
-            "published_at": revision.published_at.isoformat().replace("+00:00", "Z"),
+            "published_at": iso_z(revision.published_at),
             "published_by": revision.published_by}
 
 
