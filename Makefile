@@ -9,7 +9,7 @@ DEMO := .demo
 DEMO_STAMP := $(DEMO)/.generated
 export WARROOM_DATABASE_URL ?= sqlite:///warroom.db
 
-.PHONY: run test bench lint install demo clean docs
+.PHONY: run test bench lint install system-packages demo clean docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,12 @@ run: demo
 	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format html -o $(DEMO)/report-internal.html
 	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format md
 
-test: $(STAMP)
+# Debian packages the tests drive for real (PostgreSQL, Chromium, Alertmanager, ...):
+# installed when missing, each named with why in the script.
+system-packages:
+	bash scripts/install-test-packages.sh
+
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
