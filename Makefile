@@ -30,18 +30,23 @@ DEMO_ENV := WARROOM_USER="Jane Doe" WARROOM_PREPARED_BY="Engineering Operations 
 INC := INC-2025-1108-001
 
 run: demo
-	$(BIN)/warroom init
-	@if ! $(BIN)/warroom incident show $(INC) >/dev/null 2>&1; then \
+	$(DEMO_ENV) $(BIN)/warroom init
+	@if ! $(DEMO_ENV) $(BIN)/warroom incident show $(INC) >/dev/null 2>&1; then \
 		set -e; \
+		$(DEMO_ENV) $(BIN)/warroom user roles "Jane Doe" --role commander --role admin; \
+		$(DEMO_ENV) $(BIN)/warroom user add "Riley Responder" --role responder; \
+		$(DEMO_ENV) $(BIN)/warroom user add "Laura Legal" --role legal; \
+		$(DEMO_ENV) $(BIN)/warroom user add "Fred Finance" --role finance; \
+		$(DEMO_ENV) $(BIN)/warroom user add "Vic Viewer" --role viewer; \
 		$(DEMO_ENV) $(BIN)/warroom incident import $(DEMO)/incident.yaml; \
-		$(DEMO_ENV) $(BIN)/warroom user add "Jane Doe" --role commander --role admin; \
 		$(DEMO_ENV) $(BIN)/warroom impact $(INC) --requests $(DEMO)/requests.parquet \
 			--customers $(DEMO)/customers.csv --policy $(DEMO)/sla-policy.yaml; \
 		$(DEMO_ENV) $(BIN)/warroom sla assess $(INC) --customers $(DEMO)/customers.csv \
 			--policy $(DEMO)/sla-policy.yaml --submit >/dev/null; \
 	fi
 	$(DEMO_ENV) $(BIN)/warroom incident show $(INC)
-	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format html -o $(DEMO)/report-internal.html
+	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format html --force \
+		-o $(DEMO)/report-internal.html
 	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format md
 
 # Debian packages the tests drive for real (PostgreSQL, Chromium, Alertmanager, ...):

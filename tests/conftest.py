@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from support.people import register_people
 from warroom.services.context import Context
 from warroom.store.database import Database
 
@@ -117,9 +118,13 @@ def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]
 
 @pytest.fixture
 def ctx(sqlite_db: Database, clock: Clock) -> Context:
+    """Riley Responder (responder and commander) on SQLite, with PEOPLE registered."""
+    register_people(sqlite_db)
     return Context(db=sqlite_db, actor="Riley Responder", clock=clock)
 
 
 @pytest.fixture
 def any_ctx(any_db: Database, clock: Clock) -> Context:
+    """Riley Responder on SQLite and on PostgreSQL, with PEOPLE registered."""
+    register_people(any_db)
     return Context(db=any_db, actor="Riley Responder", clock=clock)

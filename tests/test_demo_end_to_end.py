@@ -173,7 +173,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     warroom = Warroom(database)
     warroom.ok("init")
     warroom.ok("incident", "import", folder / "incident.yaml")
-    warroom.ok("user", "add", COMMANDER, "--role", "commander", "--role", "admin")
+    # `init` registered the commander (the acting person) as the first admin
+    warroom.ok("user", "roles", COMMANDER, "--role", "commander", "--role", "admin")
     impact = warroom(
         "impact", INC, "--requests", folder / "requests.parquet", "--customers",
         folder / "customers.csv", "--policy", folder / "sla-policy.yaml", "--json").json()
@@ -201,8 +202,8 @@ def approved(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Warroom:
     warroom = Warroom(database)
     warroom.ok("user", "add", LEGAL, "--role", "legal")
     warroom.ok("user", "add", FINANCE, "--role", "finance")
-    warroom.ok("--as", LEGAL, "sla", "approve", INC, "--role", "legal", "--by", LEGAL)
-    warroom.ok("--as", FINANCE, "sla", "approve", INC, "--role", "finance", "--by", FINANCE)
+    warroom.ok("--as", LEGAL, "sla", "approve", INC, "--role", "legal")
+    warroom.ok("--as", FINANCE, "sla", "approve", INC, "--role", "finance")
     return warroom
 
 

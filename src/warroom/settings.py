@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warroom.domain.errors import WarroomError
+from warroom.domain.permissions import DEFAULT_CONFIDENTIAL_ROLES, UserRole, parse_user_role
 
 
 class SettingsError(WarroomError):
@@ -40,6 +41,14 @@ SETTINGS = (
     Setting("WARROOM_PREPARED_BY", None,
             "Who staff reports say prepared them, e.g. \"Engineering Operations Team\". "
             "Defaults to the incident's commander."),
+    Setting("WARROOM_CONFIDENTIAL_ROLES", "commander,legal,finance,admin",
+            "Roles that read every confidential incident (comma-separated); everyone else "
+            "reads a confidential incident only when named on it (a role, an entry, an "
+            "action)."),
+    Setting("WARROOM_AUTHENTICATED_APPROVALS", "false",
+            "true: SLA approvals and change requests are accepted only from authenticated "
+            "sessions (a web sign-in, an API token, or the CLI after the person's password); "
+            "false: also from the CLI acting as WARROOM_USER."),
 )
 
 
@@ -67,18 +76,13 @@ class Settings:
     severities_file: Path | None
     spark_master: str
     prepared_by: str | None = None
+    confidential_roles: frozenset[UserRole] = DEFAULT_CONFIDENTIAL_ROLES
+    authenticated_approvals: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        url = _read("WARROOM_DATABASE_URL", env) or ""
-        if "://" not in url:
-            raise SettingsError(
-                f"WARROOM_DATABASE_URL={url!r} is not a database URL; expected e.g. "
-                "sqlite:///warroom.db or postgresql+psycopg://user@host/warroom")
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
-            # psycopg 3 is the driver warroom ships with
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        url = database_url(_read("WARROOM_DATABASE_URL", env) or "")
         user = _read("WARROOM_USER", env) or _login_name()
         severities = _read("WARROOM_SEVERITIES_FILE", env)
         return cls(
@@ -87,7 +91,42 @@ class Settings:
             severities_file=Path(severities) if severities else None,
             spark_master=_read("WARROOM_SPARK_MASTER", env) or "local[*]",
             prepared_by=(_read("WARROOM_PREPARED_BY", env) or "").strip() or None,
+            confidential_roles=_roles("WARROOM_CONFIDENTIAL_ROLES", env),
+            authenticated_approvals=_bool("WARROOM_AUTHENTICATED_APPROVALS", env),
         )
+
+
+def database_url(url: str) -> str:
+    """A database URL warroom can open, the PostgreSQL driver made explicit."""
+    if "://" not in url:
+        raise SettingsError(
+            f"WARROOM_DATABASE_URL={url!r} is not a database URL; expected e.g. "
+            "sqlite:///warroom.db or postgresql+psycopg://user@host/warroom")
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        # psycopg 3 is the driver warroom ships with
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    scheme = url.split("://", 1)[0]
+    if scheme not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise SettingsError(
+            f"the database URL uses {scheme}://, which warroom does not support; "
+            "expected sqlite:///FILE or postgresql://user@host/db")
+    return url
+
+
+def _bool(name: str, env: Mapping[str, str]) -> bool:
+    """Exactly true or false: a typo must not silently mean the default."""
+    value = (_read(name, env) or "").strip().lower()
+    if value not in ("true", "false"):
+        raise SettingsError(f"{name}={value!r}: expected true or false")
+    return value == "true"
+
+
+def _roles(name: str, env: Mapping[str, str]) -> frozenset[UserRole]:
+    value = _read(name, env) or ""
+    try:
+        return frozenset(parse_user_role(r) for r in value.split(",") if r.strip())
+    except WarroomError as error:
+        raise SettingsError(f"{name}: {error.message}") from None
 
 
 def _login_name() -> str:

@@ -174,5 +174,5 @@ def test_it_summarises_metrics_across_incidents(warroom) -> None:
 
 def test_it_asks_for_init_on_a_new_database(tmp_path: Path, capsys) -> None:
     code = run(["--database", f"sqlite:///{tmp_path / 'new.db'}", "incident", "list"])
-    assert code == 1
+    assert code == 4  # the database is not ready (docs/security.md, exit codes)
     assert "run `warroom init`" in capsys.readouterr().err

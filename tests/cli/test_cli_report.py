@@ -25,7 +25,6 @@ def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     (tmp_path / "policy.yaml").write_text(POLICY)
     (tmp_path / "customers.csv").write_text(REGISTRY)
     call = cli_with_reference_incident(tmp_path, monkeypatch, capsys)
-    call("user", "add", "Ada Admin", "--role", "admin")
     call("user", "add", "Lee Legal", "--role", "legal")
     return call
 
@@ -90,7 +89,9 @@ def test_html_to_a_file_is_one_self_contained_page(warroom, tmp_path: Path) -> N
     assert "<svg" not in page  # no impact analysis, no assessment: no chart to draw
 
     assess(warroom, tmp_path)  # the credits-by-tier chart appears, inline
-    assert warroom("report", INCIDENT, "-f", "html", "-o", target)[0] == 0
+    code, _, err = warroom("report", INCIDENT, "-f", "html", "-o", target)
+    assert code == 1 and "exists; pass --force" in err
+    assert warroom("report", INCIDENT, "-f", "html", "-o", target, "--force")[0] == 0
     page = target.read_text()
     assert "<svg" in page and "SLA Impact Assessment" in page
     assert not EXTERNAL.search(page)
@@ -141,7 +142,7 @@ def test_publishing_twice_without_change_is_refused(warroom) -> None:
 
 def test_only_a_commander_or_admin_may_publish(warroom) -> None:
     code, _, err = warroom("--as", "Lee Legal", "report", "publish", INCIDENT)
-    assert code == 1 and "commander or admin" in err
+    assert code == 3 and "commander or admin" in err
     assert json.loads(warroom("report", "revisions", INCIDENT, "--json")[1]) == []
 
 

@@ -276,7 +276,7 @@ def test_the_reference_timeline_is_consistent_when_closed() -> None:
 def test_it_finds_a_resolution_before_the_start_of_impact() -> None:
     timeline = [entry("14:02", K.DETECTED), entry("13:59", K.RESOLVED)]
     [problem] = timeline_problems(timeline, Status.RESOLVED)
-    assert (problem.field, problem.code) == ("timeline", "resolved_before_start")
+    assert (problem.field, problem.code) == ("timeline[1].at", "resolved_before_start")
     assert problem.message == (
         "the first resolved entry (2025-11-08T13:59:00Z) is before the start of impact "
         "(2025-11-08T14:02:00Z)")

@@ -305,10 +305,10 @@ def test_it_refuses_status_closed_without_a_resolved_entry(tmp_path: Path) -> No
 def test_it_refuses_a_resolution_before_the_start_of_impact(tmp_path: Path) -> None:
     problem = only_problem(tmp_path, edited("2025-11-08T19:49:00Z", "2025-11-08T13:49:00Z"))
     assert problem == Problem(
-        field="timeline", code="resolved_before_start",
+        field="timeline[5].at", code="resolved_before_start",
         message=("the first resolved entry (2025-11-08T13:49:00Z) is before the start of "
                  "impact (2025-11-08T14:02:00Z)"),
-        source=str(tmp_path / "incident.yaml"), line=10)
+        source=str(tmp_path / "incident.yaml"), line=19)  # the resolved entry's line
 
 
 def test_it_refuses_an_unknown_field_naming_the_known_ones(tmp_path: Path) -> None:
@@ -671,7 +671,7 @@ def _incidents(draw: st.DrawFn) -> Incident:
     timeline = draw(st.lists(_ENTRY, max_size=6))
     status = draw(st.sampled_from(Status))
     codes = {p.code for p in timeline_problems(timeline, status)}
-    assume("resolved_before_start" not in codes)
+    assume(codes <= {"illegal_status"})  # milestones in an order the import accepts
     if codes:  # finished without a resolved entry: keep it active instead
         status = Status.MONITORING
     actions = [CorrectiveAction(i, *fields)

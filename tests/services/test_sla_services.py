@@ -8,13 +8,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from warroom.domain.assessment import ReviewRole, ReviewState
+from support.people import acting, register_people
+from warroom.domain.assessment import NotApproved, ReviewRole, ReviewState
 from warroom.domain.customers import Customer
 from warroom.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from warroom.domain.timeline import EntryKind
 from warroom.formats.incident_file import read_incident_text
 from warroom.formats.sla_policy import read_policy_text
-from warroom.services import incidents, sla, users
+from warroom.services import incidents, sla
 from warroom.services.context import Context
 from warroom.store import audit
 
@@ -56,10 +57,7 @@ def reviewed(any_ctx: Context) -> Context:
     """The reference incident (347 min) plus legal, finance and a person with both roles."""
     incidents.import_incidents(any_ctx, read_incident_text(incident_text(
         "INC-2025-1108-001", "2025-11-08T14:02:00Z", "2025-11-08T19:49:00Z")))
-    users.add_user(any_ctx, "Riley Responder", ["admin"])
-    users.add_user(any_ctx, "Lee Legal", ["legal"])
-    users.add_user(any_ctx, "Fay Finance", ["finance"])
-    users.add_user(any_ctx, "Bo Both", ["legal", "finance"])
+    register_people(any_ctx.db, {"Bo Both": ("legal", "finance")})
     return any_ctx
 
 
@@ -94,34 +92,36 @@ def test_it_counts_every_incident_of_the_month(reviewed: Context) -> None:
 def test_it_needs_legal_and_finance_from_two_people(reviewed: Context) -> None:
     assess(reviewed)
     sla.submit(reviewed, "INC-2025-1108-001")
-    after_legal = sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Bo Both")
+    after_legal = sla.approve(acting(reviewed, "Bo Both"), "INC-2025-1108-001",
+                              role=ReviewRole.LEGAL)
     assert after_legal.review.state is ReviewState.PENDING_REVIEW
     with pytest.raises(Conflict, match="different person"):
-        sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Bo Both")
+        sla.approve(acting(reviewed, "Bo Both"), "INC-2025-1108-001", role=ReviewRole.FINANCE)
     with pytest.raises(Conflict, match="already approved"):
-        sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Lee Legal")
+        sla.approve(acting(reviewed, "Lee Legal"), "INC-2025-1108-001", role=ReviewRole.LEGAL)
     with pytest.raises(PermissionDenied, match="does not hold the finance role"):
-        sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Lee Legal")
+        sla.approve(acting(reviewed, "Lee Legal"), "INC-2025-1108-001", role=ReviewRole.FINANCE)
     with pytest.raises(PermissionDenied, match="not a registered user"):
-        sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Mallory")
+        sla.approve(acting(reviewed, "Mallory"), "INC-2025-1108-001", role=ReviewRole.FINANCE)
     assert sla.get_assessment(reviewed, "INC-2025-1108-001").review.state is \
         ReviewState.PENDING_REVIEW
-    done = sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Fay Finance")
+    done = sla.approve(acting(reviewed, "Fay Finance"), "INC-2025-1108-001",
+                       role=ReviewRole.FINANCE)
     assert done.review.state is ReviewState.APPROVED
 
 
 def test_it_refuses_to_approve_a_draft(reviewed: Context) -> None:
     assess(reviewed)
     with pytest.raises(IllegalTransition, match="pending review"):
-        sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Lee Legal")
+        sla.approve(acting(reviewed, "Lee Legal"), "INC-2025-1108-001", role=ReviewRole.LEGAL)
 
 
 def test_it_voids_approval_when_an_input_changes(reviewed: Context, clock) -> None:
     assess(reviewed)
     sla.submit(reviewed, "INC-2025-1108-001")
-    sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Lee Legal")
-    sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.FINANCE, by="Fay Finance")
-    assert len(sla.approved_credits(reviewed, "INC-2025-1108-001")) == 3
+    sla.approve(acting(reviewed, "Lee Legal"), "INC-2025-1108-001", role=ReviewRole.LEGAL)
+    sla.approve(acting(reviewed, "Fay Finance"), "INC-2025-1108-001", role=ReviewRole.FINANCE)
+    assert len(sla.approved_credits(acting(reviewed, "Fay Finance"), "INC-2025-1108-001")) == 3
     clock.advance(minutes=5)
     # the timeline moves the end of impact: the declared downtime changes
     incidents.add_event(reviewed, "INC-2025-1108-001", kind=EntryKind.RESOLVED, text="earlier",
@@ -129,8 +129,8 @@ def test_it_voids_approval_when_an_input_changes(reviewed: Context, clock) -> No
     now = sla.get_assessment(reviewed, "INC-2025-1108-001")
     assert now.review.state is ReviewState.PENDING_REVIEW
     assert now.review.approvals == ()
-    with pytest.raises(PermissionDenied, match="not approved"):
-        sla.approved_credits(reviewed, "INC-2025-1108-001")
+    with pytest.raises(NotApproved, match="not approved"):
+        sla.approved_credits(acting(reviewed, "Fay Finance"), "INC-2025-1108-001")
     with reviewed.db.reading() as conn:
         trail = audit.entries(conn, entity_id="INC-2025-1108-001", action_prefix="sla.")
     assert [e.action for e in trail] == ["sla.assess", "sla.submitted", "sla.approved",
@@ -143,7 +143,7 @@ def test_it_voids_approval_when_an_input_changes(reviewed: Context, clock) -> No
 def test_it_voids_approval_when_reassessed_with_another_registry(reviewed: Context) -> None:
     assess(reviewed)
     sla.submit(reviewed, "INC-2025-1108-001")
-    sla.approve(reviewed, "INC-2025-1108-001", role=ReviewRole.LEGAL, by="Lee Legal")
+    sla.approve(acting(reviewed, "Lee Legal"), "INC-2025-1108-001", role=ReviewRole.LEGAL)
     same = assess(reviewed)
     assert same.review.approvals  # same inputs: the approval stands
     changed = sla.assess_incident(
@@ -160,8 +160,8 @@ def test_it_refuses_an_incident_without_impact_window(reviewed: Context) -> None
 
 
 def approve_both(ctx: Context, incident_id: str) -> None:
-    sla.approve(ctx, incident_id, role=ReviewRole.LEGAL, by="Lee Legal")
-    sla.approve(ctx, incident_id, role=ReviewRole.FINANCE, by="Fay Finance")
+    sla.approve(acting(ctx, "Lee Legal"), incident_id, role=ReviewRole.LEGAL)
+    sla.approve(acting(ctx, "Fay Finance"), incident_id, role=ReviewRole.FINANCE)
 
 
 def test_it_does_not_pay_twice_for_one_month(reviewed: Context) -> None:

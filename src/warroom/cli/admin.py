@@ -1,10 +1,11 @@
-"""`warroom init`: create or upgrade the database."""
+"""`warroom init`: create or upgrade the database, and register its first admin."""
 
 from __future__ import annotations
 
 import typer
 
-from warroom.cli.common import console, state
+from warroom.cli.common import ctx, say, state
+from warroom.services import users
 
 
 def register(app: typer.Typer) -> None:
@@ -12,12 +13,20 @@ def register(app: typer.Typer) -> None:
 
 
 def init() -> None:
-    """Create the database, or upgrade it to this version's schema. Safe to run again."""
+    """Create the database, or upgrade it to this version's schema. Safe to run again.
+
+    On a database with nobody registered yet, the person running it (--as, WARROOM_USER,
+    else the login name) becomes its first admin, who then registers the others with
+    `warroom user add`."""
     db = state.database()
     before, after = db.migrate()
     if before == after:
-        console.print(f"Database {db.safe_url} is up to date (schema {after}).")
+        say(f"Database {db.safe_url} is up to date (schema {after}).")
     elif before is None:
-        console.print(f"Created the warroom database at {db.safe_url} (schema {after}).")
+        say(f"Created the warroom database at {db.safe_url} (schema {after}).")
     else:
-        console.print(f"Upgraded {db.safe_url} from schema {before} to {after}.")
+        say(f"Upgraded {db.safe_url} from schema {before} to {after}.")
+    first = users.bootstrap(ctx())
+    if first is not None:
+        say(f"Registered {first.name} as the first admin; add the others with "
+            "`warroom user add NAME --role ...`.")

@@ -1,7 +1,23 @@
-"""The Typer application: global options, command groups, and how errors reach the user."""
+"""The Typer application: global options, command groups, and the one error boundary.
+
+Every failure reaches the person as one line and an exit code (docs/security.md):
+
+| code | meaning |
+| ---: | --- |
+| 0 | done |
+| 1 | refused: the input was wrong, or contradicts what is stored; nothing was changed |
+| 2 | the command line itself was wrong (unknown option, missing argument) |
+| 3 | not allowed: the acting person lacks the role, or is not registered |
+| 4 | the database is unreachable, busy, or not at this warroom's schema |
+| 5 | a file could not be read or written (disk full, permissions) |
+| 70 | a bug in warroom: the message says so; `--debug` shows the traceback |
+| 130 | interrupted (Ctrl-C); nothing was stored |
+"""
 
 from __future__ import annotations
 
+import sys
+import traceback
 from typing import Annotated
 
 import typer
@@ -18,8 +34,17 @@ from warroom.cli import (
     timeline,
     users,
 )
-from warroom.cli.common import report_error, state
-from warroom.domain.errors import WarroomError
+from warroom.cli.common import err_console, line, report_error, state, styled
+from warroom.cli.files import FileError
+from warroom.domain.errors import PermissionDenied, WarroomError
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_NOT_ALLOWED = 3
+EXIT_DATABASE = 4
+EXIT_FILE = 5
+EXIT_BUG = 70
+EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="warroom",
@@ -44,12 +69,17 @@ def _global(
         help="Database URL (default sqlite:///warroom.db).")] = None,
     as_user: Annotated[str | None, typer.Option(
         "--as", envvar="WARROOM_USER", show_envvar=True,
-        help="Act as this person (timeline authors, audit log, approvals).")] = None,
+        help="Who you are: the registered person the command acts as (timeline author, "
+        "audit log, approvals). The audit log also records your operating-system login.")]
+    = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an "
+                                        "unexpected error.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     state.database_url = database
     state.actor = as_user
+    state.debug = debug
     state._ctx = None
 
 
@@ -65,13 +95,98 @@ app.add_typer(report.app, name="report")
 
 
 def run(argv: list[str]) -> int:
-    """Run the CLI; user mistakes print a clear message and return 1, never a traceback."""
+    """Run the CLI: every failure becomes a one-line message and an exit code."""
     state.json_errors = "--json" in argv
+    state.debug = "--debug" in argv
     try:
         app(args=argv, prog_name="warroom")
-    except WarroomError as error:
-        report_error(error)
-        return 1
     except SystemExit as done:  # Typer exits after usage errors, --help and success
-        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if code == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into exit code 130
+            return _failed(KeyboardInterrupt())
+        return code
+    except BaseException as error:  # the boundary: nothing escapes as a traceback
+        return _failed(error)
     return 0
+
+
+def _failed(error: BaseException) -> int:
+    from warroom.store.database import DatabaseNotReady, DatabaseUnavailable
+
+    if isinstance(error, KeyboardInterrupt) or _is_interrupt(error):
+        err_console.print(line(styled("Interrupted", "bold red"), ": nothing was stored."))
+        return EXIT_INTERRUPTED
+    if isinstance(error, WarroomError):
+        report_error(error)
+        if isinstance(error, PermissionDenied):
+            return EXIT_NOT_ALLOWED
+        if isinstance(error, DatabaseNotReady | DatabaseUnavailable):
+            return EXIT_DATABASE
+        if isinstance(error, FileError):
+            return EXIT_FILE
+        return EXIT_REFUSED
+    database = _database_failure(error)
+    if database is not None:
+        report_error(DatabaseUnavailable(database))
+        return EXIT_DATABASE
+    if isinstance(error, BrokenPipeError):  # `warroom ... | head`: the reader left
+        return 0
+    if isinstance(error, OSError):
+        report_error(FileError(f"{error.strerror or error}"
+                               + (f": {error.filename}" if error.filename else "")))
+        return EXIT_FILE
+    report_error(WarroomError(f"warroom failed unexpectedly ({type(error).__name__}: "
+                              f"{_first_line(error)}); this is a bug. Run again with --debug "
+                              "for the details, and report it."))
+    if state.debug:
+        traceback.print_exception(error, file=sys.stderr)
+    return EXIT_BUG
+
+
+def _database_failure(error: BaseException) -> str | None:
+    """A one-line account of a database failure, or None when `error` is not one."""
+    from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+    from warroom.store.database import is_transient, is_unavailable
+
+    if not isinstance(error, SQLAlchemyError):
+        return None
+    if isinstance(error, NoSuchModuleError):
+        return f"the database URL names a database warroom cannot open ({_first_line(error)})"
+    reason = _first_line(error.orig if isinstance(error, DBAPIError) else error)
+    url = _safe_url(state.database_url) if state.database_url else _configured_url()
+    if "unable to open database file" in reason:
+        return (f"cannot open the SQLite database {url}: its folder does not exist or is "
+                "not writable")
+    if is_transient(error):
+        return f"the database is busy ({reason}); nothing was changed, try again"
+    if is_unavailable(error):
+        return f"cannot reach the database {url}: {reason}"
+    return f"the database refused the operation ({reason}); nothing was changed"
+
+
+def _configured_url() -> str:
+    try:
+        return _safe_url(state.settings().database_url)
+    except WarroomError:
+        return "(the configured database)"
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, fit for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(the database URL)"
+
+
+def _is_interrupt(error: BaseException) -> bool:
+    # DuckDB turns Ctrl-C during a scan into its own exception
+    return type(error).__name__ == "InterruptException"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,7 +1,14 @@
-"""What every command shares: the acting context, option parsing, output and errors."""
+"""What every command shares: the acting context, option parsing, and terminal output.
+
+People's text is data on the terminal: the consoles here never read Rich markup or emoji
+codes in what they print, and show control characters escaped (`domain.text`), so a
+title such as ``closing [/] tag`` or one holding ANSI escapes prints as written. Our own
+emphasis is built from `Text` pieces (`line`, `bold`), never from markup in strings.
+"""
 
 from __future__ import annotations
 
+import getpass
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -9,16 +16,57 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.style import Style
+from rich.text import Text
 
 from warroom.domain.errors import InvalidInput, Problem, WarroomError
 from warroom.domain.severity import DEFAULT_SCALE
+from warroom.domain.text import escape_controls
 from warroom.schemas.base import ErrorEnvelope, ErrorItem, Schema
-from warroom.services.context import Context
-from warroom.settings import Settings
+from warroom.services.context import Channel, Context
+from warroom.settings import Settings, database_url
 from warroom.store.database import Database
 
-console = Console(highlight=False, soft_wrap=True)  # messages are not cut at 80 columns in pipes
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class TerminalConsole(Console):
+    """A Rich console that prints every string literally, control characters escaped."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        options.update(markup=False, emoji=False)
+        return super().render_str(escape_controls(text), **options)
+
+
+# soft_wrap: messages are not cut at 80 columns in pipes
+console = TerminalConsole(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err_console = TerminalConsole(stderr=True, highlight=False, soft_wrap=True, markup=False,
+                              emoji=False)
+
+BOLD = Style(bold=True)
+WARNING = Style(color="yellow")
+DANGER = Style(color="red")
+
+
+def styled(value: object, style: Style | str = BOLD) -> Text:
+    """`value` as text in `style`, its control characters escaped."""
+    return Text(escape_controls(str(value)), style=style)
+
+
+def bold(value: object) -> Text:
+    return styled(value, BOLD)
+
+
+def line(*parts: str | Text) -> Text:
+    """One line from plain strings (people's text, printed literally) and styled pieces."""
+    return Text.assemble(*(part if isinstance(part, Text) else escape_controls(part)
+                           for part in parts))
+
+
+def say(*parts: str | Text) -> None:
+    console.print(line(*parts))
+
+
+def warn(*parts: str | Text) -> None:
+    err_console.print(line(styled("Warning: ", WARNING), *parts))
 
 
 @dataclass
@@ -28,18 +76,22 @@ class State:
     database_url: str | None = None
     actor: str | None = None
     json_errors: bool = False
+    debug: bool = False
     _ctx: Context | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
         return Settings.from_env()
 
     def database(self) -> Database:
-        return Database(self.database_url or self.settings().database_url)
+        return Database(self._url(self.settings()))
+
+    def _url(self, settings: Settings) -> str:
+        return database_url(self.database_url) if self.database_url else settings.database_url
 
     def context(self, *, ready: bool = True) -> Context:
         if self._ctx is None:
             settings = self.settings()
-            db = Database(self.database_url or settings.database_url)
+            db = Database(self._url(settings))
             if ready:
                 db.check_ready()
             scale = DEFAULT_SCALE
@@ -48,7 +100,10 @@ class State:
 
                 scale = read_severities(settings.severities_file)
             self._ctx = Context(db=db, actor=self.actor or settings.user, scale=scale,
-                                spark_master=settings.spark_master)
+                                spark_master=settings.spark_master, channel=Channel.CLI,
+                                os_login=login_name(),
+                                confidential_roles=settings.confidential_roles,
+                                authenticated_approvals=settings.authenticated_approvals)
         return self._ctx
 
 
@@ -57,6 +112,14 @@ state = State()
 
 def ctx() -> Context:
     return state.context()
+
+
+def login_name() -> str | None:
+    """The operating-system login running the command, for the audit log."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return None
 
 
 # -- parsing options -------------------------------------------------------------------------
@@ -119,12 +182,13 @@ def report_error(error: WarroomError) -> None:
         typer.echo(error_envelope(error).to_json(), err=True)
         return
     problems = error.problems
+    label = styled("Error: ", Style(color="red", bold=True))
     if len(problems) == 1:
-        err_console.print(f"[bold red]Error:[/] {problems[0]}", markup=True)
+        err_console.print(line(label, str(problems[0])))
     else:
-        err_console.print(f"[bold red]Error:[/] {len(problems)} problems, nothing was changed:")
+        err_console.print(line(label, f"{len(problems)} problems, nothing was changed:"))
         for problem in problems:
-            err_console.print(f"  - {problem}", markup=False)
+            err_console.print(line(f"  - {problem}"))
 
 
 def minutes_text(value: float | None) -> str:

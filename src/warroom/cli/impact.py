@@ -10,7 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from warroom.analytics.mapping import ColumnMapping, load_map_file, parse_map
-from warroom.cli.common import console, ctx, err_console, parse_time, print_json
+from warroom.cli.common import console, ctx, err_console, parse_time, print_json, warn
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.window import TimeWindow
 from warroom.formats.customer_registry import read_registry_file
@@ -59,7 +59,8 @@ def impact(
         mapping = mapping.merged(parse_map(map_))
     sla_policy = read_policy_file(policy) if policy else None
     registry = read_registry_file(customers, policy=sla_policy) if customers else None
-    with Progress(TextColumn("[bold]Scanning[/] {task.description}"), BarColumn(),
+    with Progress(TextColumn("Scanning", style="bold"),
+                  TextColumn("{task.description}", markup=False), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                   console=err_console, transient=True, disable=as_json) as bar:
         task = bar.add_task(requests, total=1.0)
@@ -74,10 +75,9 @@ def impact(
                            if c.customer_id not in known)
         if strangers:
             shown = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
-            err_console.print(
-                f"[yellow]Warning:[/] {len(strangers):,} customer(s) in the log are not in "
-                f"{customers} ({shown}): they earn no SLA credit, and reports count only "
-                "registered customers in the share of the base.")
+            warn(f"{len(strangers):,} customer(s) in the log are not in "
+                 f"{customers} ({shown}): they earn no SLA credit, and reports count only "
+                 "registered customers in the share of the base.")
 
 
 def parse_window(value: str | None) -> TimeWindow | None:
@@ -123,9 +123,9 @@ def show(data: ImpactPublic, as_json: bool) -> None:
     # count in no figure
     unattributed = p.rows_scanned - data.requests_total
     if unattributed > 0:
-        err_console.print(f"[yellow]Warning:[/] {unattributed:,} request(s) in the window have "
-                          "no customer id and count in no figure; map the customer column "
-                          "with --map customer_id=... if another column holds it.")
+        warn(f"{unattributed:,} request(s) in the window have no customer id and count in "
+             "no figure; map the customer column with --map customer_id=... if another "
+             "column holds it.")
     console.print(f"Evidence: {p.source}, {p.rows_scanned:,} rows scanned by {p.engine} "
                   f"{p.engine_version} on {p.computed_at:%Y-%m-%d %H:%M} UTC; down minute = "
                   f"≥ {float(data.error_rate_threshold):.0%} failed and ≥ "

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from warroom.cli.common import (
+    bold,
     console,
     ctx,
     fmt_time,
@@ -17,7 +18,9 @@ from warroom.cli.common import (
     parse_day,
     parse_time,
     print_json,
+    say,
 )
+from warroom.cli.files import write_output
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.incident import Classification, Incident, Role
@@ -71,7 +74,7 @@ def declare(
     if as_json:
         print_json(public(incident))
     else:
-        console.print(f"Declared [bold]{incident.id}[/]: {incident.severity} {incident.title}")
+        say("Declared ", bold(incident.id), f": {incident.severity} {incident.title}")
 
 
 @app.command("list")
@@ -128,7 +131,7 @@ def show(
 
 
 def print_incident(data: IncidentPublic) -> None:
-    console.print(f"[bold]{data.id}[/]  {data.title}")
+    say(bold(data.id), f"  {data.title}")
     console.print(f"Severity {data.severity} ({data.severity_label}) · status {data.status} · "
                   f"classification {data.classification}")
     roles = ", ".join(f"{r.replace('_', ' ')}: {p}" for r, p in data.roles.items()) or "none"
@@ -154,7 +157,7 @@ def print_incident(data: IncidentPublic) -> None:
         metrics.add_row(label, minutes_text(getattr(m, f"{name}_minutes")))
     console.print(metrics)
     if data.root_cause:
-        console.print(f"[bold]Root cause:[/] {data.root_cause}")
+        say(bold("Root cause:"), f" {data.root_cause}")
     for factor in data.contributing_factors:
         console.print(f"  - contributing: {factor}")
     if data.actions:
@@ -187,7 +190,7 @@ def import_(
         print_json({"imported": [i.id for i in stored], "count": len(stored)})
         return
     for incident in stored:
-        console.print(f"Imported [bold]{incident.id}[/]: {incident.title}")
+        say("Imported ", bold(incident.id), f": {incident.title}")
 
 
 @app.command()
@@ -196,6 +199,8 @@ def export(
     all_: Annotated[bool, typer.Option("--all", help="Export every incident.")] = False,
     fmt: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
+    = False,
 ) -> None:
     """Export incidents in the incident-file format (reads back with `incident import`)."""
     if fmt not in ("yaml", "json"):
@@ -211,8 +216,8 @@ def export(
         raise InvalidInput([Problem("INCIDENT", "empty", "there are no incidents to export")])
     text = write_incidents(found, fmt=fmt)
     if output:
-        output.write_text(text, encoding="utf-8")
-        console.print(f"Wrote {len(found)} incident(s) to {output}")
+        write_output(output, text.encode("utf-8"), force=force)
+        say(f"Wrote {len(found)} incident(s) to {output}")
     else:
         typer.echo(text, nl=False)
 
@@ -236,7 +241,7 @@ def status(
     if as_json:
         print_json(public(incident))
     else:
-        console.print(f"{incident.id} is now [bold]{incident.status.value}[/]")
+        say(f"{incident.id} is now ", bold(incident.status.value))
 
 
 @app.command()
@@ -250,7 +255,7 @@ def reopen(
     """Reopen a resolved or closed incident (audited)."""
     incident = service.reopen(ctx(), incident_id, parse_status(to), reason=reason,
                               at=parse_time(at, "--at"))
-    console.print(f"{incident.id} reopened, now [bold]{incident.status.value}[/]")
+    say(f"{incident.id} reopened, now ", bold(incident.status.value))
 
 
 @app.command()

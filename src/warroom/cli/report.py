@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +14,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 from typer.core import TyperGroup
 
-from warroom.cli.common import console, ctx, fmt_time, parse_choice, print_json, state
+from warroom.cli.common import bold, console, ctx, fmt_time, parse_choice, print_json, say, state
+from warroom.cli.files import write_output
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.impact import iso_z
@@ -59,6 +58,8 @@ def show(
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf or json.")] = "md",
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write to this file instead of standard output.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
+    = False,
     prepared_by: PreparedByOpt = None,
     revision: Annotated[int | None, typer.Option(
         help="Print published revision N of this audience as it was published (md or "
@@ -80,18 +81,18 @@ def show(
         stored = service.revision(ctx(), incident_id, revision,
                                   audience=_audience(audience), customer_id=customer)
         if chosen_format == "md":
-            _write(stored.markdown, output)
+            _write(stored.markdown, output, force)
         else:
             import json
 
-            _write(json.dumps(stored.data, indent=2, ensure_ascii=False) + "\n", output)
+            _write(json.dumps(stored.data, indent=2, ensure_ascii=False) + "\n", output, force)
         return
     from warroom.reports.render import render
     from warroom.services import reports as service
 
     model = service.report(ctx(), incident_id, _audience(audience), customer_id=customer,
                            prepared_by=prepared_by or state.settings().prepared_by)
-    _write(render(model, chosen_format), output)
+    _write(render(model, chosen_format), output, force)
 
 
 @app.command()
@@ -108,9 +109,9 @@ def publish(
     stored = service.publish(ctx(), incident_id, _audience(audience), customer_id=customer,
                              prepared_by=prepared_by or state.settings().prepared_by)
     target = f" for {stored.customer_id}" if stored.customer_id else ""
-    console.print(f"{incident_id}: published revision [bold]{stored.number}[/] "
-                  f"({stored.audience} version{target}) by {stored.published_by}, "
-                  f"{fmt_time(stored.published_at)}")
+    say(f"{incident_id}: published revision ", bold(stored.number),
+        f" ({stored.audience} version{target}) by {stored.published_by}, "
+        f"{fmt_time(stored.published_at)}")
 
 
 @app.command()
@@ -176,8 +177,8 @@ def _format(value: str) -> Any:
     return chosen
 
 
-def _write(content: str | bytes, output: Path | None) -> None:
-    """To the file (whole or not at all), or to standard output."""
+def _write(content: str | bytes, output: Path | None, force: bool) -> None:
+    """To the file (whole or not at all, `cli.files`), or to standard output."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     if output is None:
         if isinstance(content, bytes) and sys.stdout.isatty():
@@ -187,17 +188,5 @@ def _write(content: str | bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    folder = output.resolve().parent
-    if not folder.is_dir():
-        raise InvalidInput([Problem("--output", "bad_path",
-                                    f"folder {folder} does not exist")])
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, output)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise InvalidInput([Problem("--output", "unwritable",
-                                    f"cannot write {output}: {exc.strerror or exc}")]) from None
-    console.print(f"wrote {output} ({len(data):,} bytes)")
+    write_output(output, data, force=force)
+    say(f"wrote {output} ({len(data):,} bytes)")

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from warroom.cli.common import console, ctx, parse_choice, print_json
-from warroom.domain.assessment import parse_role, view_for
+from warroom.cli.common import (
+    DANGER,
+    WARNING,
+    bold,
+    console,
+    ctx,
+    parse_choice,
+    print_json,
+    say,
+    styled,
+)
+from warroom.cli.files import write_output
+from warroom.domain.assessment import parse_role
 from warroom.domain.audience import Audience
-from warroom.domain.errors import InvalidInput, Problem
 from warroom.formats.customer_registry import read_registry_file
 from warroom.formats.sla_policy import read_policy_file
+from warroom.formats.spreadsheet import csv_text
 from warroom.services import sla as service
+from warroom.services.context import Context
 from warroom.services.sla import Assessment
 
 app = typer.Typer(help="SLA credits, liability range, legal + finance approval.",
@@ -57,72 +68,106 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show the incident's assessment as it stands (recomputed from its stored inputs)."""
-    result = service.get_assessment(ctx(), incident_id)
     chosen = parse_choice(audience, Audience, "--audience")
     if chosen in (Audience.CUSTOMER, Audience.PUBLIC):
-        if chosen is Audience.CUSTOMER and not customer:
-            raise InvalidInput([Problem("--customer", "missing",
-                                        "--audience customer needs --customer ID")])
-        view = view_for(result.result, chosen, review=result.review, customer_id=customer)
-        print_json(_plain(view))
+        view = service.audience_view(ctx(), incident_id, chosen, customer_id=customer)
+        if as_json:
+            print_json(_plain(view))
+        else:
+            show_outside_view(incident_id, view)
         return
-    show_assessment(result, as_json)
+    show_assessment(service.get_assessment(ctx(), incident_id), as_json)
+
+
+def show_outside_view(incident_id: str, view: dict[str, object]) -> None:
+    """What a customer (or the public) is shown of the assessment, as text."""
+    if view.get("audience") == Audience.PUBLIC.value:
+        say(f"The public sees no SLA figures of {incident_id}.")
+        return
+    if not view.get("affected"):
+        say(f"Customer {view['customer_id']} was not affected by {incident_id} "
+            f"({view['month']}).")
+        return
+    say(f"{view['name']} ({view['customer_id']}), {view['tier']}, {view['month']}:")
+    say(f"  minutes of this incident: {view['incident_minutes']}; down minutes in the month: "
+        f"{view['month_down_minutes']}; uptime {view['uptime']} %")
+    credit = view.get("credit")
+    if isinstance(credit, dict):
+        deadline = credit.get("claim_deadline")
+        say("  credit: ", bold(f"{credit['amount']} {credit['currency']}"),
+            f" ({credit['percent']} % of the monthly fee)"
+            + (f", to claim by {deadline}" if deadline else ""))
+    else:
+        say("  no credit is shown to the customer (none owed, or not approved yet)")
 
 
 @app.command()
 def submit(incident_id: Incident) -> None:
     """Send a draft assessment to legal and finance for review."""
     result = service.submit(ctx(), incident_id)
-    console.print(f"{incident_id}: assessment is {result.review.state.value}")
+    say(f"{incident_id}: assessment is {result.review.state.value}")
 
 
-RoleOpt = Annotated[str, typer.Option(help="legal or finance.")]
-ByOpt = Annotated[str | None, typer.Option(help="Who acts (default: the acting user, --as).")]
+RoleOpt = Annotated[str, typer.Option(help="legal or finance: the review role you hold.")]
 
 
 @app.command()
 def approve(
-    incident_id: Incident, role: RoleOpt, by: ByOpt = None,
+    incident_id: Incident, role: RoleOpt,
     comment: Annotated[str | None, typer.Option()] = None,
+    fingerprint: Annotated[str | None, typer.Option(
+        help="The fingerprint of the figures you reviewed (sla show prints it): refused if "
+        "the figures have changed since.")] = None,
 ) -> None:
-    """Approve the credits as legal or finance. Both are needed, from two different people."""
-    context = ctx()
-    result = service.approve(context, incident_id, role=parse_role(role),
-                             by=by or context.actor, comment=comment)
-    console.print(f"{incident_id}: approved as {role} by {by or context.actor}; assessment is "
-                  f"[bold]{result.review.state.value}[/]")
+    """Approve the credits as legal or finance, as yourself (--as / WARROOM_USER). Both are
+    needed, from two different people."""
+    context = _reviewer()
+    result = service.approve(context, incident_id, role=parse_role(role), comment=comment,
+                             fingerprint=fingerprint)
+    approval = result.review.approval(parse_role(role))
+    say(f"{incident_id}: approved as {role} by {approval.by if approval else context.actor}; "
+        "assessment is ", bold(result.review.state.value))
 
 
 @app.command("request-changes")
 def request_changes(
     incident_id: Incident, role: RoleOpt,
     comment: Annotated[str, typer.Option(help="What should change.")],
-    by: ByOpt = None,
 ) -> None:
-    """Send the assessment back (voids approvals given so far)."""
+    """Send the assessment back, as yourself (voids approvals given so far)."""
+    result = service.request_changes(_reviewer(), incident_id, role=parse_role(role),
+                                     comment=comment)
+    say(f"{incident_id}: assessment is {result.review.state.value}")
+
+
+def _reviewer() -> Context:
+    """The acting context; where approvals need an authenticated session, after the
+    person's password (asked on the terminal) was checked."""
     context = ctx()
-    result = service.request_changes(context, incident_id, role=parse_role(role),
-                                     by=by or context.actor, comment=comment)
-    console.print(f"{incident_id}: assessment is {result.review.state.value}")
+    if context.authenticated_approvals:
+        from warroom.cli.users import authenticate
+
+        authenticate(context)
+    return context
 
 
 @app.command("export-credits")
 def export_credits(
     incident_id: Incident,
     output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
+    = False,
 ) -> None:
-    """Write the approved credits as CSV for billing (refused until approved)."""
+    """Write the approved credits as CSV for billing (refused until approved). Cells that a
+    spreadsheet would run as formulas are written as text."""
     lines = service.approved_credits(ctx(), incident_id)
     columns = ["incident_id", "month", "customer_id", "name", "tier", "currency",
                "credit_percent", "credit_amount", "claim_deadline", "approved_by_legal",
                "approved_by_finance"]
-    with output.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        for line in lines:
-            writer.writerow([str(getattr(line, c)) for c in columns])
+    text = csv_text(columns, ([getattr(line, c) for c in columns] for line in lines))
+    write_output(output, text.encode("utf-8"), force=force)
     total = sum((line.credit_amount for line in lines), start=0)
-    console.print(f"Wrote {len(lines)} credit(s), total {total}, to {output}")
+    say(f"Wrote {len(lines)} credit(s), total {total}, to {output}")
 
 
 def show_assessment(result: Assessment, as_json: bool) -> None:
@@ -130,20 +175,20 @@ def show_assessment(result: Assessment, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    console.print(f"SLA assessment of {data.incident_id} for {data.month} "
-                  f"({data.currency or 'no currency'}): [bold]{data.status}[/]")
+    say(f"SLA assessment of {data.incident_id} for {data.month} "
+        f"({data.currency or 'no currency'}): ", bold(data.status))
     if data.note:
-        console.print(f"[yellow]{data.note}[/]")
+        say(styled(data.note, WARNING))
     if data.status != "approved":
-        console.print("[red]Pending legal and finance review: do not communicate credit "
-                      "amounts to customers.[/]")
+        say(styled("Pending legal and finance review: do not communicate credit amounts to "
+                   "customers.", DANGER))
     tiers = Table("Tier", "Customers", "Credits (measured)", "Credits (declared)",
                   title="Credits by tier")
     for tier in data.by_tier:
         tiers.add_row(tier.tier, str(tier.customers), f"{tier.low:,.2f}", f"{tier.high:,.2f}")
     console.print(tiers)
-    console.print(f"Liability range: [bold]{data.liability.low:,.2f} - "
-                  f"{data.liability.high:,.2f} {data.currency or ''}[/]")
+    say("Liability range: ", bold(f"{data.liability.low:,.2f} - {data.liability.high:,.2f} "
+                                  f"{data.currency or ''}".rstrip()))
     if data.claim_deadline:
         console.print(f"Claims accepted until {data.claim_deadline.isoformat()}")
     for finding in data.exclusions:
@@ -154,7 +199,8 @@ def show_assessment(result: Assessment, as_json: bool) -> None:
                       f"UTC: {'excluded' if finding.counts else 'not excluded'}"
                       + (f" ({', '.join(flags)})" if flags else ""))
     for approval in data.review.approvals:
-        console.print(f"Approved as {approval.role} by {approval.by}")
+        say(f"Approved as {approval.role} by {approval.by}")
+    say(f"Fingerprint of these figures: {data.fingerprint}")
 
 
 def _plain(value: object) -> object:

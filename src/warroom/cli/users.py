@@ -1,16 +1,21 @@
-"""`warroom user ...`: people and their roles (legal and finance approve SLA credits)."""
+"""`warroom user ...`: people, their roles (legal and finance approve SLA credits), passwords."""
 
 from __future__ import annotations
 
+import getpass
+import sys
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from warroom.cli.common import console, ctx, print_json
+from warroom.cli.common import console, ctx, print_json, say
+from warroom.domain.errors import InvalidInput, PermissionDenied, Problem
+from warroom.services import credentials
 from warroom.services import users as service
+from warroom.services.context import Context
 
-app = typer.Typer(help="People and their roles.", no_args_is_help=True)
+app = typer.Typer(help="People, their roles and passwords.", no_args_is_help=True)
 
 RoleOpt = Annotated[list[str], typer.Option(
     "--role", help="viewer, responder, commander, legal, finance or admin (repeatable).")]
@@ -19,17 +24,36 @@ RoleOpt = Annotated[list[str], typer.Option(
 @app.command()
 def add(name: Annotated[str, typer.Argument(help="The person's name as they act (--as).")],
         role: RoleOpt) -> None:
-    """Register a person with roles. The first person registered needs no admin; after that
-    only admins add people."""
+    """Register a person with roles (admins only; `warroom init` registers the first
+    admin). Names match case-insensitively."""
     user = service.add_user(ctx(), name, role)
-    console.print(f"Added {user.name}: {', '.join(user.roles)}")
+    say(f"Added {user.name}: {', '.join(user.roles)}")
 
 
 @app.command()
 def roles(name: Annotated[str, typer.Argument()], role: RoleOpt) -> None:
     """Replace a person's roles (admins only)."""
     user = service.set_roles(ctx(), name, role)
-    console.print(f"{user.name}: {', '.join(user.roles)}")
+    say(f"{user.name}: {', '.join(user.roles)}")
+
+
+@app.command()
+def password(
+    name: Annotated[str, typer.Argument(help="Whose password: your own, or (admins) anyone's.")],
+    stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the new password from standard input (scripts).")]
+    = False,
+) -> None:
+    """Set a person's password (for signing in to the web pages and, where approvals need
+    an authenticated session, for approving from the CLI). Stored as an argon2 hash."""
+    if stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    else:
+        secret = _ask("New password: ")
+        if _ask("Repeat it: ") != secret:
+            raise InvalidInput([Problem("password", "mismatch", "the two entries differ")])
+    who = credentials.set_password(ctx(), name, secret)
+    say(f"Password set for {who}.")
 
 
 @app.command("list")
@@ -37,10 +61,29 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     """List registered people and their roles."""
     people = service.list_users(ctx())
     if as_json:
-        print_json({"data": [{"name": u.name, "roles": list(u.roles)} for u in people],
+        print_json({"data": [{"name": u.name, "roles": list(u.roles),
+                              "has_password": u.has_password} for u in people],
                     "count": len(people)})
         return
-    table = Table("Name", "Roles")
+    table = Table("Name", "Roles", "Password")
     for user in people:
-        table.add_row(user.name, ", ".join(user.roles))
+        table.add_row(user.name, ", ".join(user.roles), "set" if user.has_password else "-")
     console.print(table)
+
+
+def authenticate(context: Context) -> None:
+    """Ask the acting person for their password and mark the context authenticated."""
+    if not sys.stdin.isatty():
+        raise PermissionDenied(
+            "this deployment accepts approvals only from authenticated sessions: run the "
+            "command on a terminal to give your password, or use the API or web pages")
+    context.actor = credentials.verify_password(context, context.actor,
+                                                _ask(f"Password for {context.actor}: "))
+    context.authenticated = True
+
+
+def _ask(prompt: str) -> str:
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        raise InvalidInput([Problem("password", "missing", "no password given")]) from None

@@ -25,6 +25,12 @@ from warroom.domain.errors import (
 from warroom.domain.sla import CustomerCredit, ExclusionFinding, SlaAssessment
 
 
+class NotApproved(Conflict):
+    """Credits asked for before legal and finance approved them: the gate is closed."""
+
+    code = "not_approved"
+
+
 class ReviewState(StrEnum):
     DRAFT = "draft"
     PENDING_REVIEW = "pending_review"

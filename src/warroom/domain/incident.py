@@ -12,6 +12,7 @@ from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, NotFound, Problem
 from warroom.domain.lifecycle import Status, check_reopen, check_transition
 from warroom.domain.scope import Scope
+from warroom.domain.text import text_problem
 from warroom.domain.timeline import EntryKind, TimelineEntry, first_of, in_order
 from warroom.domain.window import TimeWindow, require_utc
 
@@ -159,8 +160,8 @@ class Incident:
         return updated
 
     def consistency_problems(self) -> list[Problem]:
-        """What makes this incident contradict itself (checked on import and on save)."""
-        return timeline_problems(self.timeline, self.status)
+        """What makes this incident contradict itself or unstorable (checked on save)."""
+        return [*timeline_problems(self.timeline, self.status), *text_problems(self)]
 
 
 def impact_window(timeline: Sequence[TimelineEntry]) -> TimeWindow | None:
@@ -174,22 +175,84 @@ def impact_window(timeline: Sequence[TimelineEntry]) -> TimeWindow | None:
 
 def timeline_problems(timeline: Sequence[TimelineEntry],
                       status: Status) -> list[Problem]:
-    problems = []
-    start = first_of(timeline, EntryKind.IMPACT_STARTED) or first_of(timeline, EntryKind.DETECTED)
-    end = first_of(timeline, EntryKind.RESOLVED)
-    if start and end and end.at < start.at:
-        problems.append(Problem(
-            field="timeline", code="resolved_before_start",
-            message=(f"the first resolved entry ({end.at:%Y-%m-%dT%H:%M:%SZ}) is before "
-                     f"the start of impact ({start.at:%Y-%m-%dT%H:%M:%SZ})")))
-    if status in (Status.RESOLVED, Status.CLOSED) and end is None:
+    """What makes a timeline contradict itself or its status; fields name the entry
+    (`timeline[3].at`, by position in `timeline`) so a file's line can be found."""
+    problems = [Problem(field=f"timeline[{index}].at", code=code, message=message)
+                for index, code, message in timeline_order_problems(timeline)]
+    resolved = first_of(timeline, EntryKind.RESOLVED)
+    if status in (Status.RESOLVED, Status.CLOSED) and resolved is None:
         problems.append(Problem(
             field="status", code="illegal_status",
             message=f"status {status.value!r} needs a 'resolved' timeline entry"))
     return problems
 
 
-def check_consistent(incident: Incident) -> None:
-    problems = incident.consistency_problems()
+def timeline_order_problems(timeline: Sequence[TimelineEntry]) -> list[tuple[int, str, str]]:
+    """Milestones out of order, as (position of the offending entry, code, message).
+
+    The metrics run from one milestone to the next, so an order that makes one of them
+    negative is refused: a trigger after the first detection, a declaration,
+    identification or mitigation before it, a resolution before impact started.
+    """
+    def first(kind: EntryKind) -> int | None:
+        found = first_of(timeline, kind)
+        return None if found is None else next(i for i, e in enumerate(timeline) if e is found)
+
+    found: list[tuple[int, str, str]] = []
+    detected = first(EntryKind.DETECTED)
+    trigger = first(EntryKind.TRIGGER)
+    if detected is not None and trigger is not None and \
+            timeline[trigger].at > timeline[detected].at:
+        found.append((trigger, "trigger_after_detection",
+                      f"the trigger ({_z(timeline[trigger].at)}) is after the first detection "
+                      f"({_z(timeline[detected].at)}); a trigger comes before it is detected"))
+    if detected is not None:
+        for kind in (EntryKind.DECLARED, EntryKind.IDENTIFIED, EntryKind.MITIGATED):
+            index = first(kind)
+            if index is not None and timeline[index].at < timeline[detected].at:
+                found.append((index, f"{kind.value}_before_detection",
+                              f"the first {kind.value} entry ({_z(timeline[index].at)}) is "
+                              f"before the first detection ({_z(timeline[detected].at)})"))
+    start = first(EntryKind.IMPACT_STARTED)
+    start = detected if start is None else start
+    end = first(EntryKind.RESOLVED)
+    if start is not None and end is not None and timeline[end].at < timeline[start].at:
+        found.append((end, "resolved_before_start",
+                      f"the first resolved entry ({_z(timeline[end].at)}) is before the start "
+                      f"of impact ({_z(timeline[start].at)})"))
+    return sorted(found)
+
+
+def _z(at: datetime) -> str:
+    return f"{at:%Y-%m-%dT%H:%M:%SZ}"
+
+
+def text_problems(incident: Incident) -> list[Problem]:
+    """People's text that cannot be stored (NUL characters), by field."""
+    fields: list[tuple[str, str | None]] = [
+        ("title", incident.title), ("severity", incident.severity),
+        ("data_loss", incident.data_loss), ("summary", incident.summary),
+        ("public_summary", incident.public_summary), ("root_cause", incident.root_cause),
+        ("public_root_cause", incident.public_root_cause)]
+    fields += [(f"roles.{role.value}", person) for role, person in incident.roles.items()]
+    fields += [(f"contributing_factors[{i}]", f)
+               for i, f in enumerate(incident.contributing_factors)]
+    fields += [(f"scope.{kind}[{i}]", value) for kind, values in
+               (("regions", incident.scope.regions), ("services", incident.scope.services))
+               for i, value in enumerate(values or ())]
+    for i, entry in enumerate(incident.timeline):
+        fields += [(f"timeline[{i}].text", entry.text), (f"timeline[{i}].author", entry.author)]
+    for i, action in enumerate(incident.actions):
+        fields += [(f"actions[{i}].title", action.title), (f"actions[{i}].owner", action.owner),
+                   (f"actions[{i}].link", action.link)]
+    return [p for field, value in fields if (p := text_problem(field, value)) is not None]
+
+
+def check_consistent(incident: Incident, *, before: Sequence[Problem] = ()) -> None:
+    """Refuse an incident that contradicts itself; with `before` (the problems it had
+    before a change), only the problems the change brought, so that an incident stored
+    by an older warroom can still be worked on."""
+    known = {(p.field, p.code) for p in before}
+    problems = [p for p in incident.consistency_problems() if (p.field, p.code) not in known]
     if problems:
         raise InvalidInput(problems)

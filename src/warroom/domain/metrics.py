@@ -45,8 +45,12 @@ def incident_metrics(timeline: Sequence[TimelineEntry]) -> IncidentMetrics:
     """Each metric runs between the first entries of two kinds; None when one is missing."""
 
     def between(a: EntryKind, b: EntryKind) -> timedelta | None:
+        # milestones out of order (refused since, but kept from older records) give no
+        # metric rather than a negative one that would pull the medians down
         first, second = first_of(timeline, a), first_of(timeline, b)
-        return second.at - first.at if first and second else None
+        if first is None or second is None or second.at < first.at:
+            return None
+        return second.at - first.at
 
     start = first_of(timeline, EntryKind.IMPACT_STARTED) or first_of(timeline, EntryKind.DETECTED)
     end = first_of(timeline, EntryKind.RESOLVED)

@@ -33,6 +33,8 @@ from warroom.domain.incident import (
     CorrectiveAction,
     Incident,
     Role,
+    text_problems,
+    timeline_order_problems,
     timeline_problems,
 )
 from warroom.domain.lifecycle import Status
@@ -265,8 +267,11 @@ def _to_domain(model: IncidentFile, doc: Document, path: tuple[str | int, ...],
             roles[role] = person
     timeline = [TimelineEntry(at=e.at, kind=e.kind, text=e.text, author=e.author,
                               audience=e.audience) for e in model.timeline]
+    for index, code, message in timeline_order_problems(timeline):
+        problems.append(doc.problem((*path, "timeline", index, "at"), code, message))
     for problem in timeline_problems(timeline, model.status):
-        problems.append(doc.problem((*path, problem.field), problem.code, problem.message))
+        if problem.field == "status":
+            problems.append(doc.problem((*path, "status"), problem.code, problem.message))
     incident = Incident(
         id=model.id or "",
         title=model.title,
@@ -289,7 +294,18 @@ def _to_domain(model: IncidentFile, doc: Document, path: tuple[str | int, ...],
                                   status=a.status, link=a.link, audience=a.audience)
                  for i, a in enumerate(model.actions, start=1)],
     )
+    for problem in text_problems(incident):
+        problems.append(doc.problem((*path, *_field_path(problem.field)), problem.code,
+                                    problem.message))
     return (None if problems else incident), problems
+
+
+def _field_path(field: str) -> tuple[str | int, ...]:
+    """"timeline[3].text" as the document path ("timeline", 3, "text")."""
+    parts: list[str | int] = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field):
+        parts.append(int(index) if index else name)
+    return tuple(parts)
 
 
 # -- writing ---------------------------------------------------------------------------------

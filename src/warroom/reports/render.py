@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from warroom.domain.scope import Scope
 from warroom.domain.sla import Month
+from warroom.domain.text import strip_controls
 from warroom.domain.window import TimeWindow
 from warroom.reports import FORMATS, Format, numbers
 from warroom.reports.model import MILESTONE_LABELS, ReportModel
@@ -99,7 +100,9 @@ def to_json(model: ReportModel) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, str):
+        return strip_controls(value)
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, Enum):
         return value.value
@@ -143,6 +146,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_without_controls,
     )
     env.filters.update(
         about=numbers.about,
@@ -167,6 +171,16 @@ def _environment() -> Environment:
     )
     env.globals.update(share=numbers.share, scope_text=scope_text)
     return env
+
+
+def _without_controls(value: Any) -> Any:
+    """Every value a template prints, control characters removed: people's text cannot
+    reach a reader's terminal or viewer as escape sequences or reordering marks."""
+    if isinstance(value, Markup):
+        return Markup(strip_controls(str(value)))
+    if isinstance(value, str):
+        return strip_controls(value)
+    return value
 
 
 def _context(model: ReportModel, fmt: str) -> dict[str, Any]:

@@ -85,10 +85,11 @@ class AssessmentPublic(Schema):
     exclusions: list[ExclusionPublic]
     policy_source: str
     customers_source: str
+    fingerprint: str  # of every input of the figures: what an approval covers
 
     @classmethod
     def of(cls, incident_id: str, result: SlaAssessment, review: Review, *,
-           policy_source: str, customers_source: str) -> AssessmentPublic:
+           policy_source: str, customers_source: str, fingerprint: str) -> AssessmentPublic:
         note = None
         if not result.logs_analysed:
             note = ("No request logs were analysed for this incident: both ends of the "
@@ -122,4 +123,5 @@ class AssessmentPublic(Schema):
                 incident_began_inside=f.incident_began_inside,
                 minutes_in_month=f.minutes_in_month) for f in result.exclusions],
             policy_source=policy_source, customers_source=customers_source,
+            fingerprint=fingerprint,
         )

@@ -11,18 +11,22 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy import Connection
+
 from warroom.analytics.impact import compute_impact
 from warroom.analytics.mapping import ColumnMapping
 from warroom.domain.customers import Customer
 from warroom.domain.errors import InvalidInput, NotFound, Problem
 from warroom.domain.impact import iso_z
+from warroom.domain.permissions import Action
 from warroom.domain.sla import DowntimeRule, SlaPolicy
 from warroom.domain.window import TimeWindow
 from warroom.services import sla
+from warroom.services.access import authorize, record
 from warroom.services.context import Context
-from warroom.store import audit
 from warroom.store import impact as store
 from warroom.store import incidents as incident_repo
+from warroom.store.database import lock
 from warroom.store.impact import StoredImpact
 
 # The per-minute series is kept with every analysis: 31 days is 44,640 minutes.
@@ -41,6 +45,7 @@ def analyse(ctx: Context, incident_id: str, *, requests: str,
     """
     with ctx.db.reading() as conn:
         incident = incident_repo.get(conn, incident_id)
+        authorize(conn, ctx, Action.IMPACT_RUN, incident=incident)  # before a long scan
     chosen = window or incident.impact_window()
     if chosen is None:
         raise InvalidInput([Problem(
@@ -59,12 +64,15 @@ def analyse(ctx: Context, incident_id: str, *, requests: str,
         min_failed=rule.min_failed_requests, backend=backend, mapping=mapping,
         spark_master=ctx.spark_master, progress=progress, now=ctx.clock)
     total = len(customers) if customers is not None else None
-    now = ctx.now()
-    with ctx.db.transaction() as conn:
-        incident_repo.get(conn, incident_id)  # still there
-        store.add(conn, incident_id, result, now=now, by=ctx.actor, customers_total=total)
-        audit.record(conn, at=now, actor=ctx.actor, action="impact.analyse",
-                     entity_type="incident", entity_id=incident_id, changes={
+
+    def work(conn: Connection) -> StoredImpact:
+        now = ctx.now()
+        lock(conn, f"incident:{incident_id}")
+        who = authorize(conn, ctx, Action.IMPACT_RUN,
+                        incident=incident_repo.get(conn, incident_id))  # still there, still may
+        store.add(conn, incident_id, result, now=now, by=who.name, customers_total=total)
+        record(conn, ctx, who, action="impact.analyse", entity_type="incident",
+               entity_id=incident_id, changes={
                          "source": result.provenance.source,
                          "engine": result.provenance.engine,
                          "window": {"start": iso_z(chosen.start), "end": iso_z(chosen.end)},
@@ -76,13 +84,15 @@ def analyse(ctx: Context, incident_id: str, *, requests: str,
                      })
         sla.revalidate_incident(conn, ctx, incident_id)
         stored = store.latest(conn, incident_id)
-    assert stored is not None
-    return stored
+        assert stored is not None
+        return stored
+
+    return ctx.db.write(work)
 
 
 def latest(ctx: Context, incident_id: str) -> StoredImpact | None:
     with ctx.db.reading() as conn:
-        incident_repo.get(conn, incident_id)
+        authorize(conn, ctx, Action.INCIDENT_READ, incident=incident_repo.get(conn, incident_id))
         return store.latest(conn, incident_id)
 
 

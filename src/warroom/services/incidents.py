@@ -21,33 +21,68 @@ from warroom.domain.incident import (
     make_incident_id,
 )
 from warroom.domain.lifecycle import Status
+from warroom.domain.permissions import Action
 from warroom.domain.scope import Scope
+from warroom.domain.text import text_problem
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.domain.window import require_utc
 from warroom.formats.incident_file import ParsedIncident, to_document
 from warroom.services import sla
+from warroom.services.access import Principal, authorize, may_view, record
 from warroom.services.context import Context
 from warroom.store import audit
 from warroom.store import incidents as repo
+from warroom.store.database import lock
+
+# The most incidents one page of a list holds (the API's ?limit=).
+MAX_PAGE = 1000
 
 # -- reading ---------------------------------------------------------------------------------
 
 def get_incident(ctx: Context, incident_id: str) -> Incident:
     with ctx.db.reading() as conn:
-        return repo.get(conn, incident_id)
+        return readable(conn, ctx, incident_id)
+
+
+def readable(conn: Connection, ctx: Context, incident_id: str,
+             action: Action = Action.INCIDENT_READ) -> Incident:
+    """The incident, when the acting person may see it and do `action` on it."""
+    incident = repo.get(conn, incident_id)
+    authorize(conn, ctx, action, incident=incident)
+    return incident
 
 
 def list_incidents(ctx: Context, *, status: list[str] | None = None,
                    severity: list[str] | None = None, since: date | None = None,
-                   until: date | None = None) -> list[Incident]:
+                   until: date | None = None, limit: int | None = None,
+                   offset: int = 0) -> list[Incident]:
+    """Incidents the acting person may see, newest first; `limit`/`offset` page them."""
+    if limit is not None and not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput([Problem("limit", "out_of_range",
+                                    f"limit must be between 1 and {MAX_PAGE}")])
+    if offset < 0:
+        raise InvalidInput([Problem("offset", "out_of_range", "offset cannot be negative")])
     with ctx.db.reading() as conn:
+        who = authorize(conn, ctx, Action.INCIDENT_READ)
         ids = repo.list_ids(conn, status=status, severity=severity, since=since, until=until)
-        return [repo.get(conn, i) for i in ids]
+        found: list[Incident] = []
+        skipped = 0
+        for incident_id in ids:
+            incident = repo.get(conn, incident_id)
+            if not may_view(ctx, who, incident):
+                continue
+            if skipped < offset:
+                skipped += 1
+                continue
+            found.append(incident)
+            if limit is not None and len(found) == limit:
+                break
+        return found
 
 
 def audit_trail(ctx: Context, incident_id: str) -> list[audit.AuditEntry]:
     with ctx.db.reading() as conn:
-        repo.get(conn, incident_id)  # NotFound for an unknown ID
+        readable(conn, ctx, incident_id, Action.AUDIT_READ)
         return audit.entries(conn, entity_id=incident_id)
 
 
@@ -64,27 +99,51 @@ def declare(ctx: Context, *, title: str, severity: str, detected_at: datetime | 
         raise InvalidInput([Problem("detected_at", "in_future",
                                     f"detection time {detected:%Y-%m-%dT%H:%M:%SZ} is in the "
                                     "future")])
-    if not title.strip():
-        raise InvalidInput([Problem("title", "missing", "an incident needs a title")])
+    _check_title(title)
     if status not in (Status.DECLARED, Status.TRIAGE, Status.INVESTIGATING):
         raise InvalidInput([Problem("status", "illegal_status",
                                     "a new incident starts as declared, triage or investigating")])
-    incident = Incident(id="", title=title.strip(), severity=ctx.scale.parse(severity),
-                        status=status, classification=classification, scope=scope or Scope())
+    parsed_severity = ctx.scale.parse(severity)
+
+    def work(conn: Connection) -> Incident:
+        who = authorize(conn, ctx, Action.INCIDENT_DECLARE)
+        return open_incident(conn, ctx, who, title=title, severity=parsed_severity,
+                             detected_at=detected, commander=commander, scope=scope,
+                             classification=classification, status=status,
+                             description=description)
+
+    return ctx.db.write(work)
+
+
+def open_incident(conn: Connection, ctx: Context, who: Principal | str, *, title: str,
+                  severity: str, detected_at: datetime, commander: str | None = None,
+                  scope: Scope | None = None,
+                  classification: Classification = Classification.INTERNAL,
+                  status: Status = Status.INVESTIGATING, description: str | None = None,
+                  author: str | None = None) -> Incident:
+    """Store a new incident inside an open write transaction (declare, alert intake):
+    its `detected` entry at `detected_at`, its `declared` entry now, its ID from the day
+    of detection, and the audit entry. `author` writes the entries (default: `who`)."""
+    now = ctx.now()
+    name = who.name if isinstance(who, Principal) else who
+    incident = Incident(id="", title=title.strip(), severity=severity, status=status,
+                        classification=classification, scope=scope or Scope())
     if commander:
         incident.assign(Role.COMMANDER, commander)
-    incident.add_entry(TimelineEntry(at=detected, kind=EntryKind.DETECTED,
+    incident.add_entry(TimelineEntry(at=detected_at, kind=EntryKind.DETECTED,
                                      text=description or f"Detected: {incident.title}",
-                                     author=ctx.actor))
+                                     author=author or name))
     declared_text = f"{incident.severity} declared"
     if commander:
         declared_text += f", incident commander {commander}"
-    incident.add_entry(TimelineEntry(at=now, kind=EntryKind.DECLARED, text=declared_text,
-                                     author=ctx.actor))
-    with ctx.db.transaction() as conn:
-        incident.id = make_incident_id(detected, repo.next_sequence(conn, detected.date()))
-        stored = repo.add(conn, incident, now=now)
-        _audit(conn, ctx, "incident.declare", stored.id, {}, to_document(stored))
+    incident.add_entry(TimelineEntry(at=max(now, detected_at), kind=EntryKind.DECLARED,
+                                     text=declared_text, author=author or name))
+    check_consistent(incident)
+    # the day's sequence is read and taken under one lock: no two get the same ID
+    lock(conn, f"incident-day:{detected_at.date()}")
+    incident.id = make_incident_id(detected_at, repo.next_sequence(conn, detected_at.date()))
+    stored = repo.add(conn, incident, now=now)
+    _audit(conn, ctx, who, "incident.declare", stored.id, {}, to_document(stored))
     return stored
 
 
@@ -104,12 +163,21 @@ def import_incidents(ctx: Context, parsed: list[ParsedIncident]) -> list[Inciden
                                          "an incident without an id needs a timeline entry to "
                                          "date it (its ID carries the date of detection)"))
     now = ctx.now()
-    with ctx.db.transaction() as conn:
+
+    def day_of(item: ParsedIncident) -> date:
+        incident = item.incident
+        return (incident.detected_at() or min(e.at for e in incident.timeline)).date()
+
+    def work(conn: Connection) -> list[Incident]:
+        who = authorize(conn, ctx, Action.INCIDENT_IMPORT)
+        found = list(problems)
+        lock(conn, *(f"incident:{i}" for i in ids_in_file),
+             *(f"incident-day:{day_of(item)}" for item in parsed if not item.has_id))
         for existing in sorted(repo.existing_ids(conn, list(ids_in_file))):
-            problems.append(ids_in_file[existing].problem(
+            found.append(ids_in_file[existing].problem(
                 "id", "duplicate_id", f"incident {existing} already exists; nothing was imported"))
-        if problems:
-            raise InvalidInput(problems)
+        if found:
+            raise InvalidInput(found)
         stored = []
         for item in parsed:
             incident = item.incident
@@ -120,14 +188,17 @@ def import_incidents(ctx: Context, parsed: list[ParsedIncident]) -> list[Inciden
                     sequence += 1
                 incident.id = make_incident_id(detected, sequence)
             saved = repo.add(conn, incident, now=now)
-            _audit(conn, ctx, "incident.import", saved.id, {}, to_document(saved))
+            _audit(conn, ctx, who, "incident.import", saved.id, {}, to_document(saved))
             stored.append(saved)
         # an imported incident counts in its month's uptime: approvals of that month's
         # other assessments rest on figures that just moved
         months = sorted({m for saved in stored for m in sla.months_of(saved)})
+        sla.lock_months(conn, months)
         for month in months:
             sla.revalidate_month(conn, ctx, month)
-    return stored
+        return stored
+
+    return ctx.db.write(work)
 
 
 # -- changing --------------------------------------------------------------------------------
@@ -135,41 +206,41 @@ def import_incidents(ctx: Context, parsed: list[ParsedIncident]) -> list[Inciden
 def change_status(ctx: Context, incident_id: str, status: Status, *,
                   message: str | None = None, at: datetime | None = None,
                   audience: Audience = Audience.INTERNAL) -> Incident:
-    def apply(incident: Incident) -> None:
-        incident.change_status(status, at=_when(ctx, at), by=ctx.actor, text=message,
+    def apply(incident: Incident, by: str) -> None:
+        incident.change_status(status, at=_when(ctx, at), by=by, text=message,
                                audience=audience)
 
-    return _mutate(ctx, incident_id, "incident.status", apply)
+    return _mutate(ctx, incident_id, Action.INCIDENT_STATUS, "incident.status", apply)
 
 
 def reopen(ctx: Context, incident_id: str, status: Status, *, reason: str,
            at: datetime | None = None) -> Incident:
-    def apply(incident: Incident) -> None:
-        incident.reopen(status, at=_when(ctx, at), by=ctx.actor, reason=reason)
+    def apply(incident: Incident, by: str) -> None:
+        incident.reopen(status, at=_when(ctx, at), by=by, reason=reason)
 
-    return _mutate(ctx, incident_id, "incident.reopen", apply)
+    return _mutate(ctx, incident_id, Action.INCIDENT_REOPEN, "incident.reopen", apply)
 
 
 def assign(ctx: Context, incident_id: str, role: Role, person: str | None, *,
            at: datetime | None = None) -> Incident:
-    def apply(incident: Incident) -> None:
+    def apply(incident: Incident, by: str) -> None:
         previous = incident.roles.get(role)
         incident.assign(role, person)
         label = role.value.replace("_", " ")
         text = (f"{person} assigned as {label}" if person else f"{previous} unassigned as {label}")
         incident.add_entry(TimelineEntry(at=_when(ctx, at), kind=EntryKind.UPDATE, text=text,
-                                         author=ctx.actor))
+                                         author=by))
 
-    return _mutate(ctx, incident_id, "incident.assign", apply)
+    return _mutate(ctx, incident_id, Action.INCIDENT_ASSIGN, "incident.assign", apply)
 
 
 def add_event(ctx: Context, incident_id: str, *, kind: EntryKind, text: str,
               at: datetime | None = None, audience: Audience = Audience.INTERNAL) -> Incident:
-    def apply(incident: Incident) -> None:
+    def apply(incident: Incident, by: str) -> None:
         incident.add_entry(TimelineEntry(at=_when(ctx, at), kind=kind, text=text,
-                                         author=ctx.actor, audience=audience))
+                                         author=by, audience=audience))
 
-    return _mutate(ctx, incident_id, "timeline.add", apply)
+    return _mutate(ctx, incident_id, Action.TIMELINE_ADD, "timeline.add", apply)
 
 
 @dataclass(frozen=True)
@@ -189,7 +260,7 @@ class IncidentChanges:
 
 
 def update(ctx: Context, incident_id: str, changes: IncidentChanges) -> Incident:
-    def apply(incident: Incident) -> None:
+    def apply(incident: Incident, by: str) -> None:
         if changes.severity is not None:
             incident.severity = ctx.scale.parse(changes.severity)
         for name in ("title", "classification", "scope", "data_loss", "summary",
@@ -198,10 +269,9 @@ def update(ctx: Context, incident_id: str, changes: IncidentChanges) -> Incident
             value = getattr(changes, name)
             if value is not None:
                 setattr(incident, name, value)
-        if not incident.title.strip():
-            raise InvalidInput([Problem("title", "missing", "an incident needs a title")])
+        _check_title(incident.title)
 
-    return _mutate(ctx, incident_id, "incident.update", apply)
+    return _mutate(ctx, incident_id, Action.INCIDENT_UPDATE, "incident.update", apply)
 
 
 def add_action(ctx: Context, incident_id: str, *, title: str, owner: str | None = None,
@@ -210,13 +280,14 @@ def add_action(ctx: Context, incident_id: str, *, title: str, owner: str | None 
                audience: Audience = Audience.INTERNAL) -> CorrectiveAction:
     if not title.strip():
         raise InvalidInput([Problem("title", "missing", "a corrective action needs a title")])
+    _check_text("title", title)
     added: list[CorrectiveAction] = []
 
-    def apply(incident: Incident) -> None:
+    def apply(incident: Incident, by: str) -> None:
         added.append(incident.add_action(title.strip(), owner=owner, due=due, status=status,
                                          link=link, audience=audience))
 
-    _mutate(ctx, incident_id, "action.add", apply)
+    _mutate(ctx, incident_id, Action.ACTION_WRITE, "action.add", apply)
     return added[0]
 
 
@@ -229,10 +300,10 @@ def update_action(ctx: Context, incident_id: str, number: int,
                             for name in sorted(unknown)])
     updated: list[CorrectiveAction] = []
 
-    def apply(incident: Incident) -> None:
+    def apply(incident: Incident, by: str) -> None:
         updated.append(incident.update_action(number, **changes))
 
-    _mutate(ctx, incident_id, "action.update", apply)
+    _mutate(ctx, incident_id, Action.ACTION_WRITE, "action.update", apply)
     return updated[0]
 
 
@@ -242,30 +313,51 @@ def _when(ctx: Context, at: datetime | None) -> datetime:
     return require_utc(at, "time") if at else ctx.now()
 
 
-def _mutate(ctx: Context, incident_id: str, action: str,
-            apply: Callable[[Incident], None]) -> Incident:
-    """Load, change, check, save and audit one incident in one transaction."""
-    with ctx.db.transaction() as conn:
+def _mutate(ctx: Context, incident_id: str, action: Action, audit_action: str,
+            apply: Callable[[Incident, str], None]) -> Incident:
+    """Lock, load, change, check, save and audit one incident in one transaction.
+
+    The lock makes concurrent changes to one incident wait for each other instead of
+    failing: a scribe and a commander typing at the same moment both land."""
+
+    def work(conn: Connection) -> Incident:
+        lock(conn, f"incident:{incident_id}")
         incident = repo.get(conn, incident_id)
+        who = authorize(conn, ctx, action, incident=incident)
         version = repo.version_of(conn, incident_id)
         before = to_document(incident)
+        problems_before = incident.consistency_problems()
         settled_by = (incident.impact_window(), incident.scope)
-        apply(incident)
-        check_consistent(incident)
+        apply(incident, who.name)
+        check_consistent(incident, before=problems_before)
         saved = repo.save(conn, incident, now=ctx.now(), expected_version=version)
-        _audit(conn, ctx, action, incident_id, before, to_document(saved))
+        _audit(conn, ctx, who, audit_action, incident_id, before, to_document(saved))
         if (saved.impact_window(), saved.scope) != settled_by:
             # the impact window and scope are inputs of SLA assessments: approvals may be void
             months = [m for w in (settled_by[0], saved.impact_window()) if w
                       for m in sla.window_months(w)]
             sla.revalidate_incident(conn, ctx, incident_id, months)
-    return saved
+        return saved
+
+    return ctx.db.write(work)
 
 
-def _audit(conn: Connection, ctx: Context, action: str, incident_id: str,
+def _audit(conn: Connection, ctx: Context, who: Principal, action: str, incident_id: str,
            before: dict[str, Any], after: dict[str, Any]) -> None:
-    audit.record(conn, at=ctx.now(), actor=ctx.actor, action=action, entity_type="incident",
-                 entity_id=incident_id, changes=diff_documents(before, after))
+    record(conn, ctx, who, action=action, entity_type="incident", entity_id=incident_id,
+           changes=diff_documents(before, after))
+
+
+def _check_title(title: str) -> None:
+    if not title.strip():
+        raise InvalidInput([Problem("title", "missing", "an incident needs a title")])
+    _check_text("title", title)
+
+
+def _check_text(field: str, value: str | None) -> None:
+    problem = text_problem(field, value)
+    if problem:
+        raise InvalidInput([problem])
 
 
 def diff_documents(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

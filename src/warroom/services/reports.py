@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.audience import Audience
 from warroom.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from warroom.domain.impact import iso_z
+from warroom.domain.permissions import Action, report_audience_allowed
 from warroom.reports.build import (
     ReportInputs,
     RevisionStamp,
@@ -26,17 +26,14 @@ from warroom.reports.build import (
 )
 from warroom.reports.model import ReportModel
 from warroom.reports.render import render_markdown, to_json
+from warroom.services.access import Principal, authorize, record
 from warroom.services.context import Context
 from warroom.services.sla import assessment_in
-from warroom.services.users import roles_of
-from warroom.store import audit
 from warroom.store import impact as impact_store
 from warroom.store import incidents as incident_repo
 from warroom.store import reports as store
+from warroom.store.database import lock
 from warroom.store.reports import Revision
-
-# A published report is the company's statement: the incident's commander role or an admin.
-PUBLISHER_ROLES = ("commander", "admin")
 
 
 def report(ctx: Context, incident_id: str, audience: Audience, *,
@@ -44,33 +41,39 @@ def report(ctx: Context, incident_id: str, audience: Audience, *,
     """The report as the data stands now, stamped with its published revision when it is
     the same as that revision, else marked as a draft."""
     with ctx.db.reading() as conn:
+        _reader(conn, ctx, incident_id, audience)
         inputs = _inputs(conn, ctx, incident_id, prepared_by)
         latest = store.latest(conn, incident_id, audience.value, customer_id)
     return _current(inputs, audience, customer_id, latest)
 
 
+def _reader(conn: Connection, ctx: Context, incident_id: str, audience: Audience) -> Principal:
+    """The acting person, when they may read `audience`'s version of the incident's report
+    (`domain.permissions.report_audience_allowed`: the audience rules, one definition)."""
+    incident = incident_repo.get(conn, incident_id)
+    who = authorize(conn, ctx, Action.INCIDENT_READ, incident=incident)
+    assessment = assessment_in(conn, incident_id)
+    approved = assessment is None or assessment.review.is_approved
+    if not report_audience_allowed(audience, who.roles, credits_approved=approved):
+        raise PermissionDenied(
+            f"{who.name} may not read the {audience.value} version of {incident_id}'s report"
+            + (" before legal and finance approve its credits"
+               if audience is Audience.INTERNAL else ""))
+    return who
+
+
 def publish(ctx: Context, incident_id: str, audience: Audience, *,
             customer_id: str | None = None, prepared_by: str | None = None) -> Revision:
-    """Store the report as revision N+1 of the incident (refused when nothing changed)."""
-    try:
-        return _publish(ctx, incident_id, audience, customer_id, prepared_by)
-    except IntegrityError:
-        # someone published a revision of this incident at the same moment: its number
-        # is taken; nothing of ours was stored
-        raise Conflict(f"another report revision of {incident_id} was published at the same "
-                       "time; run the command again") from None
+    """Store the report as revision N+1 of the incident (refused when nothing changed).
+    Two people publishing at once get revisions N+1 and N+2, or (the same text) one
+    revision and a "nothing changed"."""
 
-
-def _publish(ctx: Context, incident_id: str, audience: Audience, customer_id: str | None,
-             prepared_by: str | None) -> Revision:
-    now = ctx.now()
-    with ctx.db.transaction() as conn:
-        incident_repo.get(conn, incident_id)
-        held = roles_of(conn, ctx.actor)
-        if not set(held) & set(PUBLISHER_ROLES):
-            raise PermissionDenied(
-                f"{ctx.actor} may not publish reports: that needs the commander or admin role "
-                f"(they hold {', '.join(held)})")
+    def work(conn: Connection) -> Revision:
+        now = ctx.now()
+        lock(conn, f"incident:{incident_id}", f"report:{incident_id}")
+        incident = incident_repo.get(conn, incident_id)
+        who = authorize(conn, ctx, Action.REPORT_PUBLISH, incident=incident)
+        _reader(conn, ctx, incident_id, audience)
         draft = build_report(_inputs(conn, ctx, incident_id, prepared_by), audience,
                              customer_id=customer_id)
         latest = store.latest(conn, incident_id, audience.value, customer_id)
@@ -82,20 +85,32 @@ def _publish(ctx: Context, incident_id: str, audience: Audience, customer_id: st
         number = store.next_number(conn, incident_id)
         model = restamp(draft, revision=RevisionStamp(number, now))
         revision = Revision(incident_id=incident_id, number=number, audience=audience.value,
-                            customer_id=customer_id, published_at=now, published_by=ctx.actor,
+                            customer_id=customer_id, published_at=now, published_by=who.name,
                             data=to_json(model), markdown=render_markdown(model))
         store.add(conn, revision)
-        audit.record(conn, at=now, actor=ctx.actor, action="report.publish",
-                     entity_type="incident", entity_id=incident_id,
-                     changes={"revision": number, "audience": audience.value,
-                              "customer_id": customer_id})
-    return revision
+        record(conn, ctx, who, action="report.publish", entity_type="incident",
+               entity_id=incident_id, changes={"revision": number, "audience": audience.value,
+                                               "customer_id": customer_id})
+        return revision
+
+    return ctx.db.write(work)
 
 
 def revisions(ctx: Context, incident_id: str) -> list[Revision]:
+    """The published revisions of the versions the acting person may read."""
     with ctx.db.reading() as conn:
-        incident_repo.get(conn, incident_id)
-        return store.all_for(conn, incident_id)
+        found = store.all_for(conn, incident_id)
+        _reader(conn, ctx, incident_id, Audience.PUBLIC)
+        readable = {a for a in Audience if _may_read(conn, ctx, incident_id, a)}
+        return [r for r in found if Audience(r.audience) in readable]
+
+
+def _may_read(conn: Connection, ctx: Context, incident_id: str, audience: Audience) -> bool:
+    try:
+        _reader(conn, ctx, incident_id, audience)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def revision(ctx: Context, incident_id: str, number: int, *,
@@ -105,6 +120,10 @@ def revision(ctx: Context, incident_id: str, number: int, *,
     with ctx.db.reading() as conn:
         incident_repo.get(conn, incident_id)
         found = store.get(conn, incident_id, number)
+        if found is not None:
+            _reader(conn, ctx, incident_id, Audience(found.audience))
+        else:
+            _reader(conn, ctx, incident_id, Audience.PUBLIC)
     if found is None:
         raise NotFound(f"incident {incident_id} has no report revision {number}: "
                        f"`warroom report revisions {incident_id}` lists them")

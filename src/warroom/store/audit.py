@@ -20,13 +20,17 @@ class AuditEntry:
     entity_type: str
     entity_id: str
     changes: dict[str, Any]
+    channel: str = "cli"  # the door: cli, api, web, intake, system
+    os_login: str | None = None  # the operating-system login behind a CLI command
+    token_id: str | None = None
 
 
 def record(conn: Connection, *, at: datetime, actor: str, action: str, entity_type: str,
-           entity_id: str, changes: dict[str, Any]) -> None:
+           entity_id: str, changes: dict[str, Any], channel: str = "cli",
+           os_login: str | None = None, token_id: str | None = None) -> None:
     conn.execute(insert(audit_log).values(
         at=at, actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
-        changes=changes))
+        changes=changes, channel=channel, os_login=os_login, token_id=token_id))
 
 
 def entries(conn: Connection, *, entity_id: str | None = None,
@@ -38,6 +42,7 @@ def entries(conn: Connection, *, entity_id: str | None = None,
         query = query.where(audit_log.c.action.startswith(action_prefix))
     return [
         AuditEntry(id=r.id, at=r.at, actor=r.actor, action=r.action, entity_type=r.entity_type,
-                   entity_id=r.entity_id, changes=dict(r.changes))
+                   entity_id=r.entity_id, changes=dict(r.changes), channel=r.channel,
+                   os_login=r.os_login, token_id=r.token_id)
         for r in conn.execute(query)
     ]

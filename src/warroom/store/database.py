@@ -1,52 +1,181 @@
-"""Opening the database: engine, transactions, and migrations to the current schema."""
+"""Opening the database: engine, read and write transactions, locks, retries, migrations.
+
+Every read-decide-write of warroom runs through `Database.write`: one transaction that
+takes the locks it names before reading, and is retried a bounded number of times when
+the database reports a transient conflict, so concurrent people serialize instead of
+losing work or being told to try again.
+
+- SQLite: a write transaction begins with BEGIN IMMEDIATE, which takes the database's
+  write lock at once (writers queue on `busy_timeout`); the journal is WAL so readers
+  never wait for writers.
+- PostgreSQL: READ COMMITTED, plus transaction-scoped advisory locks named by what is
+  changed ("incident:INC-...", "sla-month:2025-11"); every statement after the lock
+  reads what the previous holder committed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from warroom.domain.errors import WarroomError
+from warroom.domain.errors import Conflict, WarroomError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Every command checks the database against it, and importing
 # Alembic to ask would cost ~0.6 s per command; a test checks it equals Alembic's head.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
+
+T = TypeVar("T")
+
+# How long a SQLite writer waits for the write lock before the attempt counts as failed.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Attempts of one write transaction before a transient conflict reaches the user.
+WRITE_ATTEMPTS = 8
 
 
 class DatabaseNotReady(WarroomError):
     code = "database_not_ready"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+class DatabaseUnavailable(WarroomError):
+    """The database cannot be reached or stays busy: nothing was changed; try later."""
+
+    code = "database_unavailable"
+
+
+class StaleWrite(Conflict):
+    """A row changed between reading and writing it; the transaction is run again."""
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # warroom issues BEGIN itself (see _sqlite_begin): pysqlite's own transaction
+    # handling would begin late and never IMMEDIATE.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    writing = conn.get_execution_options().get("warroom_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def lock_id(name: str) -> int:
+    """A stable signed 64-bit number for a lock name (PostgreSQL advisory locks)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big",
+                          signed=True)
+
+
+def lock(conn: Connection, *names: str) -> None:
+    """Hold the named locks until the transaction ends. Take them before reading what
+    they protect; names are taken in sorted order, so two holders cannot deadlock on them.
+    On SQLite the write transaction already holds the whole database."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name in sorted(set(names)):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id(name)})
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure that running the same transaction again can cure."""
+    if isinstance(error, StaleWrite):
+        return True
+    if isinstance(error, IntegrityError):
+        # a row inserted by a concurrent writer between our check and our insert
+        return _unique_violation(error)
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        state = getattr(error.orig, "sqlstate", None)
+        if state in ("40001", "40P01", "55P03"):  # serialization, deadlock, lock wait
+            return True
+        message = str(error.orig).lower()
+        return isinstance(error, OperationalError) and (
+            "database is locked" in message or "database is busy" in message
+            or "database table is locked" in message)
+    return False
+
+
+def _unique_violation(error: IntegrityError) -> bool:
+    state = getattr(error.orig, "sqlstate", None)
+    return state == "23505" or "unique constraint failed" in str(error.orig).lower()
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database could not be reached (as opposed to refusing a statement)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error, OperationalError):
+        state = getattr(error.orig, "sqlstate", None)
+        return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03",
+                                                                    "53300", "3D000")
+    return False
 
 
 class Database:
     """One database, SQLite or PostgreSQL. Services open one transaction per use case."""
 
-    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+    def __init__(self, url: str, *, engine: Engine | None = None,
+                 pool_size: int | None = None) -> None:
         self.url = url
-        self.engine = engine or create_engine(url, future=True)
+        if engine is None:
+            options: dict[str, Any] = {"pool_pre_ping": True}
+            if pool_size is not None and not url.startswith("sqlite"):
+                options.update(pool_size=pool_size, max_overflow=pool_size)
+            engine = create_engine(url, **options)
+        self.engine = engine
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """Everything inside commits together, or nothing does."""
-        with self.engine.begin() as conn:
-            yield conn
+        """A write transaction: everything inside commits together, or nothing does.
+        Prefer `write`, which also runs the work again after a transient conflict."""
+        with self.engine.connect() as conn:
+            conn.execution_options(warroom_write=True)
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             yield conn
+
+    def write(self, work: Callable[[Connection], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
+        """Run `work` in one write transaction; run it again (a bounded number of times,
+        after a short random pause) when the database reports a transient conflict."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.transaction() as conn:
+                    return work(conn)
+            except Exception as error:
+                if not is_transient(error) or attempt == attempts:
+                    if is_transient(error):
+                        raise DatabaseUnavailable(
+                            f"the database stayed busy through {attempts} attempts; "
+                            "nothing was changed, try again") from error
+                    raise
+            time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 5)))
+        raise AssertionError("unreachable")
 
     # -- schema ----------------------------------------------------------------------
     def _alembic(self, conn: Connection) -> Any:
@@ -78,7 +207,7 @@ class Database:
         from alembic import command
 
         before = self.current_revision()
-        with self.engine.begin() as conn:
+        with self.transaction() as conn:
             command.upgrade(self._alembic(conn), "head")
         return before, self.current_revision()
 

@@ -82,14 +82,20 @@ audit_log = Table(
     Column("entity_type", String(32), nullable=False),
     Column("entity_id", String(64), nullable=False, index=True),
     Column("changes", JSON, nullable=False),  # {"field": {"before": ..., "after": ...}}
+    Column("channel", String(16), nullable=False, server_default="cli"),  # services.Channel
+    Column("os_login", String(200), nullable=True),  # who ran a CLI command on the database
+    Column("token_id", String(64), nullable=True),  # the API or intake token used
 )
 
 users = Table(
     "users",
     metadata,
     Column("name", String(200), primary_key=True),
+    Column("name_key", String(200), nullable=False),  # store.users.name_key; unique
     Column("roles", JSON, nullable=False),  # ["legal", "finance", ...]
     Column("created_at", UTCDateTime, nullable=False),
+    Column("password_hash", String(200), nullable=True),  # argon2; None = no password
+    UniqueConstraint("name_key", name="uq_users_name_key"),
 )
 
 # One row per analysis; the newest of an incident is the one in force.

@@ -1,0 +1,107 @@
+"""Files the CLI writes (`-o`): whole or not at all, never over a device, a FIFO or a folder.
+
+The bytes go to a temporary file in the target's folder, are flushed to disk, and the
+temporary file is renamed over the target: a full disk or an interrupted command leaves
+the previous file as it was. A symbolic link is followed, so the file it points to is
+replaced and the link stays. An existing file is replaced only after the person says
+yes (on a terminal) or with --force.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from warroom.domain.errors import InvalidInput, Problem, WarroomError
+
+
+class FileError(WarroomError):
+    """Reading or writing a file failed (disk full, permission, ...): nothing was written."""
+
+    code = "io_error"
+
+
+def write_output(path: Path, data: bytes, *, force: bool = False,
+                 option: str = "--output") -> Path:
+    """Write `data` to `path` as described above; returns the file written."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        existing = target.stat()
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise FileError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if existing is not None:
+        _check_replaceable(path, existing.st_mode, option)
+        if not force and not _confirmed(path):
+            raise InvalidInput([Problem(option, "exists",
+                                        f"{path} exists; pass --force to replace it")])
+    folder = target.parent
+    if not folder.is_dir():
+        raise InvalidInput([Problem(option, "bad_path", f"folder {folder} does not exist")])
+    mode = stat.S_IMODE(existing.st_mode) if existing else _default_mode()
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.",
+                                             suffix=".partial")
+    except OSError as exc:
+        raise FileError(f"cannot write into {folder}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise FileError(f"cannot write {path}: {exc.strerror or exc}; "
+                            "nothing was changed") from None
+        raise
+    _sync_folder(folder)
+    return target
+
+
+def _check_replaceable(path: Path, mode: int, option: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise InvalidInput([Problem(option, "is_folder",
+                                    f"{path} is a folder; give a file name")])
+    if not stat.S_ISREG(mode):
+        kind = ("a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "not a regular file")
+        raise InvalidInput([Problem(option, "not_a_file",
+                                    f"{path} is {kind}; warroom writes only regular files")])
+
+
+def _confirmed(path: Path) -> bool:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return False
+    return typer.confirm(f"{path} exists. Replace it?", default=False)
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (a crash right after must not lose the new name)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
