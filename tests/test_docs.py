@@ -30,3 +30,18 @@ def test_it_keeps_the_readme_quick_start_to_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
     assert "make run" in quick and "make test" in quick
+
+
+def test_it_shows_the_permissions_table_the_code_uses() -> None:
+    from warroom.domain.permissions import PERMISSIONS, UserRole
+
+    page = (ROOT / "docs" / "security.md").read_text()
+    header = "| action | " + " | ".join(r.value for r in UserRole) + " |"
+    assert header in page
+    shown = {}
+    for line in page.splitlines():
+        if line.startswith("| `") and line.count("|") == len(UserRole) + 2:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            shown[cells[0].strip("`")] = {r.value for r, c in zip(UserRole, cells[1:],
+                                                                   strict=True) if c == "✓"}
+    assert shown == {a.value: {r.value for r in roles} for a, roles in PERMISSIONS.items()}

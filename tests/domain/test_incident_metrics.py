@@ -354,3 +354,26 @@ def test_it_refuses_definitions_for_unknown_severities() -> None:
         ("severities.SEV-9", "bad_severity"), ("severities.P1", "bad_severity")]
     assert refused.value.problems[0].message == (
         "unknown severity 'SEV-9'; expected one of SEV-1, SEV-2, SEV-3, SEV-4")
+
+
+def test_milestones_out_of_order_give_no_metric_rather_than_a_negative_one() -> None:
+    # stored before out-of-order timelines were refused: a trigger after the detection
+    timeline = [entry("14:02", K.DETECTED), entry("14:30", K.TRIGGER),
+                entry("13:50", K.MITIGATED), entry("15:00", K.RESOLVED)]
+    metrics = incident_metrics(timeline)
+    assert metrics.time_to_detect is None and metrics.time_to_mitigate is None
+    assert minutes(metrics.duration) == 58
+    assert metric_spreads([metrics])["time_to_detect"].count == 0
+
+
+@pytest.mark.parametrize(("kinds", "code"), [
+    ([("14:30", K.TRIGGER), ("14:02", K.DETECTED)], "trigger_after_detection"),
+    ([("14:02", K.DETECTED), ("13:59", K.DECLARED)], "declared_before_detection"),
+    ([("14:02", K.DETECTED), ("14:01", K.MITIGATED)], "mitigated_before_detection"),
+    ([("14:00", K.IMPACT_STARTED), ("14:02", K.DETECTED), ("13:59", K.RESOLVED)],
+     "resolved_before_start"),
+])
+def test_it_names_the_entry_out_of_order(kinds: list[tuple[str, EntryKind]], code: str) -> None:
+    timeline = [entry(hhmm, kind) for hhmm, kind in kinds]
+    problems = timeline_problems(timeline, Status.INVESTIGATING)
+    assert [p.code for p in problems] == [code]

@@ -703,3 +703,18 @@ def test_export_import_export_is_identical(incidents: list[Incident], fmt: str) 
     parsed = _read_back(first, fmt)
     assert [to_document(p.incident) for p in parsed] == [to_document(i) for i in incidents]
     assert write_incidents([p.incident for p in parsed], fmt=fmt) == first
+
+
+def test_it_refuses_a_trigger_after_the_detection_naming_its_line(tmp_path: Path) -> None:
+    problem = only_problem(tmp_path, edited("2025-11-08T13:45:00Z, kind: trigger",
+                                            "2025-11-08T14:30:00Z, kind: trigger"))
+    assert (problem.field, problem.code, problem.line) == (
+        "timeline[0].at", "trigger_after_detection", 10)
+    assert "the trigger (2025-11-08T14:30:00Z) is after the first detection" in problem.message
+
+
+def test_it_refuses_milestones_before_the_detection(tmp_path: Path) -> None:
+    problems = refusal(tmp_path, edited("2025-11-08T14:30:00Z, kind: identified",
+                                        "2025-11-08T13:30:00Z, kind: identified"))
+    assert [(p.field, p.code, p.line) for p in problems] == [
+        ("timeline[3].at", "identified_before_detection", 17)]

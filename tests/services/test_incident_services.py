@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import text
 
 from warroom.domain.audience import Audience
 from warroom.domain.errors import IllegalTransition, InvalidInput, NotFound
@@ -193,3 +194,33 @@ def test_it_summarises_metrics_by_severity(ctx: Context) -> None:
 def _indent(text: str) -> str:
     lines = text.strip().splitlines()
     return "\n    ".join(lines)
+
+
+def test_it_refuses_a_trigger_added_after_the_detection(ctx: Context) -> None:
+    incident = service.declare(ctx, title="DB down", severity="SEV-1",
+                               detected_at=datetime(2025, 11, 8, 14, 2, tzinfo=UTC))
+    with pytest.raises(InvalidInput, match="after the first detection"):
+        service.add_event(ctx, incident.id, kind=EntryKind.TRIGGER, text="deploy",
+                          at=datetime(2025, 11, 8, 14, 5, tzinfo=UTC))
+    service.add_event(ctx, incident.id, kind=EntryKind.TRIGGER, text="deploy",
+                      at=datetime(2025, 11, 8, 13, 55, tzinfo=UTC))
+    assert overview_metric(ctx, incident.id) == 7
+
+
+def test_an_incident_stored_out_of_order_can_still_be_worked_on(ctx: Context) -> None:
+    """An incident an older warroom stored with its trigger after the detection: new
+    entries are accepted, and its time to detect is left out rather than negative."""
+    incident = service.declare(ctx, title="DB down", severity="SEV-1",
+                               detected_at=datetime(2025, 11, 8, 14, 2, tzinfo=UTC))
+    with ctx.db.transaction() as conn:
+        conn.execute(text("INSERT INTO timeline_entries (incident_id, at, kind, text, audience) "
+                          "VALUES (:i, '2025-11-08 14:30:00.000000', 'trigger', 'late', "
+                          "'internal')"), {"i": incident.id})
+    service.add_event(ctx, incident.id, kind=EntryKind.NOTE, text="still working")
+    assert overview_metric(ctx, incident.id) is None
+
+
+def overview_metric(ctx: Context, incident_id: str) -> float | None:
+    from warroom.domain.metrics import minutes
+
+    return minutes(metrics_of(service.get_incident(ctx, incident_id)).time_to_detect)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import sys
-
-from warroom.cli.app import app, run
-
-__all__ = ["app", "main"]
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    # Ctrl-C while the command's modules load is an interruption too, not a traceback.
+    try:
+        from warroom.cli.app import EXIT_INTERRUPTED, run
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted: nothing was stored.\n")
+        sys.stderr.flush()
+        # nothing ran yet; a normal exit would finalize half-imported modules, which can
+        # end the process by SIGINT instead of with this exit code
+        os._exit(130)
+    try:
+        code = run(sys.argv[1:])
+    except KeyboardInterrupt:  # between the boundary's return and here
+        code = EXIT_INTERRUPTED
+    sys.exit(code)

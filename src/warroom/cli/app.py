@@ -183,8 +183,18 @@ def _safe_url(url: str) -> str:
 
 
 def _is_interrupt(error: BaseException) -> bool:
-    # DuckDB turns Ctrl-C during a scan into its own exception
-    return type(error).__name__ == "InterruptException"
+    """Ctrl-C, also as the engines report it: DuckDB turns it into its own exception
+    ("Query interrupted"), which the analytics layer may wrap."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt) or type(seen).__name__ == "InterruptException":
+            return True
+        if isinstance(seen, RuntimeError) and "query interrupted" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _first_line(error: BaseException) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from warroom.cli.common import (
     bold,
@@ -110,7 +110,9 @@ def list_(
     if not rows:
         console.print("No incidents.")
         return
-    table = Table("ID", "Severity", "Status", "Title", "Commander", "Detected", "Duration")
+    # IDs are never cut, even in a narrow terminal or a pipe: people grep for them
+    table = Table(Column("ID", no_wrap=True, min_width=max(len(r.id) for r in rows)),
+                  "Severity", "Status", "Title", "Commander", "Detected", "Duration")
     for row in rows:
         table.add_row(row.id, row.severity, row.status, row.title, row.commander or "-",
                       fmt_time(row.detected_at), minutes_text(row.duration_minutes))
@@ -319,9 +321,11 @@ def audit(
     entries = service.audit_trail(ctx(), incident_id)
     if as_json:
         print_json([{"id": e.id, "at": e.at.isoformat().replace("+00:00", "Z"), "actor": e.actor,
-                     "action": e.action, "changes": e.changes} for e in entries])
+                     "action": e.action, "changes": e.changes, "channel": e.channel,
+                     "os_login": e.os_login, "token_id": e.token_id} for e in entries])
         return
-    table = Table("When (UTC)", "Who", "Action", "Changed")
+    table = Table("When (UTC)", "Who", "Via", "Action", "Changed")
     for e in entries:
-        table.add_row(fmt_time(e.at), e.actor, e.action, ", ".join(sorted(e.changes)) or "-")
+        via = e.channel + (f" ({e.os_login})" if e.os_login else "")
+        table.add_row(fmt_time(e.at), e.actor, via, e.action, ", ".join(sorted(e.changes)) or "-")
     console.print(table)

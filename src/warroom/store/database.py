@@ -37,8 +37,11 @@ T = TypeVar("T")
 
 # How long a SQLite writer waits for the write lock before the attempt counts as failed.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# Attempts of one write transaction before a transient conflict reaches the user.
+# Attempts of one write transaction before a transient conflict reaches the user, and the
+# most time they may take together (a writer that holds SQLite for long is not waited on
+# attempt after attempt).
 WRITE_ATTEMPTS = 8
+WRITE_DEADLINE_S = 30.0
 
 
 class DatabaseNotReady(WarroomError):
@@ -163,12 +166,14 @@ class Database:
     def write(self, work: Callable[[Connection], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
         """Run `work` in one write transaction; run it again (a bounded number of times,
         after a short random pause) when the database reports a transient conflict."""
+        deadline = time.monotonic() + WRITE_DEADLINE_S
         for attempt in range(1, attempts + 1):
             try:
                 with self.transaction() as conn:
                     return work(conn)
             except Exception as error:
-                if not is_transient(error) or attempt == attempts:
+                last = attempt == attempts or time.monotonic() > deadline
+                if not is_transient(error) or last:
                     if is_transient(error):
                         raise DatabaseUnavailable(
                             f"the database stayed busy through {attempts} attempts; "

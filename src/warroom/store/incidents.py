@@ -19,6 +19,7 @@ from warroom.domain.incident import (
 from warroom.domain.lifecycle import Status
 from warroom.domain.scope import Scope
 from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.store.database import StaleWrite
 from warroom.store.tables import corrective_actions, incidents, timeline_entries
 
 
@@ -156,7 +157,9 @@ def save(conn: Connection, incident: Incident, *, now: datetime,
     if result.rowcount != 1:
         if not exists(conn, incident.id):
             raise NotFound(f"no incident {incident.id}")
-        raise Conflict(f"incident {incident.id} was changed by someone else; try again")
+        # another writer got in between: `Database.write` runs the change again on the
+        # record as it now stands
+        raise StaleWrite(f"incident {incident.id} was changed by someone else meanwhile")
     _save_children(conn, incident)
     return get(conn, incident.id)
 
