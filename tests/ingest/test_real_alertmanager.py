@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.alertmanager import Alertmanager, check_config, go_time
 
+from support.alertmanager import Alertmanager, check_config, go_time
 from warroom.domain.alerts import AlertIn, AlertSource, AlertStatus, parse_instant
 from warroom.ingest.alertmanager import parse_webhook
 from warroom.ingest.pagerduty import accepted, parse_event

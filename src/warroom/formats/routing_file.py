@@ -241,7 +241,8 @@ def parse_routing_document(doc: Document) -> RoutingRules:
     try:
         model = RoutingFile.model_validate(doc.data)
     except ValidationError as exc:
-        raise InvalidInput(problems_from(exc, doc, allowed=_ALLOWED)) from None
+        found = problems_from(exc, doc, allowed=_ALLOWED)
+        raise InvalidInput(sorted(found, key=lambda p: p.line or 0)) from None  # file order
     defaults = _defaults(model.defaults or SettingsFile())
     routes: list[Route] = []
     problems: list[Problem] = []

@@ -208,9 +208,8 @@ def _alert(alert: AlertmanagerAlert, path: str, problems: Problems, *, group_key
     generator_url = problems.url(alert.generator_url, f"{path}.generatorURL")
     if len(problems.found) > before or starts is None or ends is None:
         return None
-    name = problems.text(labels.get("alertname") or f"alert {fingerprint}",
-                         f"{path}.labels.alertname", limit=MAX_NAME_LENGTH, cut=True,
-                         one_line=True)
+    name = problems.text(labels.get("alertname", ""), f"{path}.labels.alertname",
+                         limit=MAX_NAME_LENGTH, cut=True, one_line=True)
     summary = next((annotations[key] for key in SUMMARY_ANNOTATIONS if annotations.get(key)),
                    None)
     if summary is not None:
@@ -221,7 +220,7 @@ def _alert(alert: AlertmanagerAlert, path: str, problems: Problems, *, group_key
         key=f"{fingerprint}@{starts.text}",
         fingerprint=fingerprint,
         status=AlertStatus.RESOLVED if resolved else AlertStatus.FIRING,
-        name=name,
+        name=name or f"alert {fingerprint}",
         at=ends.at if resolved else starts.at,
         starts_at=starts.at,
         ends_at=ends.at if resolved else None,

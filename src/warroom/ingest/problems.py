@@ -7,6 +7,7 @@ Codes are warroom's own, not Pydantic's: an HTTP client reads them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import TypeVar
@@ -40,8 +41,8 @@ def child(field: str, name: str | int) -> str:
 
 
 def _quote(text: str) -> str:
-    shown = text if len(text) <= 40 else text[:37] + "..."
-    return '"' + shown.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """JSON-quoted (control characters escaped), shortened when long."""
+    return json.dumps(text if len(text) <= 40 else text[:37] + "...")
 
 
 def describe(value: object) -> str:
