@@ -201,6 +201,8 @@ def test_it_says_which_fields_it_knows() -> None:
 def test_it_refuses_two_routes_of_one_name() -> None:
     assert problems("routes:\n  - {name: db}\n  - {name: web}\n  - {name: db}\n") == [
         (4, "routes[2].name", "duplicate_name")]
+    assert problems("routes:\n  - {name: defaults}\n") == [
+        (2, "routes[0].name", "reserved_name")]
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -4,6 +4,7 @@ names its JSON path; nothing but a result or InvalidInput ever comes out."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -128,6 +129,25 @@ def test_it_documents_the_body_with_a_real_example() -> None:
     assert schema["examples"][0] == fixture(FIRING)
     assert {"version", "groupKey", "alerts"} <= set(schema["required"])
     assert "startsAt" in schema["$defs"]["AlertmanagerAlert"]["properties"]
+
+
+def test_it_writes_timeline_texts() -> None:
+    [firing] = parse_webhook(fixture(FIRING))
+    [resolved] = parse_webhook(fixture(RESOLVED))
+    assert firing.timeline_text() == "Alert firing: HighErrorRate - Checkout 5xx ratio above 5%"
+    assert resolved.timeline_text() == (
+        "Alert resolved: HighErrorRate - Checkout 5xx ratio above 5%")
+
+
+def test_it_keeps_alerts_consistent() -> None:
+    [firing] = parse_webhook(fixture(FIRING))
+    with pytest.raises(ValueError):
+        replace(firing, ends_at=START)  # only a resolved alert has an end
+    with pytest.raises(ValueError):
+        replace(firing, starts_at=datetime(2026, 11, 26))  # naive
+    with pytest.raises(TypeError):
+        firing.labels["env"] = "dev"  # type: ignore[index]
+    assert len({firing, *parse_webhook(fixture(FIRING))}) == 1
 
 
 # -- identity ------------------------------------------------------------------------------------

@@ -150,6 +150,12 @@ def test_it_refuses_a_key_longer_than_pagerdutys() -> None:
     assert refusal(trigger(dedup_key="k" * 256)) == [("dedup_key", "too_long")]
 
 
+def test_it_refuses_keys_with_control_characters_rather_than_change_them() -> None:
+    assert refusal(trigger(dedup_key="a\x00")) == [("dedup_key", "nul_character")]
+    assert refusal(trigger(dedup_key="a\x1b")) == [("dedup_key", "control_character")]
+    assert refusal(trigger(dedup_key="a\ud800")) == [("dedup_key", "control_character")]
+
+
 # -- routing key -------------------------------------------------------------------------------
 
 def test_it_takes_any_routing_key_such_as_an_intake_token() -> None:

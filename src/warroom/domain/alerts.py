@@ -77,7 +77,10 @@ def clean_key(value: str, *, field: str, limit: int = MAX_KEY_LENGTH) -> str:
     control character is refused (replacing characters would merge distinct keys)."""
     if not value:
         raise InvalidInput([Problem(field=field, code="empty", message="must not be empty")])
-    if "\x00" in value or _UNPRINTABLE.search(value):
+    if "\x00" in value:
+        raise InvalidInput([Problem(field=field, code="nul_character", message=(
+            "contains a NUL character (\\u0000), which warroom cannot store"))])
+    if _UNPRINTABLE.search(value):
         raise InvalidInput([Problem(field=field, code="control_character", message=(
             "contains a control character or an invalid code point"))])
     if len(value) > limit:
@@ -164,11 +167,6 @@ def _shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def format_instant(at: datetime) -> str:
-    """ISO-8601 UTC with `Z` (the canonical spelling of `Instant.text` for a datetime)."""
-    return Instant(at=require_utc(at), nanosecond=0).text
-
-
 # -- alerts ------------------------------------------------------------------------------------
 
 class AlertSource(StrEnum):
@@ -241,6 +239,9 @@ class AlertIn:
             object.__setattr__(self, "ends_at", require_utc(self.ends_at, "alert end"))
         object.__setattr__(self, "labels", _frozen(self.labels))
         object.__setattr__(self, "annotations", _frozen(self.annotations))
+
+    def __hash__(self) -> int:  # the mappings are not hashable; equal alerts share these
+        return hash((self.source, self.key, self.status, self.at))
 
     @property
     def is_firing(self) -> bool:

@@ -142,6 +142,9 @@ class SeverityRule:
         object.__setattr__(self, "map", MappingProxyType(
             {key.strip().lower(): value for key, value in self.map.items()}))
 
+    def __hash__(self) -> int:
+        return hash((tuple(sorted(self.map.items())), self.default, self.label, self.fixed))
+
     def severity_of(self, alert: AlertIn) -> str:
         if self.fixed is not None:
             return self.fixed

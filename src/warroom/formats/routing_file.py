@@ -50,6 +50,7 @@ from warroom.domain.alerts import AlertSource
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.routing import (
     DEFAULT_RULES,
+    DEFAULTS_NAME,
     DeclareRule,
     Defaults,
     GroupBy,
@@ -249,7 +250,10 @@ def parse_routing_document(doc: Document) -> RoutingRules:
     seen: dict[str, int] = {}
     for index, entry in enumerate(model.routes):
         name = entry.name or f"routes[{index}]"
-        if name in seen:
+        if name == DEFAULTS_NAME:
+            problems.append(doc.problem(("routes", index, "name"), "reserved_name", (
+                f"{DEFAULTS_NAME!r} names the defaults' own grouping; choose another name")))
+        elif name in seen:
             problems.append(doc.problem(("routes", index, "name"), "duplicate_name", (
                 f"the route name {name!r} is taken by routes[{seen[name]}]; names must be "
                 "unique (they are part of grouping keys)")))

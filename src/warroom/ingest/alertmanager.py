@@ -151,7 +151,7 @@ def parse_webhook(body: object) -> list[AlertIn]:
     if "version" in data and version != VERSION:
         raise InvalidInput([Problem("version", "unsupported_version", (
             f"webhook version {describe(version)} is not supported; warroom reads version "
-            f"\"{VERSION}\", which every Alertmanager since 0.5 sends"))])
+            f"\"{VERSION}\", which Alertmanager sends"))])
     alerts = data.get("alerts")
     if isinstance(alerts, list) and len(alerts) > MAX_ALERTS_PER_PAYLOAD:
         raise InvalidInput([Problem("alerts", "too_many", (
