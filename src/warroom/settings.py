@@ -45,6 +45,13 @@ SETTINGS = (
             "Roles that read every confidential incident (comma-separated); everyone else "
             "reads a confidential incident only when named on it (a role, an entry, an "
             "action)."),
+    Setting("WARROOM_ROUTING_FILE", None,
+            "YAML routing rules for alerts: labels to service, region and severity, grouping, "
+            "which severities open incidents (docs/intake.md; example in "
+            "examples/routing.yaml). Without it, the built-in defaults."),
+    Setting("WARROOM_CHANGE_LOOKBACK_MINUTES", "120",
+            "How long before an incident's detection a change (deploy, configuration, "
+            "maintenance) on its service or region is shown as a possible trigger."),
     Setting("WARROOM_AUTHENTICATED_APPROVALS", "false",
             "true: SLA approvals and change requests are accepted only from authenticated "
             "sessions (a web sign-in, an API token, or the CLI after the person's password); "
@@ -78,6 +85,8 @@ class Settings:
     prepared_by: str | None = None
     confidential_roles: frozenset[UserRole] = DEFAULT_CONFIDENTIAL_ROLES
     authenticated_approvals: bool = False
+    routing_file: Path | None = None
+    change_lookback_minutes: int = 120
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +102,9 @@ class Settings:
             prepared_by=(_read("WARROOM_PREPARED_BY", env) or "").strip() or None,
             confidential_roles=_roles("WARROOM_CONFIDENTIAL_ROLES", env),
             authenticated_approvals=_bool("WARROOM_AUTHENTICATED_APPROVALS", env),
+            routing_file=_path("WARROOM_ROUTING_FILE", env),
+            change_lookback_minutes=_int("WARROOM_CHANGE_LOOKBACK_MINUTES", env,
+                                         low=0, high=7 * 24 * 60),
         )
 
 
@@ -111,6 +123,22 @@ def database_url(url: str) -> str:
             f"the database URL uses {scheme}://, which warroom does not support; "
             "expected sqlite:///FILE or postgresql://user@host/db")
     return url
+
+
+def _path(name: str, env: Mapping[str, str]) -> Path | None:
+    value = (_read(name, env) or "").strip()
+    return Path(value) if value else None
+
+
+def _int(name: str, env: Mapping[str, str], *, low: int, high: int) -> int:
+    value = (_read(name, env) or "").strip()
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r}: expected a whole number") from None
+    if not low <= number <= high:
+        raise SettingsError(f"{name}={number}: expected {low} to {high}")
+    return number
 
 
 def _bool(name: str, env: Mapping[str, str]) -> bool:

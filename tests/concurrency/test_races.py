@@ -140,3 +140,30 @@ def _date(text: str):  # type: ignore[no-untyped-def]
     from datetime import date
 
     return date.fromisoformat(text)
+
+
+ALERTS = Path(__file__).parent.parent / "fixtures" / "alertmanager"
+
+
+@pytest.mark.parametrize("trial", TRIALS)
+def test_the_same_alerts_delivered_at_once_are_stored_once(
+        people: Crowd, any_ctx: Context, trial: int) -> None:
+    """Alertmanager re-sends a group on retries and repeats, possibly to two server
+    processes at the same moment: one alert, one incident, one detected entry."""
+    firing = ALERTS / "alertmanager-0.25-webhook-firing-amtool.json"
+    outcomes = people.round([
+        ["--database", url(any_ctx.db), "--as", "Ada Admin", "alert", "receive", str(firing),
+         "--json"] for _ in range(PEOPLE)], seed=trial)
+    failures = [o for o in outcomes if o.code != 0]
+    assert failures == [], failures[0].err
+    import json
+
+    results = [json.loads(o.out)[0] for o in outcomes]
+    assert sorted(r["outcome"] for r in results) == ["created"] + ["duplicate"] * (PEOPLE - 1)
+    assert {r["incident_id"] for r in results} == {"INC-2026-1126-001"}
+    admin = acting(any_ctx, "Ada Admin")
+    assert [i.id for i in incidents.list_incidents(admin)] == ["INC-2026-1126-001"]
+    timeline = incidents.get_incident(admin, "INC-2026-1126-001").timeline
+    assert [e.kind.value for e in timeline].count("detected") == 1
+    with any_ctx.db.reading() as conn:
+        assert len(audit.entries(conn, action_prefix="intake.alert")) == 1

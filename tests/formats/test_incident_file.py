@@ -245,7 +245,7 @@ def test_it_refuses_an_unknown_timeline_kind(tmp_path: Path) -> None:
         field="timeline[0].kind", code="enum",
         message=("unknown value 'trigered'; expected 'trigger', 'impact_started', 'detected', "
                  "'declared', 'identified', 'mitigated', 'resolved', 'update', 'decision', "
-                 "'customer_comms' or 'note'"),
+                 "'customer_comms', 'note' or 'change'"),
         source=str(tmp_path / "incident.yaml"), line=10)
 
 

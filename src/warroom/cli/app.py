@@ -26,6 +26,7 @@ from warroom import __version__
 from warroom.cli import (
     actions,
     admin,
+    alerts,
     impact,
     incidents,
     metrics,
@@ -92,6 +93,8 @@ impact.register(app)
 app.add_typer(sla.app, name="sla")
 app.add_typer(users.app, name="user")
 app.add_typer(report.app, name="report")
+app.add_typer(alerts.alerts_app, name="alert")
+app.add_typer(alerts.changes_app, name="change")
 
 
 def run(argv: list[str]) -> int:

@@ -20,10 +20,9 @@ from rich.style import Style
 from rich.text import Text
 
 from warroom.domain.errors import InvalidInput, Problem, WarroomError
-from warroom.domain.severity import DEFAULT_SCALE
 from warroom.domain.text import escape_controls
 from warroom.schemas.base import ErrorEnvelope, ErrorItem, Schema
-from warroom.services.context import Channel, Context
+from warroom.services.context import Channel, Context, context_from
 from warroom.settings import Settings, database_url
 from warroom.store.database import Database
 
@@ -94,16 +93,8 @@ class State:
             db = Database(self._url(settings))
             if ready:
                 db.check_ready()
-            scale = DEFAULT_SCALE
-            if settings.severities_file:
-                from warroom.formats.severity_file import read_severities
-
-                scale = read_severities(settings.severities_file)
-            self._ctx = Context(db=db, actor=self.actor or settings.user, scale=scale,
-                                spark_master=settings.spark_master, channel=Channel.CLI,
-                                os_login=login_name(),
-                                confidential_roles=settings.confidential_roles,
-                                authenticated_approvals=settings.authenticated_approvals)
+            self._ctx = context_from(settings, db, actor=self.actor or settings.user,
+                                     channel=Channel.CLI, os_login=login_name())
         return self._ctx
 
 

@@ -20,7 +20,7 @@ def add(
     text: Annotated[str, typer.Argument(help="What happened.")],
     kind: Annotated[str, typer.Option(help=(
         "trigger, impact_started, detected, declared, identified, mitigated, resolved, update, "
-        "decision, customer_comms or note."))] = "update",
+        "decision, customer_comms, note or change."))] = "update",
     at: Annotated[str | None, typer.Option(help="When (UTC, e.g. 2025-11-08T14:15:00Z); "
                                            "default now.")] = None,
     audience: Annotated[str, typer.Option(help="public, customer, internal or confidential.")]

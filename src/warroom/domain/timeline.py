@@ -23,6 +23,7 @@ class EntryKind(StrEnum):
     DECISION = "decision"
     CUSTOMER_COMMS = "customer_comms"
     NOTE = "note"
+    CHANGE = "change"  # a deploy, configuration change or maintenance: a possible trigger
 
 
 MAX_TEXT_LENGTH = 10_000

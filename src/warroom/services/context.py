@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
+from warroom.domain.alerts import DEFAULT_LOOK_BACK
 from warroom.domain.permissions import DEFAULT_CONFIDENTIAL_ROLES, UserRole
+from warroom.domain.routing import DEFAULT_RULES, RoutingRules
 from warroom.domain.severity import DEFAULT_SCALE, SeverityScale
 from warroom.store.database import Database
+
+if TYPE_CHECKING:
+    from warroom.settings import Settings
 
 
 def utc_now() -> datetime:
@@ -47,6 +53,30 @@ class Context:
     intake_only: bool = False  # an intake token: may only post alerts and change events
     confidential_roles: frozenset[UserRole] = DEFAULT_CONFIDENTIAL_ROLES
     authenticated_approvals: bool = False  # refuse approvals outside authenticated sessions
+    routing: RoutingRules = DEFAULT_RULES  # how alerts become incidents
+    change_lookback: timedelta = DEFAULT_LOOK_BACK  # how far back a change may trigger
 
     def now(self) -> datetime:
         return self.clock()
+
+
+def context_from(settings: Settings, db: Database, *, actor: str, channel: Channel,
+                 **extra: Any) -> Context:
+    """A context configured as the settings say: severities, routing rules, the change
+    look-back, confidential roles, approvals. Every door builds its contexts here."""
+    scale = DEFAULT_SCALE
+    if settings.severities_file:
+        from warroom.formats.severity_file import read_severities
+
+        scale = read_severities(settings.severities_file)
+    routing = DEFAULT_RULES
+    if settings.routing_file:
+        from warroom.formats.routing_file import read_routing_file
+
+        routing = read_routing_file(settings.routing_file)
+    return Context(db=db, actor=actor, scale=scale, spark_master=settings.spark_master,
+                   channel=channel, confidential_roles=settings.confidential_roles,
+                   authenticated_approvals=settings.authenticated_approvals,
+                   routing=routing,
+                   change_lookback=timedelta(minutes=settings.change_lookback_minutes),
+                   **extra)

@@ -27,7 +27,7 @@ from warroom.domain.text import text_problem
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.domain.window import require_utc
 from warroom.formats.incident_file import ParsedIncident, to_document
-from warroom.services import sla
+from warroom.services import changes, sla
 from warroom.services.access import Principal, authorize, may_view, record
 from warroom.services.context import Context
 from warroom.store import audit
@@ -139,10 +139,12 @@ def open_incident(conn: Connection, ctx: Context, who: Principal | str, *, title
     incident.add_entry(TimelineEntry(at=max(now, detected_at), kind=EntryKind.DECLARED,
                                      text=declared_text, author=author or name))
     check_consistent(incident)
+    shown = changes.show_possible_triggers(conn, ctx, incident, author=author or name)
     # the day's sequence is read and taken under one lock: no two get the same ID
     lock(conn, f"incident-day:{detected_at.date()}")
     incident.id = make_incident_id(detected_at, repo.next_sequence(conn, detected_at.date()))
     stored = repo.add(conn, incident, now=now)
+    changes.record_shown(conn, stored.id, shown)
     _audit(conn, ctx, who, "incident.declare", stored.id, {}, to_document(stored))
     return stored
 
@@ -315,31 +317,39 @@ def _when(ctx: Context, at: datetime | None) -> datetime:
 
 def _mutate(ctx: Context, incident_id: str, action: Action, audit_action: str,
             apply: Callable[[Incident, str], None]) -> Incident:
-    """Lock, load, change, check, save and audit one incident in one transaction.
+    """Change one incident in one write transaction, if the acting person may (`action`)."""
+    return ctx.db.write(lambda conn: change_incident(conn, ctx, incident_id, audit_action,
+                                                     apply, action=action))
+
+
+def change_incident(conn: Connection, ctx: Context, incident_id: str, audit_action: str,
+                    apply: Callable[[Incident, str], None], *, action: Action | None = None,
+                    who: Principal | None = None) -> Incident:
+    """Lock, load, change, check, save and audit one incident, inside an open write
+    transaction. With `action`, the acting person must be allowed it on this incident;
+    without, `who` was authorized by the caller (alert intake).
 
     The lock makes concurrent changes to one incident wait for each other instead of
     failing: a scribe and a commander typing at the same moment both land."""
-
-    def work(conn: Connection) -> Incident:
-        lock(conn, f"incident:{incident_id}")
-        incident = repo.get(conn, incident_id)
+    lock(conn, f"incident:{incident_id}")
+    incident = repo.get(conn, incident_id)
+    if action is not None:
         who = authorize(conn, ctx, action, incident=incident)
-        version = repo.version_of(conn, incident_id)
-        before = to_document(incident)
-        problems_before = incident.consistency_problems()
-        settled_by = (incident.impact_window(), incident.scope)
-        apply(incident, who.name)
-        check_consistent(incident, before=problems_before)
-        saved = repo.save(conn, incident, now=ctx.now(), expected_version=version)
-        _audit(conn, ctx, who, audit_action, incident_id, before, to_document(saved))
-        if (saved.impact_window(), saved.scope) != settled_by:
-            # the impact window and scope are inputs of SLA assessments: approvals may be void
-            months = [m for w in (settled_by[0], saved.impact_window()) if w
-                      for m in sla.window_months(w)]
-            sla.revalidate_incident(conn, ctx, incident_id, months)
-        return saved
-
-    return ctx.db.write(work)
+    assert who is not None, "change_incident needs an action to check or an authorized who"
+    version = repo.version_of(conn, incident_id)
+    before = to_document(incident)
+    problems_before = incident.consistency_problems()
+    settled_by = (incident.impact_window(), incident.scope)
+    apply(incident, who.name)
+    check_consistent(incident, before=problems_before)
+    saved = repo.save(conn, incident, now=ctx.now(), expected_version=version)
+    _audit(conn, ctx, who, audit_action, incident_id, before, to_document(saved))
+    if (saved.impact_window(), saved.scope) != settled_by:
+        # the impact window and scope are inputs of SLA assessments: approvals may be void
+        months = [m for w in (settled_by[0], saved.impact_window()) if w
+                  for m in sla.window_months(w)]
+        sla.revalidate_incident(conn, ctx, incident_id, months)
+    return saved
 
 
 def _audit(conn: Connection, ctx: Context, who: Principal, action: str, incident_id: str,

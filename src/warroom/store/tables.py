@@ -80,7 +80,7 @@ audit_log = Table(
     Column("actor", String(200), nullable=False),
     Column("action", String(64), nullable=False),  # "incident.declare", "sla.approve", ...
     Column("entity_type", String(32), nullable=False),
-    Column("entity_id", String(64), nullable=False, index=True),
+    Column("entity_id", String(300), nullable=False, index=True),  # "alertmanager:KEY"
     Column("changes", JSON, nullable=False),  # {"field": {"before": ..., "after": ...}}
     Column("channel", String(16), nullable=False, server_default="cli"),  # services.Channel
     Column("os_login", String(200), nullable=True),  # who ran a CLI command on the database
@@ -146,4 +146,64 @@ report_revisions = Table(
     Column("published_by", String(200), nullable=False),
     Column("data", JSON, nullable=False),  # the report's JSON
     Column("markdown", Text, nullable=False),
+)
+
+# Alerts as monitoring systems delivered them; one row per (source, key), however many
+# times it was delivered. `incident_id` is the incident it opened or joined, if any.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(255), nullable=False),
+    Column("status", String(16), nullable=False),  # firing, acknowledged, resolved
+    Column("name", String(255), nullable=False),
+    Column("summary", Text, nullable=True),
+    Column("severity", String(64), nullable=True),  # as the source said it
+    Column("labels", JSON, nullable=False),
+    Column("annotations", JSON, nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=True),
+    Column("last_event_at", UTCDateTime, nullable=False),  # the newest event applied
+    Column("generator_url", Text, nullable=True),
+    Column("receiver", String(255), nullable=True),
+    Column("group_key", String(255), nullable=False, index=True),  # the routing's grouping
+    Column("routed_severity", String(16), nullable=False),
+    Column("service", String(200), nullable=True),
+    Column("region", String(200), nullable=True),
+    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="SET NULL"),
+           nullable=True, index=True),
+    Column("first_received_at", UTCDateTime, nullable=False),
+    Column("last_received_at", UTCDateTime, nullable=False),
+    Column("deliveries", Integer, nullable=False),
+    UniqueConstraint("source", "key", name="uq_alerts_source_key"),
+)
+
+# Changes to production reported by deploy tools and maintenance schedulers.
+change_events = Table(
+    "change_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("summary", Text, nullable=False),
+    Column("service", String(200), nullable=True),
+    Column("region", String(200), nullable=True),
+    Column("source", String(200), nullable=True),
+    Column("url", Text, nullable=True),
+    Column("author", String(200), nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("received_by", String(200), nullable=False),
+)
+
+# Which changes are shown on which incident's timeline (each once).
+incident_changes = Table(
+    "incident_changes",
+    metadata,
+    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("change_id", Integer, ForeignKey("change_events.id", ondelete="CASCADE"),
+           primary_key=True),
 )
