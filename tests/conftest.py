@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from support.demo import DemoData
+from support.outside import need
 from support.people import register_people
 from warroom.services.context import Context
 from warroom.store.database import Database
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,11 +31,14 @@ def _private_plan_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         os.environ["XDG_CACHE_HOME"] = previous
 
 
-def need(what: str, reason: str) -> None:
-    """A missing outside binary skips locally but fails under CI=true."""
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI=true: {reason}")
-    pytest.skip(f"{what} unavailable: {reason}")
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
+    """The demo data (3 million requests), generated once per test session: read it,
+    never change it."""
+    from support.demo import generator
+
+    folder = tmp_path_factory.mktemp("demo")
+    return DemoData(folder, generator().generate_demo(folder))
 
 
 class Clock:

@@ -7,17 +7,16 @@ definitions, independently of the generator's own bookkeeping and of warroom's a
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from types import ModuleType
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from support.demo import DemoData, generator
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW_START = "TIMESTAMPTZ '2025-11-08 14:02:00+00'"
@@ -32,24 +31,12 @@ BRACKETS = {
 }
 
 
-def _load_generator() -> ModuleType:
-    path = ROOT / "examples" / "generate_demo.py"
-    spec = importlib.util.spec_from_file_location("warroom_examples_generate_demo", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = generator()
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    gen.generate_demo(out)
-    return out
+def demo(demo_data: DemoData) -> Path:
+    return demo_data.folder
 
 
 @pytest.fixture(scope="module")

@@ -17,24 +17,22 @@ from __future__ import annotations
 import calendar
 import contextlib
 import csv
-import importlib.util
 import io
 import json
 import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import need
+from support.demo import DemoData, generator
+from support.outside import need
 from warroom.cli.app import run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,20 +71,7 @@ REVIEW_WORDS = re.compile(r"pending|review|approv|legal|finance|liabilit|confide
                           re.IGNORECASE)
 
 
-def _load_generator() -> ModuleType:
-    """examples/generate_demo.py, under the name tests/test_demo_data.py gives it."""
-    name = "warroom_examples_generate_demo"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / "generate_demo.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = generator()
 
 
 # -- the CLI, in-process ------------------------------------------------------------------------
@@ -166,9 +151,8 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    folder = tmp_path_factory.mktemp("demo")
-    summary = gen.generate_demo(folder)
+def demo(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    folder, summary = demo_data.folder, demo_data.summary
     database = tmp_path_factory.mktemp("db") / "demo.db"
     warroom = Warroom(database)
     warroom.ok("init")

@@ -126,7 +126,7 @@ def test_the_pdf_holds_no_escape_sequences(service_ctx: Context, tmp_path: Path)
     import subprocess
 
     if shutil.which("pdftotext") is None:
-        from conftest import need
+        from support.outside import need
 
         need("pdftotext", "install poppler-utils")
     incident = incidents.declare(service_ctx, title="DB \x1b[31mred\x1b[0m \u202eevil",

@@ -1,11 +1,11 @@
 """The report as people see it: HTML in headless Chromium and the PDF rasterised, not blank.
 
-Screenshots are kept under test-artifacts/reports/ at the repository root for review.
+Screenshots are kept for review under the test artifacts folder (tests/support/outside.py:
+$WARROOM_TEST_ARTIFACTS, else warroom-test-artifacts/ in the temporary directory).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from support.outside import artifacts_folder, need
 from support.report_strategies import reference_model
 from warroom.domain.audience import Audience
 from warroom.reports.render import render
@@ -20,15 +21,8 @@ from warroom.reports.render import render
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
+ARTIFACTS = artifacts_folder("reports")
 AUDIENCES = (Audience.INTERNAL, Audience.CUSTOMER, Audience.PUBLIC)
-
-
-def need(what: str, reason: str) -> None:
-    """A missing outside program skips locally but fails under CI=true."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{what} is required under CI=true: {reason}")
-    pytest.skip(f"{what} unavailable: {reason}")
 
 
 def ink(path: Path) -> float:

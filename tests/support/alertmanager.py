@@ -42,7 +42,7 @@ def find_binary(name: str = BINARY) -> str | None:
 
 def need_binary(name: str = BINARY) -> str:
     """The binary's path; skips the test locally (fails under CI=true) when it is missing."""
-    from conftest import need
+    from support.outside import need
 
     found = find_binary(name)
     if found is None:

@@ -16,8 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-import pytest
 
+from support.outside import need
 from warroom.domain.minutes import epoch_minute
 from warroom.domain.window import TimeWindow
 
@@ -41,11 +41,7 @@ def minutes(first: int, last: int) -> TimeWindow:
     return TimeWindow(T0 + timedelta(minutes=first), T0 + timedelta(minutes=last))
 
 
-def need_outside(what: str, reason: str) -> None:
-    """A missing outside part (Java, PySpark) skips locally but fails under CI=true."""
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI=true: {reason}")
-    pytest.skip(f"{what} unavailable: {reason}")
+need_outside = need  # Java, PySpark: the suite's one rule for outside parts
 
 
 @dataclass

@@ -185,6 +185,8 @@ def report_error(error: WarroomError) -> None:
 def minutes_text(value: float | None) -> str:
     if value is None:
         return "-"
+    if 0 < value < 1:
+        return f"{round(value * 60)} s"
     total = round(value)
     hours, mins = divmod(total, 60)
     if hours:

@@ -62,6 +62,9 @@ def declare(
     status: Annotated[str, typer.Option(help="declared, triage or investigating.")]
     = "investigating",
     description: Annotated[str | None, typer.Option(help="Text of the detected entry.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new ID "
+                                        "(for scripts: INC=$(warroom incident declare ...))."
+                                        )] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a new incident by hand."""
@@ -73,6 +76,8 @@ def declare(
         status=parse_status(status), description=description)
     if as_json:
         print_json(public(incident))
+    elif quiet:
+        typer.echo(incident.id)
     else:
         say("Declared ", bold(incident.id), f": {incident.severity} {incident.title}")
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from warroom.cli.common import console, ctx, parse_choice, parse_time
+from warroom.cli.common import ctx, parse_choice, parse_time, say
 from warroom.domain.audience import Audience
 from warroom.domain.timeline import EntryKind
 from warroom.services import incidents as service
@@ -30,4 +30,5 @@ def add(
     incident = service.add_event(
         ctx(), incident_id, kind=parse_choice(kind, EntryKind, "--kind"), text=text,
         at=parse_time(at, "--at"), audience=parse_choice(audience, Audience, "--audience"))
-    console.print(f"Added a {kind} entry to {incident.id}")
+    article = "an" if kind.strip().lower()[:1] in "aeiou" else "a"
+    say(f"Added {article} {kind.strip().lower()} entry to {incident.id}")

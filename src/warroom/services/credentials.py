@@ -6,6 +6,8 @@ the deployment accepts approvals only from authenticated sessions.
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection
@@ -20,9 +22,14 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # argon2 hashes anything; the bound keeps a request cheap to refuse
 
 _hasher = PasswordHasher()
-# Checked against when the name is unknown, so a wrong name costs as long as a wrong
-# password and sign-in timing does not reveal who is registered.
-_DUMMY_HASH = _hasher.hash("warroom: no such person")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the name is unknown, so a wrong name costs as long as a wrong
+    password and sign-in timing does not reveal who is registered. Made on first use:
+    hashing takes ~0.1 s, which every command would otherwise pay at start-up."""
+    return _hasher.hash("warroom: no such person")
 
 
 def check_password_rules(password: str) -> None:
@@ -67,7 +74,7 @@ def verify_password(ctx: Context, name: str, password: str) -> str:
     if len(password) > MAX_PASSWORD:
         raise PermissionDenied("wrong name or password")
     try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
+        _hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         raise PermissionDenied("wrong name or password") from None
     if user is None or stored is None:
