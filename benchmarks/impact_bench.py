@@ -8,7 +8,8 @@ start to exit (so every contender pays its own start-up, as a user would):
 
 - warroom      the whole CLI command: ``warroom impact INC-2025-1108-001 --requests LOG
                --json`` on a scratch database holding the reference incident (its first
-               run, which compiles the plan later runs reuse, is shown apart);
+               run, which compiles the plan later runs reuse, is shown apart, and so are
+               runs with WARROOM_PLAN_CACHE empty, which compile every time);
 - (a) sql      the same computation as one hand-written DuckDB SQL query;
 - (b) polars   Polars lazy ``scan_parquet ... collect(engine="streaming")``;
 - (c) pandas   a straightforward pandas version (read the columns, filter, groupby), and
@@ -170,8 +171,9 @@ def run_warroom_api(path: str) -> dict[str, Any]:
     """warroom's compute_impact called directly (no CLI, no database): the engine alone."""
     from warroom.analytics.impact import compute_impact
     from warroom.domain.window import TimeWindow
+    from warroom.settings import plan_cache_dir
 
-    result = compute_impact(path, TimeWindow(START, END))
+    result = compute_impact(path, TimeWindow(START, END), plan_cache=plan_cache_dir())
     return summary([(c.customer_id, c.requests, c.failed, c.down_minute_count)
                     for c in result.per_customer], result.users_affected,
                    result.transactions_affected)
@@ -290,7 +292,7 @@ def _plain(value: Any) -> Any:
 def prepare_warroom(workdir: Path) -> dict[str, str]:
     """A scratch database holding the reference incident; the env the CLI runs with."""
     env = {**os.environ, "WARROOM_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-           "WARROOM_USER": "bench", "XDG_CACHE_HOME": str(workdir / "cache")}
+           "WARROOM_USER": "bench", "WARROOM_PLAN_CACHE": str(workdir / "plans")}
     generator = load_generator()
     (workdir / "incident.yaml").write_text(generator.incident_yaml())
     warroom = warroom_command()
@@ -313,6 +315,7 @@ def bench_size(rows: int, repeat: int, pandas_repeat: int, only: set[str] | None
         me = [sys.executable, str(Path(__file__).resolve()), "--contender"]
         plan = [
             Timing("warroom", "warroom impact (whole CLI command)"),
+            Timing("nocache", "  warroom impact, WARROOM_PLAN_CACHE empty (compiles every run)"),
             Timing("api", "  warroom compute_impact (python -c, no CLI)"),
             Timing("sql", "(a) DuckDB SQL, one hand-written query"),
             Timing("polars", "(b) Polars streaming"),
@@ -325,7 +328,8 @@ def bench_size(rows: int, repeat: int, pandas_repeat: int, only: set[str] | None
         plan = [t for t in plan if only is None or t.name in only]
         cli = [*warroom_command(), "impact", INCIDENT, "--requests", str(path), "--json"]
         commands = {t.name: [*me, t.name, "--log", str(path)] for t in plan}
-        commands["warroom"] = cli
+        commands["warroom"] = commands["nocache"] = cli
+        envs = {"nocache": {**env, "WARROOM_PLAN_CACHE": ""}}
         commands["spark"] = [*cli, "--backend", "pyspark"]
         run_process(commands.get("floor", [*me, "floor", "--log", str(path)]), env)  # warm
         if only is None or "warroom" in only:  # a first run compiles the plan it then keeps
@@ -340,7 +344,8 @@ def bench_size(rows: int, repeat: int, pandas_repeat: int, only: set[str] | None
                 times = pandas_repeat if timing.name.startswith("pandas") else repeat
                 if round_ >= times:
                     continue
-                seconds, rss, out = run_process(commands[timing.name], env)
+                seconds, rss, out = run_process(commands[timing.name],
+                                                envs.get(timing.name, env))
                 timing.seconds.append(seconds)
                 timing.peak_rss = max(timing.peak_rss, rss)
                 timing.figures = figures_of(timing.name, out)
@@ -356,7 +361,7 @@ def bench_size(rows: int, repeat: int, pandas_repeat: int, only: set[str] | None
 
 def figures_of(name: str, out: str) -> dict[str, Any]:
     data = json.loads(out)
-    if name not in ("warroom", "spark", "cold"):
+    if name not in ("warroom", "nocache", "spark", "cold"):
         return dict(data)
     rows = [(c["customer_id"], c["requests"], c["failed"], c["down_minutes"])
             for c in data["per_customer"]]
@@ -457,8 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one log of 1,000,000 rows")
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (median)")
     parser.add_argument("--pandas-repeat", type=int, default=1, help="runs of pandas")
-    parser.add_argument("--only", help="comma-separated contenders: warroom,api,spark,sql,"
-                                       "polars,pandas,pandas-filtered,floor")
+    parser.add_argument("--only", help="comma-separated contenders: warroom,nocache,api,spark,"
+                                       "sql,polars,pandas,pandas-filtered,floor")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     parser.add_argument("--spark", action="store_true",
                         help="also time warroom impact --backend pyspark (WARROOM_SPARK_MASTER)")

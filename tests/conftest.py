@@ -21,14 +21,10 @@ from warroom.store.database import Database
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_plan_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Compiled impact plans are cached under $XDG_CACHE_HOME; the suite keeps its own."""
-    previous = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
-    yield
-    if previous is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = previous
+    """Compiled impact plans are kept in WARROOM_PLAN_CACHE; the suite keeps its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WARROOM_PLAN_CACHE", str(tmp_path_factory.mktemp("plans")))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ class Setting:
     help: str
 
 
+DEFAULT_SPARK_MASTER = "local[*]"
+
 SETTINGS = (
     Setting("WARROOM_DATABASE_URL", "sqlite:///warroom.db",
             "SQLAlchemy URL of the database. SQLite (a file in the working directory) by default; "
@@ -36,8 +38,11 @@ SETTINGS = (
     Setting("WARROOM_SEVERITIES_FILE", None,
             "YAML file with the organisation's own severity definitions: "
             "{SEV-1: {label: ..., description: ...}, ...}."),
-    Setting("WARROOM_SPARK_MASTER", "local[*]",
+    Setting("WARROOM_SPARK_MASTER", DEFAULT_SPARK_MASTER,
             "Spark master URL used by `--backend pyspark` (e.g. spark://host:7077)."),
+    Setting("WARROOM_PLAN_CACHE", "~/.cache/warroom/plans",
+            "Folder where `warroom impact` keeps the SQL it compiles for each shape of request "
+            "log, so that later runs skip compiling; empty keeps nothing. Safe to delete."),
     Setting("WARROOM_PREPARED_BY", None,
             "Who staff reports say prepared them, e.g. \"Engineering Operations Team\". "
             "Defaults to the incident's commander."),
@@ -87,6 +92,7 @@ class Settings:
     authenticated_approvals: bool = False
     routing_file: Path | None = None
     change_lookback_minutes: int = 120
+    plan_cache: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,13 +104,14 @@ class Settings:
             database_url=url,
             user=user.strip(),
             severities_file=Path(severities) if severities else None,
-            spark_master=_read("WARROOM_SPARK_MASTER", env) or "local[*]",
+            spark_master=_read("WARROOM_SPARK_MASTER", env) or DEFAULT_SPARK_MASTER,
             prepared_by=(_read("WARROOM_PREPARED_BY", env) or "").strip() or None,
             confidential_roles=_roles("WARROOM_CONFIDENTIAL_ROLES", env),
             authenticated_approvals=_bool("WARROOM_AUTHENTICATED_APPROVALS", env),
             routing_file=_path("WARROOM_ROUTING_FILE", env),
             change_lookback_minutes=_int("WARROOM_CHANGE_LOOKBACK_MINUTES", env,
                                          low=0, high=7 * 24 * 60),
+            plan_cache=plan_cache_dir(env),
         )
 
 
@@ -155,6 +162,12 @@ def _roles(name: str, env: Mapping[str, str]) -> frozenset[UserRole]:
         return frozenset(parse_user_role(r) for r in value.split(",") if r.strip())
     except WarroomError as error:
         raise SettingsError(f"{name}: {error.message}") from None
+
+
+def plan_cache_dir(env: Mapping[str, str] | None = None) -> Path | None:
+    """WARROOM_PLAN_CACHE as a folder, or None when it is set empty (nothing is kept)."""
+    value = (_read("WARROOM_PLAN_CACHE", os.environ if env is None else env) or "").strip()
+    return Path(value).expanduser() if value else None
 
 
 def _login_name() -> str:

@@ -15,22 +15,29 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support.request_logs import M0, SCHEMA, T0, Logs, minutes
+from support.request_logs import (
+    M0,
+    SCHEMA,
+    T0,
+    Logs,
+    down_minutes,
+    minute_cells,
+    minutes,
+    rows_of,
+    rules,
+)
 from warroom.analytics.impact import compute_impact, definition_hash, definition_sql
+from warroom.analytics.mapping import ColumnMapping
+from warroom.domain.downtime import DowntimeRule
 from warroom.domain.errors import InvalidInput
 from warroom.domain.impact import ImpactResult
 from warroom.domain.minutes import MinuteSet, epoch_minute
 from warroom.domain.scope import Scope
 from warroom.domain.window import TimeWindow
+from warroom.settings import plan_cache_dir
 
 FIXED = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
 row = Logs.row
-
-
-@pytest.fixture(autouse=True)
-def plan_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Compiled plans go to this session's temporary folder, not the user's cache."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 @pytest.fixture
@@ -40,7 +47,8 @@ def logs(tmp_path: Path) -> Logs:
 
 def impact(path: Path | str, window: TimeWindow, scope: Scope | None = None,
            **options: Any) -> ImpactResult:
-    return compute_impact(path, window, scope, now=lambda: FIXED, **options)
+    return compute_impact(str(path), window, scope, now=lambda: FIXED,
+                          plan_cache=plan_cache_dir(), **options)
 
 
 def test_it_counts_5xx_timeouts_and_missing_status_as_failures(logs: Logs) -> None:
@@ -71,14 +79,14 @@ def test_a_minute_at_exactly_the_threshold_is_down(logs: Logs) -> None:
 
 def test_a_higher_threshold_leaves_the_minute_up(logs: Logs) -> None:
     rows = [row(0, status=500)] + [row(0)] * 19
-    result = impact(logs.parquet(rows), minutes(0, 1), threshold=Decimal("0.051"))
+    result = impact(logs.parquet(rows), minutes(0, 1), rule=DowntimeRule(Decimal("0.051")))
     assert result.measured_down_minutes() == {}
 
 
 def test_the_failed_floor_keeps_a_lone_error_from_making_a_minute_down(logs: Logs) -> None:
     # minute 0: 1 of 1 failed (100 %, but only one); minute 1: 2 of 10 failed
     rows = [row(0, status=503), row(1, status=503), row(1, status=0)] + [row(1)] * 8
-    result = impact(logs.parquet(rows), minutes(0, 2), min_failed=2)
+    result = impact(logs.parquet(rows), minutes(0, 2), rule=DowntimeRule(min_failed_requests=2))
     assert result.measured_down_minutes() == {"acme": MinuteSet.from_minutes([M0 + 1])}
     assert impact(logs.parquet(rows), minutes(0, 2)).measured_down_minutes() == {
         "acme": MinuteSet.from_minutes([M0, M0 + 1])}
@@ -197,7 +205,7 @@ def test_timestamps_in_another_zone_are_counted_in_utc_minutes(logs: Logs) -> No
 
 def test_the_result_records_its_provenance(logs: Logs) -> None:
     path = logs.parquet([row(0, status=500)] * 3, rename={"ts": "event_time"})
-    result = impact(path, minutes(0, 1), mapping={"ts": "event_time"})
+    result = impact(path, minutes(0, 1), mapping=ColumnMapping({"ts": "event_time"}))
     prov = result.provenance
     assert prov.source == str(path)
     assert prov.columns["ts"] == "event_time"
@@ -216,6 +224,7 @@ def test_the_definition_hash_is_stable_and_fingerprints_the_sql() -> None:
     sql = definition_sql()
     assert "EPOCH_US" in sql and "COUNT(DISTINCT" in sql
     assert "DATE_TRUNC" not in sql  # the integer minute key, not a zoned truncation
+    assert "GETVARIABLE('warroom_start')" in sql and "0.05" not in sql  # values come apart
 
 
 def test_the_result_survives_a_json_round_trip(logs: Logs) -> None:
@@ -242,23 +251,20 @@ def test_progress_goes_from_zero_to_one(logs: Logs) -> None:
     assert seen == sorted(seen)
 
 
-@pytest.mark.parametrize("threshold", [Decimal(0), Decimal("1.5"), Decimal("-0.1")])
-def test_a_threshold_outside_zero_to_one_is_refused(logs: Logs, threshold: Decimal) -> None:
-    with pytest.raises(InvalidInput, match="threshold"):
-        impact(logs.parquet([row(0)]), minutes(0, 1), threshold=threshold)
+def test_the_result_records_the_rule_it_was_measured_with(logs: Logs) -> None:
+    rule = DowntimeRule(Decimal("0.25"), 3)
+    result = impact(logs.parquet([row(0, status=500)] * 3 + [row(0)] * 9), minutes(0, 1),
+                    rule=rule)
+    assert (result.threshold, result.min_failed) == (Decimal("0.25"), 3)
+    assert result.measured_down_minutes() == {"acme": MinuteSet.from_minutes([M0])}  # 3 of 12
 
 
-def test_a_failed_floor_below_one_is_refused(logs: Logs) -> None:
-    with pytest.raises(InvalidInput, match="min_failed_requests 0"):
-        impact(logs.parquet([row(0)]), minutes(0, 1), min_failed=0)
+# -- against a plain-Python reading of DESIGN.md and the domain's rule -------------------------
 
 
-# -- against a plain-Python reading of DESIGN.md ----------------------------------------------
-
-
-def reference(rows: list[dict[str, Any]], window: TimeWindow, threshold: Decimal,
-              min_failed: int) -> dict[str, Any]:
-    """DESIGN.md's definitions, row by row, for comparison."""
+def reference(rows: list[dict[str, Any]], window: TimeWindow, rule: DowntimeRule,
+              ) -> dict[str, Any]:
+    """DESIGN.md's definitions, row by row, with the domain's `is_down`, for comparison."""
     per_minute: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     users, txns = set(), set()
     for r in rows:
@@ -277,7 +283,7 @@ def reference(rows: list[dict[str, Any]], window: TimeWindow, threshold: Decimal
         entry = customers.setdefault(customer, [0, 0, []])
         entry[0] += total
         entry[1] += bad
-        if bad >= min_failed and Decimal(bad) >= threshold * total:
+        if rule.is_down(bad, total):
             entry[2].append(minute)
     return {"users": len(users), "txns": len(txns),
             "customers": {c: (t, b, MinuteSet.from_minutes(m))
@@ -297,20 +303,29 @@ small_logs = st.lists(
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=small_logs, threshold=st.sampled_from([Decimal("0.05"), Decimal("0.5"),
-                                                   Decimal(1)]),
-       min_failed=st.integers(1, 3))
+@given(rows=small_logs, rule=rules())
 def test_duckdb_agrees_with_a_plain_reading_of_the_definition(
-        logs: Logs, rows: list[dict[str, Any]], threshold: Decimal, min_failed: int) -> None:
+        logs: Logs, rows: list[dict[str, Any]], rule: DowntimeRule) -> None:
     window = minutes(0, 5)
-    expected = reference(rows, window, threshold, min_failed)
+    expected = reference(rows, window, rule)
     if not expected["customers"]:
         with pytest.raises(InvalidInput, match="no requests between"):
-            impact(logs.parquet(rows), window, threshold=threshold, min_failed=min_failed)
+            impact(logs.parquet(rows), window, rule=rule)
         return
-    result = impact(logs.parquet(rows), window, threshold=threshold, min_failed=min_failed)
+    result = impact(logs.parquet(rows), window, rule=rule)
     assert (result.users_affected, result.transactions_affected) == (
         expected["users"], expected["txns"])
     assert {c.customer_id: (c.requests, c.failed, c.down_minutes)
             for c in result.per_customer} == expected["customers"]
     assert sum(s.requests for s in result.series) == result.requests_total
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_duckdb_down_minutes_are_the_domain_rules(logs: Logs, data: st.DataObject) -> None:
+    cells = data.draw(minute_cells())
+    rule = data.draw(rules(near=cells))
+    result = impact(logs.parquet(rows_of(cells)), minutes(0, 5), rule=rule)
+    assert {c.customer_id: c.down_minutes for c in result.per_customer} == down_minutes(
+        cells, rule)

@@ -15,20 +15,34 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support.request_logs import SCHEMA, T0, Logs, minutes, need_outside
+from support.request_logs import (
+    SCHEMA,
+    T0,
+    Logs,
+    down_minutes,
+    minute_cells,
+    minutes,
+    need_outside,
+    rows_of,
+    rules,
+)
 from warroom.analytics.impact import compute_impact
+from warroom.domain.downtime import DowntimeRule
 from warroom.domain.errors import InvalidInput
 from warroom.domain.impact import ImpactResult
 from warroom.domain.scope import Scope
+from warroom.settings import plan_cache_dir
 
 pytestmark = pytest.mark.spark
 FIXED = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
+SPARK = "local[1]"
 row = Logs.row
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """One local Spark (one core) for every Spark test: starting it costs seconds."""
+def spark() -> Iterator[None]:
+    """One local Spark (one core) for every Spark test: starting it costs seconds, and each
+    analysis on `SPARK` runs in a session of its own on it."""
     try:
         import pyspark  # noqa: F401
     except ImportError:
@@ -37,15 +51,9 @@ def spark() -> Iterator[Any]:
         need_outside("Java", "PySpark needs a Java runtime (Debian: default-jre-headless)")
     from warroom.analytics.engines import connect_pyspark
 
-    engine = connect_pyspark("local[1]")
-    yield engine
-    engine.session.stop()
-
-
-@pytest.fixture(autouse=True)
-def plan_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Compiled plans go to this session's temporary folder, not the user's cache."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+    engine = connect_pyspark(SPARK)
+    yield
+    engine.session.sparkContext.stop()
 
 
 @pytest.fixture
@@ -53,12 +61,16 @@ def logs(tmp_path: Path) -> Logs:
     return Logs(tmp_path)
 
 
-def on_both(spark: Any, source: Path | str, *args: Any, **options: Any,
+def on_spark(source: Path | str, *args: Any, **options: Any) -> ImpactResult:
+    return compute_impact(str(source), *args, backend="pyspark", spark_master=SPARK,
+                          now=lambda: FIXED, **options)
+
+
+def on_both(source: Path | str, *args: Any, **options: Any,
             ) -> tuple[ImpactResult, ImpactResult]:
-    duck = compute_impact(source, *args, now=lambda: FIXED, **options)
-    sparked = compute_impact(source, *args, backend="pyspark", connection=spark,
-                             now=lambda: FIXED, **options)
-    return duck, sparked
+    duck = compute_impact(str(source), *args, now=lambda: FIXED, plan_cache=plan_cache_dir(),
+                          **options)
+    return duck, on_spark(source, *args, **options)
 
 
 def assert_same(duck: ImpactResult, sparked: ImpactResult) -> None:
@@ -87,14 +99,14 @@ def busy_log(rows: int, seed: int) -> list[dict[str, Any]]:
     return out
 
 
-def test_spark_and_duckdb_agree_on_a_busy_log_read_from_a_folder(spark: Any, logs: Logs,
+def test_spark_and_duckdb_agree_on_a_busy_log_read_from_a_folder(spark: None, logs: Logs,
                                                                  ) -> None:
     ints = pa.schema([pa.field(f.name, pa.int64()) if f.name in ("customer_id", "user_id")
                       else f for f in SCHEMA])
     rows = busy_log(3000, seed=8)
     logs.parquet(rows[:1500], name="log/part-0.parquet", schema=ints)
     logs.parquet(rows[1500:], name="log/part-1.parquet", schema=ints)
-    duck, sparked = on_both(spark, logs.folder / "log", minutes(0, 20),
+    duck, sparked = on_both(logs.folder / "log", minutes(0, 20),
                             Scope(services=("api", "checkout")))
     assert duck.customers_affected == 4 and duck.requests_failed > 100
     assert any(c.down_minutes for c in duck.per_customer)
@@ -116,27 +128,39 @@ small_logs = st.lists(
 @settings(max_examples=6, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(rows=small_logs)
-def test_spark_and_duckdb_agree_on_generated_logs(spark: Any, logs: Logs,
+def test_spark_and_duckdb_agree_on_generated_logs(spark: None, logs: Logs,
                                                   rows: list[dict[str, Any]]) -> None:
     path = logs.parquet(rows, name="generated.parquet")
-    assert_same(*on_both(spark, path, minutes(0, 3), min_failed=2))
+    assert_same(*on_both(path, minutes(0, 3), rule=DowntimeRule(min_failed_requests=2)))
 
 
-def test_spark_refuses_naive_timestamps_too(spark: Any, logs: Logs) -> None:
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_spark_down_minutes_are_the_domain_rules(spark: None, logs: Logs,
+                                                 data: st.DataObject) -> None:
+    cells = data.draw(minute_cells())
+    rule = data.draw(rules(near=cells))
+    result = on_spark(logs.parquet(rows_of(cells), name="cells.parquet"), minutes(0, 5),
+                      rule=rule)
+    assert {c.customer_id: c.down_minutes for c in result.per_customer} == down_minutes(
+        cells, rule)
+
+
+def test_spark_refuses_naive_timestamps_too(spark: None, logs: Logs) -> None:
     naive = pa.schema([pa.field("ts", pa.timestamp("us")) if f.name == "ts" else f
                        for f in SCHEMA])
     rows = [{**row(0, status=500), "ts": T0.replace(tzinfo=None)}]
     with pytest.raises(InvalidInput, match="holds timestamps without a time zone"):
-        compute_impact(logs.parquet(rows, schema=naive), minutes(0, 1), backend="pyspark",
-                       connection=spark)
+        on_spark(logs.parquet(rows, schema=naive), minutes(0, 1))
 
 
-def test_spark_reads_csv_times_as_duckdb_does_and_refuses_naive_ones(spark: Any,
+def test_spark_reads_csv_times_as_duckdb_does_and_refuses_naive_ones(spark: None,
                                                                     logs: Logs) -> None:
     ints = pa.schema([pa.field(f.name, pa.int64()) if f.name in ("customer_id", "user_id")
                       else f for f in SCHEMA])
-    assert_same(*on_both(spark, logs.csv(busy_log(300, seed=3), schema=ints), minutes(0, 20)))
+    assert_same(*on_both(logs.csv(busy_log(300, seed=3), schema=ints), minutes(0, 20)))
     naive = logs.folder / "naive.csv"
     naive.write_text("ts,customer_id,user_id,status\n2025-11-08 14:00:01,acme,u1,500\n")
     with pytest.raises(InvalidInput, match="without a UTC offset"):
-        compute_impact(naive, minutes(0, 1), backend="pyspark", connection=spark)
+        on_spark(naive, minutes(0, 1))

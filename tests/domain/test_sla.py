@@ -13,7 +13,6 @@ from warroom.domain.minutes import MinuteSet, epoch_minute
 from warroom.domain.scope import Scope
 from warroom.domain.sla import (
     Bracket,
-    DowntimeRule,
     IncidentImpact,
     MaintenanceWindow,
     Month,
@@ -149,18 +148,6 @@ def test_it_sets_the_claim_deadline_after_the_month_ends() -> None:
     assert claim_deadline(NOV, 30) == date(2025, 12, 30)
     assert claim_deadline(Month(2025, 12), 30) == date(2026, 1, 30)
     assert claim_deadline(NOV, None) is None
-
-
-@pytest.mark.parametrize(("failed", "total", "down"), [
-    (5, 100, True), (4, 100, False), (0, 0, False), (1, 1, True), (0, 10, False)])
-def test_it_decides_a_down_minute_from_the_error_rate(failed: int, total: int,
-                                                       down: bool) -> None:
-    assert DowntimeRule().is_down(failed, total) is down
-
-
-def test_it_needs_the_floor_of_failed_requests_for_a_down_minute() -> None:
-    assert not DowntimeRule(min_failed_requests=2).is_down(1, 1)
-    assert DowntimeRule(min_failed_requests=2).is_down(2, 2)
 
 
 # -- policy rules ---------------------------------------------------------------------------

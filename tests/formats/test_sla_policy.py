@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from warroom.domain.downtime import DowntimeRule
 from warroom.domain.errors import InvalidInput, Problem
-from warroom.domain.sla import Bracket, DowntimeRule, MaintenanceWindow, SlaPolicy, Tier
+from warroom.domain.sla import Bracket, MaintenanceWindow, SlaPolicy, Tier
 from warroom.formats.sla_policy import (
     MAX_POLICY_BYTES,
     dump_policy,

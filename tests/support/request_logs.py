@@ -6,24 +6,25 @@ in minute 3. Files go to the test's tmp_path (the `logs` fixture in conftest.py)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from hypothesis import strategies as st
 
 from support.outside import need
-from warroom.domain.minutes import epoch_minute
+from warroom.domain.downtime import DowntimeRule
+from warroom.domain.minutes import MinuteSet, epoch_minute
 from warroom.domain.window import TimeWindow
 
 T0 = datetime(2025, 11, 8, 14, 0, tzinfo=UTC)
 M0 = epoch_minute(T0)
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 SCHEMA = pa.schema([
     ("ts", pa.timestamp("us", tz="UTC")),
@@ -81,3 +82,45 @@ class Logs:
         path = self.folder / name
         pacsv.write_csv(self.table(rows, **options), path)
         return path
+
+
+# -- logs made of per-minute counts, for holding the SQL to the domain's down-minute rule ------
+
+Cells = dict[tuple[str, int], tuple[int, int]]  # (customer, minute after T0) -> (requests, failed)
+
+
+def minute_cells() -> st.SearchStrategy[Cells]:
+    """A few customers' requests and failures in minutes 0-4 (minutes left out have none)."""
+    counts = st.integers(1, 25).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n)))
+    return st.dictionaries(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 4)),
+                           counts, min_size=1, max_size=12)
+
+
+def rows_of(cells: Cells) -> list[dict[str, Any]]:
+    """One request per count: the first `failed` of a minute's requests fail (5xx or none)."""
+    return [Logs.row(minute, customer, (503 if i % 2 else None) if i < failed else 200,
+                     second=i % 60)
+            for (customer, minute), (requests, failed) in cells.items()
+            for i in range(requests)]
+
+
+def rules(near: Cells | None = None) -> st.SearchStrategy[DowntimeRule]:
+    """Down-minute rules; with `near`, thresholds also right at, just below and just above
+    the error rates of those minutes (nine decimal places), where rounding would show."""
+    thresholds = st.decimals(min_value=Decimal("0.000000001"), max_value=Decimal(1), places=9)
+    if near:
+        rates = {Decimal(failed) / Decimal(requests) for requests, failed in near.values()}
+        edges = {rate.quantize(Decimal("1E-9"), rounding=rounding)
+                 for rate in rates for rounding in (ROUND_FLOOR, ROUND_CEILING)}
+        edges = {e for e in edges if 0 < e <= 1}
+        if edges:
+            thresholds = st.one_of(st.sampled_from(sorted(edges)), thresholds)
+    return st.builds(DowntimeRule, thresholds, st.integers(1, 4))
+
+
+def down_minutes(cells: Cells, rule: DowntimeRule) -> dict[str, MinuteSet]:
+    """Every customer's down minutes, by the domain's `DowntimeRule.is_down`."""
+    return {customer: MinuteSet.from_minutes(
+                [M0 + m for (c, m), (requests, failed) in cells.items()
+                 if c == customer and rule.is_down(failed, requests)])
+            for customer in {c for c, _ in cells}}

@@ -13,73 +13,67 @@ expressions, compiled by Ibis to each engine's SQL and run unchanged on DuckDB o
 4. `customer_totals`, `minute_series`, `down_ranges`: small queries over the kept counts.
    Down minutes come back as runs ("gaps and islands"), the shape `MinuteSet` keeps.
 
-A request fails when status >= 500 or status is 0 or null. A minute is down for a customer
-when failed * den >= requests * num (threshold = num/den, exact integers, no floats) and
-failed >= min_failed; minutes without requests are never down.
+A request fails when status >= 500 or status is 0 or null. Whether a minute is down is the
+domain's `DowntimeRule` (`warroom.domain.downtime`), written here in SQL; the tests hold
+the SQL to `DowntimeRule.is_down`.
 
-Running it: the expressions are compiled into a `Plan` (named SQL statements) for the
-log's shape. On DuckDB the plan's values are parameters and the plan is kept between runs
-(`warroom.analytics.plan`), so a run of a known shape neither compiles nor imports Ibis;
-on Spark the plan is compiled for each run. Ibis is imported on first use, never with
-this module.
+Running it: the window, scope names and rule enter the expressions as `Values`: literals
+on Spark, DuckDB variables on DuckDB, whose SQL thus depends only on the log's shape and
+is kept between runs (`warroom.analytics.plan`): a run of a known shape neither compiles
+nor imports Ibis. Ibis is imported on first use, never with this module.
 
 `definition_hash()` fingerprints the compiled definition (DuckDB SQL over a canonical
 log): stable across runs and engines, different as soon as the definition changes.
 """
 
+# Ibis ships without type information: its types are Any to mypy.
+# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warroom.analytics.engines import (
-    DEFAULT_SPARK_MASTER,
+    COUNTS,
+    SOURCE,
     DuckDBEngine,
     Engine,
-    EngineUnavailable,
-    as_engine,
+    SparkEngine,
     check_engine,
     connect,
-    fresh_name,
 )
 from warroom.analytics.mapping import ColumnMapping, RequestLog, bind, check_time_sample
-from warroom.analytics.plan import COUNTS, SOURCE, Plan, PlanError, Shape, parametrize
-from warroom.analytics.plan import load as load_plan
-from warroom.analytics.plan import store as store_plan
+from warroom.analytics.plan import Plan, Shape, load, store
 from warroom.analytics.sources import (
-    OpenedLog,
-    Source,
     UnreadableSource,
-    describe,
     engine_message,
     open_source,
     parse_source,
     stage,
 )
+from warroom.domain.downtime import DowntimeRule
 from warroom.domain.errors import InvalidInput, Problem, WarroomError
 from warroom.domain.impact import CustomerImpact, ImpactProvenance, ImpactResult, MinuteStat
 from warroom.domain.minutes import MinuteSet
 from warroom.domain.scope import Scope
 from warroom.domain.window import TimeWindow
+from warroom.settings import DEFAULT_SPARK_MASTER
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-DEFINITION_VERSION = "warroom impact definition 1"
-DEFAULT_THRESHOLD = Decimal("0.05")
-DEFAULT_MIN_FAILED = 1
+DEFINITION_VERSION = "warroom impact definition 2"
 MICROS_PER_MINUTE = 60_000_000
 
 Progress = Callable[[float], None]
+Runner = Callable[["ir.Table"], list[dict[str, Any]]]
 
 
 @lru_cache(maxsize=1)
@@ -87,14 +81,75 @@ def _unix_micros() -> Any:
     """Microseconds since the epoch, as an Ibis builtin: Spark's UNIX_MICROS, which the SQL
     compiler writes as EPOCH_US for DuckDB."""
     import ibis
-    import ibis.expr.datatypes as dt
 
     def unix_micros(ts: Any) -> Any:
         """Spark's UNIX_MICROS."""
 
-    # real objects, not the strings `from __future__ import annotations` would leave
-    unix_micros.__annotations__ = {"ts": dt.Timestamp(timezone="UTC"), "return": dt.int64}
-    return ibis.udf.scalar.builtin(unix_micros)
+    return ibis.udf.scalar.builtin(unix_micros, signature=(("timestamp('UTC')",), "int64"))
+
+
+# -- the values a run binds -------------------------------------------------------------------
+
+# Each value's Ibis type and DuckDB type; its DuckDB variable is warroom_<name>.
+_TYPES = {"start": ("timestamp('UTC')", "TIMESTAMPTZ"), "end": ("timestamp('UTC')", "TIMESTAMPTZ"),
+          "regions": ("array<string>", "VARCHAR[]"), "services": ("array<string>", "VARCHAR[]"),
+          "num": ("int64", "BIGINT"), "den": ("int64", "BIGINT"),
+          "min_failed": ("int64", "BIGINT")}
+
+
+@dataclass(frozen=True)
+class Values:
+    """A run's window, scope names and down-minute rule, as Ibis values.
+
+    `written` puts them in the SQL as literals; `variables` reads them from DuckDB
+    variables (constants once bound, so the window still prunes the Parquet scan), which
+    `bindings` sets for a run.
+    """
+
+    start: ir.TimestampValue
+    end: ir.TimestampValue
+    regions: ir.ArrayValue | None  # None: every region
+    services: ir.ArrayValue | None
+    num: ir.IntegerValue  # the threshold is num / den (DowntimeRule.threshold_ratio)
+    den: ir.IntegerValue
+    min_failed: ir.IntegerValue
+
+    @classmethod
+    def written(cls, window: TimeWindow, scope: Scope, rule: DowntimeRule) -> Values:
+        import ibis
+
+        return cls(**{name: None if value is None else ibis.literal(value, _TYPES[name][0])
+                      for name, value in _plain(window, scope, rule).items()})
+
+    @classmethod
+    def variables(cls, scope: Scope) -> Values:
+        import ibis
+
+        def getvariable(variable: str) -> Any:  # not `name`: Ibis nodes have a name
+            """DuckDB's GETVARIABLE."""
+
+        def read(name: str) -> Any:
+            lookup = ibis.udf.scalar.builtin(getvariable,
+                                             signature=(("string",), _TYPES[name][0]))
+            return lookup(ibis.literal(f"warroom_{name}"))
+
+        every = {"regions": scope.regions is None, "services": scope.services is None}
+        return cls(**{name: None if every.get(name) else read(name) for name in _TYPES})
+
+
+def bindings(window: TimeWindow, scope: Scope, rule: DowntimeRule,
+             ) -> dict[str, tuple[str, Any]]:
+    """DuckDB variable -> (DuckDB type, value), for `Values.variables`."""
+    return {f"warroom_{name}": (_TYPES[name][1], value)
+            for name, value in _plain(window, scope, rule).items() if value is not None}
+
+
+def _plain(window: TimeWindow, scope: Scope, rule: DowntimeRule) -> dict[str, Any]:
+    num, den = rule.threshold_ratio
+    return {"start": window.start, "end": window.end,
+            "regions": None if scope.regions is None else list(scope.regions),
+            "services": None if scope.services is None else list(scope.services),
+            "num": num, "den": den, "min_failed": rule.min_failed_requests}
 
 
 # -- the definition ---------------------------------------------------------------------------
@@ -105,14 +160,14 @@ def failed(t: ir.Table) -> ir.BooleanValue:
     return (t.status >= 500) | (t.status == 0) | t.status.isnull()
 
 
-def in_scope(log: ir.Table, window: TimeWindow, scope: Scope) -> ir.Table:
-    """Requests inside [window.start, window.end) and the scope (a filter the engine can push
-    into the scan: row groups outside the window of a time-sorted file are skipped)."""
-    conditions = [log.ts >= window.start, log.ts < window.end]
-    if scope.regions is not None:
-        conditions.append(log.region.isin(scope.regions))
-    if scope.services is not None:
-        conditions.append(log.service.isin(scope.services))
+def in_scope(log: ir.Table, values: Values) -> ir.Table:
+    """Requests inside [start, end) and the scope (a filter the engine can push into the
+    scan: row groups outside the window of a time-sorted file are skipped)."""
+    conditions = [log.ts >= values.start, log.ts < values.end]
+    if values.regions is not None:
+        conditions.append(values.regions.contains(log.region))
+    if values.services is not None:
+        conditions.append(values.services.contains(log.service))
     return log.filter(*conditions)
 
 
@@ -154,18 +209,17 @@ def minute_series(counts: ir.Table) -> ir.Table:
         requests=known.requests.sum(), failed=known.failed.sum())
 
 
-def down_ranges(counts: ir.Table, threshold: Decimal, min_failed: int) -> ir.Table:
-    """customer_id, start, end: runs of consecutive down minutes (end exclusive)."""
-    num, den = threshold.as_integer_ratio()
-    return _down_ranges(counts, num, den, min_failed)
+def down_ranges(counts: ir.Table, values: Values) -> ir.Table:
+    """customer_id, start, end: runs of consecutive down minutes (end exclusive).
 
-
-def _down_ranges(counts: ir.Table, num: int, den: int, min_failed: int) -> ir.Table:
+    A minute is down by `DowntimeRule.is_down`: requests > 0, failed >= min_failed and
+    failed / requests >= num / den, compared as failed * den >= requests * num (exact).
+    """
     import ibis
 
     down = counts.filter(counts.customer_id.notnull(), counts.requests > 0,
-                         counts.failed * den >= counts.requests * num,
-                         counts.failed >= min_failed)
+                         counts.failed >= values.min_failed,
+                         counts.failed * values.den >= counts.requests * values.num)
     run = down.minute - ibis.row_number().over(group_by=down.customer_id,
                                                 order_by=down.minute)
     runs = down.mutate(run=run)
@@ -180,15 +234,14 @@ _CANONICAL_SCHEMA = {"ts": "timestamp('UTC')", "customer_id": "string", "user_id
 
 @lru_cache(maxsize=1)
 def definition_sql() -> str:
-    """The definition compiled (DuckDB dialect) over a canonical log, window and scope."""
+    """The definition compiled (DuckDB dialect) over a canonical log and a scoped incident."""
     import ibis
 
-    log = ibis.table(_CANONICAL_SCHEMA, name="requests")
-    window = TimeWindow(datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 2, tzinfo=UTC))
-    requests = in_scope(log, window, Scope(regions=("region",), services=("service",)))
+    values = Values.variables(Scope(regions=("region",), services=("service",)))
+    requests = in_scope(ibis.table(_CANONICAL_SCHEMA, name=SOURCE), values)
     counts = minute_counts(requests)
     parts = [counts, failed_reach(requests, has_txn=True), customer_totals(counts),
-             minute_series(counts), down_ranges(counts, Decimal("0.05"), 1)]
+             minute_series(counts), down_ranges(counts, values)]
     return ";\n".join(str(ibis.to_sql(part, dialect="duckdb")) for part in parts)
 
 
@@ -200,53 +253,14 @@ def definition_hash() -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-# -- compiling it into a plan -----------------------------------------------------------------
-
-# Sentinels: values no real input has, compiled in and then replaced by parameters.
-_START = datetime(1971, 2, 3, 4, 5, 6, 70809, tzinfo=UTC)
-_END = datetime(1972, 3, 4, 5, 6, 7, 80910, tzinfo=UTC)
-_NUM, _DEN, _MIN_FAILED = 7340033, 7340039, 7340047
-
-
-def _sentinel_scope(scope: Scope) -> Scope:
-    def names(kind: str, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        return None if values is None else tuple(
-            f"warroom_plan_{kind}_{i}" for i in range(len(values)))
-    return Scope(regions=names("region", scope.regions),
-                 services=names("service", scope.services))
-
-
-def _parameters(window: TimeWindow, scope: Scope, threshold: Decimal,
-                min_failed: int) -> dict[str, Any]:
-    """A parametrized plan's values, by parameter name."""
-    num, den = threshold.as_integer_ratio()
-    values: dict[str, Any] = {"start": window.start, "end": window.end, "num": num,
-                              "den": den, "min_failed": min_failed}
-    for kind, names in (("region", scope.regions), ("service", scope.services)):
-        for i, name in enumerate(names or ()):
-            values[f"{kind}_{i}"] = name
-    return values
-
-
-def _build_plan(engine: Engine, view: str, mapping: ColumnMapping | None, scope: Scope,
-                label: str, key: str, values: tuple[TimeWindow, Decimal, int] | None,
-                ) -> Plan:
-    """Compile the definition for the log `view`, checking it against the contract first.
-
-    With `values` (window, threshold, min_failed) they are written in; without, sentinels
-    are compiled and replaced by parameters (a plan worth keeping).
-    """
+def compile_plan(engine: Engine, mapping: ColumnMapping | None, scope: Scope, label: str,
+                 values: Values) -> Plan:
+    """Compile the definition for the log `SOURCE`, checking it against the contract first."""
     import ibis
 
-    source = ibis.table(engine.table(view).schema(), name=SOURCE)
-    log = bind(source, mapping, need=_needed_for(scope), source=label)
-    if values is None:
-        window, sql_scope = TimeWindow(_START, _END), _sentinel_scope(scope)
-        num, den, min_failed = _NUM, _DEN, _MIN_FAILED
-    else:
-        window, sql_scope = values[0], scope
-        (num, den), min_failed = values[1].as_integer_ratio(), values[2]
-    requests = in_scope(log.table, window, sql_scope)
+    log = bind(ibis.table(engine.schema(SOURCE), name=SOURCE), mapping,
+               need=_needed_for(scope), source=label)
+    requests = in_scope(log.table, values)
     counts_expr = minute_counts(requests)
     counts = ibis.table(counts_expr.schema(), name=COUNTS)
     exprs = {
@@ -255,149 +269,107 @@ def _build_plan(engine: Engine, view: str, mapping: ColumnMapping | None, scope:
         "totals": customer_totals(counts),
         "reach": failed_reach(requests, has_txn=log.has("txn_id")),
         "series": minute_series(counts),
-        "ranges": _down_ranges(counts, num, den, min_failed),
+        "ranges": down_ranges(counts, values),
     }
     if log.time_sample is not None:
         exprs["sample"] = log.time_sample
-    statements = {name: str(ibis.to_sql(expr, dialect=engine.dialect))
-                  for name, expr in exprs.items()}
-    if values is None:
-        statements = _parametrized(statements, scope, engine.dialect)
-    return Plan(key=key, definition_hash=definition_hash(), columns=dict(log.columns),
-                has_txn=log.has("txn_id"), statements=statements)
+    return Plan(definition_hash=definition_hash(), columns=dict(log.columns),
+                has_txn=log.has("txn_id"),
+                statements={name: str(ibis.to_sql(expr, dialect=engine.dialect))
+                            for name, expr in exprs.items()})
 
 
-def _parametrized(statements: dict[str, str], scope: Scope, dialect: str) -> dict[str, str]:
-    import ibis
-
-    def rendering(value: Any) -> str:
-        """How the compiler writes the literal `value` (between SELECT and its alias)."""
-        sql = str(ibis.to_sql(ibis.table({"x": "int64"}, name="t").select(
-            warroom_value=ibis.literal(value)), dialect=dialect))
-        body = sql.split("SELECT", 1)[1]
-        return re.split(r"\s+AS\s+[\"`]?warroom_value", body, maxsplit=1)[0].strip()
-
-    scan = {"$start": rendering(_START), "$end": rendering(_END)}
-    sentinels = _sentinel_scope(scope)
-    for kind, names in (("region", sentinels.regions), ("service", sentinels.services)):
-        for i, name in enumerate(names or ()):
-            scan[f"${kind}_{i}"] = rendering(name)
-    rule = {"$num": str(_NUM), "$den": str(_DEN), "$min_failed": str(_MIN_FAILED)}
-    out = dict(statements)
-    for name in ("counts", "reach"):
-        out[name] = parametrize(statements[name], scan)
-    out["ranges"] = parametrize(statements["ranges"], rule)
-    return out
-
-
-def _plan(engine: Engine, view: str, mapping: ColumnMapping | None, scope: Scope,
-          label: str, window: TimeWindow, threshold: Decimal, min_failed: int,
-          ) -> tuple[Plan, dict[str, Any] | None]:
-    """The plan for this log and scope, and the values to bind to it (None: written in).
-
-    DuckDB plans are parametrized and kept (see `warroom.analytics.plan`); a plan found
-    there means the shape was checked against the contract before, and nothing is
-    compiled (Ibis is not even imported).
-    """
-    shape = Shape(engine.dialect, engine.describe(view),
+def _plan(engine: Engine, mapping: ColumnMapping | None, scope: Scope, label: str,
+          window: TimeWindow, rule: DowntimeRule, cache: Path | None) -> Plan:
+    """The plan for this run, its values bound. On DuckDB a kept plan is used when there is
+    one (its shape was checked against the contract when it was compiled)."""
+    if isinstance(engine, SparkEngine):  # Spark's start-up dwarfs compiling
+        return compile_plan(engine, mapping, scope, label, Values.written(window, scope, rule))
+    shape = Shape(engine.dialect, engine.describe(SOURCE),
                   tuple(sorted((mapping or ColumnMapping()).columns.items())),
-                  None if scope.regions is None else len(scope.regions),
-                  None if scope.services is None else len(scope.services))
+                  scope.regions is not None, scope.services is not None)
     key = shape.key()
-    literal = (window, threshold, min_failed)
-    if not engine.parameters:
-        return _build_plan(engine, view, mapping, scope, label, key, literal), None
-    plan = load_plan(key)
+    plan = load(cache, key) if cache is not None else None
     if plan is None:
-        try:
-            plan = _build_plan(engine, view, mapping, scope, label, key, None)
-        except PlanError:  # a compiler that writes values unexpectedly: run unkept
-            return _build_plan(engine, view, mapping, scope, label, key, literal), None
-        store_plan(plan)
-    return plan, _parameters(window, scope, threshold, min_failed)
+        plan = compile_plan(engine, mapping, scope, label, Values.variables(scope))
+        if cache is not None:
+            store(cache, key, plan)
+    engine.set_variables(bindings(window, scope, rule))
+    return plan
 
 
 # -- running it -------------------------------------------------------------------------------
 
 
 def compute_impact(
-    table_or_source: str | Path | Source | ir.Table,
+    source: str,
     window: TimeWindow,
     scope: Scope | None = None,
     *,
-    threshold: Decimal = DEFAULT_THRESHOLD,
-    min_failed: int = DEFAULT_MIN_FAILED,
+    rule: DowntimeRule = DowntimeRule(),
     backend: str = "duckdb",
-    mapping: ColumnMapping | dict[str, str] | None = None,
-    connection: Any = None,
+    mapping: ColumnMapping | None = None,
     spark_master: str = DEFAULT_SPARK_MASTER,
+    plan_cache: Path | None = None,
     progress: Progress | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> ImpactResult:
     """Measure an incident's customer impact from a request log.
 
-    `table_or_source` is a ``--requests`` string (see `warroom.analytics.sources`) or an
-    Ibis table (bound to DuckDB or PySpark, or any table Ibis can stream, staged into
-    DuckDB). `connection` reuses an engine (an `Engine`, an Ibis DuckDB/PySpark backend, a
-    duckdb connection or a SparkSession); else one is made for `backend` (Spark on
-    `spark_master`). `progress` receives fractions 0..1 as the scans advance (from a
-    worker thread on DuckDB). `now` is the clock for provenance. Raises WarroomError
-    subclasses for every problem of the user's input; nothing is left behind on error.
+    `source` is a ``--requests`` value (see `warroom.analytics.sources`); `rule` decides
+    which minutes are down (the domain's defaults unless the policy says). It runs on
+    `backend` (Spark on `spark_master`); DuckDB keeps compiled plans in `plan_cache`
+    (None: compile every run). `progress` receives fractions 0..1 as the scans advance
+    (from a worker thread on DuckDB). `now` is the clock for provenance. Raises
+    WarroomError subclasses for every problem of the user's input.
     """
     scope = scope or Scope.everything()
-    _check_rule(threshold, min_failed)
     check_engine(backend)
-    if mapping is not None and not isinstance(mapping, ColumnMapping):
-        mapping = ColumnMapping(mapping)
-    label = describe(table_or_source)
+    spec = parse_source(source)
     report = progress or (lambda fraction: None)
     report(0.0)
-    engine = _engine(table_or_source, backend, connection, spark_master)
-    views: list[str] = []
+    engine = connect(backend, spark_master=spark_master)
     try:
-        opened = _open(table_or_source, engine)
-        views += [opened.view] if opened.view else []
+        elsewhere = open_source(spec, engine)
         columns: dict[str, str] | None = None
         diagnose: Callable[[], tuple[RequestLog, Runner]]
-        if opened.elsewhere is not None:  # e.g. PostgreSQL: filter there, stage here
-            log = bind(opened.elsewhere, mapping, need=_needed_for(scope), source=label)
+        if elsewhere is not None:  # PostgreSQL: filter there, stage here
+            assert isinstance(engine, DuckDBEngine)
+            log = bind(elsewhere, mapping, need=_needed_for(scope), source=spec.text)
             if log.time_sample is not None:
                 check_time_sample(log.columns["ts"],
                                   [r["t"] for r in _run_elsewhere(log.time_sample)],
-                                  source=label)
-            view = stage(in_scope(log.table, window, scope), engine)
-            views.append(view)
+                                  source=spec.text)
+            stage(in_scope(log.table, Values.written(window, scope, rule)), engine)
             columns, mapping = dict(log.columns), None
 
             def diagnose() -> tuple[RequestLog, Runner]:  # the whole log, where it lives
                 return log, _run_elsewhere
         else:
-            assert opened.view is not None
-            view = opened.view
-
             def diagnose() -> tuple[RequestLog, Runner]:
-                log = bind(engine.table(view), mapping, need=_needed_for(scope), source=label)
+                import ibis
+
+                table = ibis.table(engine.schema(SOURCE), name=SOURCE)
+                log = bind(table, mapping, need=_needed_for(scope), source=spec.text)
                 return log, engine.rows
 
-        plan, params = _plan(engine, view, mapping, scope, label, window, threshold,
-                             min_failed)
-        run = _Run(engine, plan, view, params)
+        plan = _plan(engine, mapping, scope, spec.text, window, rule, plan_cache)
         if "sample" in plan.statements:
-            sample = [row["t"] for row in run.query("sample")]
-            check_time_sample(plan.columns["ts"], sample, source=label)
-        scan = _scan(run, window, scope, report, diagnose)
+            sample = [row["t"] for row in _execute(engine, plan, "sample")]
+            check_time_sample(plan.columns["ts"], sample, source=spec.text)
+        scan = _scan(engine, plan, window, scope, report, diagnose)
         report(1.0)
         return ImpactResult(
             window=window,
             scope=scope,
-            threshold=threshold,
-            min_failed=min_failed,
+            threshold=rule.error_rate_threshold,
+            min_failed=rule.min_failed_requests,
             users_affected=scan.users,
             transactions_affected=scan.transactions if plan.has_txn else None,
             per_customer=scan.per_customer,
             series=scan.series,
             provenance=ImpactProvenance(
-                source=label,
+                source=spec.text,
                 columns=columns or dict(plan.columns),
                 rows_scanned=scan.rows_scanned,
                 engine=engine.name,
@@ -407,36 +379,7 @@ def compute_impact(
             ),
         )
     finally:
-        for name in views:
-            engine.forget(name)
         engine.close()
-
-
-Runner = Callable[["ir.Table"], list[dict[str, Any]]]
-
-
-@dataclass
-class _Run:
-    """One run of a plan: its statements against this run's view and counts table."""
-
-    engine: Engine
-    plan: Plan
-    view: str
-    params: dict[str, Any] | None
-    counts: str = field(default_factory=lambda: fresh_name("minute_counts"))
-
-    def sql(self, name: str) -> str:
-        return self.plan.sql(name, source=self.view, counts=self.counts)
-
-    def query(self, name: str) -> list[dict[str, Any]]:
-        return list(_execute(lambda: self.engine.query(self.sql(name), self.params)))
-
-    def keep_counts(self) -> None:
-        _execute(lambda: self.engine.create_table(self.counts, self.sql("counts"),
-                                                  self.params))
-
-    def drop_counts(self) -> None:
-        self.engine.drop_table(self.counts)
 
 
 @dataclass(frozen=True)
@@ -448,48 +391,48 @@ class _Scan:
     series: tuple[MinuteStat, ...]
 
 
-def _scan(run: _Run, window: TimeWindow, scope: Scope, report: Progress,
+def _scan(engine: Engine, plan: Plan, window: TimeWindow, scope: Scope, report: Progress,
           diagnose: Callable[[], tuple[RequestLog, Runner]]) -> _Scan:
     """The two scans and the small queries over the kept per-minute counts.
 
     The counts come first: when the window and scope hold no request, the reason is
     reported without paying for the second scan.
     """
-    tracker = _Tracker(run.engine, report)
+    tracker = _Tracker(engine, report)
     with tracker.step(0.0, 0.5):
-        run.keep_counts()
-    try:
-        rows_scanned = int(run.query("rows")[0]["n"] or 0)
-        totals = run.query("totals")
-        if not totals:
-            log, runner = diagnose()
-            raise _nothing_found(log, window, scope, rows_scanned, runner)
-        with tracker.step(0.5, 0.95):
-            reach = run.query("reach")[0]
-        series = run.query("series")
-        ranges = run.query("ranges")
-    finally:
-        run.drop_counts()
+        _execute(engine, plan, "counts", keep=True)
+    rows_scanned = int(_execute(engine, plan, "rows")[0]["n"] or 0)
+    totals = _execute(engine, plan, "totals")
+    if not totals:
+        log, runner = diagnose()
+        raise _nothing_found(log, window, scope, rows_scanned, runner)
+    with tracker.step(0.5, 0.95):
+        reach = _execute(engine, plan, "reach")[0]
     return _Scan(rows_scanned=rows_scanned, users=int(reach["users"] or 0),
                  transactions=int(reach["transactions"] or 0),
-                 per_customer=_per_customer(totals, ranges), series=_series(window, series))
+                 per_customer=_per_customer(totals, _execute(engine, plan, "ranges")),
+                 series=_series(window, _execute(engine, plan, "series")))
 
 
-def _run_elsewhere(expr: ir.Table) -> list[dict[str, Any]]:
-    return list(expr.to_pyarrow().to_pylist())
-
-
-def _execute(run: Callable[[], Any]) -> Any:
-    """Run a query; the engine's complaints about the user's data become WarroomErrors."""
+def _execute(engine: Engine, plan: Plan, name: str, *, keep: bool = False,
+             ) -> list[dict[str, Any]]:
+    """Run the plan's statement `name` (`keep`: into the table `COUNTS`); the engine's
+    complaints about the user's data become WarroomErrors."""
+    sql = plan.statements[name]
     try:
-        return run()
-    except WarroomError:
-        raise
+        if keep:
+            engine.keep(COUNTS, sql)
+            return []
+        return engine.query(sql)
     except Exception as exc:
         if _is_engine_error(exc):
             raise UnreadableSource(
                 f"the request log could not be read: {engine_message(exc)}") from None
         raise
+
+
+def _run_elsewhere(expr: ir.Table) -> list[dict[str, Any]]:
+    return list(expr.to_pyarrow().to_pylist())
 
 
 def _is_engine_error(exc: BaseException) -> bool:
@@ -518,25 +461,6 @@ def _series(window: TimeWindow, series: list[dict[str, Any]]) -> tuple[MinuteSta
 # -- inputs and their problems ----------------------------------------------------------------
 
 
-def _check_rule(threshold: Decimal, min_failed: int) -> None:
-    problems = []
-    if not isinstance(threshold, Decimal) or not threshold.is_finite() or not (
-            Decimal(0) < threshold <= Decimal(1)):
-        problems.append(Problem("downtime.error_rate_threshold", "out_of_range",
-                                f"the error-rate threshold {threshold} must be a decimal "
-                                "above 0 and at most 1 (e.g. 0.05)"))
-    elif threshold.as_integer_ratio()[1] > 10**9:
-        problems.append(Problem("downtime.error_rate_threshold", "too_precise",
-                                f"the error-rate threshold {threshold} has more than 9 "
-                                "decimal places"))
-    if isinstance(min_failed, bool) or not isinstance(min_failed, int) or min_failed < 1:
-        problems.append(Problem("downtime.min_failed_requests", "out_of_range",
-                                f"min_failed_requests {min_failed} must be a whole number "
-                                "of at least 1"))
-    if problems:
-        raise InvalidInput(problems)
-
-
 def _needed_for(scope: Scope) -> dict[str, str]:
     needs = {}
     if scope.regions is not None:
@@ -547,7 +471,7 @@ def _needed_for(scope: Scope) -> dict[str, str]:
 
 
 def _nothing_found(log: RequestLog, window: TimeWindow, scope: Scope, rows_scanned: int,
-                   run: Callable[[ir.Table], list[dict[str, Any]]]) -> WarroomError:
+                   run: Runner) -> WarroomError:
     """Why no customer's request is in the window and scope, as precisely as the log says."""
     t = log.table
     start, end = _z(window.start), _z(window.end)
@@ -596,59 +520,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# -- engines, sources, progress ---------------------------------------------------------------
-
-
-def _engine(table_or_source: Any, backend: str, connection: Any, spark_master: str,
-            ) -> Engine:
-    if connection is not None:
-        engine = as_engine(connection)
-    elif _is_ibis_table(table_or_source) and _bound_backend(table_or_source) is not None:
-        bound = _bound_backend(table_or_source)
-        engine = as_engine(bound) if getattr(bound, "name", "") in ("duckdb", "pyspark") \
-            else connect(backend, spark_master=spark_master)
-    else:
-        engine = connect(backend, spark_master=spark_master)
-    if engine.name != backend:
-        engine.close()
-        raise EngineUnavailable(
-            f"the connection or table given runs on {engine.name}, not on {backend}")
-    return engine
-
-
-def _open(table_or_source: Any, engine: Engine) -> OpenedLog:
-    """The log as a view on the engine, or (PostgreSQL, Ibis expressions of other backends)
-    a table elsewhere that `stage` brings over."""
-    if not _is_ibis_table(table_or_source):
-        spec = table_or_source if isinstance(table_or_source, Source) else parse_source(
-            table_or_source)
-        return open_source(spec, engine)
-    import ibis.expr.operations as ops
-
-    table: ir.Table = table_or_source
-    bound = _bound_backend(table)
-    name = fresh_name("requests")
-    if bound is not None and getattr(bound, "name", "") == engine.name:
-        engine.view(name, str(bound.compile(table)))
-        return OpenedLog(view=name)
-    node = table.op()
-    if bound is None and isinstance(node, ops.InMemoryTable):  # in memory: hand it over
-        engine.adopt(name, node.data.to_pyarrow(node.schema))
-        return OpenedLog(view=name)
-    return OpenedLog(elsewhere=table)
-
-
-def _is_ibis_table(value: Any) -> bool:
-    module = type(value).__module__ or ""
-    return module.startswith("ibis.") and hasattr(value, "schema") and hasattr(value, "op")
-
-
-def _bound_backend(table: Any) -> Any:
-    try:
-        backends, _ = table._find_backends()
-    except Exception:
-        return None
-    return backends[0] if backends else None
+# -- progress ---------------------------------------------------------------------------------
 
 
 @dataclass

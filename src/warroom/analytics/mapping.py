@@ -15,6 +15,8 @@ Accepted column types:
   (normalised to text); ``region``, ``service``: text.
 """
 
+# Ibis ships without type information: its types are Any to mypy.
+# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import difflib
@@ -158,25 +160,23 @@ class RequestLog:
         return name in self.columns
 
 
-def bind(table: ir.Table, mapping: ColumnMapping | Mapping[str, str] | None = None, *,
-         need: Iterable[str] | Mapping[str, str] = (), source: str | None = None,
-         ) -> RequestLog:
+def bind(table: ir.Table, mapping: ColumnMapping | None = None, *,
+         need: Mapping[str, str] | None = None, source: str | None = None) -> RequestLog:
     """Check `table` against the contract through `mapping`; every problem is reported at once.
 
     `need` adds optional columns that must be present (region/service for a scoped
-    incident), optionally mapped to the reason they are needed. Raises InvalidInput naming
-    each missing column, the columns found, and the ``--map`` that would fix it. Only the
-    schema is read: nothing runs.
+    incident), each with the reason it is needed. Raises InvalidInput naming each missing
+    column, the columns found, and the ``--map`` that would fix it. Only the schema is
+    read: nothing runs.
     """
-    mapping = mapping if isinstance(mapping, ColumnMapping) else ColumnMapping(mapping or {})
+    mapping = mapping or ColumnMapping()
+    reasons = need or {}
     bad_names = _name_problems(mapping.columns, source=source, where="--map")
     if bad_names:
         raise InvalidInput(bad_names)
     schema = table.schema()
     found = list(schema.names)
-    reasons = dict(need) if isinstance(need, Mapping) else {}
-    needed = set(need)
-    wanted = list(REQUIRED) + [n for n in OPTIONAL if n in needed]
+    wanted = list(REQUIRED) + [n for n in OPTIONAL if n in reasons]
     missing = [name for name in wanted if mapping.column_for(name) not in schema]
     if missing:
         raise _missing_columns(missing, mapping, found, schema, source, reasons)

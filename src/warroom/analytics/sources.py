@@ -1,4 +1,4 @@
-"""Where request logs come from: files, globs, folders and database tables, opened as Ibis tables.
+"""Where request logs come from: files, globs, folders and database tables, and opening them.
 
 Source syntax (one string, as typed after ``--requests``):
 
@@ -19,21 +19,22 @@ Source syntax (one string, as typed after ``--requests``):
                                                     ``PGPASSWORD`` or ``~/.pgpass``)
 ==================================================  =======================================
 
-Files run on either engine. DuckDB files and PostgreSQL tables run on DuckDB: a PostgreSQL
-table is read through the window (the filter runs in PostgreSQL) and staged into DuckDB
-in Arrow batches, never whole in Python.
+Files run on either engine, opened as the engine's view `SOURCE`. DuckDB files and
+PostgreSQL tables run on DuckDB: a PostgreSQL table is read through the window (the filter
+runs in PostgreSQL) and staged into DuckDB in Arrow batches, never whole in Python.
 """
 
+# Ibis ships without type information: its types are Any to mypy.
+# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import glob
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from warroom.analytics.engines import DuckDBEngine, Engine, fresh_name
+from warroom.analytics.engines import SOURCE, DuckDBEngine, Engine
 from warroom.domain.errors import WarroomError
 
 if TYPE_CHECKING:
@@ -193,42 +194,31 @@ def _parse_postgres(raw: str) -> Source:
 # -- opening ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OpenedLog:
-    """An opened request log: a view on the engine (`view`, its name), or a table that lives
-    elsewhere (`elsewhere`: PostgreSQL, another Ibis backend), which `stage` brings over."""
-
-    view: str | None = None
-    elsewhere: ir.Table | None = None
-
-
-def open_source(source: str | Path | Source, engine: Engine) -> OpenedLog:
-    """Open the request log: a view on `engine` for files and DuckDB files; for PostgreSQL,
-    the table on PostgreSQL itself."""
-    spec = source if isinstance(source, Source) else parse_source(source)
+def open_source(spec: Source, engine: Engine) -> ir.Table | None:
+    """Open the request log as the view `SOURCE` on `engine` (files, DuckDB files), or, for
+    PostgreSQL, return the table where it lives for `stage` to bring over."""
     if spec.is_database and engine.name != "duckdb":
         what = "PostgreSQL tables" if spec.kind == "postgresql" else "DuckDB database files"
         raise UnreadableSource(
             f"{spec.text}: {what} are read with the DuckDB backend (--backend duckdb); "
             "for Spark, export the table to Parquet first")
     if spec.kind == "postgresql":
-        return OpenedLog(elsewhere=_open_postgres(spec))
-    name = fresh_name("requests")
+        return _open_postgres(spec)
     try:
         if isinstance(engine, DuckDBEngine):
             if spec.kind == "duckdb":
-                _open_duckdb_file(spec, engine, name)
+                _open_duckdb_file(spec, engine)
             elif spec.kind == "parquet":
                 union = ", union_by_name = true" if glob.has_magic(spec.location) else ""
                 if union:
                     check_same_columns(spec)
                 engine.view(
-                    name, f"SELECT * FROM read_parquet({_literal(spec.location)}{union})")
+                    SOURCE, f"SELECT * FROM read_parquet({_literal(spec.location)}{union})")
             else:
                 types = ", ".join(_literal(t) for t in _CSV_TYPES)
                 # times stay text, so that their offsets can be checked before they are cast
-                engine.view(name, f"SELECT * FROM read_csv({_literal(spec.location)}, "
-                                  f"auto_type_candidates = [{types}])")
+                engine.view(SOURCE, f"SELECT * FROM read_csv({_literal(spec.location)}, "
+                                    f"auto_type_candidates = [{types}])")
         else:
             if spec.kind == "parquet" and glob.has_magic(spec.location):
                 check_same_columns(spec)
@@ -236,10 +226,10 @@ def open_source(source: str | Path | Source, engine: Engine) -> OpenedLog:
             path = _spark_path(spec.location)
             # a pattern no time matches keeps times as text, so that their offsets are
             # checked before they are cast (Spark would read "14:02" as UTC without asking)
-            engine.register(name, reader.parquet(path) if spec.kind == "parquet"
+            engine.register(SOURCE, reader.parquet(path) if spec.kind == "parquet"
                             else reader.csv(path, header=True, inferSchema=True,
                                             timestampFormat="'text'"))
-        return OpenedLog(view=name)
+        return None
     except WarroomError:
         raise
     except Exception as exc:  # the engine's own words say what is wrong with the file
@@ -258,8 +248,8 @@ def _spark_path(location: str) -> str:
     return location
 
 
-def _open_duckdb_file(spec: Source, engine: DuckDBEngine, name: str) -> None:
-    alias = fresh_name("source")
+def _open_duckdb_file(spec: Source, engine: DuckDBEngine) -> None:
+    alias = "warroom_source_db"
     try:
         engine.con.execute(f"ATTACH {_literal(spec.location)} AS {alias} (READ_ONLY)")
     except Exception as exc:
@@ -275,7 +265,7 @@ def _open_duckdb_file(spec: Source, engine: DuckDBEngine, name: str) -> None:
         raise UnreadableSource(
             f"{spec.text}: no table {spec.table!r} in {spec.location} (tables in schema "
             f"{schema}: {found})")
-    engine.view(name, f'SELECT * FROM {alias}."{schema}"."{table}"')
+    engine.view(SOURCE, f'SELECT * FROM {alias}."{schema}"."{table}"')
 
 
 def _open_postgres(spec: Source) -> ir.Table:
@@ -300,21 +290,17 @@ def _open_postgres(spec: Source) -> ir.Table:
     return ibis.postgres.from_connection(connection).table(table, database=schema)
 
 
-def stage(table: ir.Table, engine: Engine, *, batch_rows: int = 100_000) -> str:
+def stage(table: ir.Table, engine: DuckDBEngine, *, batch_rows: int = 100_000) -> None:
     """Copy `table` (a table elsewhere, already cut to the window and the needed columns so
-    that the filter runs where the data lives) into a DuckDB temporary table, one Arrow
-    batch at a time."""
-    if not isinstance(engine, DuckDBEngine):
-        raise UnreadableSource("on Spark, give the request log as Parquet or CSV files")
-    name = fresh_name("staged")
+    that the filter runs where the data lives) into the DuckDB temporary table `SOURCE`,
+    one Arrow batch at a time."""
     try:
         reader = table.to_pyarrow_batches(chunk_size=batch_rows)
-        engine.con.register(f"{name}_reader", reader)
-        engine.con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM "{name}_reader"')
-        engine.con.unregister(f"{name}_reader")
+        engine.con.register("warroom_staging", reader)
+        engine.con.execute(f'CREATE TEMP TABLE "{SOURCE}" AS SELECT * FROM warroom_staging')
+        engine.con.unregister("warroom_staging")
     except Exception as exc:
         raise UnreadableSource(f"cannot read the request log: {engine_message(exc)}") from None
-    return name
 
 
 def check_same_columns(spec: Source) -> None:
@@ -353,18 +339,3 @@ def engine_message(exc: BaseException) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     first = lines[0] if lines else text
     return first[:500]
-
-
-def describe(source: str | Path | Source | Any) -> str:
-    """How provenance names a source: the user's text, or an Ibis table's name."""
-    if isinstance(source, Source):
-        return source.text
-    if isinstance(source, str | Path | os.PathLike):
-        try:
-            return parse_source(str(source)).text  # without any password
-        except WarroomError:
-            return str(source)
-    try:
-        return f"table {source.get_name()}"
-    except Exception:
-        return "an Ibis table"

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 
 from warroom.domain.customers import Customer
+from warroom.domain.downtime import DowntimeRule
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.minutes import MinuteSet
 from warroom.domain.scope import Scope
@@ -86,21 +87,6 @@ class Month:
 
 
 @dataclass(frozen=True)
-class DowntimeRule:
-    """When a minute with requests counts as down for a customer."""
-
-    error_rate_threshold: Decimal = Decimal("0.05")
-    min_failed_requests: int = 1
-
-    def is_down(self, failed: int, total: int) -> bool:
-        """failed/total >= threshold and failed >= the floor; minutes without requests are up."""
-        if total <= 0 or failed < self.min_failed_requests:
-            return False
-        # Compared without dividing, so the rule is exact.
-        return Decimal(failed) >= self.error_rate_threshold * total
-
-
-@dataclass(frozen=True)
 class Bracket:
     """Monthly uptime strictly below `below` (a percentage) earns `percent` of the fee."""
 
@@ -150,7 +136,7 @@ class SlaPolicy:
 
     tiers: tuple[Tier, ...]
     currency: str | None = None
-    downtime: DowntimeRule = DowntimeRule()
+    downtime: DowntimeRule = field(default_factory=DowntimeRule)
     notice_hours: int | None = None  # None = every maintenance window counts
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()
     deadline_days: int | None = None  # None = no claim deadline
@@ -171,7 +157,8 @@ def policy_problems(policy: SlaPolicy) -> list[Problem]:
     """Everything that makes a policy contradict itself or the rules of an SLA.
 
     Field paths follow the policy file's layout (``tiers.enterprise.credits[1].below``),
-    so the file reader can attach line numbers to them.
+    so the file reader can attach line numbers to them. The downtime rule is checked
+    when it is made (`DowntimeRule`), so a policy never holds a bad one.
     """
     problems: list[Problem] = []
 
@@ -180,18 +167,6 @@ def policy_problems(policy: SlaPolicy) -> list[Problem]:
 
     if policy.currency is not None and policy.currency not in CURRENCY_MINOR_UNITS:
         add("currency", "unknown_currency", unknown_currency_message(policy.currency))
-    threshold = policy.downtime.error_rate_threshold
-    if not (threshold.is_finite() and ZERO < threshold <= 1):
-        add("downtime.error_rate_threshold", "out_of_range",
-            f"error_rate_threshold must be a fraction above 0 and at most 1 "
-            f"(0.05 means 5 %), got {threshold}")
-    elif -threshold.normalize().as_tuple().exponent > 9:  # type: ignore[operator]
-        # the analytics compare failed/total in 9 decimal places
-        add("downtime.error_rate_threshold", "too_precise",
-            f"error_rate_threshold {threshold} has more than 9 decimal places")
-    if policy.downtime.min_failed_requests < 1:
-        add("downtime.min_failed_requests", "out_of_range",
-            f"min_failed_requests must be at least 1, got {policy.downtime.min_failed_requests}")
     if policy.notice_hours is not None and policy.notice_hours < 0:
         add("exclusions.notice_hours", "out_of_range",
             f"notice_hours must not be negative, got {policy.notice_hours}")

@@ -16,10 +16,14 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
+from warroom.domain.downtime import (
+    DEFAULT_ERROR_RATE_THRESHOLD,
+    DEFAULT_MIN_FAILED_REQUESTS,
+    DowntimeRule,
+)
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.sla import (
     Bracket,
-    DowntimeRule,
     MaintenanceWindow,
     SlaPolicy,
     Tier,
@@ -43,8 +47,8 @@ class _Strict(BaseModel):
 
 
 class DowntimeFile(_Strict):
-    error_rate_threshold: Number = Decimal("0.05")
-    min_failed_requests: WholeNumber = 1
+    error_rate_threshold: Number = DEFAULT_ERROR_RATE_THRESHOLD
+    min_failed_requests: WholeNumber = DEFAULT_MIN_FAILED_REQUESTS
 
 
 class WindowFile(_Strict):
@@ -163,6 +167,13 @@ def parse_policy_document(doc: Document) -> SlaPolicy:
                                          announced_at=window.announced_at,
                                          description=window.description))
     downtime = model.downtime or DowntimeFile()
+    try:  # the domain's checks of the rule, reported with the others
+        rule = DowntimeRule(error_rate_threshold=downtime.error_rate_threshold,
+                            min_failed_requests=downtime.min_failed_requests)
+    except InvalidInput as exc:
+        problems += [doc.problem(_parse_path(p.field), p.code, p.message)
+                     for p in exc.problems]
+        rule = DowntimeRule()  # a stand-in: the problems refuse the policy below
     claims = model.claims or ClaimsFile()
     policy = SlaPolicy(
         tiers=tuple(Tier(name=name, uptime_target=tier.uptime_target,
@@ -171,8 +182,7 @@ def parse_policy_document(doc: Document) -> SlaPolicy:
                          cap_percent=tier.cap_percent)
                     for name, tier in model.tiers.items()),
         currency=model.currency,
-        downtime=DowntimeRule(error_rate_threshold=downtime.error_rate_threshold,
-                              min_failed_requests=downtime.min_failed_requests),
+        downtime=rule,
         notice_hours=exclusions.notice_hours,
         maintenance_windows=tuple(windows),
         deadline_days=claims.deadline_days,

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warroom.domain.alerts import DEFAULT_LOOK_BACK
 from warroom.domain.permissions import DEFAULT_CONFIDENTIAL_ROLES, UserRole
 from warroom.domain.routing import DEFAULT_RULES, RoutingRules
 from warroom.domain.severity import DEFAULT_SCALE, SeverityScale
+from warroom.settings import DEFAULT_SPARK_MASTER
 from warroom.store.database import Database
 
 if TYPE_CHECKING:
@@ -45,7 +47,8 @@ class Context:
     actor: str
     scale: SeverityScale = DEFAULT_SCALE
     clock: Callable[[], datetime] = field(default=utc_now)
-    spark_master: str = "local[*]"
+    spark_master: str = DEFAULT_SPARK_MASTER
+    plan_cache: Path | None = None  # where compiled impact plans are kept (None: nowhere)
     channel: Channel = Channel.CLI
     authenticated: bool = False  # a password or token was checked for `actor`
     os_login: str | None = None  # the operating-system login behind a CLI command
@@ -79,4 +82,4 @@ def context_from(settings: Settings, db: Database, *, actor: str, channel: Chann
                    authenticated_approvals=settings.authenticated_approvals,
                    routing=routing,
                    change_lookback=timedelta(minutes=settings.change_lookback_minutes),
-                   **extra)
+                   plan_cache=settings.plan_cache, **extra)

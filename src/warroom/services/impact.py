@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 
 from sqlalchemy import Connection
 
 from warroom.analytics.impact import compute_impact
 from warroom.analytics.mapping import ColumnMapping
 from warroom.domain.customers import Customer
+from warroom.domain.downtime import DowntimeRule
 from warroom.domain.errors import InvalidInput, NotFound, Problem
 from warroom.domain.impact import iso_z
 from warroom.domain.permissions import Action
-from warroom.domain.sla import DowntimeRule, SlaPolicy
+from warroom.domain.sla import SlaPolicy
 from warroom.domain.window import TimeWindow
 from warroom.services import sla
 from warroom.services.access import authorize, record
@@ -58,11 +58,10 @@ def analyse(ctx: Context, incident_id: str, *, requests: str,
             f"the window {iso_z(chosen.start)}/{iso_z(chosen.end)} spans "
             f"{chosen.duration.days} days; an impact analysis covers at most "
             f"{MAX_WINDOW.days} days (one minute series per minute): pass a shorter --window")])
-    rule = policy.downtime if policy else DowntimeRule()
     result = compute_impact(
-        requests, chosen, incident.scope, threshold=Decimal(rule.error_rate_threshold),
-        min_failed=rule.min_failed_requests, backend=backend, mapping=mapping,
-        spark_master=ctx.spark_master, progress=progress, now=ctx.clock)
+        requests, chosen, incident.scope, rule=policy.downtime if policy else DowntimeRule(),
+        backend=backend, mapping=mapping, spark_master=ctx.spark_master,
+        plan_cache=ctx.plan_cache, progress=progress, now=ctx.clock)
     total = len(customers) if customers is not None else None
 
     def work(conn: Connection) -> StoredImpact:
