@@ -49,6 +49,19 @@ SETTINGS = (
             "true: SLA approvals and change requests are accepted only from authenticated "
             "sessions (a web sign-in, an API token, or the CLI after the person's password); "
             "false: also from the CLI acting as WARROOM_USER."),
+    Setting("WARROOM_SOURCES_FILE", None,
+            "YAML file naming the request logs, customer registries and SLA policies that "
+            "API requests may use by name (impact runs, SLA assessments); the server reads "
+            "no other path a request could name."),
+    Setting("WARROOM_MAX_BODY_BYTES", "1048576",
+            "Largest request body the API accepts (bytes); larger ones answer 413 before "
+            "they are read whole."),
+    Setting("WARROOM_DB_POOL_SIZE", "5",
+            "Database connections each server process keeps open (PostgreSQL); as many "
+            "again may be opened under load."),
+    Setting("WARROOM_LOG_FORMAT", "json",
+            "How `warroom serve` and `warroom worker` log on standard error: json (one "
+            "object per line) or text."),
 )
 
 
@@ -78,6 +91,10 @@ class Settings:
     prepared_by: str | None = None
     confidential_roles: frozenset[UserRole] = DEFAULT_CONFIDENTIAL_ROLES
     authenticated_approvals: bool = False
+    sources_file: Path | None = None
+    max_body_bytes: int = 1024 * 1024
+    db_pool_size: int = 5
+    log_format: str = "json"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +110,11 @@ class Settings:
             prepared_by=(_read("WARROOM_PREPARED_BY", env) or "").strip() or None,
             confidential_roles=_roles("WARROOM_CONFIDENTIAL_ROLES", env),
             authenticated_approvals=_bool("WARROOM_AUTHENTICATED_APPROVALS", env),
+            sources_file=Path(sources) if (sources := _read("WARROOM_SOURCES_FILE", env))
+            else None,
+            max_body_bytes=_int("WARROOM_MAX_BODY_BYTES", env, low=1024, high=1024 ** 3),
+            db_pool_size=_int("WARROOM_DB_POOL_SIZE", env, low=1, high=1000),
+            log_format=_choice("WARROOM_LOG_FORMAT", env, ("json", "text")),
         )
 
 
@@ -119,6 +141,21 @@ def _bool(name: str, env: Mapping[str, str]) -> bool:
     if value not in ("true", "false"):
         raise SettingsError(f"{name}={value!r}: expected true or false")
     return value == "true"
+
+
+def _int(name: str, env: Mapping[str, str], *, low: int, high: int) -> int:
+    """A whole number within bounds, written plainly (no sign games, no units)."""
+    value = (_read(name, env) or "").strip()
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise SettingsError(f"{name}={value!r}: expected a whole number from {low} to {high}")
+    return int(value)
+
+
+def _choice(name: str, env: Mapping[str, str], choices: tuple[str, ...]) -> str:
+    value = (_read(name, env) or "").strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r}: expected {' or '.join(choices)}")
+    return value
 
 
 def _roles(name: str, env: Mapping[str, str]) -> frozenset[UserRole]:

@@ -30,9 +30,12 @@ from warroom.cli import (
     incidents,
     metrics,
     report,
+    serve,
     sla,
     timeline,
+    tokens,
     users,
+    worker,
 )
 from warroom.cli.common import err_console, line, report_error, state, styled
 from warroom.cli.files import FileError
@@ -92,6 +95,9 @@ impact.register(app)
 app.add_typer(sla.app, name="sla")
 app.add_typer(users.app, name="user")
 app.add_typer(report.app, name="report")
+app.add_typer(tokens.app, name="token")
+serve.register(app)
+worker.register(app)
 
 
 def run(argv: list[str]) -> int:

@@ -80,6 +80,44 @@ def list_incidents(ctx: Context, *, status: list[str] | None = None,
         return found
 
 
+@dataclass(frozen=True)
+class IncidentPage:
+    """One page of a list: its incidents, and how many match in all."""
+
+    incidents: list[Incident]
+    total: int
+
+
+def list_page(ctx: Context, *, status: list[str] | None = None,
+              severity: list[str] | None = None, since: date | None = None,
+              until: date | None = None, limit: int = 50, offset: int = 0) -> IncidentPage:
+    """A page of the incidents the acting person may see, newest first (the API's list).
+
+    When the person reads every confidential incident (their roles), the database pages
+    and counts; otherwise visibility is decided from the classification first, and only
+    the confidential matches are loaded to check whether the person is named on them."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput([Problem("limit", "out_of_range",
+                                    f"limit must be between 1 and {MAX_PAGE}")])
+    if offset < 0:
+        raise InvalidInput([Problem("offset", "out_of_range", "offset cannot be negative")])
+    filters = repo.Filters(status, severity, since, until)
+    with ctx.db.reading() as conn:
+        who = authorize(conn, ctx, Action.INCIDENT_READ)
+        if not who.roles.isdisjoint(ctx.confidential_roles):
+            total = repo.count(conn, filters)
+            ids = repo.list_ids(conn, status=status, severity=severity, since=since,
+                                until=until, limit=limit, offset=offset)
+        else:
+            rows = repo.ids_and_classifications(conn, filters)
+            secret = [i for i, c in rows if c == Classification.CONFIDENTIAL.value]
+            named = {i.id for i in repo.get_many(conn, secret) if may_view(ctx, who, i)}
+            visible = [i for i, c in rows if c != Classification.CONFIDENTIAL.value
+                       or i in named]
+            total, ids = len(visible), visible[offset:offset + limit]
+        return IncidentPage(repo.get_many(conn, ids), total)
+
+
 def audit_trail(ctx: Context, incident_id: str) -> list[audit.AuditEntry]:
     with ctx.db.reading() as conn:
         readable(conn, ctx, incident_id, Action.AUDIT_READ)
