@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from warroom.api.deps import ActingContext, JsonContext
 from warroom.api.routes import API_PREFIX
+from warroom.api.routes.reports import Number
 from warroom.domain.incident import CorrectiveAction
 from warroom.schemas.incidents import ActionPublic, ActionsPublic
 from warroom.schemas.requests import ActionCreate, ActionUpdate
@@ -37,7 +38,7 @@ def add_action(ctx: JsonContext, incident_id: str, body: ActionCreate) -> Action
 
 
 @router.patch("/{number}", response_model=ActionPublic, summary="Change a corrective action")
-def update_action(ctx: JsonContext, incident_id: str, number: int,
+def update_action(ctx: JsonContext, incident_id: str, number: Number,
                   body: ActionUpdate) -> ActionPublic:
     changes: dict[str, Any] = {name: getattr(body, name) for name in body.model_fields_set}
     for name in ("title", "status", "audience"):  # these cannot be cleared

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from warroom.api.deps import ActingContext, JsonContext, ServerDep
 from warroom.api.routes import API_PREFIX
@@ -23,6 +23,8 @@ _DOCUMENTS: dict[int | str, dict[str, Any]] = {200: {"content": {
     "text/html": {"schema": {"type": "string"}},
     "application/pdf": {"schema": {"type": "string", "format": "binary"}},
     "application/json": {"schema": {"type": "object"}}}}}
+MAX_NUMBER = 1_000_000  # revision and action numbers: far beyond any real count
+Number = Annotated[int, Path(ge=1, le=MAX_NUMBER)]
 CustomerQuery = Annotated[str | None, Query(max_length=200, description=(
     "The customer a customer version is for (its registry ID)."))]
 
@@ -67,7 +69,7 @@ def list_revisions(ctx: ActingContext, incident_id: str) -> RevisionsPublic:
 
 @router.get("/revisions/{number}", response_class=Response, responses=_DOCUMENTS,
             summary="A published revision, exactly as published (md or json)")
-def get_revision(ctx: ActingContext, incident_id: str, number: int,
+def get_revision(ctx: ActingContext, incident_id: str, number: Number,
                  format: Literal["md", "json"] = "md") -> Response:
     from warroom.services import reports as service
 
@@ -80,8 +82,10 @@ def get_revision(ctx: ActingContext, incident_id: str, number: int,
 @router.get("/diff", response_model=RevisionDiffPublic,
             summary="What changed between two published revisions")
 def diff_revisions(ctx: ActingContext, incident_id: str,
-                   from_: Annotated[int, Query(alias="from", description="The older revision")],
-                   to: Annotated[int, Query(description="The newer revision")],
+                   from_: Annotated[int, Query(alias="from", ge=1, le=MAX_NUMBER,
+                                               description="The older revision")],
+                   to: Annotated[int, Query(ge=1, le=MAX_NUMBER,
+                                            description="The newer revision")],
                    ) -> RevisionDiffPublic:
     from warroom.services import reports as service
 
