@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from typing import Annotated
@@ -65,6 +66,10 @@ def serve(
             target=job_worker(state.context(), settings.sources_file).run, args=(stop,),
             name="warroom-jobs", daemon=True)
         runner.start()
+    # uvicorn re-raises the signal that stopped it once it has shut down gracefully; with
+    # these handlers that ends here, so the job worker is stopped too and the exit is 0
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     typer.echo(f"warroom serving http://{host}:{port} — API docs at http://{host}:{port}/docs",
                err=True)
     try:
