@@ -161,8 +161,11 @@ def run_database(name: str, url: str, args: argparse.Namespace,
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
             def page(person: str, limit: int = 50) -> Callable[[], Any]:
+                visible = client.get("/api/v1/incidents", params={"limit": 1},
+                                     headers=headers[person]).json()["count"]
+
                 def send() -> None:
-                    offset = rng.randrange(max(1, args.incidents // limit)) * limit
+                    offset = rng.randrange(max(1, visible // limit)) * limit
                     response = client.get("/api/v1/incidents",
                                           params={"limit": limit, "offset": offset},
                                           headers=headers[person])
