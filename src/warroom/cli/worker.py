@@ -43,7 +43,11 @@ def worker(
     logs.configure(settings.log_format)
     runner = job_worker(state.context(), settings.sources_file)
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    done = runner.run(stop, until_idle=until_idle, poll_seconds=poll)
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        done = runner.run(stop, until_idle=until_idle, poll_seconds=poll)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     typer.echo(f"{done} job(s) run", err=True)

@@ -33,6 +33,7 @@ from warroom.services.context import Context
 from warroom.store import audit
 from warroom.store import incidents as repo
 from warroom.store.database import lock
+from warroom.store.users import name_key
 
 # The most incidents one page of a list holds (the API's ?limit=).
 MAX_PAGE = 1000
@@ -95,7 +96,8 @@ def list_page(ctx: Context, *, status: list[str] | None = None,
 
     When the person reads every confidential incident (their roles), the database pages
     and counts; otherwise visibility is decided from the classification first, and only
-    the confidential matches are loaded to check whether the person is named on them."""
+    the names on the confidential matches are read to check whether the person is named
+    on them (`access.may_view`'s rule for a person without a confidential role)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput([Problem("limit", "out_of_range",
                                     f"limit must be between 1 and {MAX_PAGE}")])
@@ -111,7 +113,9 @@ def list_page(ctx: Context, *, status: list[str] | None = None,
         else:
             rows = repo.ids_and_classifications(conn, filters)
             secret = [i for i, c in rows if c == Classification.CONFIDENTIAL.value]
-            named = {i.id for i in repo.get_many(conn, secret) if may_view(ctx, who, i)}
+            me = name_key(who.name)
+            named = {i for i, names in repo.names_on(conn, secret).items()
+                     if me in {name_key(n) for n in names}}
             visible = [i for i, c in rows if c != Classification.CONFIDENTIAL.value
                        or i in named]
             total, ids = len(visible), visible[offset:offset + limit]

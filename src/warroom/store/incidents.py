@@ -157,6 +157,27 @@ def ids_and_classifications(conn: Connection, filters: Filters) -> list[tuple[st
     return [(row.id, row.classification) for row in conn.execute(query)]
 
 
+def names_on(conn: Connection, incident_ids: list[str]) -> dict[str, set[str]]:
+    """The people named on each incident, read without loading it: its role holders,
+    timeline authors and action owners (what `services.access.participants` reads from a
+    loaded incident; a test keeps the two the same)."""
+    found: dict[str, set[str]] = {i: set() for i in incident_ids}
+    if not incident_ids:
+        return found
+    for row in conn.execute(select(incidents.c.id, incidents.c.roles)
+                            .where(incidents.c.id.in_(incident_ids))):
+        found[row.id].update(str(v) for v in (row.roles or {}).values() if v)
+    for row in conn.execute(select(timeline_entries.c.incident_id, timeline_entries.c.author)
+                            .where(timeline_entries.c.incident_id.in_(incident_ids),
+                                   timeline_entries.c.author.is_not(None)).distinct()):
+        found[row.incident_id].add(row.author)
+    for row in conn.execute(select(corrective_actions.c.incident_id, corrective_actions.c.owner)
+                            .where(corrective_actions.c.incident_id.in_(incident_ids),
+                                   corrective_actions.c.owner.is_not(None)).distinct()):
+        found[row.incident_id].add(row.owner)
+    return found
+
+
 def _row(incident: Incident) -> dict[str, object]:
     return {
         "title": incident.title,
