@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -94,10 +95,9 @@ def list_page(ctx: Context, *, status: list[str] | None = None,
               until: date | None = None, limit: int = 50, offset: int = 0) -> IncidentPage:
     """A page of the incidents the acting person may see, newest first (the API's list).
 
-    When the person reads every confidential incident (their roles), the database pages
-    and counts; otherwise visibility is decided from the classification first, and only
-    the names on the confidential matches are read to check whether the person is named
-    on them (`access.may_view`'s rule for a person without a confidential role)."""
+    The database pages and counts. For a person without a role that reads every
+    confidential incident, the names on the confidential matches are read first, and only
+    those the person is named on are listed (`access.may_view`'s rule)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput([Problem("limit", "out_of_range",
                                     f"limit must be between 1 and {MAX_PAGE}")])
@@ -106,19 +106,13 @@ def list_page(ctx: Context, *, status: list[str] | None = None,
     filters = repo.Filters(status, severity, since, until)
     with ctx.db.reading() as conn:
         who = authorize(conn, ctx, Action.INCIDENT_READ)
-        if not who.roles.isdisjoint(ctx.confidential_roles):
-            total = repo.count(conn, filters)
-            ids = repo.list_ids(conn, status=status, severity=severity, since=since,
-                                until=until, limit=limit, offset=offset)
-        else:
-            rows = repo.ids_and_classifications(conn, filters)
-            secret = [i for i, c in rows if c == Classification.CONFIDENTIAL.value]
+        if who.roles.isdisjoint(ctx.confidential_roles):
             me = name_key(who.name)
-            named = {i for i, names in repo.names_on(conn, secret).items()
-                     if me in {name_key(n) for n in names}}
-            visible = [i for i, c in rows if c != Classification.CONFIDENTIAL.value
-                       or i in named]
-            total, ids = len(visible), visible[offset:offset + limit]
+            named = frozenset(i for i, names in repo.names_on(conn, filters).items()
+                              if me in {name_key(n) for n in names})
+            filters = dataclasses.replace(filters, confidential_only=named)
+        total = repo.count(conn, filters)
+        ids = repo.list_ids(conn, filters=filters, limit=limit, offset=offset)
         return IncidentPage(repo.get_many(conn, ids), total)
 
 

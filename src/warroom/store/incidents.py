@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, delete, func, insert, or_, select, update
 
 from warroom.domain.audience import Audience
 from warroom.domain.errors import Conflict, NotFound
@@ -109,6 +109,9 @@ def version_of(conn: Connection, incident_id: str) -> int:
     return int(value)
 
 
+CONFIDENTIAL = Classification.CONFIDENTIAL.value
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which incidents a list holds: statuses, severities, detection dates (inclusive)."""
@@ -117,8 +120,13 @@ class Filters:
     severity: list[str] | None = None
     since: date | None = None
     until: date | None = None
+    # when set, confidential incidents only with these IDs (the ones the reader is named on)
+    confidential_only: frozenset[str] | None = None
 
     def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.confidential_only is not None:
+            query = query.where(or_(incidents.c.classification != CONFIDENTIAL,
+                                    incidents.c.id.in_(sorted(self.confidential_only))))
         if self.status:
             query = query.where(incidents.c.status.in_(self.status))
         if self.severity:
@@ -133,9 +141,10 @@ class Filters:
 def list_ids(conn: Connection, *, status: list[str] | None = None,
              severity: list[str] | None = None, since: date | None = None,
              until: date | None = None, limit: int | None = None, offset: int = 0,
-             ) -> list[str]:
+             filters: Filters | None = None) -> list[str]:
     """IDs, newest first, filtered by status, severity and detection date (inclusive)."""
-    query = Filters(status, severity, since, until).apply(select(incidents.c.id))
+    filters = filters or Filters(status, severity, since, until)
+    query = filters.apply(select(incidents.c.id))
     query = query.order_by(incidents.c.detected_on.desc(), incidents.c.sequence.desc())
     if limit is not None:
         query = query.limit(limit)
@@ -149,30 +158,27 @@ def count(conn: Connection, filters: Filters) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def ids_and_classifications(conn: Connection, filters: Filters) -> list[tuple[str, str]]:
-    """(ID, classification) of every match, newest first: what a list needs to decide
-    visibility before loading anything else."""
-    query = filters.apply(select(incidents.c.id, incidents.c.classification))
-    query = query.order_by(incidents.c.detected_on.desc(), incidents.c.sequence.desc())
-    return [(row.id, row.classification) for row in conn.execute(query)]
-
-
-def names_on(conn: Connection, incident_ids: list[str]) -> dict[str, set[str]]:
-    """The people named on each incident, read without loading it: its role holders,
-    timeline authors and action owners (what `services.access.participants` reads from a
-    loaded incident; a test keeps the two the same)."""
-    found: dict[str, set[str]] = {i: set() for i in incident_ids}
-    if not incident_ids:
-        return found
+def names_on(conn: Connection, which: list[str] | Filters) -> dict[str, set[str]]:
+    """The people named on each incident (these IDs, or the confidential ones matching
+    `which`), read without loading the incidents: role holders, timeline authors and
+    action owners (what `services.access.participants` reads from a loaded incident; a
+    test keeps the two the same)."""
+    if isinstance(which, Filters):
+        chosen: Any = which.apply(select(incidents.c.id).where(
+            incidents.c.classification == CONFIDENTIAL)).scalar_subquery()
+        ids = chosen
+    else:
+        ids = which
+    found: dict[str, set[str]] = {}
     for row in conn.execute(select(incidents.c.id, incidents.c.roles)
-                            .where(incidents.c.id.in_(incident_ids))):
-        found[row.id].update(str(v) for v in (row.roles or {}).values() if v)
+                            .where(incidents.c.id.in_(ids))):
+        found[row.id] = {str(v) for v in (row.roles or {}).values() if v}
     for row in conn.execute(select(timeline_entries.c.incident_id, timeline_entries.c.author)
-                            .where(timeline_entries.c.incident_id.in_(incident_ids),
+                            .where(timeline_entries.c.incident_id.in_(ids),
                                    timeline_entries.c.author.is_not(None)).distinct()):
         found[row.incident_id].add(row.author)
     for row in conn.execute(select(corrective_actions.c.incident_id, corrective_actions.c.owner)
-                            .where(corrective_actions.c.incident_id.in_(incident_ids),
+                            .where(corrective_actions.c.incident_id.in_(ids),
                                    corrective_actions.c.owner.is_not(None)).distinct()):
         found[row.incident_id].add(row.owner)
     return found
