@@ -27,6 +27,7 @@ from support.people import register_people
 from warroom.formats.incident_file import read_incident_file
 from warroom.services import incidents, tokens
 from warroom.services.context import Context
+from warroom.store.database import Database
 
 pytestmark = pytest.mark.postgres
 INC = "INC-2025-1108-001"
@@ -57,10 +58,8 @@ class Served:
 
 
 @pytest.fixture
-def served(pg_server: object, tmp_path: Path) -> Iterator[Served]:
-    from conftest import _postgres_database
-
-    db = _postgres_database(pg_server)
+def served(postgres_db: Database, tmp_path: Path) -> Iterator[Served]:
+    db = postgres_db
     register_people(db)
     admin = Context(db=db, actor="Ada Admin")
     incidents.import_incidents(admin, read_incident_file(REFERENCE_INCIDENT))
