@@ -84,6 +84,7 @@ def test_it_answers_400_for_malformed_json(world: ApiWorld) -> None:
     ({"title": "x"}, "severity"),
     ({"title": "x", "severity": "SEV-9"}, "severity"),
     ({"title": "x", "severity": "SEV-2", "regions": "eu"}, "regions"),
+    ({"title": "x", "severity": "SEV-2", "detected_at": "0001-01-01T00:00:00Z"}, "detected_at"),
 ])
 def test_it_answers_422_naming_the_field(world: ApiWorld, body: dict[str, Any],
                                          field: str) -> None:

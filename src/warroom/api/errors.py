@@ -62,10 +62,11 @@ class MalformedBody(WarroomError):
 
 
 def envelope(error: WarroomError) -> dict[str, Any]:
+    # services name some fields as the CLI's options (--customer): the API's are bare
     return ErrorEnvelope(
         error=error.message, code=error.code,
-        errors=[ErrorItem(field=p.field, code=p.code, message=p.message, source=p.source,
-                          line=p.line) for p in error.problems]).to_data()
+        errors=[ErrorItem(field=p.field.removeprefix("--"), code=p.code, message=p.message,
+                          source=p.source, line=p.line) for p in error.problems]).to_data()
 
 
 def status_of(error: WarroomError) -> int:

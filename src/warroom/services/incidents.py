@@ -38,6 +38,8 @@ from warroom.store.users import name_key
 
 # The most incidents one page of a list holds (the API's ?limit=).
 MAX_PAGE = 1000
+# Incident IDs carry a four-digit year; nothing was detected before this one.
+EARLIEST_YEAR = 1970
 
 # -- reading ---------------------------------------------------------------------------------
 
@@ -131,6 +133,10 @@ def declare(ctx: Context, *, title: str, severity: str, detected_at: datetime | 
     """Open an incident by hand: a `detected` and a `declared` entry start its timeline."""
     now = ctx.now()
     detected = require_utc(detected_at) if detected_at else now
+    if detected.year < EARLIEST_YEAR:
+        raise InvalidInput([Problem("detected_at", "too_early",
+                                    f"detection time {detected:%Y-%m-%dT%H:%M:%SZ} is before "
+                                    f"{EARLIEST_YEAR}; give the time it was detected")])
     if detected > now:
         raise InvalidInput([Problem("detected_at", "in_future",
                                     f"detection time {detected:%Y-%m-%dT%H:%M:%SZ} is in the "
