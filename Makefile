@@ -93,3 +93,4 @@ clean:
 
 docs: $(STAMP)
 	$(BIN)/python -m typer warroom.cli.app utils docs --name warroom --output docs/cli.md
+	$(BIN)/python scripts/openapi.py docs/openapi.json

@@ -30,3 +30,11 @@ def test_it_keeps_the_readme_quick_start_to_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
     assert "make run" in quick and "make test" in quick
+
+
+def test_it_keeps_the_openapi_snapshot_current(tmp_path: Path) -> None:
+    out = tmp_path / "openapi.json"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "openapi.py"), str(out)],
+                   check=True, capture_output=True)
+    assert out.read_text() == (ROOT / "docs" / "openapi.json").read_text(), (
+        "docs/openapi.json is stale: run `make docs` and review the API's changes")
