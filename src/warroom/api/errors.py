@@ -36,7 +36,12 @@ from warroom.domain.errors import (
 )
 from warroom.formats.documents import format_path
 from warroom.schemas.base import ErrorEnvelope, ErrorItem
-from warroom.store.database import DatabaseNotReady, DatabaseUnavailable, is_transient
+from warroom.store.database import (
+    DatabaseNotReady,
+    DatabaseUnavailable,
+    is_transient,
+    is_unavailable,
+)
 
 log = logging.getLogger("warroom.api")
 
@@ -144,8 +149,6 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
 async def _database_error(_request: Request, error: Exception) -> JSONResponse:
     """The database failed under a request: unreachable or busy is a 503 (senders retry);
     anything else is a bug of ours, logged, and a 500 without internals."""
-    from warroom.store.database import is_unavailable
-
     if is_unavailable(error) or is_transient(error) or "unable to open database file" in str(
             error):
         return error_response(DatabaseUnavailable(

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from warroom.api.deps import ActingContext, JsonContext
 from warroom.api.routes import API_PREFIX
 from warroom.api.routes.reports import Number
+from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.incident import CorrectiveAction
 from warroom.schemas.incidents import ActionPublic, ActionsPublic
 from warroom.schemas.requests import ActionCreate, ActionUpdate
@@ -45,8 +46,6 @@ def update_action(ctx: JsonContext, incident_id: str, number: Number,
         if name in changes and changes[name] is None:
             del changes[name]
     if not changes:
-        from warroom.domain.errors import InvalidInput, Problem
-
         raise InvalidInput([Problem("", "nothing_to_do", "give at least one field to change: "
                                     "title, owner, due, status, link, audience")])
     return _public(service.update_action(ctx, incident_id, number, **changes))

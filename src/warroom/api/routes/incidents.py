@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from warroom.api.deps import ActingContext, JsonContext
 from warroom.api.routes import API_PREFIX
+from warroom.domain.audience import Audience
 from warroom.domain.incident import Incident
 from warroom.domain.lifecycle import Status
 from warroom.domain.scope import Scope
@@ -26,7 +27,7 @@ from warroom.services.metrics import metrics_of
 
 router = APIRouter(prefix=API_PREFIX + "/incidents", tags=["incidents"])
 
-IncidentId = Annotated[str, "the incident's ID, e.g. INC-2025-1108-001"]
+IncidentId = Annotated[str, Path(description="The incident's ID, e.g. INC-2025-1108-001.")]
 
 
 def public(ctx: Context, incident: Incident) -> IncidentPublic:
@@ -106,8 +107,6 @@ def update_incident(ctx: JsonContext, incident_id: IncidentId,
              summary="Move an incident along its lifecycle")
 def change_status(ctx: JsonContext, incident_id: IncidentId,
                   body: StatusChange) -> IncidentPublic:
-    from warroom.domain.audience import Audience
-
     incident = service.change_status(
         ctx, incident_id, body.status, message=body.message, at=body.at,
         audience=Audience.PUBLIC if body.public else Audience.INTERNAL)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
 from warroom.api import metrics
 from warroom.api.deps import ServerDep
 from warroom.api.errors import envelope
+from warroom.domain.errors import WarroomError
 from warroom.schemas.base import ErrorEnvelope, Schema
 from warroom.store.database import SCHEMA_REVISION, DatabaseUnavailable
 
@@ -36,8 +38,6 @@ def readyz(srv: ServerDep) -> ReadyPublic | JSONResponse:
     try:
         srv.db.check_ready()
     except Exception as error:
-        from warroom.domain.errors import WarroomError
-
         reason = error if isinstance(error, WarroomError) else DatabaseUnavailable(
             f"the database does not answer: {_first_line(error)}")
         return JSONResponse(envelope(reason), status_code=503,
@@ -53,7 +53,5 @@ def prometheus(srv: ServerDep) -> Response:
 
 
 def _first_line(error: BaseException) -> str:
-    from sqlalchemy.exc import DBAPIError
-
     text = str(error.orig if isinstance(error, DBAPIError) else error).strip()
     return text.splitlines()[0] if text else type(error).__name__

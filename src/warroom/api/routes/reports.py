@@ -11,8 +11,10 @@ from fastapi import APIRouter, Path, Query, Response
 from warroom.api.deps import ActingContext, JsonContext, ServerDep
 from warroom.api.routes import API_PREFIX
 from warroom.domain.audience import Audience
+from warroom.reports.render import render
 from warroom.schemas.reports import RevisionDiffPublic, RevisionPublic, RevisionsPublic
 from warroom.schemas.requests import Publish
+from warroom.services import reports as service
 
 router = APIRouter(prefix=API_PREFIX + "/incidents/{incident_id}/report", tags=["reports"])
 
@@ -39,9 +41,6 @@ def _document(content: str | bytes, fmt: str, name: str) -> Response:
 def get_report(ctx: ActingContext, srv: ServerDep, incident_id: str,
                audience: Audience = Audience.INTERNAL, customer: CustomerQuery = None,
                format: Literal["md", "html", "pdf", "json"] = "md") -> Response:
-    from warroom.reports.render import render
-    from warroom.services import reports as service
-
     model = service.report(ctx, incident_id, audience, customer_id=customer,
                            prepared_by=srv.settings.prepared_by)
     return _document(render(model, format), format, f"{incident_id}-{audience.value}")
@@ -51,8 +50,6 @@ def get_report(ctx: ActingContext, srv: ServerDep, incident_id: str,
              summary="Publish the report as it stands (a numbered revision)")
 def publish(ctx: JsonContext, srv: ServerDep, incident_id: str,
             body: Publish) -> RevisionPublic:
-    from warroom.services import reports as service
-
     stored = service.publish(ctx, incident_id, body.audience, customer_id=body.customer,
                              prepared_by=body.prepared_by or srv.settings.prepared_by)
     return RevisionPublic.of(stored)
@@ -61,8 +58,6 @@ def publish(ctx: JsonContext, srv: ServerDep, incident_id: str,
 @router.get("/revisions", response_model=RevisionsPublic,
             summary="The published revisions the caller may read")
 def list_revisions(ctx: ActingContext, incident_id: str) -> RevisionsPublic:
-    from warroom.services import reports as service
-
     found = [RevisionPublic.of(r) for r in service.revisions(ctx, incident_id)]
     return RevisionsPublic(data=found, count=len(found))
 
@@ -71,8 +66,6 @@ def list_revisions(ctx: ActingContext, incident_id: str) -> RevisionsPublic:
             summary="A published revision, exactly as published (md or json)")
 def get_revision(ctx: ActingContext, incident_id: str, number: Number,
                  format: Literal["md", "json"] = "md") -> Response:
-    from warroom.services import reports as service
-
     stored = service.revision(ctx, incident_id, number)
     content = stored.markdown if format == "md" else json.dumps(stored.data, indent=2,
                                                                 ensure_ascii=False) + "\n"
@@ -87,6 +80,4 @@ def diff_revisions(ctx: ActingContext, incident_id: str,
                    to: Annotated[int, Query(ge=1, le=MAX_NUMBER,
                                             description="The newer revision")],
                    ) -> RevisionDiffPublic:
-    from warroom.services import reports as service
-
     return RevisionDiffPublic.of(service.diff(ctx, incident_id, from_, to).to_data())

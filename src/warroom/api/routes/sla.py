@@ -17,6 +17,7 @@ from warroom.api.routes import API_PREFIX
 from warroom.domain.audience import Audience
 from warroom.formats.customer_registry import read_registry_file
 from warroom.formats.sla_policy import read_policy_file
+from warroom.formats.spreadsheet import csv_text
 from warroom.schemas.base import Money, Schema
 from warroom.schemas.requests import Approval, ChangeRequest, SlaAssess
 from warroom.schemas.sla import AssessmentPublic, plain_view
@@ -112,8 +113,6 @@ def export_credits(ctx: ActingContext, incident_id: str,
                    format: Literal["json", "csv"] = "json") -> Any:
     lines = service.approved_credits(ctx, incident_id)
     if format == "csv":
-        from warroom.formats.spreadsheet import csv_text
-
         text = csv_text(list(CSV_COLUMNS),
                         ([getattr(line, c) for c in CSV_COLUMNS] for line in lines))
         return Response(text, media_type="text/csv; charset=utf-8", headers={

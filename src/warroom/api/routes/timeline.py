@@ -6,18 +6,16 @@ from fastapi import APIRouter
 
 from warroom.api.deps import ActingContext, JsonContext
 from warroom.api.routes import API_PREFIX
+from warroom.api.routes.incidents import public
 from warroom.schemas.incidents import TimelineEntryPublic, TimelinePublic
 from warroom.schemas.requests import TimelineEntryCreate
 from warroom.services import incidents as service
-from warroom.services.metrics import metrics_of
 
 router = APIRouter(prefix=API_PREFIX + "/incidents/{incident_id}/timeline", tags=["timeline"])
 
 
 @router.get("", response_model=TimelinePublic, summary="An incident's timeline, in order")
 def list_entries(ctx: ActingContext, incident_id: str) -> TimelinePublic:
-    from warroom.api.routes.incidents import public
-
     entries = public(ctx, service.get_incident(ctx, incident_id)).timeline
     return TimelinePublic(data=entries, count=len(entries))
 
@@ -26,10 +24,8 @@ def list_entries(ctx: ActingContext, incident_id: str) -> TimelinePublic:
              summary="Add a timeline entry")
 def add_entry(ctx: JsonContext, incident_id: str,
               body: TimelineEntryCreate) -> TimelineEntryPublic:
-    from warroom.schemas.incidents import IncidentPublic
-
     incident = service.add_event(ctx, incident_id, kind=body.kind, text=body.text, at=body.at,
                                  audience=body.audience)
-    entries = IncidentPublic.of(incident, metrics_of(incident), ctx.scale).timeline
+    entries = public(ctx, incident).timeline
     # the entry just stored has the highest id of the incident's entries
     return max(entries, key=lambda e: e.id or 0)
