@@ -85,7 +85,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/api_bench.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks scripts
 	$(BIN)/mypy
 
 clean:
