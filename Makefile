@@ -1,4 +1,4 @@
-# warroom: `make run` sets up and shows the demo incident; `make test` runs every test.
+# warroom: `make run` sets up the demo incident and serves it; `make test` runs every test.
 # Both create .venv and install what they need on first use.
 
 PYTHON ?= python3
@@ -29,10 +29,16 @@ demo: $(DEMO_STAMP)
 DEMO_ENV := WARROOM_USER="Jane Doe" WARROOM_PREPARED_BY="Engineering Operations Team"
 INC := INC-2025-1108-001
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TOKENS := $(DEMO)/tokens.env
+SOURCES := $(DEMO)/sources.yaml
+
 run: demo
 	$(DEMO_ENV) $(BIN)/warroom init
 	@if ! $(DEMO_ENV) $(BIN)/warroom incident show $(INC) >/dev/null 2>&1; then \
 		set -e; \
+		rm -f $(TOKENS); \
 		$(DEMO_ENV) $(BIN)/warroom user roles "Jane Doe" --role commander --role admin; \
 		$(DEMO_ENV) $(BIN)/warroom user add "Riley Responder" --role responder; \
 		$(DEMO_ENV) $(BIN)/warroom user add "Laura Legal" --role legal; \
@@ -48,6 +54,23 @@ run: demo
 	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format html --force \
 		-o $(DEMO)/report-internal.html
 	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format md
+	@# what API requests may name: the demo's log, registry and policy
+	@printf 'request_logs:\n  demo: {location: requests.parquet}\ncustomers:\n  default: customers.csv\npolicies:\n  default: sla-policy.yaml\n' > $(SOURCES)
+	@# an API token of the demo's commander and an intake token, made once per database
+	@if [ ! -s $(TOKENS) ]; then \
+		set -e; \
+		api=$$($(DEMO_ENV) $(BIN)/warroom token create "Jane Doe"); \
+		intake=$$($(DEMO_ENV) $(BIN)/warroom token create alertmanager --scope intake); \
+		umask 077; printf 'WARROOM_TOKEN=%s\nWARROOM_INTAKE_TOKEN=%s\n' "$$api" "$$intake" > $(TOKENS); \
+	fi
+	@. ./$(TOKENS); \
+	echo; \
+	echo "API:      http://$(HOST):$(PORT)/api/v1   (docs: http://$(HOST):$(PORT)/docs)"; \
+	echo "Tokens:   $(TOKENS) (Jane Doe, and an intake token)"; \
+	echo "Try:      . $(TOKENS); curl -H \"Authorization: Bearer \$$WARROOM_TOKEN\" http://$(HOST):$(PORT)/api/v1/incidents/$(INC)"; \
+	echo
+	$(DEMO_ENV) WARROOM_SOURCES_FILE=$(SOURCES) WARROOM_LOG_FORMAT=text \
+		$(BIN)/warroom serve --host $(HOST) --port $(PORT)
 
 # Debian packages the tests drive for real (PostgreSQL, Chromium, Alertmanager, ...):
 # installed when missing, each named with why in the script.
@@ -59,9 +82,10 @@ test: $(STAMP) system-packages
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/impact_bench.py
+	$(BIN)/python benchmarks/api_bench.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks scripts
 	$(BIN)/mypy
 
 clean:
@@ -69,3 +93,4 @@ clean:
 
 docs: $(STAMP)
 	$(BIN)/python -m typer warroom.cli.app utils docs --name warroom --output docs/cli.md
+	$(BIN)/python scripts/openapi.py docs/openapi.json

@@ -116,6 +116,14 @@ def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]
 
 
 @pytest.fixture
+def postgres_db(pg_server: object) -> Iterator[Database]:
+    """A fresh, migrated database on the suite's PostgreSQL server."""
+    db = _postgres_database(pg_server)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
 def ctx(sqlite_db: Database, clock: Clock) -> Context:
     """Riley Responder (responder and commander) on SQLite, with PEOPLE registered."""
     register_people(sqlite_db)

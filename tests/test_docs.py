@@ -45,3 +45,11 @@ def test_it_shows_the_permissions_table_the_code_uses() -> None:
             shown[cells[0].strip("`")] = {r.value for r, c in zip(UserRole, cells[1:],
                                                                    strict=True) if c == "✓"}
     assert shown == {a.value: {r.value for r in roles} for a, roles in PERMISSIONS.items()}
+
+
+def test_it_keeps_the_openapi_snapshot_current(tmp_path: Path) -> None:
+    out = tmp_path / "openapi.json"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "openapi.py"), str(out)],
+                   check=True, capture_output=True)
+    assert out.read_text() == (ROOT / "docs" / "openapi.json").read_text(), (
+        "docs/openapi.json is stale: run `make docs` and review the API's changes")

@@ -61,6 +61,19 @@ SETTINGS = (
             "true: SLA approvals and change requests are accepted only from authenticated "
             "sessions (a web sign-in, an API token, or the CLI after the person's password); "
             "false: also from the CLI acting as WARROOM_USER."),
+    Setting("WARROOM_SOURCES_FILE", None,
+            "YAML file naming the request logs, customer registries and SLA policies that "
+            "API requests may use by name (impact runs, SLA assessments); the server reads "
+            "no other path a request could name."),
+    Setting("WARROOM_MAX_BODY_BYTES", "1048576",
+            "Largest request body the API accepts (bytes); larger ones answer 413 before "
+            "they are read whole."),
+    Setting("WARROOM_DB_POOL_SIZE", "5",
+            "Database connections each server process keeps open (PostgreSQL); as many "
+            "again may be opened under load."),
+    Setting("WARROOM_LOG_FORMAT", "json",
+            "How `warroom serve` and `warroom worker` log on standard error: json (one "
+            "object per line) or text."),
 )
 
 
@@ -93,6 +106,10 @@ class Settings:
     routing_file: Path | None = None
     change_lookback_minutes: int = 120
     plan_cache: Path | None = None
+    sources_file: Path | None = None
+    max_body_bytes: int = 1024 * 1024
+    db_pool_size: int = 5
+    log_format: str = "json"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -112,6 +129,11 @@ class Settings:
             change_lookback_minutes=_int("WARROOM_CHANGE_LOOKBACK_MINUTES", env,
                                          low=0, high=7 * 24 * 60),
             plan_cache=plan_cache_dir(env),
+            sources_file=Path(sources) if (sources := _read("WARROOM_SOURCES_FILE", env))
+            else None,
+            max_body_bytes=_int("WARROOM_MAX_BODY_BYTES", env, low=1024, high=1024 ** 3),
+            db_pool_size=_int("WARROOM_DB_POOL_SIZE", env, low=1, high=1000),
+            log_format=_choice("WARROOM_LOG_FORMAT", env, ("json", "text")),
         )
 
 
@@ -138,14 +160,11 @@ def _path(name: str, env: Mapping[str, str]) -> Path | None:
 
 
 def _int(name: str, env: Mapping[str, str], *, low: int, high: int) -> int:
+    """A whole number within bounds, written plainly (no sign games, no units)."""
     value = (_read(name, env) or "").strip()
-    try:
-        number = int(value)
-    except ValueError:
-        raise SettingsError(f"{name}={value!r}: expected a whole number") from None
-    if not low <= number <= high:
-        raise SettingsError(f"{name}={number}: expected {low} to {high}")
-    return number
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise SettingsError(f"{name}={value!r}: expected a whole number from {low} to {high}")
+    return int(value)
 
 
 def _bool(name: str, env: Mapping[str, str]) -> bool:
@@ -154,6 +173,13 @@ def _bool(name: str, env: Mapping[str, str]) -> bool:
     if value not in ("true", "false"):
         raise SettingsError(f"{name}={value!r}: expected true or false")
     return value == "true"
+
+
+def _choice(name: str, env: Mapping[str, str], choices: tuple[str, ...]) -> str:
+    value = (_read(name, env) or "").strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r}: expected {' or '.join(choices)}")
+    return value
 
 
 def _roles(name: str, env: Mapping[str, str]) -> frozenset[UserRole]:

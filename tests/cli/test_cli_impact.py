@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,30 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from support.cli_world import cli_with_reference_incident
-
-START = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)
-
-
-def write_log(path: Path) -> None:
-    """Two customers over ten minutes from 14:02; a third outside the window.
-
-    C1: 3 requests a minute; minutes 0-4 all fail (503 or timeout), 5-9 one 404 each.
-    C2: 1 request a minute; minutes 0-1 fail (500), the rest succeed.
-    C3: fails, but at 13:00, before the window.
-    """
-    rows = []
-    for minute in range(10):
-        at = START + timedelta(minutes=minute, seconds=10)
-        for n in range(3):
-            status = (503 if n else 0) if minute < 5 else (404 if n == 0 else 200)
-            rows.append((at, "C1", f"u1-{n}", status, f"t-{minute}" if n == 1 else None))
-        rows.append((at, "C2", "u2-0", 500 if minute < 2 else 200, None))
-    rows.append((START - timedelta(hours=1), "C3", "u3-0", 503, "t-x"))
-    pq.write_table(pa.table({
-        "event_time": pa.array([r[0] for r in rows], pa.timestamp("us", tz="UTC")),
-        "tenant": [r[1] for r in rows], "user_id": [r[2] for r in rows],
-        "status": pa.array([r[3] for r in rows], pa.int32()),
-        "txn_id": [r[4] for r in rows]}), path)
+from support.request_logs import SMALL_START as START
+from support.request_logs import write_small_log as write_log
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from warroom.domain.incident import ActionStatus, Classification, Incident, Role
 from warroom.domain.lifecycle import Status
 from warroom.domain.scope import Scope
 from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.services.context import Context
 from warroom.store import audit
 from warroom.store import incidents as repo
 from warroom.store.database import SCHEMA_REVISION, Database, DatabaseNotReady
@@ -165,3 +166,20 @@ def test_a_database_behind_the_newest_migration_is_refused_until_init(tmp_path) 
         conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     with pytest.raises(DatabaseNotReady, match=r"schema 0001.*warroom init"):
         db.check_ready()
+
+
+
+def test_it_reads_the_names_on_incidents_as_access_does(any_ctx: Context) -> None:
+    from support.cli_world import REFERENCE_INCIDENT
+    from support.people import acting
+    from warroom.formats.incident_file import read_incident_file
+    from warroom.services import incidents as service
+    from warroom.services.access import participants
+
+    stored = service.import_incidents(acting(any_ctx, "Ada Admin"),
+                                      read_incident_file(REFERENCE_INCIDENT))[0]
+    service.add_event(any_ctx, stored.id, kind=EntryKind.NOTE, text="looked at it")
+    incident = service.get_incident(any_ctx, stored.id)
+    with any_ctx.db.reading() as conn:
+        assert repo.names_on(conn, [stored.id]) == {stored.id: participants(incident)}
+    assert participants(incident) == {"Jane Doe", "Bob", "Riley Responder"}

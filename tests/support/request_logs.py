@@ -124,3 +124,29 @@ def down_minutes(cells: Cells, rule: DowntimeRule) -> dict[str, MinuteSet]:
                 [M0 + m for (c, m), (requests, failed) in cells.items()
                  if c == customer and rule.is_down(failed, requests)])
             for customer in {c for c, _ in cells}}
+
+
+SMALL_START = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)
+
+
+def write_small_log(path: Path) -> None:
+    """The small log of the CLI and API impact tests (columns event_time and tenant: map
+    ts and customer_id). Two customers over ten minutes from 14:02; a third outside.
+
+    C1: 3 requests a minute; minutes 0-4 all fail (503 or timeout), 5-9 one 404 each.
+    C2: 1 request a minute; minutes 0-1 fail (500), the rest succeed.
+    C3: fails, but at 13:00, before the window.
+    """
+    rows = []
+    for minute in range(10):
+        at = SMALL_START + timedelta(minutes=minute, seconds=10)
+        for n in range(3):
+            status = (503 if n else 0) if minute < 5 else (404 if n == 0 else 200)
+            rows.append((at, "C1", f"u1-{n}", status, f"t-{minute}" if n == 1 else None))
+        rows.append((at, "C2", "u2-0", 500 if minute < 2 else 200, None))
+    rows.append((SMALL_START - timedelta(hours=1), "C3", "u3-0", 503, "t-x"))
+    pq.write_table(pa.table({
+        "event_time": pa.array([r[0] for r in rows], pa.timestamp("us", tz="UTC")),
+        "tenant": [r[1] for r in rows], "user_id": [r[2] for r in rows],
+        "status": pa.array([r[3] for r in rows], pa.int32()),
+        "txn_id": [r[4] for r in rows]}), path)

@@ -31,9 +31,12 @@ from warroom.cli import (
     incidents,
     metrics,
     report,
+    serve,
     sla,
     timeline,
+    tokens,
     users,
+    worker,
 )
 from warroom.cli.common import err_console, line, report_error, state, styled
 from warroom.cli.files import FileError
@@ -95,6 +98,9 @@ app.add_typer(users.app, name="user")
 app.add_typer(report.app, name="report")
 app.add_typer(alerts.alerts_app, name="alert")
 app.add_typer(alerts.changes_app, name="change")
+app.add_typer(tokens.app, name="token")
+serve.register(app)
+worker.register(app)
 
 
 def run(argv: list[str]) -> int:

@@ -28,7 +28,12 @@ from warroom.domain.lifecycle import Status, parse_status
 from warroom.domain.metrics import METRIC_NAMES
 from warroom.domain.scope import Scope
 from warroom.formats.incident_file import read_incident_file, write_incidents
-from warroom.schemas.incidents import IncidentPublic, IncidentsPublic, IncidentSummaryPublic
+from warroom.schemas.incidents import (
+    AuditEntryPublic,
+    IncidentPublic,
+    IncidentsPublic,
+    IncidentSummaryPublic,
+)
 from warroom.services import incidents as service
 from warroom.services.metrics import metrics_of
 
@@ -101,14 +106,7 @@ def list_(
         context, status=statuses or None,
         severity=[context.scale.parse(s) for s in severity or []] or None,
         since=parse_day(since, "--since"), until=parse_day(until, "--until"))
-    rows = []
-    for incident in found:
-        metrics = metrics_of(incident)
-        duration = metrics.duration.total_seconds() / 60 if metrics.duration else None
-        rows.append(IncidentSummaryPublic(
-            id=incident.id, title=incident.title, severity=incident.severity,
-            status=incident.status.value, commander=incident.commander,
-            detected_at=incident.detected_at(), duration_minutes=duration))
+    rows = [IncidentSummaryPublic.of(incident) for incident in found]
     if as_json:
         print_json(IncidentsPublic(data=rows, count=len(rows)))
         return
@@ -325,9 +323,7 @@ def audit(
     """Show the audit log of an incident: who changed what, when."""
     entries = service.audit_trail(ctx(), incident_id)
     if as_json:
-        print_json([{"id": e.id, "at": e.at.isoformat().replace("+00:00", "Z"), "actor": e.actor,
-                     "action": e.action, "changes": e.changes, "channel": e.channel,
-                     "os_login": e.os_login, "token_id": e.token_id} for e in entries])
+        print_json([AuditEntryPublic.of(e).to_data() for e in entries])
         return
     table = Table("When (UTC)", "Who", "Via", "Action", "Changed")
     for e in entries:

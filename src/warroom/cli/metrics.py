@@ -10,7 +10,6 @@ from rich.table import Table
 from warroom.cli.common import console, ctx, minutes_text, parse_day, print_json
 from warroom.domain.metrics import METRIC_NAMES
 from warroom.schemas.incidents import (
-    MetricsGroupPublic,
     MetricsOverviewPublic,
     MetricsPublic,
     SpreadPublic,
@@ -51,13 +50,7 @@ def metrics(
     overview = service.overview(
         context, since=parse_day(since, "--since"), until=parse_day(until, "--until"),
         severity=[context.scale.parse(s) for s in severity or []] or None)
-    result = MetricsOverviewPublic(
-        since=overview.since, until=overview.until, incidents=overview.incidents,
-        groups=[
-            MetricsGroupPublic(severity=group, incidents=overview.counts[group],
-                               **{n: SpreadPublic.of(spreads[n]) for n in METRIC_NAMES})
-            for group, spreads in overview.by_severity.items()
-        ])
+    result = MetricsOverviewPublic.of(overview)
     if as_json:
         print_json(result)
         return

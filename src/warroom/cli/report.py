@@ -18,7 +18,6 @@ from warroom.cli.common import bold, console, ctx, fmt_time, parse_choice, print
 from warroom.cli.files import write_output
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
-from warroom.domain.impact import iso_z
 from warroom.reports import FORMATS
 
 # The report machinery (Jinja2, the report service) loads when a report command runs,
@@ -124,9 +123,9 @@ def revisions(
 
     found = service.revisions(ctx(), incident_id)
     if as_json:
-        print_json([{"number": r.number, "audience": r.audience, "customer_id": r.customer_id,
-                     "published_at": iso_z(r.published_at),
-                     "published_by": r.published_by} for r in found])
+        from warroom.schemas.reports import RevisionPublic
+
+        print_json([RevisionPublic.of(r).to_data() for r in found])
         return
     if not found:
         console.print(f"{incident_id} has no published report yet: "
@@ -151,7 +150,9 @@ def diff(
 
     found = service.diff(ctx(), incident_id, rev1, rev2)
     if as_json:
-        print_json(found.to_data())
+        from warroom.schemas.reports import RevisionDiffPublic
+
+        print_json(RevisionDiffPublic.of(found.to_data()))
         return
     if not found.diff:
         console.print(f"revisions {rev1} and {rev2} of {incident_id} are the same")

@@ -25,6 +25,7 @@ from warroom.domain.audience import Audience
 from warroom.formats.customer_registry import read_registry_file
 from warroom.formats.sla_policy import read_policy_file
 from warroom.formats.spreadsheet import csv_text
+from warroom.schemas.sla import plain_view
 from warroom.services import sla as service
 from warroom.services.context import Context
 from warroom.services.sla import Assessment
@@ -72,7 +73,7 @@ def show(
     if chosen in (Audience.CUSTOMER, Audience.PUBLIC):
         view = service.audience_view(ctx(), incident_id, chosen, customer_id=customer)
         if as_json:
-            print_json(_plain(view))
+            print_json(plain_view(view))
         else:
             show_outside_view(incident_id, view)
         return
@@ -201,21 +202,3 @@ def show_assessment(result: Assessment, as_json: bool) -> None:
     for approval in data.review.approvals:
         say(f"Approved as {approval.role} by {approval.by}")
     say(f"Fingerprint of these figures: {data.fingerprint}")
-
-
-def _plain(value: object) -> object:
-    """Decimals and dates of a view as JSON text (money as decimal strings)."""
-    from datetime import date, datetime
-    from decimal import Decimal
-
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from warroom.cli.common import console, ctx, print_json, say
 from warroom.domain.errors import InvalidInput, PermissionDenied, Problem
+from warroom.schemas.users import UsersPublic
 from warroom.services import credentials
 from warroom.services import users as service
 from warroom.services.context import Context
@@ -61,9 +62,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     """List registered people and their roles."""
     people = service.list_users(ctx())
     if as_json:
-        print_json({"data": [{"name": u.name, "roles": list(u.roles),
-                              "has_password": u.has_password} for u in people],
-                    "count": len(people)})
+        print_json(UsersPublic.of(people))
         return
     table = Table("Name", "Roles", "Password")
     for user in people:

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from warroom.domain.incident import Incident
-from warroom.domain.metrics import METRIC_NAMES, IncidentMetrics, Spread, minutes
+from warroom.domain.metrics import (
+    METRIC_NAMES,
+    IncidentMetrics,
+    Spread,
+    incident_metrics,
+    minutes,
+)
 from warroom.domain.severity import SeverityScale
 from warroom.domain.window import TimeWindow
 from warroom.schemas.base import Schema, UtcTime
+from warroom.store.audit import AuditEntry
+
+if TYPE_CHECKING:
+    from warroom.services.metrics import MetricsOverview
 
 
 class WindowPublic(Schema):
@@ -54,6 +65,16 @@ class ActionPublic(Schema):
     status: str
     link: str | None
     audience: str
+
+
+class TimelinePublic(Schema):
+    data: list[TimelineEntryPublic]
+    count: int
+
+
+class ActionsPublic(Schema):
+    data: list[ActionPublic]
+    count: int
 
 
 class ScopePublic(Schema):
@@ -127,9 +148,47 @@ class IncidentSummaryPublic(Schema):
     detected_at: UtcTime | None
     duration_minutes: int | float | None
 
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentSummaryPublic:
+        duration = incident_metrics(incident.timeline).duration
+        return cls(id=incident.id, title=incident.title, severity=incident.severity,
+                   status=incident.status.value, commander=incident.commander,
+                   detected_at=incident.detected_at(),
+                   duration_minutes=duration.total_seconds() / 60 if duration else None)
+
 
 class IncidentsPublic(Schema):
     data: list[IncidentSummaryPublic]
+    count: int
+
+
+class IncidentsPage(IncidentsPublic):
+    """One page of a list (the API): `count` is every match, `data` this page's."""
+
+    limit: int
+    offset: int
+    next: str | None  # the URL of the next page, None on the last
+
+
+class AuditEntryPublic(Schema):
+    id: int
+    at: UtcTime
+    actor: str
+    action: str
+    changes: dict[str, Any]
+    channel: str  # the door: cli, api, web, intake, system
+    os_login: str | None  # the operating-system login behind a CLI command
+    token_id: str | None  # the API or intake token used
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryPublic:
+        return cls(id=entry.id, at=entry.at, actor=entry.actor, action=entry.action,
+                   changes=entry.changes, channel=entry.channel, os_login=entry.os_login,
+                   token_id=entry.token_id)
+
+
+class AuditEntriesPublic(Schema):
+    data: list[AuditEntryPublic]
     count: int
 
 
@@ -159,3 +218,11 @@ class MetricsOverviewPublic(Schema):
     until: date | None
     incidents: int
     groups: list[MetricsGroupPublic]
+
+    @classmethod
+    def of(cls, overview: MetricsOverview) -> MetricsOverviewPublic:
+        return cls(
+            since=overview.since, until=overview.until, incidents=overview.incidents,
+            groups=[MetricsGroupPublic(severity=group, incidents=overview.counts[group],
+                                       **{n: SpreadPublic.of(spreads[n]) for n in METRIC_NAMES})
+                    for group, spreads in overview.by_severity.items()])

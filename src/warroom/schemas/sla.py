@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import PlainSerializer
 
@@ -125,3 +125,18 @@ class AssessmentPublic(Schema):
             policy_source=policy_source, customers_source=customers_source,
             fingerprint=fingerprint,
         )
+
+
+def plain_view(value: object) -> Any:
+    """Decimals and dates of a view as JSON text (money as decimal strings)."""
+    if isinstance(value, dict):
+        return {k: plain_view(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_view(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,9 +34,12 @@ from warroom.services.context import Context
 from warroom.store import audit
 from warroom.store import incidents as repo
 from warroom.store.database import lock
+from warroom.store.users import name_key
 
 # The most incidents one page of a list holds (the API's ?limit=).
 MAX_PAGE = 1000
+# Incident IDs carry a four-digit year; nothing was detected before this one.
+EARLIEST_YEAR = 1970
 
 # -- reading ---------------------------------------------------------------------------------
 
@@ -80,6 +84,40 @@ def list_incidents(ctx: Context, *, status: list[str] | None = None,
         return found
 
 
+@dataclass(frozen=True)
+class IncidentPage:
+    """One page of a list: its incidents, and how many match in all."""
+
+    incidents: list[Incident]
+    total: int
+
+
+def list_page(ctx: Context, *, status: list[str] | None = None,
+              severity: list[str] | None = None, since: date | None = None,
+              until: date | None = None, limit: int = 50, offset: int = 0) -> IncidentPage:
+    """A page of the incidents the acting person may see, newest first (the API's list).
+
+    The database pages and counts. For a person without a role that reads every
+    confidential incident, the names on the confidential matches are read first, and only
+    those the person is named on are listed (`access.may_view`'s rule)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput([Problem("limit", "out_of_range",
+                                    f"limit must be between 1 and {MAX_PAGE}")])
+    if offset < 0:
+        raise InvalidInput([Problem("offset", "out_of_range", "offset cannot be negative")])
+    filters = repo.Filters(status, severity, since, until)
+    with ctx.db.reading() as conn:
+        who = authorize(conn, ctx, Action.INCIDENT_READ)
+        if who.roles.isdisjoint(ctx.confidential_roles):
+            me = name_key(who.name)
+            named = frozenset(i for i, names in repo.names_on(conn, filters).items()
+                              if me in {name_key(n) for n in names})
+            filters = dataclasses.replace(filters, confidential_only=named)
+        total = repo.count(conn, filters)
+        ids = repo.list_ids(conn, filters=filters, limit=limit, offset=offset)
+        return IncidentPage(repo.get_many(conn, ids), total)
+
+
 def audit_trail(ctx: Context, incident_id: str) -> list[audit.AuditEntry]:
     with ctx.db.reading() as conn:
         readable(conn, ctx, incident_id, Action.AUDIT_READ)
@@ -95,6 +133,10 @@ def declare(ctx: Context, *, title: str, severity: str, detected_at: datetime | 
     """Open an incident by hand: a `detected` and a `declared` entry start its timeline."""
     now = ctx.now()
     detected = require_utc(detected_at) if detected_at else now
+    if detected.year < EARLIEST_YEAR:
+        raise InvalidInput([Problem("detected_at", "too_early",
+                                    f"detection time {detected:%Y-%m-%dT%H:%M:%SZ} is before "
+                                    f"{EARLIEST_YEAR}; give the time it was detected")])
     if detected > now:
         raise InvalidInput([Problem("detected_at", "in_future",
                                     f"detection time {detected:%Y-%m-%dT%H:%M:%SZ} is in the "

@@ -112,3 +112,12 @@ def list_users(ctx: Context) -> list[User]:
 def _actor_name(conn: Connection, ctx: Context) -> str:
     user = repo.get(conn, ctx.actor)
     return user.name if user else ctx.actor
+
+
+def whoami(ctx: Context) -> User:
+    """The acting person as registered (for `GET /api/v1/me`)."""
+    with ctx.db.reading() as conn:
+        who = authorize(conn, ctx, Action.INCIDENT_READ)  # a registered person, not intake
+        user = repo.get(conn, who.name)
+        assert user is not None
+        return user

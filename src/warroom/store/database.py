@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from warroom.domain.errors import Conflict, WarroomError
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Every command checks the database against it, and importing
 # Alembic to ask would cost ~0.6 s per command; a test checks it equals Alembic's head.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 T = TypeVar("T")
 
@@ -141,6 +142,9 @@ class Database:
                 options.update(pool_size=pool_size, max_overflow=pool_size)
             engine = create_engine(url, **options)
         self.engine = engine
+        # requests waiting for a pooled connection, for the server's pool metrics
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -153,15 +157,33 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """A write transaction: everything inside commits together, or nothing does.
         Prefer `write`, which also runs the work again after a transient conflict."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             conn.execution_options(warroom_write=True)
             with conn.begin():
                 yield conn
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             yield conn
+
+    def _connect(self) -> Connection:
+        with self._waiting_lock:
+            self._waiting += 1
+        try:
+            return self.engine.connect()
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+
+    def pool_status(self) -> dict[str, int]:
+        """Connections checked out, open and idle, and callers waiting for one."""
+        pool = self.engine.pool
+        in_use = int(getattr(pool, "checkedout", lambda: 0)())
+        idle = int(getattr(pool, "checkedin", lambda: 0)())
+        # a caller counts as waiting only while the pool has none to give
+        waiting = max(0, self._waiting - idle)
+        return {"in_use": in_use, "idle": idle, "waiting": waiting}
 
     def write(self, work: Callable[[Connection], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
         """Run `work` in one write transaction; run it again (a bounded number of times,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, delete, func, insert, or_, select, update
 
 from warroom.domain.audience import Audience
 from warroom.domain.errors import Conflict, NotFound
@@ -44,19 +46,39 @@ def existing_ids(conn: Connection, incident_ids: list[str]) -> set[str]:
 
 
 def get(conn: Connection, incident_id: str) -> Incident:
-    row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).first()
-    if row is None:
+    found = get_many(conn, [incident_id])
+    if not found:
         raise NotFound(f"no incident {incident_id}")
-    entries = conn.execute(
-        select(timeline_entries)
-        .where(timeline_entries.c.incident_id == incident_id)
-        .order_by(timeline_entries.c.at, timeline_entries.c.id)
-    )
-    actions = conn.execute(
-        select(corrective_actions)
-        .where(corrective_actions.c.incident_id == incident_id)
-        .order_by(corrective_actions.c.number)
-    )
+    return found[0]
+
+
+def get_many(conn: Connection, incident_ids: list[str]) -> list[Incident]:
+    """The incidents with these IDs, in the order given (missing ones left out): three
+    queries for any number of incidents, so a page of a list costs no more than one."""
+    if not incident_ids:
+        return []
+    rows = {row.id: row for row in conn.execute(
+        select(incidents).where(incidents.c.id.in_(incident_ids)))}
+    entries: dict[str, list[TimelineEntry]] = {i: [] for i in rows}
+    for e in conn.execute(select(timeline_entries)
+                          .where(timeline_entries.c.incident_id.in_(list(rows)))
+                          .order_by(timeline_entries.c.at, timeline_entries.c.id)):
+        entries[e.incident_id].append(
+            TimelineEntry(at=e.at, kind=EntryKind(e.kind), text=e.text, author=e.author,
+                          audience=Audience(e.audience), id=e.id))
+    actions: dict[str, list[CorrectiveAction]] = {i: [] for i in rows}
+    for a in conn.execute(select(corrective_actions)
+                          .where(corrective_actions.c.incident_id.in_(list(rows)))
+                          .order_by(corrective_actions.c.number)):
+        actions[a.incident_id].append(
+            CorrectiveAction(number=a.number, title=a.title, owner=a.owner, due=a.due,
+                             status=ActionStatus(a.status), link=a.link,
+                             audience=Audience(a.audience)))
+    return [_incident(rows[i], entries[i], actions[i]) for i in incident_ids if i in rows]
+
+
+def _incident(row: Any, entries: list[TimelineEntry],
+              actions: list[CorrectiveAction]) -> Incident:
     return Incident(
         id=row.id,
         title=row.title,
@@ -71,20 +93,11 @@ def get(conn: Connection, incident_id: str) -> Incident:
         data_loss=row.data_loss,
         summary=row.summary,
         public_summary=row.public_summary,
-        timeline=[
-            TimelineEntry(at=e.at, kind=EntryKind(e.kind), text=e.text, author=e.author,
-                          audience=Audience(e.audience), id=e.id)
-            for e in entries
-        ],
+        timeline=entries,
         root_cause=row.root_cause,
         public_root_cause=row.public_root_cause,
         contributing_factors=list(row.contributing_factors or []),
-        actions=[
-            CorrectiveAction(number=a.number, title=a.title, owner=a.owner, due=a.due,
-                             status=ActionStatus(a.status), link=a.link,
-                             audience=Audience(a.audience))
-            for a in actions
-        ],
+        actions=actions,
     )
 
 
@@ -97,21 +110,79 @@ def version_of(conn: Connection, incident_id: str) -> int:
     return int(value)
 
 
+CONFIDENTIAL = Classification.CONFIDENTIAL.value
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which incidents a list holds: statuses, severities, detection dates (inclusive)."""
+
+    status: list[str] | None = None
+    severity: list[str] | None = None
+    since: date | None = None
+    until: date | None = None
+    # when set, confidential incidents only with these IDs (the ones the reader is named on)
+    confidential_only: frozenset[str] | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.confidential_only is not None:
+            query = query.where(or_(incidents.c.classification != CONFIDENTIAL,
+                                    incidents.c.id.in_(sorted(self.confidential_only))))
+        if self.status:
+            query = query.where(incidents.c.status.in_(self.status))
+        if self.severity:
+            query = query.where(incidents.c.severity.in_(self.severity))
+        if self.since:
+            query = query.where(incidents.c.detected_on >= self.since)
+        if self.until:
+            query = query.where(incidents.c.detected_on <= self.until)
+        return query
+
+
 def list_ids(conn: Connection, *, status: list[str] | None = None,
              severity: list[str] | None = None, since: date | None = None,
-             until: date | None = None) -> list[str]:
+             until: date | None = None, limit: int | None = None, offset: int = 0,
+             filters: Filters | None = None) -> list[str]:
     """IDs, newest first, filtered by status, severity and detection date (inclusive)."""
-    query = select(incidents.c.id)
-    if status:
-        query = query.where(incidents.c.status.in_(status))
-    if severity:
-        query = query.where(incidents.c.severity.in_(severity))
-    if since:
-        query = query.where(incidents.c.detected_on >= since)
-    if until:
-        query = query.where(incidents.c.detected_on <= until)
+    filters = filters or Filters(status, severity, since, until)
+    query = filters.apply(select(incidents.c.id))
     query = query.order_by(incidents.c.detected_on.desc(), incidents.c.sequence.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     return [row.id for row in conn.execute(query)]
+
+
+def count(conn: Connection, filters: Filters) -> int:
+    query = filters.apply(select(func.count()).select_from(incidents))
+    return int(conn.execute(query).scalar_one())
+
+
+def names_on(conn: Connection, which: list[str] | Filters) -> dict[str, set[str]]:
+    """The people named on each incident (these IDs, or the confidential ones matching
+    `which`), read without loading the incidents: role holders, timeline authors and
+    action owners (what `services.access.participants` reads from a loaded incident; a
+    test keeps the two the same)."""
+    if isinstance(which, Filters):
+        chosen: Any = which.apply(select(incidents.c.id).where(
+            incidents.c.classification == CONFIDENTIAL)).scalar_subquery()
+        ids = chosen
+    else:
+        ids = which
+    found: dict[str, set[str]] = {}
+    for row in conn.execute(select(incidents.c.id, incidents.c.roles)
+                            .where(incidents.c.id.in_(ids))):
+        found[row.id] = {str(v) for v in (row.roles or {}).values() if v}
+    for row in conn.execute(select(timeline_entries.c.incident_id, timeline_entries.c.author)
+                            .where(timeline_entries.c.incident_id.in_(ids),
+                                   timeline_entries.c.author.is_not(None)).distinct()):
+        found[row.incident_id].add(row.author)
+    for row in conn.execute(select(corrective_actions.c.incident_id, corrective_actions.c.owner)
+                            .where(corrective_actions.c.incident_id.in_(ids),
+                                   corrective_actions.c.owner.is_not(None)).distinct()):
+        found[row.incident_id].add(row.owner)
+    return found
 
 
 def _row(incident: Incident) -> dict[str, object]:

@@ -6,7 +6,9 @@ from sqlalchemy import (
     JSON,
     Column,
     Date,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -206,4 +208,49 @@ incident_changes = Table(
            primary_key=True),
     Column("change_id", Integer, ForeignKey("change_events.id", ondelete="CASCADE"),
            primary_key=True),
+)
+
+# API and intake tokens: only a SHA-256 of the secret is kept (tokens are random and long,
+# so a slow hash buys nothing); `name` is the person an api token acts as, or the label of
+# the monitoring system an intake token stands for.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the public part of the token
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False, index=True),  # store.users.name_key
+    Column("scope", String(16), nullable=False),  # api | intake
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),  # None = never
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_by", String(200), nullable=True),
+)
+
+# Background work (impact runs, later notice delivery): claimed by one worker at a time
+# under a lease that the worker renews; a lease that runs out means the worker died.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(64), nullable=False),  # services.jobs.JOB_KINDS
+    Column("params", JSON, nullable=False),
+    Column("state", String(16), nullable=False),  # queued | running | succeeded | failed
+    Column("incident_id", String(32), nullable=True, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),  # the job runs as this person
+    Column("channel", String(16), nullable=False),
+    Column("token_id", String(64), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("worker", String(200), nullable=True),
+    Column("progress", Float, nullable=False),  # 0.0 .. 1.0
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("result", JSON, nullable=True),
+    Index("ix_jobs_state_created", "state", "created_at"),
 )

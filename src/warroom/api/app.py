@@ -1,0 +1,103 @@
+"""The application factory: `create_app(settings)` builds the FastAPI app; nothing runs at
+import time. Routes live in `api.routes` (one module per group), errors map in `api.errors`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from warroom import __version__
+from warroom.api import errors, metrics
+from warroom.api.deps import Server
+from warroom.api.middleware import BodyLimit, RequestMetrics
+from warroom.api.routes import (
+    actions,
+    audit,
+    impact,
+    incidents,
+    ops,
+    people,
+    reports,
+    sla,
+    timeline,
+)
+from warroom.api.routes import metrics as metric_routes
+from warroom.domain.severity import DEFAULT_SCALE
+from warroom.formats.sources_file import NO_SOURCES, read_sources_file
+from warroom.schemas.base import ErrorEnvelope
+from warroom.services.context import utc_now
+from warroom.settings import Settings
+from warroom.store.database import Database
+
+GROUPS = (incidents, timeline, actions, impact, sla, reports, metric_routes, audit, people)
+# The intake routes (alerts, change events; prefix f"{API_PREFIX}/intake") join when
+# their module exists.
+INTAKE_MODULE = "warroom.api.routes.intake"
+
+# Every /api/v1 route may answer these with the error envelope (docs/api.md).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": text} for status, text in (
+        (400, "Malformed body"), (401, "No valid token"),
+        (403, "The role or scope does not allow it"), (404, "Not found"),
+        (409, "Contradicts what is stored"), (413, "Body too large"),
+        (415, "Body is not JSON"), (422, "Invalid input"),
+        (503, "Database unavailable; retry later"))}
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable OpenAPI operation ids, "tag-name" (e.g. incidents-get_incident)."""
+    tag = route.tags[0] if route.tags else "warroom"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None,
+               clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The API over `settings` (read from the environment when not given). `db` and
+    `clock` are for tests, which share a database or fix the time."""
+    settings = settings or Settings.from_env()
+    owned = db is None
+    database = db or Database(settings.database_url, pool_size=settings.db_pool_size)
+    scale = DEFAULT_SCALE
+    if settings.severities_file:
+        from warroom.formats.severity_file import read_severities
+
+        scale = read_severities(settings.severities_file)
+    sources = read_sources_file(settings.sources_file) if settings.sources_file else NO_SOURCES
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # graceful shutdown: requests in flight have finished when this runs
+        metrics.process_exited(os.getpid())
+        if owned:
+            database.dispose()
+
+    app = FastAPI(
+        title="warroom", version=__version__, lifespan=lifespan,
+        description="Incident management: respond, quantify, settle, learn. Authenticate "
+        "with `Authorization: Bearer TOKEN` (`warroom token create`). docs/api.md explains "
+        "the routes, pagination, errors and jobs.",
+        generate_unique_id_function=operation_id, docs_url="/docs",
+        openapi_url="/openapi.json", redoc_url=None)
+    app.state.warroom = Server(settings=settings, db=database, scale=scale, sources=sources,
+                               clock=clock or utc_now)
+    errors.install(app)
+    for group in GROUPS:
+        app.include_router(group.router, responses=ERROR_RESPONSES)
+    if importlib.util.find_spec(INTAKE_MODULE) is not None:
+        app.include_router(importlib.import_module(INTAKE_MODULE).router,
+                           responses=ERROR_RESPONSES)
+    app.include_router(ops.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # outermost: times and counts every answer, the 413s included
+    app.add_middleware(RequestMetrics, on_done=lambda: metrics.observe_pool(database))
+    return app

@@ -1,0 +1,88 @@
+"""What routes declare they need, as `Annotated` aliases: the acting context, the server.
+
+A request's context is built from its bearer token and nothing else: an api token acts
+as its owner (channel api), an intake token as its sending system (channel intake, may
+only post alerts and change events). Whether the person may do what they ask is decided
+by the services (`services.access.authorize`), never here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from warroom.api.errors import Unauthenticated, UnsupportedMediaType
+from warroom.domain.severity import SeverityScale
+from warroom.formats.sources_file import Sources
+from warroom.services import tokens
+from warroom.services.context import Channel, Context
+from warroom.settings import Settings
+from warroom.store.database import Database
+
+
+@dataclass
+class Server:
+    """What every request of one app shares: configuration, the database, the clock."""
+
+    settings: Settings
+    db: Database
+    scale: SeverityScale
+    sources: Sources
+    clock: Callable[[], datetime]
+
+
+def server(request: Request) -> Server:
+    found: Server = request.app.state.warroom
+    return found
+
+
+ServerDep = Annotated[Server, Depends(server)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `warroom token create NAME`"
+                     " prints one (wr_...).")
+
+
+def acting_context(srv: ServerDep, credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Context:
+    if credentials is None:
+        raise Unauthenticated("this needs an API token: send Authorization: Bearer TOKEN "
+                              "(`warroom token create NAME` makes one)")
+    identity = tokens.authenticate(srv.db, credentials.credentials, srv.clock())
+    if identity is None:
+        raise Unauthenticated("the token is not valid: unknown, expired or revoked")
+    intake = identity.scope is tokens.Scope.INTAKE
+    return Context(db=srv.db, actor=identity.name, scale=srv.scale, clock=srv.clock,
+                   spark_master=srv.settings.spark_master,
+                   channel=Channel.INTAKE if intake else Channel.API, authenticated=True,
+                   token_id=identity.token_id, intake_only=intake,
+                   confidential_roles=srv.settings.confidential_roles,
+                   authenticated_approvals=srv.settings.authenticated_approvals)
+
+
+ActingContext = Annotated[Context, Depends(acting_context)]
+
+
+def json_context(request: Request, ctx: ActingContext) -> Context:
+    """The acting context of a route that reads a JSON body: a body of another type is
+    refused (415) after the credential is checked (401 comes first)."""
+    has_body = request.headers.get("content-length", "0") not in ("", "0") or \
+        "transfer-encoding" in request.headers
+    kind = request.headers.get("content-type")
+    if has_body and kind is not None and not is_json(kind):
+        raise UnsupportedMediaType(f"the body is {kind.split(';')[0].strip()}; this route "
+                                   "reads application/json")
+    return ctx
+
+
+def is_json(content_type: str) -> bool:
+    main = content_type.split(";", 1)[0].strip().lower()
+    return main == "application/json" or (main.startswith("application/")
+                                          and main.endswith("+json"))
+
+
+JsonContext = Annotated[Context, Depends(json_context)]
