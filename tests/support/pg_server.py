@@ -71,6 +71,15 @@ class PostgresServer:
             shutil.chown(self.root, "postgres", "postgres")
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", self.user,
                   "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync")
+        return self.resume()
+
+    def pause(self) -> None:
+        """Stop the server as an outage would (connections cut), keeping its data."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
+                  "stop")
+
+    def resume(self) -> PostgresServer:
+        """Start the server (again) on the same port and data."""
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                    "-c max_connections=200")

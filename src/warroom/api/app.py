@@ -31,10 +31,9 @@ from warroom.api.routes import (
     timeline,
 )
 from warroom.api.routes import metrics as metric_routes
-from warroom.domain.severity import DEFAULT_SCALE
 from warroom.formats.sources_file import NO_SOURCES, read_sources_file
 from warroom.schemas.base import ErrorEnvelope
-from warroom.services.context import utc_now
+from warroom.services.context import Channel, context_from, utc_now
 from warroom.settings import Settings
 from warroom.store.database import Database
 
@@ -66,11 +65,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     settings = settings or Settings.from_env()
     owned = db is None
     database = db or Database(settings.database_url, pool_size=settings.db_pool_size)
-    scale = DEFAULT_SCALE
-    if settings.severities_file:
-        from warroom.formats.severity_file import read_severities
-
-        scale = read_severities(settings.severities_file)
+    base = context_from(settings, database, actor="", channel=Channel.API,
+                        clock=clock or utc_now)
     sources = read_sources_file(settings.sources_file) if settings.sources_file else NO_SOURCES
 
     @asynccontextmanager
@@ -88,8 +84,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
         "the routes, pagination, errors and jobs.",
         generate_unique_id_function=operation_id, docs_url="/docs",
         openapi_url="/openapi.json", redoc_url=None)
-    app.state.warroom = Server(settings=settings, db=database, scale=scale, sources=sources,
-                               clock=clock or utc_now)
+    app.state.warroom = Server(settings=settings, db=database, scale=base.scale,
+                               sources=sources, clock=base.clock, base=base)
     errors.install(app)
     for group in GROUPS:
         app.include_router(group.router, responses=ERROR_RESPONSES)

@@ -8,6 +8,7 @@ by the services (`services.access.authorize`), never here.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,13 +28,15 @@ from warroom.store.database import Database
 
 @dataclass
 class Server:
-    """What every request of one app shares: configuration, the database, the clock."""
+    """What every request of one app shares: configuration, the database, the clock, and
+    the context every request's own is made from (`services.context.context_from`)."""
 
     settings: Settings
     db: Database
     scale: SeverityScale
     sources: Sources
     clock: Callable[[], datetime]
+    base: Context
 
 
 def server(request: Request) -> Server:
@@ -56,12 +59,10 @@ def acting_context(srv: ServerDep, credentials: Annotated[
     if identity is None:
         raise Unauthenticated("the token is not valid: unknown, expired or revoked")
     intake = identity.scope is tokens.Scope.INTAKE
-    return Context(db=srv.db, actor=identity.name, scale=srv.scale, clock=srv.clock,
-                   spark_master=srv.settings.spark_master,
-                   channel=Channel.INTAKE if intake else Channel.API, authenticated=True,
-                   token_id=identity.token_id, intake_only=intake,
-                   confidential_roles=srv.settings.confidential_roles,
-                   authenticated_approvals=srv.settings.authenticated_approvals)
+    return dataclasses.replace(srv.base, actor=identity.name,
+                               channel=Channel.INTAKE if intake else Channel.API,
+                               authenticated=True, token_id=identity.token_id,
+                               intake_only=intake)
 
 
 ActingContext = Annotated[Context, Depends(acting_context)]

@@ -31,8 +31,10 @@ HTTP_LATENCY = Histogram(
     "warroom_http_request_duration_seconds", "Time from the request's arrival to the end of "
     "its response, by route template and method.", ["route", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
-# Incremented by the intake routes: source = the sender (alertmanager, generic, ...),
-# outcome = opened, joined, duplicate, ignored, rejected, unavailable.
+# Incremented by the intake routes: source = alertmanager or pagerduty; outcome = opened,
+# joined, stored (no incident: for triage), updated, duplicate, stale (an older event),
+# rejected (a 4xx body), unauthorized (401/403), unavailable (the database: 503, the
+# sender retries).
 INTAKE_ALERTS = Counter(
     "warroom_intake_alerts_total", "Alerts received on the intake routes, by source and "
     "outcome.", ["source", "outcome"])
