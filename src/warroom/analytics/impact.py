@@ -27,7 +27,6 @@ log): stable across runs and engines, different as soon as the definition change
 """
 
 # Ibis ships without type information: its types are Any to mypy.
-# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import hashlib

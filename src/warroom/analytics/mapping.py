@@ -16,7 +16,6 @@ Accepted column types:
 """
 
 # Ibis ships without type information: its types are Any to mypy.
-# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import difflib

@@ -162,7 +162,8 @@ def _database_failure(error: BaseException) -> str | None:
         return None
     if isinstance(error, NoSuchModuleError):
         return f"the database URL names a database warroom cannot open ({_first_line(error)})"
-    reason = _first_line(error.orig if isinstance(error, DBAPIError) else error)
+    cause = error.orig if isinstance(error, DBAPIError) else None
+    reason = _first_line(cause or error)
     url = _safe_url(state.database_url) if state.database_url else _configured_url()
     if "unable to open database file" in reason:
         return (f"cannot open the SQLite database {url}: its folder does not exist or is "

@@ -169,7 +169,7 @@ class IncidentFile(_Strict):
                 {"value": value, "names": ", ".join(scale.names)}) from None
 
 
-_ALLOWED_FIELDS = {
+_ALLOWED_FIELDS: dict[tuple[str | int, ...], list[str]] = {
     (): list(IncidentFile.model_fields),
     ("timeline",): list(EntryFile.model_fields),
     ("actions",): list(ActionFile.model_fields),
@@ -206,10 +206,12 @@ def read_incident_text(text: str, *, source: str = "<input>",
 def parse_document(doc: Document, *, scale: SeverityScale = DEFAULT_SCALE) -> list[ParsedIncident]:
     """A file holds one incident (a mapping), a list of them, or {incidents: [...]}."""
     data = doc.data
+    base: tuple[str | int, ...] = ()
     if isinstance(data, dict) and set(data) == {"incidents"}:
         items, base = data["incidents"], ("incidents",)
     else:
-        items, base = data, ()
+        items = data
+    located: list[tuple[tuple[str | int, ...], Any]]
     if isinstance(items, dict):
         located = [(base, items)]
     elif isinstance(items, list):

@@ -61,7 +61,7 @@ def render_html(model: ReportModel) -> str:
 
 def render_pdf(model: ReportModel) -> bytes:
     """The HTML laid out for print by WeasyPrint: A4, page numbers, classification header."""
-    from weasyprint import HTML  # type: ignore[import-untyped]  # slow import; PDF only
+    from weasyprint import HTML  # slow import; PDF only
 
     document = HTML(string=render_html(model), url_fetcher=_refusing_fetcher(),
                     base_url=None)
@@ -272,7 +272,7 @@ def css_string(value: object) -> Markup:
 
 def _refusing_fetcher() -> Any:
     """A WeasyPrint URL fetcher that fetches nothing: the HTML must be self-contained."""
-    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+    from weasyprint.urls import URLFetcher
 
     class RefusingFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
