@@ -121,8 +121,7 @@ def impact_section(inputs: ReportInputs) -> ImpactSection:
     engine = " ".join(part for part in (provenance.engine, provenance.engine_version) if part)
     affected = impact.customers_affected
     if sla is not None:  # a share of the registry counts the registry's customers only
-        registered = {c.customer_id for c in sla.customers}
-        affected = sum(1 for c in impact.per_customer if c.affected and c.customer_id in registered)
+        affected = impact.customers_affected_of({c.customer_id for c in sla.customers})
     return ImpactSection(
         window=impact.window,
         customers_affected=affected,
