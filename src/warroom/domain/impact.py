@@ -2,7 +2,7 @@
 
 Pure values, no I/O. `warroom.analytics.impact.compute_impact` produces an `ImpactResult`;
 services store `to_json()` on the incident and read it back with `ImpactResult.from_json`.
-JSON shapes follow DESIGN.md: times are ISO-8601 UTC with `Z`, decimals are strings,
+JSON shapes follow docs/json.md: times are ISO-8601 UTC with `Z`, decimals are strings,
 down minutes travel as `MinuteSet.to_json()` ranges of epoch minutes.
 """
 

@@ -1,4 +1,4 @@
-"""The incident file (YAML or JSON) of DESIGN.md: reading with full validation, and writing.
+"""The incident file (YAML or JSON; docs/incident-file.md): reading, validated, and writing.
 
 Reading validates everything and reports every problem with file, line and field before
 anything is stored; writing produces a file that reads back to the same incident.
@@ -319,7 +319,7 @@ def format_time(at: datetime) -> str:
 
 
 def to_document(incident: Incident) -> dict[str, Any]:
-    """The incident as the plain data of its file (the key order of DESIGN.md)."""
+    """The incident as the plain data of its file (the key order of docs/incident-file.md)."""
     roles = {r.value: incident.roles[r]
              for r in (Role.SCRIBE, Role.COMMUNICATIONS, Role.TECHNICAL_LEAD)
              if r in incident.roles}

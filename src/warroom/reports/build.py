@@ -178,7 +178,8 @@ def customer_section(inputs: ReportInputs, customer_id: str) -> CustomerSection:
             incident_minutes=own.down_minute_count if own.affected else None)
     seen = view_for(sla.result, Audience.CUSTOMER, review=sla.review, customer_id=customer_id)
     # In scope is not affected: where logs were analysed, affected means a failed request
-    # (DESIGN, "Request log"); without logs, every in-scope customer counts as affected.
+    # (docs/definitions.md, affected customers); without logs, every in-scope customer
+    # counts as affected.
     affected = bool(seen["affected"]) and (impact is None or (own is not None and own.affected))
     if not affected:
         return CustomerSection(customer_id=customer_id, name=registered.name, affected=False,

@@ -83,7 +83,7 @@ def to_json(model: ReportModel) -> dict[str, Any]:
     "executive_summary", "severity_label", "impact", "sla", "customer", "prepared_by",
     "last_updated", "revision", "generated_at", "classification_banner"}`` where each
     section is an object with the dataclass's field names, or null when the audience
-    does not get it. Conventions (DESIGN.md, "Machine-readable outputs"): money and
+    does not get it. Conventions (docs/json.md): money and
     every other Decimal is a decimal string ("127000.00", "99.197"), counts are integers,
     times are ISO-8601 UTC with Z, dates are ISO dates, a month is "YYYY-MM", a time
     window is ``{"start", "end", "minutes"}``, a scope is ``{"regions", "services"}``
