@@ -33,6 +33,7 @@ from warroom.cli import (
     report,
     serve,
     sla,
+    status,
     timeline,
     tokens,
     users,
@@ -99,6 +100,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(alerts.alerts_app, name="alert")
 app.add_typer(alerts.changes_app, name="change")
 app.add_typer(tokens.app, name="token")
+app.add_typer(status.app, name="status")
 serve.register(app)
 worker.register(app)
 
