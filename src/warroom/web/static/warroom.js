@@ -4,7 +4,8 @@
   "use strict";
   function localTimes(root) {
     var format = new Intl.DateTimeFormat(undefined, {
-      dateStyle: "medium", timeStyle: "short", timeZoneName: "short"
+      year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+      timeZoneName: "short"
     });
     root.querySelectorAll("time[datetime]").forEach(function (node) {
       var when = new Date(node.getAttribute("datetime"));
