@@ -189,3 +189,18 @@ def horizontal_overflow(page: Any) -> int:
     """How far the page is wider than the viewport (0: nothing sticks out)."""
     return int(page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+def load_reference(db: Database, *, internal: bool = True) -> str:
+    """The reference incident; made internal (it is confidential: viewers would not see it)."""
+    from support.cli_world import REFERENCE_INCIDENT
+    from warroom.domain.incident import Classification
+    from warroom.formats.incident_file import read_incident_file
+    from warroom.services import incidents
+
+    admin = Context(db=db, actor="Ada Admin")
+    found = incidents.import_incidents(admin, read_incident_file(REFERENCE_INCIDENT))[0].id
+    if internal:
+        incidents.update(admin, found, incidents.IncidentChanges(
+            classification=Classification.INTERNAL))
+    return found

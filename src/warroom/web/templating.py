@@ -19,6 +19,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
+from warroom.domain.assessment import shown_uptime
+from warroom.domain.impact import iso_z as _iso_z
 from warroom.domain.text import strip_controls
 from warroom.reports import numbers
 
@@ -92,6 +94,7 @@ def environment() -> Environment:
         utc=utc_text, iso_z=iso_z, grouped=numbers.grouped, percent=numbers.percent,
         money=numbers.money, money_range=numbers.money_range, minutes=minutes_text,
         humanize=numbers.humanize, day=day_text, plain=plain_number,
+        uptime=lambda value: format(shown_uptime(value), "f"),
     )
     return env
 
@@ -113,7 +116,7 @@ def utc_text(at: datetime | None) -> str:
 
 
 def iso_z(at: datetime | None) -> str:
-    return numbers.iso_z(at) if at is not None else ""
+    return _iso_z(at) if at is not None else ""
 
 
 def day_text(day: date | None) -> str:

@@ -73,10 +73,10 @@ def login(request: Request, form: Form = Depends(read_form)) -> Response:
     except WarroomError as error:
         status = 429 if isinstance(error, TooManyAttempts) else \
             403 if error.code == "csrf" else 401 if status_of(error) == 403 else status_of(error)
-        response = render_page(LoginPage(target, name[:200]),
-                               common=common(request, None, error=error), status=status)
-        keep_sign_in_token(request, response)
-        return response
+        refused = render_page(LoginPage(target, name[:200]),
+                              common=common(request, None, error=error), status=status)
+        keep_sign_in_token(request, refused)
+        return refused
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session)
     return response

@@ -4,6 +4,7 @@ publish a revision, list the published revisions and compare two of them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -13,6 +14,7 @@ from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.incident import Incident
 from warroom.domain.permissions import Action, allowed
+from warroom.reports import Format
 from warroom.reports.render import render
 from warroom.services import incidents as incident_service
 from warroom.services import reports as service
@@ -97,7 +99,7 @@ def document(request: Request, incident_id: str) -> Response:
         raise InvalidInput([Problem("format", "bad_format", "format is md, html, pdf or json")])
     model = service.report(viewer.ctx, incident_id, audience, customer_id=customer,
                            prepared_by=server_of(request).settings.prepared_by)
-    content = render(model, fmt)  # type: ignore[arg-type]
+    content = render(model, cast(Format, fmt))
     name = f"{incident_id}-{audience.value}" + (f"-{customer}" if customer else "")
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     disposition = "attachment" if params.get("download") == "1" else "inline"
