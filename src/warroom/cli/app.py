@@ -54,6 +54,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alert": ("warroom.cli.alerts", "alerts_app"),
     "change": ("warroom.cli.alerts", "changes_app"),
     "token": ("warroom.cli.tokens", "app"),
+    "status": ("warroom.cli.status", "app"),
     "serve": ("warroom.cli.serve", "serve"),
     "worker": ("warroom.cli.worker", "worker"),
 }
@@ -70,6 +71,7 @@ class _LazyCommands(TyperGroup):
             return None
         module, attribute = COMMANDS[name]
         target = getattr(importlib.import_module(module), attribute)
+        command: Any
         if isinstance(target, typer.Typer):  # a group, even of one command (`event add`)
             command = typer.main.get_group(target)
         else:

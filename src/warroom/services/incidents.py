@@ -94,8 +94,10 @@ class IncidentPage:
 
 def list_page(ctx: Context, *, status: list[str] | None = None,
               severity: list[str] | None = None, since: date | None = None,
-              until: date | None = None, limit: int = 50, offset: int = 0) -> IncidentPage:
-    """A page of the incidents the acting person may see, newest first (the API's list).
+              until: date | None = None, limit: int = 50, offset: int = 0,
+              text: str | None = None) -> IncidentPage:
+    """A page of the incidents the acting person may see, newest first (the API's list);
+    `text` keeps those whose title or ID contains it (any case).
 
     The database pages and counts. For a person without a role that reads every
     confidential incident, the names on the confidential matches are read first, and only
@@ -105,7 +107,7 @@ def list_page(ctx: Context, *, status: list[str] | None = None,
                                     f"limit must be between 1 and {MAX_PAGE}")])
     if offset < 0:
         raise InvalidInput([Problem("offset", "out_of_range", "offset cannot be negative")])
-    filters = repo.Filters(status, severity, since, until)
+    filters = repo.Filters(status, severity, since, until, text=text)
     with ctx.db.reading() as conn:
         who = authorize(conn, ctx, Action.INCIDENT_READ)
         if who.roles.isdisjoint(ctx.confidential_roles):

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from warroom.domain.incident import Incident
-from warroom.domain.metrics import IncidentMetrics, Spread, incident_metrics, metric_spreads
+from warroom.domain.metrics import (
+    IncidentMetrics,
+    Spread,
+    incident_metrics,
+    metric_spreads,
+    monthly_medians,
+)
 from warroom.services.context import Context
 from warroom.services.incidents import list_incidents
 
@@ -39,3 +45,27 @@ def overview(ctx: Context, *, since: date | None = None, until: date | None = No
         by_severity={k: metric_spreads(groups[k]) for k in ordered},
         counts={k: len(groups[k]) for k in ordered},
     )
+
+
+@dataclass(frozen=True)
+class MetricsTrend:
+    """Median of each metric per month (minutes), by severity: the metrics page's charts."""
+
+    months: list[str]  # "YYYY-MM", oldest first
+    medians: dict[str, dict[str, list[float | None]]]  # metric -> severity -> per month
+
+
+def trend(ctx: Context, *, since: date, until: date) -> MetricsTrend:
+    """Monthly medians over incidents detected in [since, until] (whole months)."""
+    incidents = list_incidents(ctx, since=since, until=until)
+    months = []
+    year, month = since.year, since.month
+    while (year, month) <= (until.year, until.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    items = []
+    for incident in incidents:
+        detected = incident.detected_at()
+        if detected is not None:
+            items.append((f"{detected:%Y-%m}", incident.severity, metrics_of(incident)))
+    return MetricsTrend(months, monthly_medians(items, months))
