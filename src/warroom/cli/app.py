@@ -29,7 +29,9 @@ from warroom.cli import (
     alerts,
     impact,
     incidents,
+    maintenance,
     metrics,
+    notify,
     report,
     serve,
     sla,
@@ -99,6 +101,9 @@ app.add_typer(report.app, name="report")
 app.add_typer(alerts.alerts_app, name="alert")
 app.add_typer(alerts.changes_app, name="change")
 app.add_typer(tokens.app, name="token")
+app.add_typer(notify.app, name="notify")
+app.add_typer(notify.contacts_app, name="contacts")
+app.add_typer(maintenance.app, name="maintenance")
 serve.register(app)
 worker.register(app)
 
