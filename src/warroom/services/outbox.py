@@ -33,6 +33,7 @@ Kinds of message are a registry of modules (as `services.jobs.JOB_KINDS`), each 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import logging
 import threading
@@ -171,32 +172,37 @@ class Courier:
     def step(self, done: _Try | None = None) -> tuple[Stored, Outgoing] | None:
         """Settle `done`, then claim the next due message; None when none is due."""
 
-        def work(conn: Connection) -> tuple[Stored, Outgoing] | None:
+        def work(conn: Connection, settle: _Try | None
+                 ) -> tuple[tuple[Stored, Outgoing] | None, bool]:
             now = self.clock()
-            if done is not None:
-                self._settle(conn, done, now)
+            if settle is not None:
+                self._settle(conn, settle, now)
             if self._swept is None or now - self._swept >= SWEEP_EVERY:
                 self._sweep(conn, now)
             for _ in range(store.CHUNK):
                 stored = store.next_due(conn, now)
                 if stored is None:
-                    return None
+                    return None, False
                 module = kind_module(stored.message.kind)
                 reason = module.gate(conn, stored)
                 if reason is not None:
                     store.cancel(conn, stored.id, reason=reason)
-                    log.info("message cancelled: %s", reason, extra={"message": stored.id})
+                    log.info("message cancelled: %s", reason, extra={"outbox_id": stored.id})
                     continue
                 lease_until = now + self.delivery.lease
                 store.claim(conn, stored.id, worker=self.name, lease_until=lease_until)
                 claimed = dataclasses.replace(stored, state=SENDING, worker=self.name,
                                               attempts=stored.attempts + 1,
                                               lease_until=lease_until)
-                return claimed, module.prepare(conn, claimed, self)
-            return None  # many cancelled: the next step goes on
+                return (claimed, module.prepare(conn, claimed, self)), False
+            return None, True  # a chunk cancelled: commit it, then look further
 
-        result: tuple[Stored, Outgoing] | None = self.base.db.write(work)
-        return result
+        settle = done
+        while True:
+            found, more = self.base.db.write(functools.partial(work, settle=settle))
+            settle = None
+            if found is not None or not more:
+                return found
 
     def send(self, stored: Stored, message: Outgoing) -> _Try:
         """Hand one claimed message to its transport."""
@@ -206,7 +212,7 @@ class Courier:
         except TransportError as error:
             return _Try(stored, error=error)
         except Exception as error:  # a bug in a transport must not stop the courier
-            log.exception("transport failed unexpectedly", extra={"message": stored.id})
+            log.exception("transport failed unexpectedly", extra={"outbox_id": stored.id})
             self._close(message.channel)
             return _Try(stored, error=TransportError(
                 f"sending failed unexpectedly ({type(error).__name__}: {error}); this is a "
@@ -277,26 +283,26 @@ class Courier:
         if error is None:
             store.settle(conn, stored.id, worker=self.name, state=SENT, sent_at=now,
                          error=done.note)
-            log.info("message sent", extra={"message": stored.id, "kind": stored.message.kind})
+            log.info("message sent", extra={"outbox_id": stored.id, "kind": stored.message.kind})
             return
         text = error.message
         if error.uncertain:
             store.settle(conn, stored.id, worker=self.name, state=UNCERTAIN, error=text)
-            log.warning("message uncertain: %s", text, extra={"message": stored.id})
+            log.warning("message uncertain: %s", text, extra={"outbox_id": stored.id})
         elif error.permanent:
             store.settle(conn, stored.id, worker=self.name, state=FAILED, error=text)
             if error.gone:
                 kind_module(stored.message.kind).gone(conn, stored, now)
-            log.warning("message failed: %s", text, extra={"message": stored.id})
+            log.warning("message failed: %s", text, extra={"outbox_id": stored.id})
         elif stored.attempts >= stored.max_attempts:
             store.settle(conn, stored.id, worker=self.name, state=FAILED,
                          error=f"gave up after {stored.attempts} tries; the last: {text}")
             log.warning("message failed after %d tries: %s", stored.attempts, text,
-                        extra={"message": stored.id})
+                        extra={"outbox_id": stored.id})
         else:
             store.settle(conn, stored.id, worker=self.name, state=PENDING, error=text,
                          next_attempt_at=now + self.delivery.pause(stored.attempts))
-            log.info("message will be retried: %s", text, extra={"message": stored.id})
+            log.info("message will be retried: %s", text, extra={"outbox_id": stored.id})
 
     def _sweep(self, conn: Connection, now: datetime) -> None:
         """Messages whose worker stopped while sending them: maybe delivered, maybe not."""
@@ -306,7 +312,7 @@ class Courier:
                 f"its worker ({stored.worker}) stopped while sending it (no outcome by "
                 f"{stored.lease_until:%Y-%m-%d %H:%M:%S} UTC): it may or may not have been "
                 "delivered, so it is not sent again by itself"))
-            log.warning("message uncertain: its worker stopped", extra={"message": stored.id})
+            log.warning("message uncertain: its worker stopped", extra={"outbox_id": stored.id})
 
     def _transport(self, channel: str) -> Transport:
         if channel not in CHANNELS:

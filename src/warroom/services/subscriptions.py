@@ -317,7 +317,7 @@ class _Content:
             from warroom.notify import messages
 
             self._email[scope_text] = messages.email(
-                self.template, **self.context(), scope_text=scope_text,
+                self.template, **self.context(), interest=scope_text,
                 status_title=_title(self.ctx),
                 unsubscribe_url=_MARK.format(purpose="unsubscribe", nonce=self.nonce))
         subject, text, html = self._email[scope_text]
@@ -349,7 +349,7 @@ class _UpdateContent(_Content):
     def context(self) -> dict[str, object]:
         return {"incident": self.view, "entries": self.entries, "first": self.first,
                 "resolved": self.resolved, "status_url": _status_url(self.ctx),
-                "scope_text": self.scope_text(self.view.scope)}
+                "affects": self.scope_text(self.view.scope)}
 
     def payload(self) -> dict[str, object]:
         view = self.view
@@ -373,7 +373,8 @@ class _MaintenanceContent(_Content):
         self.record = record
 
     def context(self) -> dict[str, object]:
-        return {"record": self.record, "status_url": _status_url(self.ctx)}
+        return {"record": self.record, "status_url": _status_url(self.ctx),
+                "affects": self.scope_text(self.record.scope)}
 
     def payload(self) -> dict[str, object]:
         record = self.record
@@ -394,7 +395,7 @@ def _confirm_message(ctx: Context, sid: str, address: str, scope: Scope) -> Mess
     nonce = uuid.uuid4().hex
     subject, text, html = messages.email(
         "subscription_confirm", status_title=_title(ctx),
-        scope_text=_Content(ctx).scope_text(scope),
+        interest=_Content(ctx).scope_text(scope),
         confirm_url=_MARK.format(purpose="confirm", nonce=nonce),
         unsubscribe_url=_MARK.format(purpose="unsubscribe", nonce=nonce))
     return Message(key=f"confirm:{sid}", kind="subscription_confirm", channel="email",
