@@ -49,6 +49,7 @@ run: demo
 			--customers $(DEMO)/customers.csv --policy $(DEMO)/sla-policy.yaml; \
 		$(DEMO_ENV) $(BIN)/warroom sla assess $(INC) --customers $(DEMO)/customers.csv \
 			--policy $(DEMO)/sla-policy.yaml --submit >/dev/null; \
+		$(DEMO_ENV) $(BIN)/warroom contacts load $(DEMO)/customers.csv; \
 	fi
 	$(DEMO_ENV) $(BIN)/warroom incident show $(INC)
 	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format html --force \

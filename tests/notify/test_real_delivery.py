@@ -161,7 +161,7 @@ def test_the_worker_killed_mid_batch_delivers_the_rest_once(demo: Demo,
     assert len(server.messages) == 847 and set(counts.values()) == {1}
     status = warroom("notify", "status", INC, "--json").json()
     assert status["customers"]["sent"] == 846 and status["customers"]["uncertain"] == 1
-    uncertain = next(m for m in status["messages"] if m["state"] == "uncertain")
+    uncertain = next(m for m in status["data"] if m["state"] == "uncertain")
     assert counts[uncertain["customer_id"]] == 1  # it arrived, and only once
     assert "stopped while sending" in uncertain["last_error"]
 
@@ -172,7 +172,7 @@ def test_a_refusing_server_gets_the_notice_after_retries(demo: Demo, tmp_path: P
     with mail_server(refuse_next=2) as server:
         warroom.worker(**mail_env(server.port, WARROOM_NOTIFY_BACKOFF_SECONDS="0"))
     assert server.refused == 2 and len(server.messages) == 1
-    (row,) = warroom("notify", "status", INC, "--json").json()["messages"]
+    (row,) = warroom("notify", "status", INC, "--json").json()["data"]
     assert (row["state"], row["attempts"]) == ("sent", 3)
 
 

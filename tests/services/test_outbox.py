@@ -171,3 +171,14 @@ def test_several_couriers_hand_each_message_over_once(any_ctx: Context) -> None:
         thread.join()
     assert sorted(m.subject or "" for m in recorder.sent) == keys
     assert {s.state for s in rows(any_ctx).values()} == {"sent"}
+
+
+def test_a_courier_without_a_mail_server_leaves_emails_for_one_that_has_it(
+        any_ctx: Context) -> None:
+    put(any_ctx, "mail")
+    put(any_ctx, "hook", channel="webhook")
+    recorder = Recorder()
+    assert run(any_ctx, recorder, smtp_url=None) == 1
+    assert [m.channel for m in recorder.sent] == ["webhook"]
+    assert rows(any_ctx)["mail"].state == "pending"
+    assert run(any_ctx, recorder) == 1 and rows(any_ctx)["mail"].state == "sent"

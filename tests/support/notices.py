@@ -110,7 +110,9 @@ class Recorder:
 def courier(ctx: Context, recorder: Recorder, **delivery: object) -> Courier:
     """A courier whose transports (email and webhook) are `recorder`."""
     options: dict[str, object] = {"backoff": timedelta(seconds=30), "max_attempts": 3,
-                                  "public_url": "https://status.example.com"}
+                                  "public_url": "https://status.example.com",
+                                  "smtp_url": "smtp://127.0.0.1:1",
+                                  "mail_from": "status@example.com"}
     options.update(delivery)
     found = Courier(ctx, Delivery(**options), clock=ctx.clock)  # type: ignore[arg-type]
     found.transports.update({"email": recorder, "webhook": recorder})

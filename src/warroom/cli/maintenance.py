@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -10,7 +9,6 @@ from rich.table import Table
 
 from warroom.cli.common import bold, console, ctx, fmt_time, parse_time, print_json, say
 from warroom.domain.errors import InvalidInput, Problem
-from warroom.domain.impact import iso_z
 from warroom.domain.maintenance import MaintenanceRecord
 from warroom.domain.scope import Scope
 
@@ -101,17 +99,9 @@ def list_(
 
 
 def record_data(record: MaintenanceRecord) -> dict[str, object]:
-    def z(value: datetime | None) -> str | None:
-        return iso_z(value) if value is not None else None
+    from warroom.schemas.notify import MaintenancePublic
 
-    return {"id": record.id, "title": record.title, "description": record.description,
-            "starts_at": z(record.starts_at), "ends_at": z(record.ends_at),
-            "services": list(record.scope.services) if record.scope.services is not None
-            else None,
-            "regions": list(record.scope.regions) if record.scope.regions is not None
-            else None,
-            "announced_at": z(record.announced_at), "cancelled_at": z(record.cancelled_at),
-            "state": _state(record)}
+    return MaintenancePublic.of(record).to_data()
 
 
 def _state(record: MaintenanceRecord) -> str:

@@ -93,11 +93,13 @@ def send(
                                     "--output goes with --dry-run")])
     queued = notices.send_notices(ctx(), incident_id, customer_id=customer, again=again)
     if as_json:
-        print_json({"incident_id": queued.incident_id, "revision": queued.revision,
-                    "messages": queued.messages, "customers": queued.customers,
-                    "already_queued": queued.already,
-                    "without_contact": list(queued.without_contact),
-                    "not_affected": queued.not_affected})
+        from warroom.schemas.notify import NoticesQueued
+
+        print_json(NoticesQueued(
+            incident_id=queued.incident_id, revision=queued.revision, dry_run=False,
+            messages=queued.messages, customers=queued.customers,
+            already_queued=queued.already, without_contact=list(queued.without_contact),
+            not_affected=queued.not_affected))
         return
     say(f"{incident_id}: queued ", bold(queued.messages),
         f" notice message(s) for {queued.customers} customer(s), of the approved figures "
@@ -164,11 +166,9 @@ def status(incident_id: Incident, as_json: JsonOpt = False) -> None:
     found = notices.notice_status(ctx(), incident_id)
     counts = notices.summary(found)
     if as_json:
-        print_json({"incident_id": incident_id, "customers": counts, "messages": [{
-            "customer_id": s.customer_id, "channel": s.channel, "recipient": s.recipient,
-            "state": s.state, "attempts": s.attempts, "revision": s.revision,
-            "sent_at": s.sent_at.isoformat().replace("+00:00", "Z") if s.sent_at else None,
-            "last_error": s.last_error} for s in found]})
+        from warroom.schemas.notify import NoticesStatusPublic
+
+        print_json(NoticesStatusPublic.of(incident_id, found, counts))
         return
     if not found:
         console.print(f"{incident_id} has no customer notices yet: "

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
 from warroom.domain.maintenance import MaintenanceRecord
 from warroom.schemas.base import Schema, UtcTime
 from warroom.schemas.requests import Body, ScopeList, Text, Title
+
+if TYPE_CHECKING:
+    from warroom.services.notices import CustomerStatus
 
 CustomerId = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -65,6 +69,15 @@ class NoticesStatusPublic(Schema):
     customers: dict[str, int]  # customers per state
     data: list[NoticeStatusPublic]
     count: int
+
+    @classmethod
+    def of(cls, incident_id: str, found: Sequence[CustomerStatus],
+           customers: dict[str, int]) -> NoticesStatusPublic:
+        return cls(incident_id=incident_id, customers=customers, count=len(found), data=[
+            NoticeStatusPublic(customer_id=s.customer_id, channel=s.channel,
+                               recipient=s.recipient, state=s.state, attempts=s.attempts,
+                               revision=s.revision, sent_at=s.sent_at,
+                               last_error=s.last_error) for s in found])
 
 
 class MaintenanceCreate(Body):

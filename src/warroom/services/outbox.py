@@ -122,6 +122,13 @@ class Delivery:
                    allow_private=settings.webhook_allow_private)
 
     @property
+    def channels(self) -> tuple[str, ...]:
+        """What this courier delivers: email only where a mail server is set up (else
+        emails wait, pending, for a worker that has one)."""
+        mail = self.smtp_url is not None and self.mail_from is not None
+        return tuple(c for c in CHANNELS if c != "email" or mail)
+
+    @property
     def lease(self) -> timedelta:
         """How long a message may be `sending` before its worker is presumed dead: every
         network step of one try is bounded by `timeout`."""
@@ -180,7 +187,7 @@ class Courier:
             if self._swept is None or now - self._swept >= SWEEP_EVERY:
                 self._sweep(conn, now)
             for _ in range(store.CHUNK):
-                stored = store.next_due(conn, now)
+                stored = store.next_due(conn, now, self.delivery.channels)
                 if stored is None:
                     return None, False
                 module = kind_module(stored.message.kind)

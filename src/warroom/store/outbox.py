@@ -110,10 +110,12 @@ def get(conn: Connection, message_id: int) -> Stored | None:
     return _stored(row) if row else None
 
 
-def next_due(conn: Connection, now: datetime) -> Stored | None:
-    """The pending message due soonest (locked for this transaction), or None."""
+def next_due(conn: Connection, now: datetime,
+             channels: Sequence[str] = ("email", "webhook")) -> Stored | None:
+    """The pending message of `channels` due soonest (locked for this transaction)."""
     row = conn.execute(select(outbox)
-                       .where(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now)
+                       .where(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now,
+                              outbox.c.channel.in_(channels))
                        .order_by(outbox.c.next_attempt_at, outbox.c.id)
                        .limit(1).with_for_update(skip_locked=True)).first()
     return _stored(row) if row else None

@@ -21,7 +21,6 @@ from warroom.schemas.notify import (
     NoticeSend,
     NoticesQueued,
     NoticesStatusPublic,
-    NoticeStatusPublic,
 )
 from warroom.services import maintenance, notices
 
@@ -60,12 +59,7 @@ def send_notices(ctx: JsonContext, incident_id: str, body: NoticeSend) -> Notice
             summary="Where each customer's notices stand")
 def notice_status(ctx: ActingContext, incident_id: str) -> NoticesStatusPublic:
     found = notices.notice_status(ctx, incident_id)
-    return NoticesStatusPublic(
-        incident_id=incident_id, customers=notices.summary(found), count=len(found),
-        data=[NoticeStatusPublic(customer_id=s.customer_id, channel=s.channel,
-                                 recipient=s.recipient, state=s.state, attempts=s.attempts,
-                                 revision=s.revision, sent_at=s.sent_at,
-                                 last_error=s.last_error) for s in found])
+    return NoticesStatusPublic.of(incident_id, found, notices.summary(found))
 
 
 @router.post("/retry", response_model=NoticeRetried,
