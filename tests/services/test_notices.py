@@ -187,3 +187,20 @@ def test_people_who_may_not_send_notices_are_refused(world: Context) -> None:
     with pytest.raises(NotFound):  # the incident is confidential: a viewer does not see it
         notices.notice_status(acting(world, "Val Viewer"), INC)
     assert outbox_rows(world) == []
+
+
+def test_notices_cancelled_by_a_void_go_out_when_the_same_figures_are_approved_again(
+        world: Context) -> None:
+    from support.notices import assess
+
+    approve(world)
+    first = notices.send_notices(world, INC)
+    void_approval(world)
+    assert deliver(world, Recorder()) == 0  # cancelled
+    assess(world)  # the first inputs again: the same figures, the same fingerprint
+    approve(world)
+    again = notices.send_notices(world, INC)
+    assert again.revision == first.revision and (again.messages, again.already) == (3, 0)
+    recorder = Recorder()
+    assert deliver(world, recorder) == 3
+    assert {s.state for s in notices.notice_status(world, INC)} == {"sent"}

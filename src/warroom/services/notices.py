@@ -136,17 +136,24 @@ def send_notices(ctx: Context, incident_id: str, *, customer_id: str | None = No
         drafts_of = list(_drafts_of(conn, plan, batch, ctx.now()))
         found = [d for _, ds in drafts_of for d in ds or ()]
         existing = outbox_store.existing_keys(conn, (d.message.key for d in found))
+        # a cancelled one never went out (its approval was voided, and the same figures
+        # are approved again now): it is queued again, as it was
+        revived = [d for d in found if existing.get(d.message.key, (0, ""))[1] == CANCELLED]
+        outbox_store.requeue(conn, [existing[d.message.key][0] for d in revived],
+                             now=ctx.now())
         fresh = [d for d in found if d.message.key not in existing]
-        count = queue(conn, ctx, (d.message for d in fresh), created_by=who.name,
-                      max_attempts=ctx.notify_max_attempts)
-        customers = {d.customer_id for d in fresh}
+        count = len(revived) + queue(conn, ctx, (d.message for d in fresh),
+                                     created_by=who.name,
+                                     max_attempts=ctx.notify_max_attempts)
+        customers = {d.customer_id for d in [*fresh, *revived]}
+        held = {d.customer_id for d in found if d.message.key in existing} - customers
         record(conn, ctx, who, action="notice.queue", entity_type="incident",
                entity_id=incident_id, changes={
                    "revision": plan.revision, "messages": count, "customers": len(customers),
                    "first_customer": batch[0], "last_customer": batch[-1], "again": again})
         totals["messages"] += count
         totals["customers"] += len(customers)
-        totals["already"] += len({d.customer_id for d in found if d.message.key in existing})
+        totals["already"] += len(held)
         totals["not_affected"] += sum(1 for _, ds in drafts_of if ds is None)
         without.extend(c for c, ds in drafts_of if ds == [])
 

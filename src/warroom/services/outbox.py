@@ -226,14 +226,6 @@ class Courier:
                 "bug"))
         return _Try(stored, note=note)
 
-    def deliver_one(self) -> bool:
-        """Claim, send and settle one message (tests and `run`); False when none is due."""
-        claimed = self.step()
-        if claimed is None:
-            return False
-        self._finish(self.send(*claimed))
-        return True
-
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self, stop: threading.Event, *, until_idle: bool = False,

@@ -98,10 +98,13 @@ def add_many(conn: Connection, messages: Iterable[Message], *, now: datetime,
     return count
 
 
-def existing_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
-    found: set[str] = set()
+def existing_keys(conn: Connection, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """key -> (id, state) of the messages already queued under these keys."""
+    found: dict[str, tuple[int, str]] = {}
     for batch in chunks(keys):
-        found.update(conn.execute(select(outbox.c.key).where(outbox.c.key.in_(batch))).scalars())
+        rows = conn.execute(select(outbox.c.key, outbox.c.id, outbox.c.state)
+                            .where(outbox.c.key.in_(batch)))
+        found.update({row.key: (row.id, row.state) for row in rows})
     return found
 
 

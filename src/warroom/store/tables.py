@@ -229,7 +229,7 @@ api_tokens = Table(
     Column("revoked_by", String(200), nullable=True),
 )
 
-# Background work (impact runs, later notice delivery): claimed by one worker at a time
+# Background work (impact runs; messages go through the outbox): claimed by one worker at a time
 # under a lease that the worker renews; a lease that runs out means the worker died.
 jobs = Table(
     "jobs",
