@@ -7,6 +7,8 @@ from __future__ import annotations
 import email
 import email.policy
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -136,3 +138,61 @@ def test_starttls_is_required_beyond_the_loopback(monkeypatch: pytest.MonkeyPatc
         with pytest.raises(TransportError, match="does not offer STARTTLS"):
             transport(server.port).send(outgoing())
     assert server.messages == []
+
+
+def test_beyond_the_loopback_it_sends_over_starttls_and_logs_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that requires STARTTLS and a login (aiosmtpd with a certificate made
+    here), taken for a remote one: the password goes only over TLS."""
+    import shutil
+    import ssl
+    import subprocess
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from support.mail import _Handler, MailServer
+    from support.outside import need
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        need("openssl", "install the openssl package")
+    subprocess.run([str(openssl), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                    "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    logins: list[tuple[bytes, bool]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and data.password == b"s3cret"
+        logins.append((data.login, session.ssl is not None))
+        return AuthResult(success=ok)
+
+    mail = MailServer()
+    controller = Controller(_Handler(mail), hostname="127.0.0.1", port=mail.port,
+                            tls_context=served, require_starttls=True,
+                            authenticator=authenticator, auth_require_tls=True)
+    controller.start()
+    try:
+        monkeypatch.setattr(SmtpServer, "is_loopback", property(lambda self: False))
+        trusting = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        sender = EmailTransport(parse_smtp_url(f"smtp://alerts@127.0.0.1:{mail.port}"),
+                                mail_from=FROM, password="s3cret", timeout=5, tls=trusting)
+        sender.send(outgoing())
+        sender.close()
+        wrong = EmailTransport(parse_smtp_url(f"smtp://alerts@127.0.0.1:{mail.port}"),
+                               mail_from=FROM, password="guess", timeout=1, tls=trusting)
+        with pytest.raises(TransportError) as refused:
+            wrong.send(outgoing())
+        assert not refused.value.permanent  # a setting to fix: the message waits for it
+        untrusting = EmailTransport(parse_smtp_url(f"smtp://alerts@127.0.0.1:{mail.port}"),
+                                    mail_from=FROM, password="s3cret", timeout=5)
+        with pytest.raises(TransportError, match="cannot reach"):
+            untrusting.send(outgoing())  # a certificate nobody vouches for
+    finally:
+        controller.stop()
+    assert len(mail.messages) == 1
+    assert logins[0] == (b"alerts", True)

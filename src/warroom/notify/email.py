@@ -2,9 +2,10 @@
 messages.
 
 `WARROOM_SMTP_URL` names the server: `smtp://[user@]host[:port]` (port 587 by default)
-upgrades the connection with STARTTLS, and refuses to go on without it unless the host
-is the loopback (a local relay, the tests' server); `smtps://[user@]host[:port]` (port
-465) speaks TLS from the start. The password comes from `WARROOM_SMTP_PASSWORD` (or its
+upgrades the connection with STARTTLS and refuses to go on without it, unless the host
+is the loopback (a local relay, the tests' server: the mail does not leave the machine
+there, and no certificate is asked for); `smtps://[user@]host[:port]` (port 465) speaks
+TLS from the start. The password comes from `WARROOM_SMTP_PASSWORD` (or its
 `_FILE`), never from the URL, and is sent only over TLS or to the loopback.
 
 Each message is sent in steps (MAIL, RCPT, DATA) so that a failure says what it means:
@@ -235,13 +236,12 @@ class EmailTransport:
                 smtp = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
             try:
                 smtp.ehlo()
-                if not server.implicit_tls:
-                    if smtp.has_extn("starttls"):
-                        smtp.starttls(context=self.tls)
-                        smtp.ehlo()
-                    elif not server.is_loopback:
+                if not server.implicit_tls and not server.is_loopback:
+                    if not smtp.has_extn("starttls"):
                         raise TransportError(f"{server} does not offer STARTTLS; warroom sends "
                                              "mail to other hosts only over TLS")
+                    smtp.starttls(context=self.tls)
+                    smtp.ehlo()
                 if self.password is not None:  # over TLS, or to the loopback (above)
                     smtp.login(server.user or "", self.password)
             except BaseException:

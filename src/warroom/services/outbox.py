@@ -40,7 +40,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Connection
 
@@ -59,6 +59,9 @@ from warroom.store.outbox import (
     Message,
     Stored,
 )
+
+if TYPE_CHECKING:
+    from warroom.settings import Settings
 
 __all__ = ["CANCELLED", "FAILED", "KINDS", "PENDING", "SENDING", "SENT", "UNCERTAIN",
            "Courier", "Delivery", "Message", "Stored", "queue"]
@@ -113,7 +116,7 @@ class Delivery:
     allow_private: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Delivery:
+    def from_settings(cls, settings: Settings) -> Delivery:
         return cls(max_attempts=settings.notify_max_attempts,
                    backoff=timedelta(seconds=settings.notify_backoff_seconds),
                    timeout=float(settings.notify_timeout_seconds),
