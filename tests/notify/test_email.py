@@ -148,10 +148,8 @@ def test_beyond_the_loopback_it_sends_over_starttls_and_logs_in(
     import ssl
     import subprocess
 
-    from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    from support.mail import _Handler, MailServer
     from support.outside import need
 
     openssl = shutil.which("openssl")
@@ -171,28 +169,21 @@ def test_beyond_the_loopback_it_sends_over_starttls_and_logs_in(
         logins.append((data.login, session.ssl is not None))
         return AuthResult(success=ok)
 
-    mail = MailServer()
-    controller = Controller(_Handler(mail), hostname="127.0.0.1", port=mail.port,
-                            tls_context=served, require_starttls=True,
-                            authenticator=authenticator, auth_require_tls=True)
-    controller.start()
-    try:
+    with mail_server({"tls_context": served, "require_starttls": True,
+                      "authenticator": authenticator, "auth_require_tls": True}) as mail:
         monkeypatch.setattr(SmtpServer, "is_loopback", property(lambda self: False))
+        url = parse_smtp_url(f"smtp://alerts@127.0.0.1:{mail.port}")
         trusting = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
-        sender = EmailTransport(parse_smtp_url(f"smtp://alerts@127.0.0.1:{mail.port}"),
-                                mail_from=FROM, password="s3cret", timeout=5, tls=trusting)
+        sender = EmailTransport(url, mail_from=FROM, password="s3cret", timeout=5,
+                                tls=trusting)
         sender.send(outgoing())
         sender.close()
-        wrong = EmailTransport(parse_smtp_url(f"smtp://alerts@127.0.0.1:{mail.port}"),
-                               mail_from=FROM, password="guess", timeout=1, tls=trusting)
+        wrong = EmailTransport(url, mail_from=FROM, password="guess", timeout=1, tls=trusting)
         with pytest.raises(TransportError) as refused:
             wrong.send(outgoing())
         assert not refused.value.permanent  # a setting to fix: the message waits for it
-        untrusting = EmailTransport(parse_smtp_url(f"smtp://alerts@127.0.0.1:{mail.port}"),
-                                    mail_from=FROM, password="s3cret", timeout=5)
+        untrusting = EmailTransport(url, mail_from=FROM, password="s3cret", timeout=5)
         with pytest.raises(TransportError, match="cannot reach"):
             untrusting.send(outgoing())  # a certificate nobody vouches for
-    finally:
-        controller.stop()
     assert len(mail.messages) == 1
     assert logins[0] == (b"alerts", True)

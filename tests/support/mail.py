@@ -112,9 +112,13 @@ class MailServer:
 
 
 @contextmanager
-def mail_server(**options: Any) -> Iterator[MailServer]:
+def mail_server(controller_options: dict[str, Any] | None = None,
+                **options: Any) -> Iterator[MailServer]:
+    """A server on the loopback; `controller_options` go to aiosmtpd's Controller
+    (STARTTLS, authentication)."""
     server = MailServer(**options)
-    controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port)
+    controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port,
+                            **(controller_options or {}))
     controller.start()
     try:
         yield server
