@@ -40,8 +40,10 @@ def schedule(
         "(windows entered after the fact); nobody is told now.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a maintenance window. Whether it excuses downtime depends on when it was
-    announced: the SLA assessment judges that from this record."""
+    """Record a maintenance window (and announce it).
+
+    Whether it excuses downtime depends on when it was announced: the SLA assessment
+    judges that from this record."""
     from warroom.services import maintenance
 
     starts, ends = parse_time(start, "--start"), parse_time(end, "--end")
@@ -57,8 +59,9 @@ def schedule(
 
 @app.command("announce")
 def announce_(record_id: RecordId, as_json: JsonOpt = False) -> None:
-    """Announce a scheduled window now (status page, subscribers); the SLA's notice rule
-    counts from this moment."""
+    """Announce a scheduled window now (status page, subscribers).
+
+    The SLA's notice rule counts from this moment."""
     from warroom.services import maintenance
 
     _show(maintenance.announce(ctx(), record_id), as_json, verb="announced")

@@ -71,13 +71,13 @@ def send(
         "earlier approval.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Queue each affected customer's notice: the customer version of the report (its own
-    impact and approved credit), to its contact_email addresses and/or its webhook.
+    """Queue each affected customer's own notice (its approved credit only).
 
-    Refused until legal and finance approved the credits; the worker (`warroom worker`,
-    or `warroom serve`) delivers them and checks the approval again before each one. A
-    customer's notice of one approval is never queued twice: running this again sends only
-    what is missing."""
+    The notice is the customer version of the report, to the customer's contact_email
+    addresses and/or its webhook. Refused until legal and finance approved the credits;
+    the worker (`warroom worker`, or `warroom serve`) delivers them and checks the
+    approval again before each one. A customer's notice of one approval is never queued
+    twice: running this again sends only what is missing."""
     if audience.strip().lower() != "customer":
         raise InvalidInput([Problem("--audience", "bad_choice",
                                     f"notices are sent by hand to customers only "
@@ -158,9 +158,10 @@ def _safe(customer_id: str) -> str:
 
 @app.command()
 def status(incident_id: Incident, as_json: JsonOpt = False) -> None:
-    """Show where each customer's notices stand: sent, pending, failed (and why),
-    cancelled, or uncertain (its worker stopped while sending it: check, then
-    `warroom notify retry --uncertain`)."""
+    """Show where each customer's notices stand.
+
+    States: sent, pending, failed (and why), cancelled, or uncertain (its worker stopped
+    while sending it: check, then `warroom notify retry --uncertain`)."""
     from warroom.services import notices
 
     found = notices.notice_status(ctx(), incident_id)
@@ -191,8 +192,7 @@ def retry(
         "--uncertain", help="Also the uncertain ones: you checked they did not arrive (they "
         "may otherwise arrive twice).")] = False,
 ) -> None:
-    """Queue failed and cancelled notices of the standing approval again, with fresh
-    tries."""
+    """Queue failed and cancelled notices of the standing approval again."""
     from warroom.services import notices
 
     count = notices.retry(ctx(), incident_id, customer_id=customer, uncertain=uncertain)
@@ -201,7 +201,7 @@ def retry(
 
 @app.command()
 def outbox(as_json: JsonOpt = False) -> None:
-    """Count every message in the outbox (notices, subscriber updates) by state."""
+    """Count the outbox's messages (notices, subscriber updates) by state."""
     from warroom.services import notices
 
     counts = notices.outbox_counts(ctx())
@@ -221,9 +221,11 @@ def load(
         "--replace", help="Customers the registry does not list lose their contacts.")]
     = False,
 ) -> None:
-    """Load where each customer's notices go. contact_email holds one address or several
-    separated by ';'; webhook_url an http(s) URL. A customer's webhook gets its signing
-    secret when first loaded: `warroom contacts secret CUSTOMER` shows it."""
+    """Load where each customer's notices go, from a customer registry.
+
+    contact_email holds one address or several separated by ';'; webhook_url an http(s)
+    URL. A customer's webhook gets its signing secret when first loaded: `warroom
+    contacts secret CUSTOMER` shows it."""
     from warroom.formats.customer_registry import read_contacts_file
     from warroom.services import contacts
 
@@ -263,8 +265,9 @@ def secret(
         "--rotate", help="Make a new secret (the old one stops verifying at once).")]
     = False,
 ) -> None:
-    """Print the secret a customer's webhooks are signed with (Warroom-Signature,
-    docs/notify.md), for its receiver to verify them."""
+    """Print the secret a customer's webhooks are signed with.
+
+    Its receiver verifies the Warroom-Signature header with it (docs/notify.md)."""
     from warroom.services import contacts
 
     typer.echo(contacts.webhook_secret(ctx(), customer, rotate=rotate))

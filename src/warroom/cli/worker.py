@@ -44,10 +44,11 @@ def worker(
                                         help="Seconds between looks at an empty queue.")]
     = 1.0,
 ) -> None:
-    """Run queued background jobs (impact runs) and deliver the outbox (customer notices,
-    subscriber updates) until stopped: SIGTERM or Ctrl-C lets the current job finish and
-    the message in hand be recorded. `warroom serve` runs one of these itself; run more
-    on other machines to share the work: each job runs once, each message is sent once."""
+    """Run background jobs (impact runs) and deliver the outbox (notices, updates).
+
+    SIGTERM or Ctrl-C lets the current job finish and the message in hand be recorded.
+    `warroom serve` runs one of these itself; run more on other machines to share the
+    work: each job runs once, each message is sent once."""
     from warroom import logs
 
     settings = state.settings()
