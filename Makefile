@@ -50,6 +50,7 @@ run: demo
 			--customers $(DEMO)/customers.csv --policy $(DEMO)/sla-policy.yaml; \
 		$(DEMO_ENV) $(BIN)/warroom sla assess $(INC) --customers $(DEMO)/customers.csv \
 			--policy $(DEMO)/sla-policy.yaml --submit >/dev/null; \
+		$(DEMO_ENV) $(BIN)/warroom contacts load $(DEMO)/customers.csv; \
 	fi
 	$(DEMO_ENV) $(BIN)/warroom incident show $(INC)
 	$(DEMO_ENV) $(BIN)/warroom report $(INC) --audience internal --format html --force \
@@ -106,6 +107,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/impact_bench.py
 	$(BIN)/python benchmarks/api_bench.py
 	$(BIN)/python benchmarks/status_bench.py
+	$(BIN)/python benchmarks/notify_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks scripts

@@ -5,7 +5,9 @@
 writes four files into the output directory:
 
 - ``incident.yaml``     the reference SEV-1 incident in the incident-file format;
-- ``customers.csv``     the customer registry: 847 enterprise and business customers;
+- ``customers.csv``     the customer registry: 847 enterprise and business customers, with
+                        the addresses their notices go to (``contact_email``: an
+                        ``.example`` address, two for every seventh customer);
 - ``sla-policy.yaml``   the reference SLA policy;
 - ``requests.parquet``  the request log of 2025-11-08 (the whole UTC day), sorted by ``ts``.
 
@@ -277,13 +279,27 @@ def _check_fees(customers: Customers, credits: dict[bool, Decimal]) -> None:
 def registry_csv(customers: Customers) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("customer_id", "name", "tier", "monthly_fee", "currency", "regions"))
+    writer.writerow(("customer_id", "name", "tier", "monthly_fee", "currency", "regions",
+                     "contact_email"))
     for i in range(len(customers)):
         regions = "" if customers.all_regions[i] else ";".join(
             REGIONS[r] for r in customers.region_table[i, :customers.region_count[i]])
         writer.writerow((customers.ids[i], customers.names[i], customers.tier(i),
-                         f"{customers.fee(i):.2f}", CURRENCY, regions))
+                         f"{customers.fee(i):.2f}", CURRENCY, regions,
+                         contact_emails(str(customers.names[i]), i)))
     return out.getvalue()
+
+
+def contact_emails(name: str, index: int) -> str:
+    """Where a demo customer's notices go: ops@ its name's domain (RFC 2606's .example),
+    and billing@ too for every seventh customer."""
+    words = ("".join(c for c in word if c.isascii() and c.isalnum())
+             for word in name.lower().split())
+    domain = "-".join(word for word in words if word)
+    addresses = [f"ops@{domain}.example"]
+    if index % 7 == 0:
+        addresses.append(f"billing@{domain}.example")
+    return ";".join(addresses)
 
 
 # -- traffic model ----------------------------------------------------------------------------

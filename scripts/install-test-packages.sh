@@ -14,6 +14,7 @@ wanted=(
   libpangoft2-1.0-0       # WeasyPrint's text layout (FreeType backend)
   libharfbuzz-subset0     # WeasyPrint embeds subset fonts; without it every PDF warns
   prometheus-alertmanager # a real Alertmanager sending real webhooks to `warroom serve`
+  openssl                 # a certificate for the test mail server that requires STARTTLS
 )
 
 missing=()

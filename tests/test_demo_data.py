@@ -72,7 +72,8 @@ def test_customer_registry(con: duckdb.DuckDBPyConnection, demo: Path) -> None:
     assert _one(con, "SELECT count(*) FROM customers WHERE currency <> 'USD'") == 0
     with (demo / "customers.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["customer_id", "name", "tier", "monthly_fee", "currency", "regions"]
+    assert list(rows[0]) == ["customer_id", "name", "tier", "monthly_fee", "currency", "regions",
+                             "contact_email"]
     regions = {"us-east", "us-west", "eu-west", "eu-central", "ap-south"}
     for row in rows:
         fee = Decimal(row["monthly_fee"])

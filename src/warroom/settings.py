@@ -91,6 +91,34 @@ SETTINGS = (
             "whether public content changed (a cheap query); 0 checks on every request."),
     Setting("WARROOM_STATUS_TITLE", "Service status",
             "The title of the public status page (and its Atom feed)."),
+    Setting("WARROOM_SMTP_URL", None,
+            "The mail server notices and subscriber emails go through: smtp://[user@]host"
+            "[:port] (STARTTLS, required except to the loopback) or smtps://... (TLS from "
+            "the start). Unset: emails wait in the outbox until it is set."),
+    Setting("WARROOM_SMTP_PASSWORD", None,
+            "The SMTP user's password (or WARROOM_SMTP_PASSWORD_FILE); sent only over TLS "
+            "or to the loopback."),
+    Setting("WARROOM_MAIL_FROM", None,
+            "The sender of every email warroom sends, e.g. status@example.com."),
+    Setting("WARROOM_PUBLIC_URL", "http://127.0.0.1:8000",
+            "Where people reach this warroom: the start of the confirm and unsubscribe "
+            "links in subscriber emails, e.g. https://status.example.com."),
+    Setting("WARROOM_NOTIFY_MAX_ATTEMPTS", "8",
+            "Tries of one message (email or webhook) before it is marked failed; temporary "
+            "failures are retried with a growing pause in between."),
+    Setting("WARROOM_NOTIFY_BACKOFF_SECONDS", "60",
+            "The pause before a message's second try; it doubles with every further try "
+            "(at most 6 hours)."),
+    Setting("WARROOM_NOTIFY_TIMEOUT_SECONDS", "30",
+            "How long a connection to the mail server or a webhook may stay silent before "
+            "the try counts as failed."),
+    Setting("WARROOM_WEBHOOK_ALLOW_PRIVATE", "false",
+            "true: status-page subscribers' webhooks may point to private, loopback and "
+            "link-local addresses; false: only to public ones (customers' webhooks, from "
+            "the registry, may point anywhere)."),
+    Setting("WARROOM_SUBSCRIBE_LIMIT", "10",
+            "Status-page subscribe requests accepted per client address per hour (and a "
+            "third as many per email address or URL)."),
 )
 
 
@@ -133,6 +161,15 @@ class Settings:
     trusted_proxy: bool = False
     status_cache_seconds: int = 5
     status_title: str = "Service status"
+    smtp_url: str | None = None
+    smtp_password: str | None = None
+    mail_from: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    notify_max_attempts: int = 8
+    notify_backoff_seconds: int = 60
+    notify_timeout_seconds: int = 30
+    webhook_allow_private: bool = False
+    subscribe_limit: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -165,6 +202,17 @@ class Settings:
             status_cache_seconds=_int("WARROOM_STATUS_CACHE_SECONDS", env, low=0, high=3600),
             status_title=" ".join((_read("WARROOM_STATUS_TITLE", env) or "").split())[:200]
             or "Service status",
+            smtp_url=_smtp_url(env),
+            smtp_password=_read("WARROOM_SMTP_PASSWORD", env) or None,
+            mail_from=_mail_from(env),
+            public_url=_public_url(env),
+            notify_max_attempts=_int("WARROOM_NOTIFY_MAX_ATTEMPTS", env, low=1, high=100),
+            notify_backoff_seconds=_int("WARROOM_NOTIFY_BACKOFF_SECONDS", env, low=0,
+                                        high=24 * 3600),
+            notify_timeout_seconds=_int("WARROOM_NOTIFY_TIMEOUT_SECONDS", env, low=1,
+                                        high=600),
+            webhook_allow_private=_bool("WARROOM_WEBHOOK_ALLOW_PRIVATE", env),
+            subscribe_limit=_int("WARROOM_SUBSCRIBE_LIMIT", env, low=1, high=100_000),
         )
 
 
@@ -183,6 +231,39 @@ def database_url(url: str) -> str:
             f"the database URL uses {scheme}://, which warroom does not support; "
             "expected sqlite:///FILE or postgresql://user@host/db")
     return url
+
+
+def _smtp_url(env: Mapping[str, str]) -> str | None:
+    value = (_read("WARROOM_SMTP_URL", env) or "").strip()
+    if not value:
+        return None
+    from warroom.notify.email import parse_smtp_url  # smtplib: only when mail is set up
+
+    try:
+        parse_smtp_url(value)
+    except ValueError as error:
+        raise SettingsError(f"WARROOM_SMTP_URL: {error}") from None
+    return value
+
+
+def _mail_from(env: Mapping[str, str]) -> str | None:
+    from warroom.domain.contacts import email_problem
+
+    value = (_read("WARROOM_MAIL_FROM", env) or "").strip()
+    if value and (problem := email_problem(value)):
+        raise SettingsError(f"WARROOM_MAIL_FROM: {problem}")
+    return value or None
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    from warroom.domain.contacts import webhook_url_problem
+
+    value = (_read("WARROOM_PUBLIC_URL", env) or "").strip().rstrip("/")
+    if (problem := webhook_url_problem(value)) is not None or "?" in value:
+        raise SettingsError(f"WARROOM_PUBLIC_URL={value!r}: "
+                            f"{problem or 'has a query'}; expected e.g. "
+                            "https://status.example.com")
+    return value
 
 
 def _path(name: str, env: Mapping[str, str]) -> Path | None:

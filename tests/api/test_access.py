@@ -24,7 +24,7 @@ from warroom.domain.permissions import Action, UserRole, allowed, report_audienc
 from warroom.formats.customer_registry import read_registry_file
 from warroom.formats.incident_file import read_incident_file
 from warroom.formats.sla_policy import read_policy_file
-from warroom.services import impact_runs, incidents, jobs, reports, sla
+from warroom.services import impact_runs, incidents, jobs, maintenance, reports, sla
 from warroom.store.database import Database
 
 A = "INC-2025-1108-001"  # the reference incident, made internal: every person reads it
@@ -42,6 +42,7 @@ class Route:
     ok: frozenset[int]
     body: dict[str, Any] | None = None
     for_intake: bool = False  # an intake token may take it (alerts and change events)
+    public: bool = False  # no token needed: everyone gets the same answer
 
     def allows(self, roles: Roles) -> bool:
         if isinstance(self.rule, Action):
@@ -130,11 +131,33 @@ ROUTES = [
     Route("POST", "/api/v1/intake/change", Action.INTAKE_POST, ok(200),
           {"id": "deploy-1", "kind": "deploy", "at": "2025-11-08T13:00:00Z",
            "service": "checkout", "summary": "v2.14.0"}, for_intake=True),
+    # A is submitted, not approved: people who may send notices are refused by the gate
+    Route("POST", ONE + "/notices", Action.NOTICE_SEND, ok(409), {"audience": "customer"}),
+    Route("GET", ONE + "/notices", Action.NOTICE_READ, ok(200)),
+    Route("POST", ONE + "/notices/retry", Action.NOTICE_SEND, ok(409), {}),
+    Route("GET", "/api/v1/maintenance", Action.INCIDENT_READ, ok(200)),
+    Route("POST", "/api/v1/maintenance", Action.MAINTENANCE_WRITE, ok(201),
+          {"title": "Database upgrade", "starts_at": "2025-12-03T02:00:00Z",
+           "ends_at": "2025-12-03T03:00:00Z", "services": ["db"]}),
+    Route("GET", "/api/v1/maintenance/1", Action.INCIDENT_READ, ok(200)),
+    Route("POST", "/api/v1/maintenance/1/announce", Action.MAINTENANCE_WRITE, ok(200, 409)),
+    Route("POST", "/api/v1/maintenance/1/cancel", Action.MAINTENANCE_WRITE, ok(200, 409)),
+    # public: the same answer with or without a token (subscribing is rate-limited)
+    Route("POST", "/api/v1/subscriptions", Action.INCIDENT_READ, ok(202, 429),
+          {"email": "follower@example.com"}, public=True),
+    Route("GET", "/api/v1/subscriptions/confirm?token=" + "x" * 43, Action.INCIDENT_READ,
+          ok(404), public=True),
+    Route("GET", "/api/v1/subscriptions/unsubscribe?token=" + "x" * 43, Action.INCIDENT_READ,
+          ok(404), public=True),
+    Route("POST", "/api/v1/subscriptions/unsubscribe?token=" + "x" * 43,
+          Action.INCIDENT_READ, ok(404), public=True),
 ]
 PRINCIPALS = [*PEOPLE, NO_TOKEN, EXPIRED, REVOKED, INTAKE]
 
 
 def expected(route: Route, who: str) -> frozenset[int]:
+    if route.public:
+        return route.ok
     if who in (NO_TOKEN, EXPIRED, REVOKED):
         return ok(401)
     if who == INTAKE:  # an intake token posts alerts and change events, nothing else
@@ -172,6 +195,9 @@ def access(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiWorld,
         sla.submit(admin, A)
         reports.publish(admin, A, Audience.INTERNAL)
         reports.publish(admin, A, Audience.CUSTOMER, customer_id="C1")
+        maintenance.schedule(admin, title="Network upgrade",
+                             starts_at=datetime(2025, 12, 1, 2, 0, tzinfo=UTC),
+                             ends_at=datetime(2025, 12, 1, 4, 0, tzinfo=UTC))
         assert jobs.get_job(admin, job.id).state == "succeeded"
         yield world, job.id
     db.dispose()
@@ -200,3 +226,5 @@ def test_it_answers_as_the_table_says(access: tuple[ApiWorld, str], route: Route
     assert response.status_code in expected(route, who), response.text
     if response.status_code == 401:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    if route.public:  # the answer does not depend on who asks
+        assert "WWW-Authenticate" not in response.headers

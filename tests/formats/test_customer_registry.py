@@ -189,3 +189,40 @@ def test_it_refuses_a_file_over_the_size_limit(tmp_path: Path,
         read_registry_file(path)
     with pytest.raises(InvalidInput, match="limit"):
         read_registry_text(path.read_text())
+
+
+# -- contact columns -------------------------------------------------------------------------
+
+CONTACT_HEADER = "customer_id,name,tier,monthly_fee,currency,regions,contact_email,webhook_url\n"
+
+
+def test_it_reads_the_optional_contact_columns() -> None:
+    from warroom.domain.contacts import Contact
+    from warroom.formats.customer_registry import read_contacts_text
+
+    text = CONTACT_HEADER + (
+        "ACME,Acme,enterprise,1,USD,,ops@acme.example; cfo@acme.example,"
+        "https://hooks.acme.example/warroom\n"
+        "GLBX,Globex,business,1,USD,,,\n")
+    assert read_contacts_text(text) == (
+        Contact("ACME", ("ops@acme.example", "cfo@acme.example"),
+                "https://hooks.acme.example/warroom"),
+        Contact("GLBX"))
+    assert [c.customer_id for c in read_registry_text(text, policy=POLICY)] == ["ACME", "GLBX"]
+
+
+def test_contacts_are_checked_with_line_and_column() -> None:
+    text = CONTACT_HEADER + ("ACME,Acme,enterprise,1,USD,,ops@acme.example,\n"
+                             "GLBX,Globex,business,1,USD,,ops@globex; it@globex.example,\n"
+                             "INIT,Initech,business,1,USD,,,ftp://initech.example/\n")
+    found = problems(text)
+    assert [(p.line, p.field, p.code) for p in found] == [
+        (3, "contact_email", "bad_email"), (4, "webhook_url", "bad_url")]
+    assert "'ops@globex'" in found[0].message and "http(s)" in found[1].message
+
+
+def test_a_registry_without_contact_columns_names_no_contacts() -> None:
+    from warroom.formats.customer_registry import read_contacts_text
+
+    with pytest.raises(InvalidInput, match="neither a contact_email nor a webhook_url"):
+        read_contacts_text(HEADER + "ACME,Acme,enterprise,1,USD,\n")

@@ -20,6 +20,7 @@ from support.cli_world import POLICY
 from support.people import PEOPLE, acting, register_people
 from warroom.domain.assessment import ReviewRole
 from warroom.domain.audience import Audience
+from warroom.domain.contacts import Contact
 from warroom.domain.customers import Customer
 from warroom.domain.errors import NotFound, PermissionDenied
 from warroom.domain.incident import Role
@@ -28,7 +29,17 @@ from warroom.domain.permissions import PERMISSIONS, Action, UserRole, allowed
 from warroom.domain.timeline import EntryKind
 from warroom.formats.incident_file import read_incident_text
 from warroom.formats.sla_policy import read_policy_text
-from warroom.services import impact, incidents, metrics, reports, sla, users
+from warroom.services import (
+    contacts,
+    impact,
+    incidents,
+    maintenance,
+    metrics,
+    notices,
+    reports,
+    sla,
+    users,
+)
 from warroom.services.context import Context
 from warroom.services.incidents import IncidentChanges
 from warroom.store import audit
@@ -115,6 +126,14 @@ PROBES: dict[Action, Callable[[Context], object]] = {
     Action.AUDIT_READ: lambda c: incidents.audit_trail(c, OPEN),
     Action.METRICS_READ: lambda c: metrics.overview(c),
     Action.USER_MANAGE: lambda c: users.add_user(c, "Newcomer", ["viewer"]),
+    # approved, no contact on record: allowed people queue nothing, others are refused
+    Action.NOTICE_SEND: lambda c: notices.send_notices(c, APPROVED),
+    Action.NOTICE_READ: lambda c: notices.notice_status(c, APPROVED),
+    Action.CONTACT_MANAGE: lambda c: contacts.load_contacts(
+        c, [Contact("C1", ("ops@acme.example",))], source="customers.csv"),
+    Action.MAINTENANCE_WRITE: lambda c: maintenance.schedule(
+        c, title="Database upgrade", starts_at=datetime(2025, 12, 3, 2, 0, tzinfo=UTC),
+        ends_at=datetime(2025, 12, 3, 3, 0, tzinfo=UTC)),
 }
 # Tokens and intake have their own doors (the API); their access tests live with them.
 ELSEWHERE = {Action.TOKEN_MANAGE, Action.INTAKE_POST}

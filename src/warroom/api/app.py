@@ -24,10 +24,12 @@ from warroom.api.routes import (
     audit,
     impact,
     incidents,
+    notices,
     ops,
     people,
     reports,
     sla,
+    subscriptions,
     timeline,
 )
 from warroom.api.routes import metrics as metric_routes
@@ -37,7 +39,8 @@ from warroom.services.context import Channel, context_from, utc_now
 from warroom.settings import Settings
 from warroom.store.database import Database
 
-GROUPS = (incidents, timeline, actions, impact, sla, reports, metric_routes, audit, people)
+GROUPS = (incidents, timeline, actions, impact, sla, reports, notices, metric_routes, audit,
+          people)
 # The intake routes (alerts, change events; prefix f"{API_PREFIX}/intake") join when
 # their module exists.
 INTAKE_MODULE = "warroom.api.routes.intake"
@@ -50,6 +53,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "Contradicts what is stored"), (413, "Body too large"),
         (415, "Body is not JSON"), (422, "Invalid input"),
         (503, "Database unavailable; retry later"))}
+
+
+# The public routes (status-page subscriptions) take no token.
+PUBLIC_ERRORS = {status: answer for status, answer in ERROR_RESPONSES.items()
+                 if status not in (401, 403)}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -89,6 +97,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     errors.install(app)
     for group in GROUPS:
         app.include_router(group.router, responses=ERROR_RESPONSES)
+    app.include_router(notices.maintenance_router, responses=ERROR_RESPONSES)
+    app.include_router(subscriptions.router, responses=PUBLIC_ERRORS)
     if importlib.util.find_spec(INTAKE_MODULE) is not None:
         app.include_router(importlib.import_module(INTAKE_MODULE).router,
                            responses=ERROR_RESPONSES)

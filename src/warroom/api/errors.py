@@ -7,6 +7,7 @@
 | no such incident, revision, job ... (`NotFound`) | 404 |
 | contradicts what is stored (`Conflict`, `IllegalTransition`, `NotApproved`) | 409 |
 | body larger than WARROOM_MAX_BODY_BYTES | 413 |
+| too many tries too fast (`TooManyRequests`: subscribing) | 429 + Retry-After |
 | a body that is not JSON where JSON is expected | 415 (wrong type), 400 (malformed) |
 | a value that breaks the rules (`InvalidInput`, request validation) | 422 |
 | the database is unreachable, busy, or at another schema | 503 + Retry-After |
@@ -32,6 +33,7 @@ from warroom.domain.errors import (
     NotFound,
     PermissionDenied,
     Problem,
+    TooManyRequests,
     WarroomError,
 )
 from warroom.formats.documents import format_path
@@ -85,6 +87,8 @@ def status_of(error: WarroomError) -> int:
         return 409
     if isinstance(error, PayloadTooLarge):
         return 413
+    if isinstance(error, TooManyRequests):
+        return 429
     if isinstance(error, UnsupportedMediaType):
         return 415
     if isinstance(error, MalformedBody):
@@ -101,6 +105,8 @@ def error_response(error: WarroomError) -> JSONResponse:
         headers["WWW-Authenticate"] = 'Bearer realm="warroom"'
     if status == 503:
         headers["Retry-After"] = RETRY_AFTER_SECONDS
+    if status == 429:
+        headers["Retry-After"] = "3600"
     return JSONResponse(envelope(error), status_code=status, headers=headers)
 
 

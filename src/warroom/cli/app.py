@@ -55,6 +55,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "change": ("warroom.cli.alerts", "changes_app"),
     "token": ("warroom.cli.tokens", "app"),
     "status": ("warroom.cli.status", "app"),
+    "notify": ("warroom.cli.notify", "app"),
+    "contacts": ("warroom.cli.notify", "contacts_app"),
+    "maintenance": ("warroom.cli.maintenance", "app"),
     "serve": ("warroom.cli.serve", "serve"),
     "worker": ("warroom.cli.worker", "worker"),
 }

@@ -29,8 +29,8 @@ def serve(
         "--graceful-timeout", min=1, max=3600,
         help="On SIGTERM, seconds to let requests in flight finish.")] = 30,
     jobs: Annotated[bool, typer.Option(
-        "--jobs/--no-jobs", help="Also run background jobs here (one job worker for the "
-        "whole server, whatever --workers).")] = True,
+        "--jobs/--no-jobs", help="Also run background jobs and deliver the outbox here (one "
+        "job worker and one courier for the whole server, whatever --workers).")] = True,
 ) -> None:
     """Serve the API (/api/v1, docs at /docs, OpenAPI at /openapi.json), /healthz, /readyz
     and /metrics. SIGTERM stops taking connections and finishes requests in flight."""
@@ -58,14 +58,17 @@ def serve(
 
     logs.configure(settings.log_format)
     stop = threading.Event()
-    runner = None
+    runners: list[threading.Thread] = []
     if jobs:
-        from warroom.cli.worker import job_worker
+        from warroom.cli.worker import courier, job_worker
 
-        runner = threading.Thread(
-            target=job_worker(state.context(), settings.sources_file).run, args=(stop,),
-            name="warroom-jobs", daemon=True)
-        runner.start()
+        runners = [
+            threading.Thread(target=job_worker(state.context(), settings.sources_file).run,
+                             args=(stop,), name="warroom-jobs", daemon=True),
+            threading.Thread(target=courier(state.context(), settings).run, args=(stop,),
+                             name="warroom-outbox", daemon=True)]
+        for runner in runners:
+            runner.start()
     # uvicorn re-raises the signal that stopped it once it has shut down gracefully; with
     # these handlers that ends here, so the job worker is stopped too and the exit is 0
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -79,9 +82,9 @@ def serve(
                     timeout_graceful_shutdown=graceful_timeout)
     finally:
         stop.set()
-        if runner is not None:
+        for runner in runners:
             # a job still running after this keeps its lease until it runs out; the
-            # next worker then retries it
+            # next worker then retries it (a message in flight: see services.outbox)
             runner.join(timeout=graceful_timeout)
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)

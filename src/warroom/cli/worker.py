@@ -1,4 +1,5 @@
-"""`warroom worker`: run background jobs (impact runs) in the foreground."""
+"""`warroom worker`: run background jobs (impact runs) and deliver the outbox (notices,
+subscriber updates) in the foreground."""
 
 from __future__ import annotations
 
@@ -27,27 +28,57 @@ def job_worker(context: Context, sources_file: Any) -> Any:
     return Worker(base, resources={"sources": sources})
 
 
+def courier(context: Context, settings: Any) -> Any:
+    """An outbox courier delivering with the settings' mail server and limits."""
+    from warroom.services.outbox import Courier, Delivery
+
+    base = dataclasses.replace(context, channel=Channel.SYSTEM, os_login=None)
+    return Courier(base, Delivery.from_settings(settings))
+
+
 def worker(
     until_idle: Annotated[bool, typer.Option(
-        "--until-idle", help="Stop when no job is left (for cron and tests).")] = False,
+        "--until-idle", help="Stop when no job is left and no message is due (for cron "
+        "and tests).")] = False,
     poll: Annotated[float, typer.Option(min=0.1, max=60.0,
                                         help="Seconds between looks at an empty queue.")]
     = 1.0,
 ) -> None:
-    """Run queued background jobs (impact runs) until stopped (SIGTERM or Ctrl-C lets the
-    current job finish). `warroom serve` runs one of these itself; run more on other
-    machines to share the work: each job runs once."""
+    """Run background jobs (impact runs) and deliver the outbox (notices, updates).
+
+    SIGTERM or Ctrl-C lets the current job finish and the message in hand be recorded.
+    `warroom serve` runs one of these itself; run more on other machines to share the
+    work: each job runs once, each message is sent once."""
     from warroom import logs
 
     settings = state.settings()
     logs.configure(settings.log_format)
-    runner = job_worker(state.context(), settings.sources_file)
+    context = state.context()
+    runner = job_worker(context, settings.sources_file)
+    sender = courier(context, settings)
     stop = threading.Event()
+    sent: list[int] = []
+    failure: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            sent.append(sender.run(stop, until_idle=until_idle, poll_seconds=poll))
+        except BaseException as error:  # reported by the main thread
+            failure.append(error)
+            stop.set()
+
+    thread = threading.Thread(target=deliver, name="warroom-outbox", daemon=True)
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        thread.start()
         done = runner.run(stop, until_idle=until_idle, poll_seconds=poll)
+        thread.join()
     finally:
+        stop.set()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    typer.echo(f"{done} job(s) run", err=True)
+    if failure:
+        raise failure[0]
+    typer.echo(f"{done} job(s) run, {sum(sent)} message(s) handed to a mail server or "
+               "webhook", err=True)

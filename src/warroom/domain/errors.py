@@ -84,3 +84,9 @@ class IllegalTransition(WarroomError):
 
 class PermissionDenied(WarroomError):
     code = "permission_denied"
+
+
+class TooManyRequests(WarroomError):
+    """Refused for now: too many tries in too short a time (a rate limit); try later."""
+
+    code = "rate_limited"

@@ -45,6 +45,10 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"  # add people, change roles, set others' passwords
     TOKEN_MANAGE = "token.manage"  # tokens for others and intake tokens; list and revoke any
     INTAKE_POST = "intake.post"  # alerts and change events from monitoring systems
+    NOTICE_SEND = "notice.send"  # queue customers' notices (approved credits only), retry
+    NOTICE_READ = "notice.read"  # who was sent which notice, and where delivery stands
+    CONTACT_MANAGE = "contact.manage"  # load customers' notice addresses, webhook secrets
+    MAINTENANCE_WRITE = "maintenance.write"  # schedule, announce and cancel maintenance
 
 
 R = UserRole
@@ -74,6 +78,10 @@ PERMISSIONS: Mapping[Action, frozenset[UserRole]] = {
     Action.USER_MANAGE: frozenset({R.ADMIN}),
     Action.TOKEN_MANAGE: frozenset({R.ADMIN}),
     Action.INTAKE_POST: frozenset({R.ADMIN}),  # and intake tokens, whatever their owner
+    Action.NOTICE_SEND: frozenset({R.COMMANDER, R.FINANCE, R.ADMIN}),
+    Action.NOTICE_READ: frozenset({R.COMMANDER, R.LEGAL, R.FINANCE, R.ADMIN}),
+    Action.CONTACT_MANAGE: frozenset({R.ADMIN}),
+    Action.MAINTENANCE_WRITE: _DRIVERS,
 }
 
 # What an intake token may do, whoever created it: post alerts and change events.

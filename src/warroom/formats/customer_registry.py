@@ -1,4 +1,8 @@
-"""The customer registry CSV: strict reading into `Customer`s, with file, line and column."""
+"""The customer registry CSV: strict reading into `Customer`s, with file, line and column.
+
+Two optional columns say where a customer's notices go: `contact_email` (one address, or
+several separated by `;`) and `webhook_url`; `read_contacts_file` returns them.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,14 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from warroom.domain.contacts import Contact, parse_emails, webhook_url_problem
 from warroom.domain.customers import Customer
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.sla import CURRENCY_MINOR_UNITS, SlaPolicy, unknown_currency_message
 from warroom.formats.documents import read_text
 
 COLUMNS = ("customer_id", "name", "tier", "monthly_fee", "currency", "regions")
+CONTACT_COLUMNS = ("contact_email", "webhook_url")  # optional: where notices go
 MAX_REGISTRY_BYTES = 50 * 1024 * 1024
 MAX_PROBLEMS = 100  # past this, more messages only bury the first ones
 MAX_FIELD = 1000
@@ -31,9 +37,30 @@ def read_registry_text(text: str, *, source: str = "<input>",
     """Parse registry CSV text; with a policy, tiers and currencies are checked against it.
 
     A tier the policy does not know is accepted (that customer has no SLA) unless it
-    looks like a typo of a policy tier. Columns beyond the six of the registry are
-    ignored, so a CRM export can be used as it is.
+    looks like a typo of a policy tier. Columns beyond the six of the registry (and the
+    two optional contact columns) are ignored, so a CRM export can be used as it is.
     """
+    return _read(text, source, policy)[0]
+
+
+def read_contacts_file(path: Path) -> tuple[Contact, ...]:
+    """The contacts of a registry CSV (validated whole, like `read_registry_file`): one per
+    customer, with its addresses (none when its cells are empty)."""
+    text = read_text(path, max_bytes=MAX_REGISTRY_BYTES)
+    return read_contacts_text(text, source=str(path))
+
+
+def read_contacts_text(text: str, *, source: str = "<input>") -> tuple[Contact, ...]:
+    contacts, has_columns = _read(text, source, None)[1:]
+    if not has_columns:
+        raise InvalidInput([_problem(source, 1, "contact_email", "missing_column",
+                                     "the registry has neither a contact_email nor a "
+                                     "webhook_url column: it names no contacts")])
+    return contacts
+
+
+def _read(text: str, source: str, policy: SlaPolicy | None
+          ) -> tuple[tuple[Customer, ...], tuple[Contact, ...], bool]:
     size = len(text.encode("utf-8"))
     if size > MAX_REGISTRY_BYTES:
         raise InvalidInput([_problem(source, None, "", "too_large",
@@ -44,6 +71,7 @@ def read_registry_text(text: str, *, source: str = "<input>",
     index = _column_index(header, source, header_line)
     problems = reader.problems
     customers: list[Customer] = []
+    contacts: list[Contact] = []
     first_line: dict[str, int] = {}  # customer_id -> the line it first appeared on
     for line, row in reader:
         if len(problems) >= MAX_PROBLEMS:
@@ -57,16 +85,20 @@ def read_registry_text(text: str, *, source: str = "<input>",
             continue
         values = {column: row[index[column]].strip() for column in COLUMNS}
         customer, row_problems = _customer(values, policy, first_line, line)
+        contact, contact_problems = _contact(values["customer_id"], {
+            column: row[index[column]].strip() for column in CONTACT_COLUMNS
+            if column in index})
         problems.extend(_problem(source, line, column, code, message)
-                        for column, code, message in row_problems)
-        if customer is not None:
+                        for column, code, message in [*row_problems, *contact_problems])
+        if customer is not None and contact is not None:
             customers.append(customer)
+            contacts.append(contact)
     if problems:
         raise InvalidInput(problems)
     if not customers:
         raise InvalidInput([_problem(source, None, "", "empty",
                                      "the registry has a header but no customers")])
-    return tuple(customers)
+    return tuple(customers), tuple(contacts), any(c in index for c in CONTACT_COLUMNS)
 
 
 # A monthly fee beyond a trillion is a unit or typing mistake, and would overflow the
@@ -111,6 +143,20 @@ def _customer(values: dict[str, str], policy: SlaPolicy | None, first_line: dict
         part.strip() for part in values["regions"].split(";") if part.strip()))
     return Customer(customer_id=customer_id, name=values["name"], tier=tier, monthly_fee=fee,
                     currency=currency, regions=regions), []
+
+
+def _contact(customer_id: str, values: dict[str, str]
+             ) -> tuple[Contact | None, list[tuple[str, str, str]]]:
+    """The row's contact columns (those the header has) as a Contact, or their problems."""
+    problems: list[tuple[str, str, str]] = []
+    emails, email_problems = parse_emails(values.get("contact_email", ""))
+    problems.extend(("contact_email", "bad_email", message) for message in email_problems)
+    url = values.get("webhook_url") or None
+    if url is not None and (url_problem := webhook_url_problem(url)):
+        problems.append(("webhook_url", "bad_url", url_problem))
+    if problems:
+        return None, problems
+    return Contact(customer_id, emails, url), []
 
 
 def _problem(source: str, line: int | None, column: str, code: str, message: str) -> Problem:
@@ -159,13 +205,13 @@ def _column_index(header: list[str], source: str, line: int) -> dict[str, int]:
     problems = []
     index: dict[str, int] = {}
     for position, name in enumerate(names):
-        if name in COLUMNS:
+        if name in COLUMNS or name in CONTACT_COLUMNS:
             if name in index:
                 problems.append(_problem(source, line, name, "duplicate_column",
                                          f"the column {name!r} appears twice in the header"))
             index.setdefault(name, position)
     found = ", ".join(repr(cell.strip()) for cell in header)
-    unknown = [name for name in names if name not in COLUMNS]
+    unknown = [name for name in names if name not in COLUMNS and name not in CONTACT_COLUMNS]
     for column in COLUMNS:
         if column in index:
             continue

@@ -150,4 +150,8 @@ _VERBS = {
     Action.USER_MANAGE: "manage people",
     Action.TOKEN_MANAGE: "manage other people's or intake tokens",
     Action.INTAKE_POST: "post alerts",
+    Action.NOTICE_SEND: "send customer notices",
+    Action.NOTICE_READ: "read customer notices and their delivery",
+    Action.CONTACT_MANAGE: "manage customer contacts",
+    Action.MAINTENANCE_WRITE: "schedule or announce maintenance",
 }

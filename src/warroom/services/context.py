@@ -58,6 +58,8 @@ class Context:
     authenticated_approvals: bool = False  # refuse approvals outside authenticated sessions
     routing: RoutingRules = DEFAULT_RULES  # how alerts become incidents
     change_lookback: timedelta = DEFAULT_LOOK_BACK  # how far back a change may trigger
+    public_url: str = "http://127.0.0.1:8000"  # where links in subscriber emails point
+    notify_max_attempts: int = 8  # tries of each message queued (services.outbox)
 
     def now(self) -> datetime:
         return self.clock()
@@ -82,4 +84,5 @@ def context_from(settings: Settings, db: Database, *, actor: str, channel: Chann
                    authenticated_approvals=settings.authenticated_approvals,
                    routing=routing,
                    change_lookback=timedelta(minutes=settings.change_lookback_minutes),
-                   plan_cache=settings.plan_cache, **extra)
+                   plan_cache=settings.plan_cache, public_url=settings.public_url,
+                   notify_max_attempts=settings.notify_max_attempts, **extra)

@@ -28,7 +28,7 @@ from warroom.domain.text import text_problem
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.domain.window import require_utc
 from warroom.formats.incident_file import ParsedIncident, to_document
-from warroom.services import changes, sla
+from warroom.services import changes, sla, subscriptions
 from warroom.services.access import Principal, authorize, may_view, record
 from warroom.services.context import Context
 from warroom.store import audit
@@ -190,6 +190,7 @@ def open_incident(conn: Connection, ctx: Context, who: Principal | str, *, title
     stored = repo.add(conn, incident, now=now)
     changes.record_shown(conn, stored.id, shown)
     _audit(conn, ctx, who, "incident.declare", stored.id, {}, to_document(stored))
+    subscriptions.public_changed(conn, ctx, stored, before=())
     return stored
 
 
@@ -384,6 +385,7 @@ def change_incident(conn: Connection, ctx: Context, incident_id: str, audit_acti
     before = to_document(incident)
     problems_before = incident.consistency_problems()
     settled_by = (incident.impact_window(), incident.scope)
+    public_before = subscriptions.public_entries(incident)
     apply(incident, who.name)
     check_consistent(incident, before=problems_before)
     saved = repo.save(conn, incident, now=ctx.now(), expected_version=version)
@@ -393,6 +395,8 @@ def change_incident(conn: Connection, ctx: Context, incident_id: str, audit_acti
         months = [m for w in (settled_by[0], saved.impact_window()) if w
                   for m in sla.window_months(w)]
         sla.revalidate_incident(conn, ctx, incident_id, months)
+    # status-page subscribers hear of new public entries with the change that made them
+    subscriptions.public_changed(conn, ctx, saved, before=public_before)
     return saved
 
 

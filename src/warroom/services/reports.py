@@ -28,7 +28,7 @@ from warroom.reports.model import ReportModel
 from warroom.reports.render import render_markdown, to_json
 from warroom.services.access import Principal, authorize, record
 from warroom.services.context import Context
-from warroom.services.sla import assessment_in
+from warroom.services.sla import Assessment, assessment_in
 from warroom.store import impact as impact_store
 from warroom.store import incidents as incident_repo
 from warroom.store import reports as store
@@ -178,11 +178,19 @@ def diff(ctx: Context, incident_id: str, old: int, new: int) -> RevisionDiff:
 
 # -- plumbing --------------------------------------------------------------------------------
 
+def report_inputs(conn: Connection, ctx: Context, incident_id: str, *,
+                  assessment: Assessment | None = None) -> ReportInputs:
+    """What the incident's reports draw on, read inside an open transaction (customer
+    notices build one report per customer from it); `assessment` when already loaded."""
+    return _inputs(conn, ctx, incident_id, None, assessment)
+
+
 def _inputs(conn: Connection, ctx: Context, incident_id: str,
-            prepared_by: str | None) -> ReportInputs:
+            prepared_by: str | None, assessment: Assessment | None = None) -> ReportInputs:
     incident = incident_repo.get(conn, incident_id)
     stored_impact = impact_store.latest(conn, incident_id)
-    assessment = assessment_in(conn, incident_id)
+    if assessment is None:
+        assessment = assessment_in(conn, incident_id)
     try:
         label: str | None = ctx.scale.get(incident.severity).label
     except KeyError:  # a severity the configured scale no longer defines

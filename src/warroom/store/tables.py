@@ -229,7 +229,7 @@ api_tokens = Table(
     Column("revoked_by", String(200), nullable=True),
 )
 
-# Background work (impact runs, later notice delivery): claimed by one worker at a time
+# Background work (impact runs; messages go through the outbox): claimed by one worker at a time
 # under a lease that the worker renews; a lease that runs out means the worker died.
 jobs = Table(
     "jobs",
@@ -278,4 +278,113 @@ sign_in_failures = Table(
     Column("at", UTCDateTime, nullable=False, index=True),
     Column("name_key", String(200), nullable=False, index=True),
     Column("client", String(64), nullable=False, index=True),
+)
+
+# -- telling people (migration 0008) -------------------------------------------------------
+
+# Where each customer's notices go, as its registry's contact columns said when loaded
+# (`warroom contacts import`), and the secret its webhook deliveries are signed with.
+customer_contacts = Table(
+    "customer_contacts",
+    metadata,
+    Column("customer_id", String(200), primary_key=True),
+    Column("emails", JSON, nullable=False),  # ["ops@acme.example", ...]; [] = none
+    Column("webhook_url", Text, nullable=True),
+    Column("webhook_secret", String(100), nullable=True),  # whsec_...; kept with the URL
+    Column("source", Text, nullable=False),  # the registry it was loaded from
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+
+# Every message warroom sends, stored in the transaction that decided to send it and
+# delivered by a worker (services.outbox). `key` makes the same message impossible to
+# queue twice; `state` says where its delivery stands (store.outbox).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),  # customer_notice, status_update, ...
+    Column("channel", String(16), nullable=False),  # email | webhook
+    Column("recipient", Text, nullable=False),  # addresses (";"-separated) or the URL
+    Column("incident_id", String(32), nullable=True, index=True),
+    Column("customer_id", String(200), nullable=True),
+    Column("subscriber_id", String(32), nullable=True, index=True),
+    Column("revision", String(64), nullable=True),  # notices: the approved fingerprint
+    Column("subject", Text, nullable=True),
+    Column("body", Text, nullable=False),  # email: the text part; webhook: the JSON body
+    Column("body_html", Text, nullable=True),
+    Column("message_id", String(255), nullable=False),  # Message-ID / Warroom-Delivery
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("worker", String(200), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_state_next", "state", "next_attempt_at"),
+)
+
+# People and systems that follow the status page: by email (after confirming) or by
+# webhook, for some services and regions (null = all).
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("channel", String(16), nullable=False),  # email | webhook
+    Column("address", Text, nullable=False),
+    Column("address_key", String(300), nullable=False, index=True),  # lower-cased
+    Column("services", JSON, nullable=True),
+    Column("regions", JSON, nullable=True),
+    Column("state", String(16), nullable=False),  # pending | active | unsubscribed
+    Column("webhook_secret", String(100), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    Column("unsubscribed_at", UTCDateTime, nullable=True),
+    Index("ix_subscribers_state", "state"),
+)
+
+# Confirmation and unsubscribe links: only a SHA-256 of each random token is kept.
+subscription_tokens = Table(
+    "subscription_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("subscriber_id", String(32), ForeignKey("subscribers.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("purpose", String(16), nullable=False),  # confirm | unsubscribe
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+)
+
+# Subscribe requests, for their rate limits (per client address and per address).
+subscribe_attempts = Table(
+    "subscribe_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("client", String(64), nullable=False, index=True),
+    Column("address_key", String(300), nullable=False, index=True),
+)
+
+# Scheduled maintenance: the window, what it touches, and when it was announced (the
+# fact that decides whether it excuses downtime under an SLA's notice rule).
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(500), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("starts_at", UTCDateTime, nullable=False, index=True),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("services", JSON, nullable=True),  # null = all
+    Column("regions", JSON, nullable=True),  # null = all
+    Column("announced_at", UTCDateTime, nullable=True),
+    Column("announced_by", String(200), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("cancelled_at", UTCDateTime, nullable=True),
+    Column("cancelled_by", String(200), nullable=True),
 )
