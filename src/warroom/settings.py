@@ -74,6 +74,10 @@ SETTINGS = (
     Setting("WARROOM_LOG_FORMAT", "json",
             "How `warroom serve` and `warroom worker` log on standard error: json (one "
             "object per line) or text."),
+    Setting("WARROOM_BENCH_EMPTY_ROUTE", "false",
+            "true: the server also answers POST /bench/empty with an empty handler, the "
+            "ceiling benchmarks/intake_bench.py measures intake against. For benchmarks "
+            "only."),
 )
 
 
@@ -110,6 +114,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 5
     log_format: str = "json"
+    bench_empty_route: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -134,6 +139,7 @@ class Settings:
             max_body_bytes=_int("WARROOM_MAX_BODY_BYTES", env, low=1024, high=1024 ** 3),
             db_pool_size=_int("WARROOM_DB_POOL_SIZE", env, low=1, high=1000),
             log_format=_choice("WARROOM_LOG_FORMAT", env, ("json", "text")),
+            bench_empty_route=_bool("WARROOM_BENCH_EMPTY_ROUTE", env),
         )
 
 

@@ -93,6 +93,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
         app.include_router(importlib.import_module(INTAKE_MODULE).router,
                            responses=ERROR_RESPONSES)
     app.include_router(ops.router)
+    if settings.bench_empty_route:
+        from warroom.api.routes import bench
+
+        app.include_router(bench.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     # outermost: times and counts every answer, the 413s included
     app.add_middleware(RequestMetrics, on_done=lambda: metrics.observe_pool(database))

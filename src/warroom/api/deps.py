@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
@@ -37,9 +37,11 @@ class Server:
     sources: Sources
     clock: Callable[[], datetime]
     base: Context
+    token_cache: tokens.TokenCache = field(default_factory=tokens.TokenCache)
 
 
-def server(request: Request) -> Server:
+# async, though it waits for nothing: FastAPI runs a plain function in a worker thread
+async def server(request: Request) -> Server:
     found: Server = request.app.state.warroom
     return found
 
@@ -55,7 +57,8 @@ def acting_context(srv: ServerDep, credentials: Annotated[
     if credentials is None:
         raise Unauthenticated("this needs an API token: send Authorization: Bearer TOKEN "
                               "(`warroom token create NAME` makes one)")
-    identity = tokens.authenticate(srv.db, credentials.credentials, srv.clock())
+    identity = tokens.authenticate(srv.db, credentials.credentials, srv.clock(),
+                                   srv.token_cache)
     if identity is None:
         raise Unauthenticated("the token is not valid: unknown, expired or revoked")
     intake = identity.scope is tokens.Scope.INTAKE

@@ -82,14 +82,24 @@ def lock_id(name: str) -> int:
                           signed=True)
 
 
+_LOCK = text("SELECT pg_advisory_xact_lock(:id)")
+# volatile functions of a select list are evaluated after its ORDER BY: in the ids' order
+_LOCKS = text("SELECT pg_advisory_xact_lock(id) FROM unnest(CAST(:ids AS bigint[])) AS t(id) "
+              "ORDER BY id")
+
+
 def lock(conn: Connection, *names: str) -> None:
     """Hold the named locks until the transaction ends. Take them before reading what
-    they protect; names are taken in sorted order, so two holders cannot deadlock on them.
-    On SQLite the write transaction already holds the whole database."""
+    they protect; they are taken in one order (their ids'), so two holders cannot deadlock
+    on them, in one statement. On SQLite the write transaction already holds the whole
+    database."""
     if conn.dialect.name != "postgresql":
         return
-    for name in sorted(set(names)):
-        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id(name)})
+    ids = sorted({lock_id(name) for name in names})
+    if len(ids) == 1:
+        conn.execute(_LOCK, {"id": ids[0]})
+    elif ids:
+        conn.execute(_LOCKS, {"ids": ids})
 
 
 def is_transient(error: BaseException) -> bool:

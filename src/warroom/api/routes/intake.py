@@ -96,9 +96,10 @@ _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def alertmanager_context(srv: ServerDep, credentials: Credentials) -> Context:
+async def alertmanager_context(srv: ServerDep, credentials: Credentials) -> Context:
     """The sender's context; failing to get it (no token, the database away) is counted
-    among the intake's outcomes too."""
+    among the intake's outcomes too. (async: run in the event loop as the route is, not
+    in a worker thread; an intake token is usually known, `tokens.TokenCache`)"""
     try:
         return acting_context(srv, credentials)
     except BaseException as error:
@@ -125,7 +126,7 @@ async def alertmanager(request: Request, ctx: Annotated[Context, Depends(alertma
     return IntakeReceiptPublic(received=len(receipts), alerts=_counted(receipts, source))
 
 
-def pagerduty_context(srv: ServerDep, credentials: Credentials) -> Context | None:
+async def pagerduty_context(srv: ServerDep, credentials: Credentials) -> Context | None:
     """PagerDuty senders authenticate with the event's `routing_key` (read with the body):
     a Bearer token, when sent, comes first."""
     if credentials is None:
