@@ -25,7 +25,6 @@ runs in PostgreSQL) and staged into DuckDB in Arrow batches, never whole in Pyth
 """
 
 # Ibis ships without type information: its types are Any to mypy.
-# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import glob

@@ -395,7 +395,7 @@ def change_incident(conn: Connection, ctx: Context, incident_id: str, audit_acti
     return saved
 
 
-def _audit(conn: Connection, ctx: Context, who: Principal, action: str, incident_id: str,
+def _audit(conn: Connection, ctx: Context, who: Principal | str, action: str, incident_id: str,
            before: dict[str, Any], after: dict[str, Any]) -> None:
     record(conn, ctx, who, action=action, entity_type="incident", entity_id=incident_id,
            changes=diff_documents(before, after))
