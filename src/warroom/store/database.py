@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidatePoolError, OperationalError
 
 from warroom.domain.errors import Conflict, WarroomError
 
@@ -43,6 +43,12 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # attempt after attempt).
 WRITE_ATTEMPTS = 8
 WRITE_DEADLINE_S = 30.0
+# A pooled PostgreSQL connection idle for longer than this is checked (one round trip)
+# before it is used: the server may have restarted, or dropped it, meanwhile. Under load
+# connections come back within milliseconds, and checking every time would cost a round
+# trip per transaction; a connection that fails in use all the same is replaced, and the
+# write run again (`is_transient`).
+PING_AFTER_IDLE_S = 1.0
 
 
 class DatabaseNotReady(WarroomError):
@@ -69,6 +75,28 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check pooled connections that were idle for over PING_AFTER_IDLE_S before use (what
+    SQLAlchemy's pool_pre_ping does on every checkout)."""
+    dialect = engine.dialect
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("warroom_idle_since")  # None: a fresh connection
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # replaced by a new connection (and the pool's older ones with it)
+            raise InvalidatePoolError(f"idle connection lost: {error}") from error
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["warroom_idle_since"] = time.monotonic()
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -147,10 +175,12 @@ class Database:
                  pool_size: int | None = None) -> None:
         self.url = url
         if engine is None:
-            options: dict[str, Any] = {"pool_pre_ping": True}
+            options: dict[str, Any] = {}
             if pool_size is not None and not url.startswith("sqlite"):
                 options.update(pool_size=pool_size, max_overflow=pool_size)
             engine = create_engine(url, **options)
+            if engine.dialect.name != "sqlite":  # a file does not go away between uses
+                _ping_when_idle(engine)
         self.engine = engine
         # requests waiting for a pooled connection, for the server's pool metrics
         self._waiting = 0

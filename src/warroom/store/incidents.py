@@ -236,16 +236,21 @@ def add(conn: Connection, incident: Incident, *, now: datetime) -> Incident:
     return _save_children(conn, incident, actions=True)
 
 
+_UPDATE = (update(incidents).where(incidents.c.id == bindparam("incident_id"))
+           .values(version=incidents.c.version + 1))
+_UPDATE_VERSION = _UPDATE.where(incidents.c.version == bindparam("expected"))
+
+
 def save(conn: Connection, incident: Incident, *, now: datetime,
          expected_version: int | None = None, actions: bool = True) -> Incident:
     """Write back a loaded incident. Timeline entries are appended, never rewritten; the
     corrective actions are rewritten unless `actions` is False (they did not change).
     Returns the incident as stored: as `get` would read it, without reading it again."""
-    query = update(incidents).where(incidents.c.id == incident.id)
-    if expected_version is not None:
-        query = query.where(incidents.c.version == expected_version)
-    result = conn.execute(query.values(updated_at=now, version=incidents.c.version + 1,
-                                       **_row(incident)))
+    values = {"incident_id": incident.id, "updated_at": now, **_row(incident)}
+    if expected_version is None:
+        result = conn.execute(_UPDATE, values)
+    else:
+        result = conn.execute(_UPDATE_VERSION, {**values, "expected": expected_version})
     if result.rowcount != 1:
         if not exists(conn, incident.id):
             raise NotFound(f"no incident {incident.id}")
