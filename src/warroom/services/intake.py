@@ -16,7 +16,7 @@ What an alert does (`domain.routing` decides service, region, severity, grouping
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -77,8 +77,10 @@ def receive_alerts(ctx: Context, alerts: Sequence[AlertIn]) -> list[AlertReceipt
              *(f"alert-group:{d.group_key}" for d in decisions))
         delivery = _Delivery(conn, ctx, who)
         delivery.read_stored(alerts)
-        return [_receive(delivery, alert, decision)
-                for alert, decision in zip(alerts, decisions, strict=True)]
+        receipts = [_receive(delivery, alert, decision)
+                    for alert, decision in zip(alerts, decisions, strict=True)]
+        delivery.write_timelines()
+        return receipts
 
     return ctx.db.write(work)
 
@@ -129,11 +131,16 @@ def list_changes(ctx: Context, *, limit: int = 100, offset: int = 0) -> list[Sto
 
 # -- one alert -------------------------------------------------------------------------------
 
+Change = Callable[[Incident, str], None]
+
+
 @dataclass
 class _Delivery:
     """One delivery's transaction, and what it has read: the alerts stored before it (read
     in one query; the locks keep them as read) and each group's open incident, kept up to
-    date as its alerts open, join or resolve incidents."""
+    date as its alerts open, join or resolve incidents. The timeline entries its alerts
+    write are added to each incident at once, in one change (one audit entry) per
+    incident, before anything reads the incident again and before the commit."""
 
     conn: Connection
     ctx: Context
@@ -141,6 +148,7 @@ class _Delivery:
     stored: dict[tuple[str, str], StoredAlert] = field(default_factory=dict)
     received: set[tuple[str, str]] = field(default_factory=set)
     open_incidents: dict[str, str | None] = field(default_factory=dict)
+    entries: dict[str, list[Change]] = field(default_factory=dict)
 
     def read_stored(self, alerts: Sequence[AlertIn]) -> None:
         for source in {a.source.value for a in alerts}:
@@ -161,6 +169,19 @@ class _Delivery:
                 self.conn, group_key, ACTIVE)
         return self.open_incidents[group_key]
 
+    def add_entry(self, incident_id: str, change: Change) -> None:
+        self.entries.setdefault(incident_id, []).append(change)
+
+    def write_timelines(self) -> None:
+        for incident_id, entries in self.entries.items():
+            def apply(incident: Incident, by: str, entries: list[Change] = entries) -> None:
+                for add in entries:  # in the order the alerts came
+                    add(incident, by)
+
+            change_incident(self.conn, self.ctx, incident_id, "timeline.add", apply,
+                            who=self.who)
+        self.entries.clear()
+
 
 def _receive(delivery: _Delivery, alert: AlertIn, decision: RouteDecision) -> AlertReceipt:
     stored = delivery.stored_alert(alert)
@@ -180,13 +201,13 @@ def _first_delivery(delivery: _Delivery, alert: AlertIn,
     opened = False
     if alert.is_firing:
         if incident_id is not None:
-            _join(conn, ctx, who, incident_id, alert)
+            delivery.add_entry(incident_id, _join(alert))
         elif decision.declare:
             incident_id = _open(conn, ctx, who, alert, decision).id
             delivery.open_incidents[decision.group_key] = incident_id
             opened = True
     elif incident_id is not None:  # its firing never reached us; its incident hears of it
-        _note(conn, ctx, who, incident_id, alert)
+        delivery.add_entry(incident_id, _note(alert))
     store.add_alert(conn, alert, decision, incident_id=incident_id, now=ctx.now())
     _audit(conn, ctx, who, alert, decision, "intake.alert", incident_id)
     return _receipt(alert, Outcome.CREATED, incident_id, opened)
@@ -211,7 +232,7 @@ def _next_event(delivery: _Delivery, alert: AlertIn, decision: RouteDecision,
         values.update(starts_at=alert.at, ends_at=None)
         incident_id = delivery.open_incident_of(decision.group_key)
         if incident_id is not None:
-            _join(conn, ctx, who, incident_id, alert)
+            delivery.add_entry(incident_id, _join(alert))
         elif decision.declare:
             incident_id = _open(conn, ctx, who, alert, decision).id
             opened = True
@@ -222,10 +243,11 @@ def _next_event(delivery: _Delivery, alert: AlertIn, decision: RouteDecision,
         if alert.status is AlertStatus.RESOLVED:
             values["ends_at"] = alert.ends_at
         if incident_id is not None:
-            _note(conn, ctx, who, incident_id, alert)
+            delivery.add_entry(incident_id, _note(alert))
     store.update_alert(conn, stored, **values)
     if alert.status is AlertStatus.RESOLVED and incident_id is not None \
             and decision.resolve_incident:
+        delivery.write_timelines()  # the resolution comes after the alerts' entries
         _resolve_when_all_resolved(conn, ctx, who, incident_id)
         delivery.open_incidents.clear()  # the incident may be resolved: read them again
     _audit(conn, ctx, who, alert, decision, f"intake.alert_{alert.status.value}", incident_id)
@@ -239,8 +261,8 @@ def _open(conn: Connection, ctx: Context, who: Principal, alert: AlertIn,
                          description=alert.timeline_text())
 
 
-def _join(conn: Connection, ctx: Context, who: Principal, incident_id: str,
-          alert: AlertIn) -> None:
+def _join(alert: AlertIn) -> Change:
+    """The firing alert's `detected` entry on the incident it joins."""
     def apply(incident: Incident, by: str) -> None:
         before = {(p.field, p.code) for p in incident.consistency_problems()}
         entry = incident.add_entry(TimelineEntry(at=alert.starts_at, kind=EntryKind.DETECTED,
@@ -253,16 +275,16 @@ def _join(conn: Connection, ctx: Context, who: Principal, incident_id: str,
             incident.add_entry(TimelineEntry(at=alert.starts_at, kind=EntryKind.UPDATE,
                                              text=alert.timeline_text(), author=by))
 
-    change_incident(conn, ctx, incident_id, "timeline.add", apply, who=who)
+    return apply
 
 
-def _note(conn: Connection, ctx: Context, who: Principal, incident_id: str,
-          alert: AlertIn) -> None:
+def _note(alert: AlertIn) -> Change:
+    """The alert's resolution (or acknowledgement) on its incident's timeline."""
     def apply(incident: Incident, by: str) -> None:
         incident.add_entry(TimelineEntry(at=alert.at, kind=EntryKind.UPDATE,
                                          text=alert.timeline_text(), author=by))
 
-    change_incident(conn, ctx, incident_id, "timeline.add", apply, who=who)
+    return apply
 
 
 def _resolve_when_all_resolved(conn: Connection, ctx: Context, who: Principal,

@@ -34,18 +34,20 @@ from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.store.database import StaleWrite
 from warroom.store.tables import corrective_actions, incidents, timeline_entries
 
+# built once: alert intake opens incidents at machine rate
+_LAST_SEQUENCE = select(func.max(incidents.c.sequence)).where(
+    incidents.c.detected_on == bindparam("day"))
+_EXISTS = select(incidents.c.id).where(incidents.c.id == bindparam("incident_id"))
+_ADD = insert(incidents)
+
 
 def next_sequence(conn: Connection, day: date) -> int:
-    current = conn.execute(
-        select(func.max(incidents.c.sequence)).where(incidents.c.detected_on == day)
-    ).scalar()
+    current = conn.execute(_LAST_SEQUENCE, {"day": day}).scalar()
     return (current or 0) + 1
 
 
 def exists(conn: Connection, incident_id: str) -> bool:
-    return conn.execute(
-        select(incidents.c.id).where(incidents.c.id == incident_id)
-    ).first() is not None
+    return conn.execute(_EXISTS, {"incident_id": incident_id}).first() is not None
 
 
 def existing_ids(conn: Connection, incident_ids: list[str]) -> set[str]:
@@ -81,6 +83,8 @@ _ENTRIES = (select(timeline_entries)
 _ACTIONS = (select(corrective_actions)
             .where(corrective_actions.c.incident_id.in_(bindparam("ids", expanding=True)))
             .order_by(corrective_actions.c.number))
+_DELETE_ACTIONS = delete(corrective_actions).where(
+    corrective_actions.c.incident_id == bindparam("incident_id"))
 _ADD_ENTRIES = insert(timeline_entries).returning(timeline_entries.c.id,
                                                   sort_by_parameter_order=True)
 
@@ -230,10 +234,9 @@ def add(conn: Connection, incident: Incident, *, now: datetime) -> Incident:
     if exists(conn, incident.id):
         raise Conflict(f"incident {incident.id} already exists")
     day, sequence = parse_incident_id(incident.id)
-    conn.execute(insert(incidents).values(
-        id=incident.id, detected_on=day, sequence=sequence, created_at=now, updated_at=now,
-        version=1, **_row(incident)))
-    return _save_children(conn, incident, actions=True)
+    conn.execute(_ADD, {"id": incident.id, "detected_on": day, "sequence": sequence,
+                        "created_at": now, "updated_at": now, "version": 1, **_row(incident)})
+    return _save_children(conn, incident, actions=True, new=True)
 
 
 _UPDATE = (update(incidents).where(incidents.c.id == bindparam("incident_id"))
@@ -260,9 +263,11 @@ def save(conn: Connection, incident: Incident, *, now: datetime,
     return _save_children(conn, incident, actions=actions)
 
 
-def _save_children(conn: Connection, incident: Incident, *, actions: bool) -> Incident:
-    """Append the new timeline entries (and rewrite the actions); the incident with its
-    entries' new IDs, in the order `get` reads them (time, then ID)."""
+def _save_children(conn: Connection, incident: Incident, *, actions: bool,
+                   new: bool = False) -> Incident:
+    """Append the new timeline entries (and rewrite the actions; a `new` incident has none
+    to delete); the incident with its entries' new IDs, in the order `get` reads them
+    (time, then ID)."""
     timeline = [e for e in incident.timeline if e.id is not None]
     new_entries = [e for e in incident.timeline if e.id is None]
     if new_entries:
@@ -273,8 +278,8 @@ def _save_children(conn: Connection, incident: Incident, *, actions: bool) -> In
         ]).scalars().all()
         timeline += [e.with_id(i) for e, i in zip(new_entries, ids, strict=True)]
     if actions:
-        conn.execute(delete(corrective_actions).where(
-            corrective_actions.c.incident_id == incident.id))
+        if not new:
+            conn.execute(_DELETE_ACTIONS, {"incident_id": incident.id})
         if incident.actions:
             conn.execute(insert(corrective_actions), [
                 {"incident_id": incident.id, "number": a.number, "title": a.title,

@@ -156,10 +156,14 @@ def add_change(conn: Connection, change: ChangeIn, *, now: datetime, by: str) ->
     return stored
 
 
+_CHANGES_BETWEEN = (select(change_events)
+                    .where(and_(change_events.c.at >= bindparam("start"),
+                                change_events.c.at <= bindparam("end")))
+                    .order_by(change_events.c.at, change_events.c.id))
+
+
 def changes_between(conn: Connection, start: datetime, end: datetime) -> list[StoredChange]:
-    rows = conn.execute(select(change_events)
-                        .where(and_(change_events.c.at >= start, change_events.c.at <= end))
-                        .order_by(change_events.c.at, change_events.c.id))
+    rows = conn.execute(_CHANGES_BETWEEN, {"start": start, "end": end})
     return [_change(r) for r in rows]
 
 
