@@ -3,9 +3,10 @@
     python benchmarks/intake_bench.py [--seconds 20] [--senders 16] [--rate 1000] [--markdown]
     python benchmarks/intake_bench.py --only sqlite                 # or postgresql
 
-For each database (a PostgreSQL server started from the installed binaries, with
-`warroom serve --workers 2`; SQLite with one process; `--no-jobs` on both) it starts the
-server with WARROOM_BENCH_EMPTY_ROUTE=true and, over loopback, in the same run:
+For each database (a PostgreSQL server started from the installed binaries, durable as
+in production, with `warroom serve --workers 2`; SQLite, whose commits wait for the disk
+too, with one process; `--no-jobs` on both) it starts the server with
+WARROOM_BENCH_EMPTY_ROUTE=true and, over loopback, in the same run:
 
 - ceiling     `--senders` connections post Alertmanager bodies to `POST /bench/empty` as
               fast as it answers: an empty handler behind the same uvicorn, middleware and
@@ -43,6 +44,7 @@ import os
 import platform
 import random
 import shutil
+import socket
 import statistics
 import sys
 import tempfile
@@ -52,6 +54,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from api_bench import percentile, serve
 
@@ -326,6 +329,26 @@ def run(coroutine: Awaitable[Outcome]) -> Outcome:
 
 # -- the database ------------------------------------------------------------------------------
 
+def durable_postgres() -> Any:
+    """The suite's PostgreSQL server, but durable as in production: the suite turns fsync
+    and synchronous commits off for speed; a commit here waits for the disk, as SQLite's
+    does."""
+    from support.pg_server import PostgresServer, PostgresUnavailable
+
+    class DurablePostgres(PostgresServer):
+        def resume(self) -> PostgresServer:
+            options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+                       "-c max_connections=200")
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
+                      "-l", str(self.root / "server.log"), "-w", "-t", "60", "start")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) != 0:
+                    raise PostgresUnavailable("PostgreSQL did not start listening")
+            return self
+
+    return DurablePostgres()
+
+
 def prepare(url: str) -> str:
     """A migrated database with an admin, and an intake token for the senders."""
     from warroom.services import tokens
@@ -445,9 +468,7 @@ def main() -> None:
     checks: dict[str, Check] = {}
     try:
         if args.only in (None, "postgresql"):
-            from support.pg_server import PostgresServer
-
-            server = PostgresServer().start()
+            server = durable_postgres().start()
             try:
                 found, checks["postgresql"] = run_database("postgresql", server.url(), args,
                                                            folder)
@@ -490,6 +511,11 @@ def print_tables(results: list[Result], checks: dict[str, Check],
                      f"{p99:.1f}", f"{o.errors:,}", f"{per_s / ceilings[r.database]:.0%}",
                      target))
     table(header, rows, args.markdown, numeric_from=2)
+    for r in results:
+        if r.outcome.errors:
+            found = ", ".join(f"{status} x{n:,}" for status, n in sorted(
+                r.outcome.statuses.items()) if not status.startswith("2"))
+            print(f"{r.database}, {r.scenario}: errors {found}")
     print("\ntarget: >= 1,000 alerts/s with p99 < 100 ms and no errors (paced: the offered "
           "rate, within 2 %); >= 30 % of the ceiling's requests/s")
     header = ("database", "alerts accepted", "stored", "lost", "duplicated",
