@@ -12,8 +12,9 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -24,6 +25,11 @@ from warroom.services import tokens
 from warroom.services.context import Channel, Context
 from warroom.settings import Settings
 from warroom.store.database import Database
+
+T = TypeVar("T")
+
+# Alert deliveries a server process keeps in PostgreSQL at once (`Server.run_write`).
+WRITES_AT_ONCE = 4
 
 
 @dataclass
@@ -38,6 +44,21 @@ class Server:
     clock: Callable[[], datetime]
     base: Context
     token_cache: tokens.TokenCache = field(default_factory=tokens.TokenCache)
+    write_slots: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(WRITES_AT_ONCE))
+
+    async def run_write(self, work: Callable[..., T], *args: object) -> T:
+        """Run a write transaction that an async route waits for (alert intake).
+
+        On PostgreSQL a write mostly waits for the database: round trips, other writers'
+        locks, the commit reaching the disk. In the event loop it would keep the process
+        from doing anything else meanwhile; it runs in a worker thread instead, up to
+        WRITES_AT_ONCE at once (more only take turns at the interpreter). SQLite has one
+        writer: a second thread would only wait for its lock, so there it runs in the
+        event loop, one at a time."""
+        if self.db.dialect == "sqlite":
+            return work(*args)
+        return await anyio.to_thread.run_sync(work, *args, limiter=self.write_slots)
 
 
 # async, though it waits for nothing: FastAPI runs a plain function in a worker thread

@@ -110,7 +110,8 @@ async def alertmanager_context(srv: ServerDep, credentials: Credentials) -> Cont
 @router.post(INTAKE + "/alertmanager", response_model=IntakeReceiptPublic,
              summary="Receive a Prometheus Alertmanager webhook (version 4)",
              openapi_extra=_schema(request_model(AlertSource.ALERTMANAGER)))
-async def alertmanager(request: Request, ctx: Annotated[Context, Depends(alertmanager_context)]
+async def alertmanager(request: Request, srv: ServerDep,
+                       ctx: Annotated[Context, Depends(alertmanager_context)]
                        ) -> IntakeReceiptPublic:
     """Point an Alertmanager `webhook_configs` receiver here with an intake token as its
     Bearer credential. Each alert is stored once by its fingerprint and start; firing
@@ -119,7 +120,7 @@ async def alertmanager(request: Request, ctx: Annotated[Context, Depends(alertma
     try:
         body = await _json_body(request)
         alerts = parse_alerts(source, body, received_at=ctx.now(), new_key=_new_key)
-        receipts = service.receive_alerts(ctx, alerts)
+        receipts = await srv.run_write(service.receive_alerts, ctx, alerts)
     except BaseException as error:
         _failed(source, error)
         raise
@@ -154,7 +155,7 @@ async def pagerduty(request: Request, srv: ServerDep,
         body = await _json_body(request)
         ctx = bearer or _routing_key_context(srv, body)
         alerts = parse_alerts(source, body, received_at=ctx.now(), new_key=_new_key)
-        receipts = service.receive_alerts(ctx, alerts)
+        receipts = await srv.run_write(service.receive_alerts, ctx, alerts)
     except InvalidInput as error:
         _failed(source, error)
         return JSONResponse(pd.invalid_event(error), status_code=400)
