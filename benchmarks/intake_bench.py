@@ -162,6 +162,10 @@ class Workload:
 
 # -- a lean HTTP/1.1 client --------------------------------------------------------------------
 
+class _Stale(Exception):
+    pass
+
+
 class Connection:
     """One kept-alive connection posting JSON bodies: a few lines of asyncio, so that the
     load generator costs the server's two cores as little as it can."""
@@ -174,13 +178,28 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: bytes) -> int:
+        try:
+            return await self._post(path, body)
+        except _Stale:
+            # the server closed the kept-alive connection while it was idle (uvicorn does
+            # after 5 s): send again on a new one, as HTTP clients do (and a delivery
+            # sent twice is stored once all the same)
+            return await self._post(path, body)
+
+    async def _post(self, path: str, body: bytes) -> int:
+        reused = self.writer is not None
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         try:
             self.writer.write(b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s" % (
                 path.encode(), self.head, len(body), body))
-            head = await self.reader.readuntil(b"\r\n\r\n")
+            try:
+                head = await self.reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionResetError) as error:
+                if reused and not getattr(error, "partial", b""):
+                    raise _Stale() from error
+                raise
             status = int(head[9:12])
             length, close = 0, False
             for line in head.lower().split(b"\r\n")[1:]:
