@@ -103,11 +103,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(url: str, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(url: str, workers: int, log: Path, env: dict[str, str] | None = None
+          ) -> tuple[subprocess.Popen[bytes], str]:
+    """`warroom serve` on a free loopback port, once it answers /readyz (`env`: more
+    variables for it)."""
     import httpx
 
     port = free_port()
-    env = {**os.environ, "WARROOM_DATABASE_URL": url, "WARROOM_USER": "Ada Admin"}
+    env = {**os.environ, "WARROOM_DATABASE_URL": url, "WARROOM_USER": "Ada Admin",
+           **(env or {})}
     with log.open("wb") as err:
         process = subprocess.Popen(
             [sys.executable, "-m", "warroom", "serve", "--port", str(port), "--workers",

@@ -119,6 +119,10 @@ SETTINGS = (
     Setting("WARROOM_SUBSCRIBE_LIMIT", "10",
             "Status-page subscribe requests accepted per client address per hour (and a "
             "third as many per email address or URL)."),
+    Setting("WARROOM_BENCH_EMPTY_ROUTE", "false",
+            "true: the server also answers POST /bench/empty with an empty handler, the "
+            "ceiling benchmarks/intake_bench.py measures intake against. For benchmarks "
+            "only."),
 )
 
 
@@ -170,6 +174,7 @@ class Settings:
     notify_timeout_seconds: int = 30
     webhook_allow_private: bool = False
     subscribe_limit: int = 10
+    bench_empty_route: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -213,6 +218,7 @@ class Settings:
                                         high=600),
             webhook_allow_private=_bool("WARROOM_WEBHOOK_ALLOW_PRIVATE", env),
             subscribe_limit=_int("WARROOM_SUBSCRIBE_LIMIT", env, low=1, high=100_000),
+            bench_empty_route=_bool("WARROOM_BENCH_EMPTY_ROUTE", env),
         )
 
 

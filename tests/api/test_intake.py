@@ -6,7 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from support.api import INTAKE, NO_TOKEN, ApiWorld
+from conftest import Clock
+from support.api import INTAKE, NO_TOKEN, ApiWorld, api_world
+from warroom.services import tokens
+from warroom.services.tokens import INTAKE_CACHE_TTL
+from warroom.store.database import Database
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "alertmanager"
 AM = "/api/v1/intake/alertmanager"
@@ -89,6 +93,17 @@ def test_only_intake_tokens_and_admins_post_alerts(world: ApiWorld) -> None:
         assert world.post(AM, as_=person, json=FIRING).status_code == 403
     assert world.get("/api/v1/incidents", as_=INTAKE).status_code == 403
     assert world.post(AM, as_="Ada Admin", json=FIRING).status_code == 200
+
+
+def test_a_revoked_intake_token_stops_within_the_servers_delay(
+        sqlite_db: Database, tmp_path: Path, clock: Clock) -> None:
+    with api_world(sqlite_db, tmp_path, clock=clock) as world:
+        assert world.post(AM, as_=INTAKE, json=FIRING).status_code == 200
+        tokens.revoke(world.context("Ada Admin"), world.token_ids[INTAKE])
+        clock.advance(seconds=INTAKE_CACHE_TTL.total_seconds() - 1)
+        assert world.post(AM, as_=INTAKE, json=FIRING).status_code == 200  # still known
+        clock.advance(seconds=1)
+        assert world.post(AM, as_=INTAKE, json=FIRING).status_code == 401
 
 
 def test_pagerduty_senders_authenticate_with_the_routing_key(world: ApiWorld) -> None:

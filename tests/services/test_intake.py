@@ -148,6 +148,29 @@ def test_alerts_of_one_group_join_its_open_incident(sender: Context) -> None:
     assert c.opened and c.incident_id == "INC-2026-1126-002"
 
 
+def test_a_group_reaches_its_incident_in_one_change_per_delivery(sender: Context) -> None:
+    group = body(GROUP)
+    for alert in group["alerts"]:
+        alert["labels"]["severity"] = "critical"
+    first, second = deliver(sender, group)
+    assert first.opened and (second.incident_id, second.opened) == (first.incident_id, False)
+    for alert in group["alerts"]:
+        alert.update(status="resolved", endsAt="2026-11-26T19:28:00Z")
+    deliver(sender, group)
+    incident = incidents.get_incident(staff(sender), first.incident_id)
+    assert sorted(e.kind for e in incident.timeline) == sorted([
+        EntryKind.DETECTED, EntryKind.DETECTED, EntryKind.DECLARED, EntryKind.UPDATE,
+        EntryKind.UPDATE])
+    assert sorted(e.text for e in incident.timeline if e.kind is EntryKind.UPDATE) == [
+        "Alert resolved: DiskFull - Disk > 90% on db-1",
+        "Alert resolved: DiskFull - Disk > 90% on db-2"]
+    on_incident = [e.action for e in trail(sender) if e.entity_id == first.incident_id]
+    # opened by the first alert, joined by the second, both resolutions in one change
+    assert on_incident == ["incident.declare", "timeline.add", "timeline.add"]
+    assert [e.action for e in trail(sender) if e.entity_type == "alert"] == [
+        "intake.alert", "intake.alert", "intake.alert_resolved", "intake.alert_resolved"]
+
+
 def test_pagerduty_events_share_their_dedup_key(sender: Context) -> None:
     rules = read_routing_text("defaults: {declare: true}")
     ruled = dataclasses.replace(sender, routing=rules)

@@ -96,6 +96,24 @@ def test_it_appends_timeline_entries_and_keeps_their_ids(any_db: Database) -> No
     assert saved.actions[0].status is ActionStatus.DONE
 
 
+def test_what_add_and_save_return_is_what_get_reads(any_db: Database) -> None:
+    with any_db.transaction() as conn:
+        stored = repo.add(conn, make_incident(), now=T0)
+        assert stored == repo.get(conn, stored.id)
+        # entries out of time order, one at the time of an earlier one: get sorts them
+        stored.add_entry(TimelineEntry(T0 + timedelta(hours=2), EntryKind.RESOLVED, "done"))
+        stored.add_entry(TimelineEntry(T0, EntryKind.UPDATE, "at the detection's time"))
+        stored.add_entry(TimelineEntry(T0 + timedelta(minutes=28), EntryKind.IDENTIFIED, "x"))
+        _, version = repo.get_versioned(conn, stored.id)
+        saved = repo.save(conn, stored, now=T0, expected_version=version, actions=False)
+        assert saved == repo.get(conn, stored.id)
+        assert [e.text for e in saved.timeline][:3] == ["alerts", "at the detection's time",
+                                                         "SEV-1"]
+        saved.add_action("Second action", owner="Bo")
+        again = repo.save(conn, saved, now=T0, expected_version=version + 1)
+        assert again == repo.get(conn, stored.id) and len(again.actions) == 2
+
+
 def test_it_refuses_a_save_over_someone_elses_change(any_db: Database) -> None:
     with any_db.transaction() as conn:
         repo.add(conn, make_incident(), now=T0)

@@ -8,7 +8,7 @@ token for each of them (and intake, expired and revoked ones), and a client of t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,12 +99,14 @@ def make_tokens(world: ApiWorld) -> None:
 
 @contextmanager
 def api_world(db: Database, folder: Path, *, requests: Path | None = None,
+              clock: Callable[[], datetime] | None = None,
               **settings: str) -> Iterator[ApiWorld]:
-    """The app over `db` (migrated, empty), with PEOPLE and their tokens."""
+    """The app over `db` (migrated, empty), with PEOPLE and their tokens (`clock`: the
+    server's, when a test moves time)."""
     register_people(db)
     env = {"WARROOM_DATABASE_URL": db.url,
            "WARROOM_SOURCES_FILE": str(sources_file(folder, requests)), **settings}
-    app = create_app(Settings.from_env(env), db=db)
+    app = create_app(Settings.from_env(env), db=db, clock=clock)
     with TestClient(app, raise_server_exceptions=True) as client:
         world = ApiWorld(db=db, client=client)
         make_tokens(world)

@@ -12,12 +12,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from warroom import __version__
 from warroom.api import errors, metrics
-from warroom.api.deps import Server
+from warroom.api.deps import WRITES_AT_ONCE, Server
 from warroom.api.middleware import BodyLimit, RequestMetrics
 from warroom.api.routes import (
     actions,
@@ -92,8 +93,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
         "the routes, pagination, errors and jobs.",
         generate_unique_id_function=operation_id, docs_url="/docs",
         openapi_url="/openapi.json", redoc_url=None)
-    app.state.warroom = Server(settings=settings, db=database, scale=base.scale,
-                               sources=sources, clock=base.clock, base=base)
+    app.state.warroom = Server(
+        settings=settings, db=database, scale=base.scale, sources=sources, clock=base.clock,
+        base=base, write_slots=anyio.CapacityLimiter(min(WRITES_AT_ONCE,
+                                                          settings.db_pool_size)))
     errors.install(app)
     for group in GROUPS:
         app.include_router(group.router, responses=ERROR_RESPONSES)
@@ -103,6 +106,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
         app.include_router(importlib.import_module(INTAKE_MODULE).router,
                            responses=ERROR_RESPONSES)
     app.include_router(ops.router)
+    if settings.bench_empty_route:
+        from warroom.api.routes import bench
+
+        app.include_router(bench.router)
     from warroom.web.app import mount  # the pages: staff under /, the status page at /status
 
     mount(app)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -24,6 +25,11 @@ from warroom.services import tokens
 from warroom.services.context import Channel, Context
 from warroom.settings import Settings
 from warroom.store.database import Database
+
+T = TypeVar("T")
+
+# Alert deliveries a server process keeps in PostgreSQL at once (`Server.run_write`).
+WRITES_AT_ONCE = 4
 
 
 @dataclass
@@ -37,9 +43,26 @@ class Server:
     sources: Sources
     clock: Callable[[], datetime]
     base: Context
+    token_cache: tokens.TokenCache = field(default_factory=tokens.TokenCache)
+    write_slots: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(WRITES_AT_ONCE))
+
+    async def run_write(self, work: Callable[..., T], *args: object) -> T:
+        """Run a write transaction that an async route waits for (alert intake).
+
+        On PostgreSQL a write mostly waits for the database: round trips, other writers'
+        locks, the commit reaching the disk. In the event loop it would keep the process
+        from doing anything else meanwhile; it runs in a worker thread instead, up to
+        WRITES_AT_ONCE at once (more only take turns at the interpreter). SQLite has one
+        writer: a second thread would only wait for its lock, so there it runs in the
+        event loop, one at a time."""
+        if self.db.dialect == "sqlite":
+            return work(*args)
+        return await anyio.to_thread.run_sync(work, *args, limiter=self.write_slots)
 
 
-def server(request: Request) -> Server:
+# async, though it waits for nothing: FastAPI runs a plain function in a worker thread
+async def server(request: Request) -> Server:
     found: Server = request.app.state.warroom
     return found
 
@@ -55,7 +78,8 @@ def acting_context(srv: ServerDep, credentials: Annotated[
     if credentials is None:
         raise Unauthenticated("this needs an API token: send Authorization: Bearer TOKEN "
                               "(`warroom token create NAME` makes one)")
-    identity = tokens.authenticate(srv.db, credentials.credentials, srv.clock())
+    identity = tokens.authenticate(srv.db, credentials.credentials, srv.clock(),
+                                   srv.token_cache)
     if identity is None:
         raise Unauthenticated("the token is not valid: unknown, expired or revoked")
     intake = identity.scope is tokens.Scope.INTAKE

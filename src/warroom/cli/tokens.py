@@ -58,6 +58,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 @app.command()
 def revoke(token_id: Annotated[str, typer.Argument(metavar="ID",
                                                    help="The token's id (token list).")]) -> None:
-    """Revoke a token at once: requests with it answer 401 from now on."""
+    """Revoke a token: requests with it answer 401 from now on (with an intake token,
+    within 5 seconds: a server keeps one it found valid that long)."""
     info = service.revoke(ctx(), token_id)
     say(f"Revoked token {info.id} ({info.scope}, {info.name}).")

@@ -377,18 +377,19 @@ def change_incident(conn: Connection, ctx: Context, incident_id: str, audit_acti
     The lock makes concurrent changes to one incident wait for each other instead of
     failing: a scribe and a commander typing at the same moment both land."""
     lock(conn, f"incident:{incident_id}")
-    incident = repo.get(conn, incident_id)
+    incident, version = repo.get_versioned(conn, incident_id)
     if action is not None:
         who = authorize(conn, ctx, action, incident=incident)
     assert who is not None, "change_incident needs an action to check or an authorized who"
-    version = repo.version_of(conn, incident_id)
     before = to_document(incident)
     problems_before = incident.consistency_problems()
     settled_by = (incident.impact_window(), incident.scope)
     public_before = subscriptions.public_entries(incident)
+    actions_before = list(incident.actions)
     apply(incident, who.name)
     check_consistent(incident, before=problems_before)
-    saved = repo.save(conn, incident, now=ctx.now(), expected_version=version)
+    saved = repo.save(conn, incident, now=ctx.now(), expected_version=version,
+                      actions=incident.actions != actions_before)
     _audit(conn, ctx, who, audit_action, incident_id, before, to_document(saved))
     if (saved.impact_window(), saved.scope) != settled_by:
         # the impact window and scope are inputs of SLA assessments: approvals may be void

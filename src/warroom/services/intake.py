@@ -16,8 +16,8 @@ What an alert does (`domain.routing` decides service, region, severity, grouping
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -75,8 +75,12 @@ def receive_alerts(ctx: Context, alerts: Sequence[AlertIn]) -> list[AlertReceipt
         # receiving the same group cannot interleave
         lock(conn, *(f"alert:{a.source.value}:{a.key}" for a in alerts),
              *(f"alert-group:{d.group_key}" for d in decisions))
-        return [_receive(conn, ctx, who, alert, decision)
-                for alert, decision in zip(alerts, decisions, strict=True)]
+        delivery = _Delivery(conn, ctx, who)
+        delivery.read_stored(alerts)
+        receipts = [_receive(delivery, alert, decision)
+                    for alert, decision in zip(alerts, decisions, strict=True)]
+        delivery.write_timelines()
+        return receipts
 
     return ctx.db.write(work)
 
@@ -136,37 +140,91 @@ def list_changes(ctx: Context, *, limit: int = 100, offset: int = 0) -> list[Sto
 
 # -- one alert -------------------------------------------------------------------------------
 
-def _receive(conn: Connection, ctx: Context, who: Principal, alert: AlertIn,
-             decision: RouteDecision) -> AlertReceipt:
-    stored = store.get_alert(conn, alert.source.value, alert.key)
+Change = Callable[[Incident, str], None]
+
+
+@dataclass
+class _Delivery:
+    """One delivery's transaction, and what it has read: the alerts stored before it (read
+    in one query; the locks keep them as read) and each group's open incident, kept up to
+    date as its alerts open, join or resolve incidents. The timeline entries its alerts
+    write are added to each incident at once, in one change (one audit entry) per
+    incident, before anything reads the incident again and before the commit."""
+
+    conn: Connection
+    ctx: Context
+    who: Principal
+    stored: dict[tuple[str, str], StoredAlert] = field(default_factory=dict)
+    received: set[tuple[str, str]] = field(default_factory=set)
+    open_incidents: dict[str, str | None] = field(default_factory=dict)
+    entries: dict[str, list[Change]] = field(default_factory=dict)
+
+    def read_stored(self, alerts: Sequence[AlertIn]) -> None:
+        for source in {a.source.value for a in alerts}:
+            keys = [a.key for a in alerts if a.source.value == source]
+            self.stored.update(((source, k), found) for k, found in
+                               store.get_alerts(self.conn, source, keys).items())
+
+    def stored_alert(self, alert: AlertIn) -> StoredAlert | None:
+        identity = (alert.source.value, alert.key)
+        if identity in self.received:  # the same alert twice in one delivery
+            return store.get_alert(self.conn, *identity)
+        self.received.add(identity)
+        return self.stored.get(identity)
+
+    def open_incident_of(self, group_key: str) -> str | None:
+        if group_key not in self.open_incidents:
+            self.open_incidents[group_key] = store.open_incident_of_group(
+                self.conn, group_key, ACTIVE)
+        return self.open_incidents[group_key]
+
+    def add_entry(self, incident_id: str, change: Change) -> None:
+        self.entries.setdefault(incident_id, []).append(change)
+
+    def write_timelines(self) -> None:
+        for incident_id, entries in self.entries.items():
+            def apply(incident: Incident, by: str, entries: list[Change] = entries) -> None:
+                for add in entries:  # in the order the alerts came
+                    add(incident, by)
+
+            change_incident(self.conn, self.ctx, incident_id, "timeline.add", apply,
+                            who=self.who)
+        self.entries.clear()
+
+
+def _receive(delivery: _Delivery, alert: AlertIn, decision: RouteDecision) -> AlertReceipt:
+    stored = delivery.stored_alert(alert)
     if stored is None:
-        return _first_delivery(conn, ctx, who, alert, decision)
+        return _first_delivery(delivery, alert, decision)
     if alert.at < stored.last_event_at:
         return _receipt(alert, Outcome.STALE, stored.incident_id)
     if alert.status.value == stored.status:  # a repeat, a retry, a second trigger
         return _receipt(alert, Outcome.DUPLICATE, stored.incident_id)
-    return _next_event(conn, ctx, who, alert, decision, stored)
+    return _next_event(delivery, alert, decision, stored)
 
 
-def _first_delivery(conn: Connection, ctx: Context, who: Principal, alert: AlertIn,
+def _first_delivery(delivery: _Delivery, alert: AlertIn,
                     decision: RouteDecision) -> AlertReceipt:
-    incident_id = store.open_incident_of_group(conn, decision.group_key, ACTIVE)
+    conn, ctx, who = delivery.conn, delivery.ctx, delivery.who
+    incident_id = delivery.open_incident_of(decision.group_key)
     opened = False
     if alert.is_firing:
         if incident_id is not None:
-            _join(conn, ctx, who, incident_id, alert)
+            delivery.add_entry(incident_id, _join(alert))
         elif decision.declare:
             incident_id = _open(conn, ctx, who, alert, decision).id
+            delivery.open_incidents[decision.group_key] = incident_id
             opened = True
     elif incident_id is not None:  # its firing never reached us; its incident hears of it
-        _note(conn, ctx, who, incident_id, alert)
+        delivery.add_entry(incident_id, _note(alert))
     store.add_alert(conn, alert, decision, incident_id=incident_id, now=ctx.now())
     _audit(conn, ctx, who, alert, decision, "intake.alert", incident_id)
     return _receipt(alert, Outcome.CREATED, incident_id, opened)
 
 
-def _next_event(conn: Connection, ctx: Context, who: Principal, alert: AlertIn,
-                decision: RouteDecision, stored: StoredAlert) -> AlertReceipt:
+def _next_event(delivery: _Delivery, alert: AlertIn, decision: RouteDecision,
+                stored: StoredAlert) -> AlertReceipt:
+    conn, ctx, who = delivery.conn, delivery.ctx, delivery.who
     values: dict[str, object] = {
         "status": alert.status.value, "last_event_at": alert.at,
         "last_received_at": ctx.now(), "deliveries": stored.deliveries + 1}
@@ -181,22 +239,26 @@ def _next_event(conn: Connection, ctx: Context, who: Principal, alert: AlertIn,
     opened = False
     if alert.is_firing:  # fired again after it resolved (PagerDuty re-triggers a key)
         values.update(starts_at=alert.at, ends_at=None)
-        incident_id = store.open_incident_of_group(conn, decision.group_key, ACTIVE)
+        incident_id = delivery.open_incident_of(decision.group_key)
         if incident_id is not None:
-            _join(conn, ctx, who, incident_id, alert)
+            delivery.add_entry(incident_id, _join(alert))
         elif decision.declare:
             incident_id = _open(conn, ctx, who, alert, decision).id
             opened = True
+        # the alert now holds its group's open incident (if any), whatever held it before
+        delivery.open_incidents[decision.group_key] = incident_id
         values.update(incident_id=incident_id, group_key=decision.group_key)
     else:
         if alert.status is AlertStatus.RESOLVED:
             values["ends_at"] = alert.ends_at
         if incident_id is not None:
-            _note(conn, ctx, who, incident_id, alert)
+            delivery.add_entry(incident_id, _note(alert))
     store.update_alert(conn, stored, **values)
     if alert.status is AlertStatus.RESOLVED and incident_id is not None \
             and decision.resolve_incident:
+        delivery.write_timelines()  # the resolution comes after the alerts' entries
         _resolve_when_all_resolved(conn, ctx, who, incident_id)
+        delivery.open_incidents.clear()  # the incident may be resolved: read them again
     _audit(conn, ctx, who, alert, decision, f"intake.alert_{alert.status.value}", incident_id)
     return _receipt(alert, Outcome.UPDATED, incident_id, opened)
 
@@ -208,8 +270,8 @@ def _open(conn: Connection, ctx: Context, who: Principal, alert: AlertIn,
                          description=alert.timeline_text())
 
 
-def _join(conn: Connection, ctx: Context, who: Principal, incident_id: str,
-          alert: AlertIn) -> None:
+def _join(alert: AlertIn) -> Change:
+    """The firing alert's `detected` entry on the incident it joins."""
     def apply(incident: Incident, by: str) -> None:
         before = {(p.field, p.code) for p in incident.consistency_problems()}
         entry = incident.add_entry(TimelineEntry(at=alert.starts_at, kind=EntryKind.DETECTED,
@@ -222,16 +284,16 @@ def _join(conn: Connection, ctx: Context, who: Principal, incident_id: str,
             incident.add_entry(TimelineEntry(at=alert.starts_at, kind=EntryKind.UPDATE,
                                              text=alert.timeline_text(), author=by))
 
-    change_incident(conn, ctx, incident_id, "timeline.add", apply, who=who)
+    return apply
 
 
-def _note(conn: Connection, ctx: Context, who: Principal, incident_id: str,
-          alert: AlertIn) -> None:
+def _note(alert: AlertIn) -> Change:
+    """The alert's resolution (or acknowledgement) on its incident's timeline."""
     def apply(incident: Incident, by: str) -> None:
         incident.add_entry(TimelineEntry(at=alert.at, kind=EntryKind.UPDATE,
                                          text=alert.timeline_text(), author=by))
 
-    change_incident(conn, ctx, incident_id, "timeline.add", apply, who=who)
+    return apply
 
 
 def _resolve_when_all_resolved(conn: Connection, ctx: Context, who: Principal,

@@ -25,12 +25,16 @@ class AuditEntry:
     token_id: str | None = None
 
 
+_RECORD = insert(audit_log)  # built once: every change writes one
+
+
 def record(conn: Connection, *, at: datetime, actor: str, action: str, entity_type: str,
            entity_id: str, changes: dict[str, Any], channel: str = "cli",
            os_login: str | None = None, token_id: str | None = None) -> None:
-    conn.execute(insert(audit_log).values(
-        at=at, actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
-        changes=changes, channel=channel, os_login=os_login, token_id=token_id))
+    conn.execute(_RECORD, {
+        "at": at, "actor": actor, "action": action, "entity_type": entity_type,
+        "entity_id": entity_id, "changes": changes, "channel": channel,
+        "os_login": os_login, "token_id": token_id})
 
 
 def entries(conn: Connection, *, entity_id: str | None = None,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidatePoolError, OperationalError
 
 from warroom.domain.errors import Conflict, WarroomError
 
@@ -43,6 +43,12 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # attempt after attempt).
 WRITE_ATTEMPTS = 8
 WRITE_DEADLINE_S = 30.0
+# A pooled PostgreSQL connection idle for longer than this is checked (one round trip)
+# before it is used: the server may have restarted, or dropped it, meanwhile. Under load
+# connections come back within milliseconds, and checking every time would cost a round
+# trip per transaction; a connection that fails in use all the same is replaced, and the
+# write run again (`is_transient`).
+PING_AFTER_IDLE_S = 1.0
 
 
 class DatabaseNotReady(WarroomError):
@@ -71,6 +77,28 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _ping_when_idle(engine: Engine) -> None:
+    """Check pooled connections that were idle for over PING_AFTER_IDLE_S before use (what
+    SQLAlchemy's pool_pre_ping does on every checkout)."""
+    dialect = engine.dialect
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("warroom_idle_since")  # None: a fresh connection
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # replaced by a new connection (and the pool's older ones with it)
+            raise InvalidatePoolError(f"idle connection lost: {error}") from error
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["warroom_idle_since"] = time.monotonic()
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+
+
 def _sqlite_begin(conn: Connection) -> None:
     writing = conn.get_execution_options().get("warroom_write", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
@@ -82,14 +110,24 @@ def lock_id(name: str) -> int:
                           signed=True)
 
 
+_LOCK = text("SELECT pg_advisory_xact_lock(:id)")
+# volatile functions of a select list are evaluated after its ORDER BY: in the ids' order
+_LOCKS = text("SELECT pg_advisory_xact_lock(id) FROM unnest(CAST(:ids AS bigint[])) AS t(id) "
+              "ORDER BY id")
+
+
 def lock(conn: Connection, *names: str) -> None:
     """Hold the named locks until the transaction ends. Take them before reading what
-    they protect; names are taken in sorted order, so two holders cannot deadlock on them.
-    On SQLite the write transaction already holds the whole database."""
+    they protect; they are taken in one order (their ids'), so two holders cannot deadlock
+    on them, in one statement. On SQLite the write transaction already holds the whole
+    database."""
     if conn.dialect.name != "postgresql":
         return
-    for name in sorted(set(names)):
-        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id(name)})
+    ids = sorted({lock_id(name) for name in names})
+    if len(ids) == 1:
+        conn.execute(_LOCK, {"id": ids[0]})
+    elif ids:
+        conn.execute(_LOCKS, {"ids": ids})
 
 
 def is_transient(error: BaseException) -> bool:
@@ -137,10 +175,12 @@ class Database:
                  pool_size: int | None = None) -> None:
         self.url = url
         if engine is None:
-            options: dict[str, Any] = {"pool_pre_ping": True}
+            options: dict[str, Any] = {}
             if pool_size is not None and not url.startswith("sqlite"):
                 options.update(pool_size=pool_size, max_overflow=pool_size)
             engine = create_engine(url, **options)
+            if engine.dialect.name != "sqlite":  # a file does not go away between uses
+                _ping_when_idle(engine)
         self.engine = engine
         # requests waiting for a pooled connection, for the server's pool metrics
         self._waiting = 0

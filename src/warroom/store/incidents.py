@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from warroom.domain.audience import Audience
 from warroom.domain.errors import Conflict, NotFound
@@ -24,18 +34,20 @@ from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.store.database import StaleWrite
 from warroom.store.tables import corrective_actions, incidents, timeline_entries
 
+# built once: alert intake opens incidents at machine rate
+_LAST_SEQUENCE = select(func.max(incidents.c.sequence)).where(
+    incidents.c.detected_on == bindparam("day"))
+_EXISTS = select(incidents.c.id).where(incidents.c.id == bindparam("incident_id"))
+_ADD = insert(incidents)
+
 
 def next_sequence(conn: Connection, day: date) -> int:
-    current = conn.execute(
-        select(func.max(incidents.c.sequence)).where(incidents.c.detected_on == day)
-    ).scalar()
+    current = conn.execute(_LAST_SEQUENCE, {"day": day}).scalar()
     return (current or 0) + 1
 
 
 def exists(conn: Connection, incident_id: str) -> bool:
-    return conn.execute(
-        select(incidents.c.id).where(incidents.c.id == incident_id)
-    ).first() is not None
+    return conn.execute(_EXISTS, {"incident_id": incident_id}).first() is not None
 
 
 def existing_ids(conn: Connection, incident_ids: list[str]) -> set[str]:
@@ -46,7 +58,12 @@ def existing_ids(conn: Connection, incident_ids: list[str]) -> set[str]:
 
 
 def get(conn: Connection, incident_id: str) -> Incident:
-    found = get_many(conn, [incident_id])
+    return get_versioned(conn, incident_id)[0]
+
+
+def get_versioned(conn: Connection, incident_id: str) -> tuple[Incident, int]:
+    """The incident and its version, which `save` checks (no other writer came between)."""
+    found = _load(conn, [incident_id])
     if not found:
         raise NotFound(f"no incident {incident_id}")
     return found[0]
@@ -55,26 +72,42 @@ def get(conn: Connection, incident_id: str) -> Incident:
 def get_many(conn: Connection, incident_ids: list[str]) -> list[Incident]:
     """The incidents with these IDs, in the order given (missing ones left out): three
     queries for any number of incidents, so a page of a list costs no more than one."""
+    return [incident for incident, _ in _load(conn, incident_ids)]
+
+
+# built once: every change of an incident reads it whole
+_ROWS = select(incidents).where(incidents.c.id.in_(bindparam("ids", expanding=True)))
+_ENTRIES = (select(timeline_entries)
+            .where(timeline_entries.c.incident_id.in_(bindparam("ids", expanding=True)))
+            .order_by(timeline_entries.c.at, timeline_entries.c.id))
+_ACTIONS = (select(corrective_actions)
+            .where(corrective_actions.c.incident_id.in_(bindparam("ids", expanding=True)))
+            .order_by(corrective_actions.c.number))
+_DELETE_ACTIONS = delete(corrective_actions).where(
+    corrective_actions.c.incident_id == bindparam("incident_id"))
+_ADD_ENTRIES = insert(timeline_entries).returning(timeline_entries.c.id,
+                                                  sort_by_parameter_order=True)
+
+
+def _load(conn: Connection, incident_ids: list[str]) -> list[tuple[Incident, int]]:
     if not incident_ids:
         return []
-    rows = {row.id: row for row in conn.execute(
-        select(incidents).where(incidents.c.id.in_(incident_ids)))}
+    rows = {row.id: row for row in conn.execute(_ROWS, {"ids": incident_ids})}
+    if not rows:
+        return []
     entries: dict[str, list[TimelineEntry]] = {i: [] for i in rows}
-    for e in conn.execute(select(timeline_entries)
-                          .where(timeline_entries.c.incident_id.in_(list(rows)))
-                          .order_by(timeline_entries.c.at, timeline_entries.c.id)):
+    for e in conn.execute(_ENTRIES, {"ids": list(rows)}):
         entries[e.incident_id].append(
             TimelineEntry(at=e.at, kind=EntryKind(e.kind), text=e.text, author=e.author,
                           audience=Audience(e.audience), id=e.id))
     actions: dict[str, list[CorrectiveAction]] = {i: [] for i in rows}
-    for a in conn.execute(select(corrective_actions)
-                          .where(corrective_actions.c.incident_id.in_(list(rows)))
-                          .order_by(corrective_actions.c.number)):
+    for a in conn.execute(_ACTIONS, {"ids": list(rows)}):
         actions[a.incident_id].append(
             CorrectiveAction(number=a.number, title=a.title, owner=a.owner, due=a.due,
                              status=ActionStatus(a.status), link=a.link,
                              audience=Audience(a.audience)))
-    return [_incident(rows[i], entries[i], actions[i]) for i in incident_ids if i in rows]
+    return [(_incident(rows[i], entries[i], actions[i]), int(rows[i].version))
+            for i in incident_ids if i in rows]
 
 
 def _incident(row: Any, entries: list[TimelineEntry],
@@ -99,15 +132,6 @@ def _incident(row: Any, entries: list[TimelineEntry],
         contributing_factors=list(row.contributing_factors or []),
         actions=actions,
     )
-
-
-def version_of(conn: Connection, incident_id: str) -> int:
-    value = conn.execute(
-        select(incidents.c.version).where(incidents.c.id == incident_id)
-    ).scalar()
-    if value is None:
-        raise NotFound(f"no incident {incident_id}")
-    return int(value)
 
 
 CONFIDENTIAL = Classification.CONFIDENTIAL.value
@@ -220,45 +244,58 @@ def add(conn: Connection, incident: Incident, *, now: datetime) -> Incident:
     if exists(conn, incident.id):
         raise Conflict(f"incident {incident.id} already exists")
     day, sequence = parse_incident_id(incident.id)
-    conn.execute(insert(incidents).values(
-        id=incident.id, detected_on=day, sequence=sequence, created_at=now, updated_at=now,
-        version=1, **_row(incident)))
-    _save_children(conn, incident)
-    return get(conn, incident.id)
+    conn.execute(_ADD, {"id": incident.id, "detected_on": day, "sequence": sequence,
+                        "created_at": now, "updated_at": now, "version": 1, **_row(incident)})
+    return _save_children(conn, incident, actions=True, new=True)
+
+
+_UPDATE = (update(incidents).where(incidents.c.id == bindparam("incident_id"))
+           .values(version=incidents.c.version + 1))
+_UPDATE_VERSION = _UPDATE.where(incidents.c.version == bindparam("expected"))
 
 
 def save(conn: Connection, incident: Incident, *, now: datetime,
-         expected_version: int | None = None) -> Incident:
-    """Write back a loaded incident. Timeline entries are appended, never rewritten."""
-    query = update(incidents).where(incidents.c.id == incident.id)
-    if expected_version is not None:
-        query = query.where(incidents.c.version == expected_version)
-    result = conn.execute(query.values(updated_at=now, version=incidents.c.version + 1,
-                                       **_row(incident)))
+         expected_version: int | None = None, actions: bool = True) -> Incident:
+    """Write back a loaded incident. Timeline entries are appended, never rewritten; the
+    corrective actions are rewritten unless `actions` is False (they did not change).
+    Returns the incident as stored: as `get` would read it, without reading it again."""
+    values = {"incident_id": incident.id, "updated_at": now, **_row(incident)}
+    if expected_version is None:
+        result = conn.execute(_UPDATE, values)
+    else:
+        result = conn.execute(_UPDATE_VERSION, {**values, "expected": expected_version})
     if result.rowcount != 1:
         if not exists(conn, incident.id):
             raise NotFound(f"no incident {incident.id}")
         # another writer got in between: `Database.write` runs the change again on the
         # record as it now stands
         raise StaleWrite(f"incident {incident.id} was changed by someone else meanwhile")
-    _save_children(conn, incident)
-    return get(conn, incident.id)
+    return _save_children(conn, incident, actions=actions)
 
 
-def _save_children(conn: Connection, incident: Incident) -> None:
+def _save_children(conn: Connection, incident: Incident, *, actions: bool,
+                   new: bool = False) -> Incident:
+    """Append the new timeline entries (and rewrite the actions; a `new` incident has none
+    to delete); the incident with its entries' new IDs, in the order `get` reads them
+    (time, then ID)."""
+    timeline = [e for e in incident.timeline if e.id is not None]
     new_entries = [e for e in incident.timeline if e.id is None]
     if new_entries:
-        conn.execute(insert(timeline_entries), [
+        ids = conn.execute(_ADD_ENTRIES, [
             {"incident_id": incident.id, "at": e.at, "kind": e.kind.value, "text": e.text,
              "author": e.author, "audience": e.audience.value}
             for e in new_entries
-        ])
-    conn.execute(delete(corrective_actions).where(
-        corrective_actions.c.incident_id == incident.id))
-    if incident.actions:
-        conn.execute(insert(corrective_actions), [
-            {"incident_id": incident.id, "number": a.number, "title": a.title, "owner": a.owner,
-             "due": a.due, "status": a.status.value, "link": a.link,
-             "audience": a.audience.value}
-            for a in incident.actions
-        ])
+        ]).scalars().all()
+        timeline += [e.with_id(i) for e, i in zip(new_entries, ids, strict=True)]
+    if actions:
+        if not new:
+            conn.execute(_DELETE_ACTIONS, {"incident_id": incident.id})
+        if incident.actions:
+            conn.execute(insert(corrective_actions), [
+                {"incident_id": incident.id, "number": a.number, "title": a.title,
+                 "owner": a.owner, "due": a.due, "status": a.status.value, "link": a.link,
+                 "audience": a.audience.value}
+                for a in incident.actions
+            ])
+    return replace(incident, timeline=sorted(timeline, key=lambda e: (e.at, e.id or 0)),
+                   actions=sorted(incident.actions, key=lambda a: a.number))

@@ -1,4 +1,8 @@
-"""Stored alerts and change events, and which incidents show which changes."""
+"""Stored alerts and change events, and which incidents show which changes.
+
+The statements alert intake runs on every delivery are built once, with bound parameters,
+so SQLAlchemy finds them compiled at once instead of building and hashing them anew.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from warroom.domain.alerts import AlertIn, ChangeIn, ChangeKind
 from warroom.domain.routing import RouteDecision
@@ -51,38 +55,54 @@ def _alert(row: Any) -> StoredAlert:
         deliveries=row.deliveries)
 
 
+_ALERTS_BY_KEY = select(alerts).where(and_(
+    alerts.c.source == bindparam("source"), alerts.c.key.in_(bindparam("keys", expanding=True))))
+_ADD_ALERT = insert(alerts)
+_UPDATE_ALERT = update(alerts).where(alerts.c.id == bindparam("alert_id"))
+_OPEN_INCIDENT_OF_GROUP = (
+    select(incidents.c.id)
+    .select_from(alerts.join(incidents, alerts.c.incident_id == incidents.c.id))
+    .where(and_(alerts.c.group_key == bindparam("group_key"),
+                incidents.c.status.in_(bindparam("statuses", expanding=True))))
+    .order_by(incidents.c.created_at.desc())
+    .limit(1))
+
+
 def get_alert(conn: Connection, source: str, key: str) -> StoredAlert | None:
-    row = conn.execute(select(alerts).where(
-        and_(alerts.c.source == source, alerts.c.key == key))).first()
-    return _alert(row) if row else None
+    return get_alerts(conn, source, [key]).get(key)
+
+
+def get_alerts(conn: Connection, source: str, keys: list[str]) -> dict[str, StoredAlert]:
+    """The alerts of `source` stored under these keys, by key (one query)."""
+    if not keys:
+        return {}
+    rows = conn.execute(_ALERTS_BY_KEY, {"source": source, "keys": keys})
+    return {row.key: _alert(row) for row in rows}
 
 
 def add_alert(conn: Connection, alert: AlertIn, decision: RouteDecision, *,
               incident_id: str | None, now: datetime) -> None:
-    conn.execute(insert(alerts).values(
-        source=alert.source.value, key=alert.key, fingerprint=alert.fingerprint,
-        status=alert.status.value, name=alert.name, summary=alert.summary,
-        severity=alert.severity, labels=dict(alert.labels),
-        annotations=dict(alert.annotations), starts_at=alert.starts_at, ends_at=alert.ends_at,
-        last_event_at=alert.at, generator_url=alert.generator_url, receiver=alert.receiver,
-        group_key=decision.group_key, routed_severity=decision.severity,
-        service=decision.service, region=decision.region, incident_id=incident_id,
-        first_received_at=now, last_received_at=now, deliveries=1))
+    conn.execute(_ADD_ALERT, {
+        "source": alert.source.value, "key": alert.key, "fingerprint": alert.fingerprint,
+        "status": alert.status.value, "name": alert.name, "summary": alert.summary,
+        "severity": alert.severity, "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations), "starts_at": alert.starts_at,
+        "ends_at": alert.ends_at, "last_event_at": alert.at,
+        "generator_url": alert.generator_url, "receiver": alert.receiver,
+        "group_key": decision.group_key, "routed_severity": decision.severity,
+        "service": decision.service, "region": decision.region, "incident_id": incident_id,
+        "first_received_at": now, "last_received_at": now, "deliveries": 1})
 
 
 def update_alert(conn: Connection, stored: StoredAlert, **values: Any) -> None:
-    conn.execute(update(alerts).where(alerts.c.id == stored.id).values(**values))
+    conn.execute(_UPDATE_ALERT, {"alert_id": stored.id, **values})
 
 
 def open_incident_of_group(conn: Connection, group_key: str,
                            active_statuses: list[str]) -> str | None:
     """The open incident that alerts of this group joined, if any (the newest)."""
-    row = conn.execute(
-        select(incidents.c.id)
-        .select_from(alerts.join(incidents, alerts.c.incident_id == incidents.c.id))
-        .where(and_(alerts.c.group_key == group_key, incidents.c.status.in_(active_statuses)))
-        .order_by(incidents.c.created_at.desc())
-        .limit(1)).first()
+    row = conn.execute(_OPEN_INCIDENT_OF_GROUP,
+                       {"group_key": group_key, "statuses": active_statuses}).first()
     return str(row.id) if row else None
 
 
@@ -136,10 +156,14 @@ def add_change(conn: Connection, change: ChangeIn, *, now: datetime, by: str) ->
     return stored
 
 
+_CHANGES_BETWEEN = (select(change_events)
+                    .where(and_(change_events.c.at >= bindparam("start"),
+                                change_events.c.at <= bindparam("end")))
+                    .order_by(change_events.c.at, change_events.c.id))
+
+
 def changes_between(conn: Connection, start: datetime, end: datetime) -> list[StoredChange]:
-    rows = conn.execute(select(change_events)
-                        .where(and_(change_events.c.at >= start, change_events.c.at <= end))
-                        .order_by(change_events.c.at, change_events.c.id))
+    rows = conn.execute(_CHANGES_BETWEEN, {"start": start, "end": end})
     return [_change(r) for r in rows]
 
 

@@ -96,9 +96,10 @@ _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def alertmanager_context(srv: ServerDep, credentials: Credentials) -> Context:
+async def alertmanager_context(srv: ServerDep, credentials: Credentials) -> Context:
     """The sender's context; failing to get it (no token, the database away) is counted
-    among the intake's outcomes too."""
+    among the intake's outcomes too. (async: run in the event loop as the route is, not
+    in a worker thread; an intake token is usually known, `tokens.TokenCache`)"""
     try:
         return acting_context(srv, credentials)
     except BaseException as error:
@@ -109,7 +110,8 @@ def alertmanager_context(srv: ServerDep, credentials: Credentials) -> Context:
 @router.post(INTAKE + "/alertmanager", response_model=IntakeReceiptPublic,
              summary="Receive a Prometheus Alertmanager webhook (version 4)",
              openapi_extra=_schema(request_model(AlertSource.ALERTMANAGER)))
-async def alertmanager(request: Request, ctx: Annotated[Context, Depends(alertmanager_context)]
+async def alertmanager(request: Request, srv: ServerDep,
+                       ctx: Annotated[Context, Depends(alertmanager_context)]
                        ) -> IntakeReceiptPublic:
     """Point an Alertmanager `webhook_configs` receiver here with an intake token as its
     Bearer credential. Each alert is stored once by its fingerprint and start; firing
@@ -118,14 +120,14 @@ async def alertmanager(request: Request, ctx: Annotated[Context, Depends(alertma
     try:
         body = await _json_body(request)
         alerts = parse_alerts(source, body, received_at=ctx.now(), new_key=_new_key)
-        receipts = service.receive_alerts(ctx, alerts)
+        receipts = await srv.run_write(service.receive_alerts, ctx, alerts)
     except BaseException as error:
         _failed(source, error)
         raise
     return IntakeReceiptPublic(received=len(receipts), alerts=_counted(receipts, source))
 
 
-def pagerduty_context(srv: ServerDep, credentials: Credentials) -> Context | None:
+async def pagerduty_context(srv: ServerDep, credentials: Credentials) -> Context | None:
     """PagerDuty senders authenticate with the event's `routing_key` (read with the body):
     a Bearer token, when sent, comes first."""
     if credentials is None:
@@ -153,7 +155,7 @@ async def pagerduty(request: Request, srv: ServerDep,
         body = await _json_body(request)
         ctx = bearer or _routing_key_context(srv, body)
         alerts = parse_alerts(source, body, received_at=ctx.now(), new_key=_new_key)
-        receipts = service.receive_alerts(ctx, alerts)
+        receipts = await srv.run_write(service.receive_alerts, ctx, alerts)
     except InvalidInput as error:
         _failed(source, error)
         return JSONResponse(pd.invalid_event(error), status_code=400)
