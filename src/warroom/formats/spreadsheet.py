@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,9 +23,20 @@ def safe_cell(value: object) -> str:
 
 def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A CSV document (header and rows), every cell made safe to open in a spreadsheet."""
+    return "".join(csv_chunks(columns, rows))
+
+
+def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[object]], *,
+               rows_per_chunk: int = 5000) -> Iterator[str]:
+    """The same document in pieces of `rows_per_chunk` rows, written as `rows` come (for
+    exports of any size)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([safe_cell(c) for c in columns])
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
         writer.writerow([safe_cell(v) for v in row])
-    return out.getvalue()
+        if count % rows_per_chunk == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()

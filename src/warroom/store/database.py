@@ -32,7 +32,7 @@ from warroom.domain.errors import Conflict, WarroomError
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Every command checks the database against it, and importing
 # Alembic to ask would cost ~0.6 s per command; a test checks it equals Alembic's head.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0007"
 
 T = TypeVar("T")
 
@@ -163,8 +163,13 @@ class Database:
                 yield conn
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
+    def reading(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        """A read transaction. With `snapshot`, every statement in it sees the same
+        committed state (PostgreSQL: REPEATABLE READ; SQLite's read transactions always
+        do): for reads that check something, then stream what it allows."""
         with self._connect() as conn:
+            if snapshot and self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
             yield conn
 
     def _connect(self) -> Connection:
