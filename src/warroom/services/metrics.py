@@ -1,4 +1,8 @@
-"""Incident metrics: one incident's, and their median and p90 across incidents by severity."""
+"""Incident metrics: one incident's, and their median and p90 across incidents by severity.
+
+Across incidents, only what the metrics read is read: each incident's severity and the
+first entry of each kind of its timeline (`store.incidents.milestones`), never whole
+incidents; the definitions stay in `domain.metrics`."""
 
 from __future__ import annotations
 
@@ -6,9 +10,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from warroom.domain.incident import Incident
-from warroom.domain.metrics import IncidentMetrics, Spread, incident_metrics, metric_spreads
+from warroom.domain.metrics import (
+    MILESTONES,
+    IncidentMetrics,
+    Spread,
+    incident_metrics,
+    metric_spreads,
+    metrics_from_milestones,
+)
+from warroom.domain.permissions import Action
+from warroom.services.access import authorize
 from warroom.services.context import Context
-from warroom.services.incidents import list_incidents
+from warroom.services.incidents import visible
+from warroom.store import incidents as repo
 
 
 def metrics_of(incident: Incident) -> IncidentMetrics:
@@ -26,16 +40,21 @@ class MetricsOverview:
 
 def overview(ctx: Context, *, since: date | None = None, until: date | None = None,
              severity: list[str] | None = None) -> MetricsOverview:
-    """Median and p90 of each metric over incidents detected in [since, until]."""
-    incidents = list_incidents(ctx, since=since, until=until, severity=severity)
+    """Median and p90 of each metric over the incidents detected in [since, until] that
+    the acting person may see."""
+    with ctx.db.reading() as conn:
+        who = authorize(conn, ctx, Action.INCIDENT_READ)
+        filters = visible(conn, ctx, who, repo.Filters(severity=severity, since=since,
+                                                       until=until))
+        found = repo.milestones(conn, filters, MILESTONES)
     groups: dict[str, list[IncidentMetrics]] = {"all": []}
-    for incident in incidents:
-        metrics = metrics_of(incident)
+    for incident in found:
+        metrics = metrics_from_milestones(incident.first)
         groups["all"].append(metrics)
         groups.setdefault(incident.severity, []).append(metrics)
     ordered = ["all", *sorted(k for k in groups if k != "all")]
     return MetricsOverview(
-        since=since, until=until, incidents=len(incidents),
+        since=since, until=until, incidents=len(found),
         by_severity={k: metric_spreads(groups[k]) for k in ordered},
         counts={k: len(groups[k]) for k in ordered},
     )
