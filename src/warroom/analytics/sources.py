@@ -387,8 +387,10 @@ def read_rows(spec: Source, *, batch_rows: int = 10_000) -> Iterator[RowBatch]:
                      "filename = true)")
             named = False
         try:
-            result: Any = con.execute(query)
-            reader = result.fetch_record_batch(batch_rows)
+            relation: Any = con.sql(query)
+            # DuckDB 2 calls it to_arrow_reader, 1.x fetch_arrow_reader
+            batches = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+            reader = batches(batch_rows)
         except WarroomError:
             raise
         except Exception as exc:
@@ -415,12 +417,16 @@ def read_rows(spec: Source, *, batch_rows: int = 10_000) -> Iterator[RowBatch]:
 def _postgres_rows(spec: Source, batch_rows: int) -> Iterator[RowBatch]:
     table = _open_postgres(spec)
     try:
-        reader = table.to_pyarrow_batches(chunk_size=batch_rows)
-    except Exception as exc:
-        raise UnreadableSource(f"{spec.text}: cannot be read: {engine_message(exc)}") from None
-    count = 0
-    for batch in reader:
-        size = batch.num_rows
-        yield RowBatch(batch.to_pydict(), [spec.text] * size,
-                       list(range(count + 1, count + size + 1)))
-        count += size
+        try:
+            reader = table.to_pyarrow_batches(chunk_size=batch_rows)
+        except Exception as exc:
+            raise UnreadableSource(f"{spec.text}: cannot be read: {engine_message(exc)}"
+                                   ) from None
+        count = 0
+        for batch in reader:
+            size = batch.num_rows
+            yield RowBatch(batch.to_pydict(), [spec.text] * size,
+                           list(range(count + 1, count + size + 1)))
+            count += size
+    finally:
+        table._find_backend().disconnect()
