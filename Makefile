@@ -83,6 +83,7 @@ test: $(STAMP) system-packages
 bench: $(STAMP)
 	$(BIN)/python benchmarks/impact_bench.py
 	$(BIN)/python benchmarks/api_bench.py
+	$(BIN)/python benchmarks/scale_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks scripts
