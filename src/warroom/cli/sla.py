@@ -37,9 +37,6 @@ app = typer.Typer(help="SLA credits, liability range, legal + finance approval."
 
 Incident = Annotated[str, typer.Argument(metavar="INCIDENT")]
 TEXT_PAGE = 20  # lines `sla show` prints as text unless asked for more
-CREDIT_COLUMNS = ["incident_id", "month", "customer_id", "name", "tier", "currency",
-                  "credit_percent", "credit_amount", "claim_deadline", "approved_by_legal",
-                  "approved_by_finance"]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")]
 
 
@@ -181,17 +178,16 @@ def export_credits(
     database to the file, which replaces the old one only once complete."""
     count, total = 0, Decimal(0)
 
-    def rows(lines: Iterable[service.CreditLine]) -> Iterator[list[object]]:
+    def rows(lines: Iterable[service.CreditLine]) -> Iterator[service.CreditLine]:
         nonlocal count, total
         for line in lines:
             count += 1
             total += line.credit_amount
-            yield [getattr(line, c) for c in CREDIT_COLUMNS]
+            yield line  # its fields are the columns, in order
 
     with service.credit_export(ctx(), incident_id) as lines:
-        write_output_stream(output, (chunk.encode("utf-8")
-                                     for chunk in csv_chunks(CREDIT_COLUMNS, rows(lines))),
-                            force=force)
+        write_output_stream(output, (chunk.encode("utf-8") for chunk in csv_chunks(
+            service.CreditLine._fields, rows(lines))), force=force)
     say(f"Wrote {count} credit(s), total {total}, to {output}")
 
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -309,8 +309,9 @@ def gate_refusal(review: Review) -> NotApproved:
 
 # -- exporting -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class CreditLine:
+class CreditLine(NamedTuple):
+    """One credit to bill (a named tuple: an export makes a million of them)."""
+
     incident_id: str
     month: str
     customer_id: str
@@ -367,14 +368,13 @@ def _credit_lines(conn: Connection, header: Header, review: Review, *, offset: i
     legal = review.approval(ReviewRole.LEGAL)
     finance = review.approval(ReviewRole.FINANCE)
     deadline = header.totals.claim_deadline
-    for line in store.owed(conn, header.incident_id, offset=offset, limit=limit):
-        yield CreditLine(incident_id=header.incident_id, month=header.month,
-                         customer_id=line.customer_id, name=line.name, tier=line.tier,
-                         currency=line.currency, credit_percent=line.credit_percent,
-                         credit_amount=line.credit,
-                         claim_deadline=deadline.isoformat() if deadline else "",
-                         approved_by_legal=legal.by if legal else "",
-                         approved_by_finance=finance.by if finance else "")
+    incident_id, month = header.incident_id, header.month
+    claim_by = deadline.isoformat() if deadline else ""
+    legal_by, finance_by = legal.by if legal else "", finance.by if finance else ""
+    for customer_id, name, tier, currency, percent, credit in store.owed(
+            conn, incident_id, offset=offset, limit=limit):
+        yield CreditLine(incident_id, month, customer_id, name, tier, currency, percent,
+                         credit, claim_by, legal_by, finance_by)
 
 
 # -- keeping assessments true to their inputs -----------------------------------------------

@@ -434,17 +434,32 @@ def _owed(incident_id: str) -> Any:
                 _lines.owed.is_(True))
 
 
-def owed(conn: Connection, incident_id: str, *, offset: int = 0,
-         limit: int | None = None) -> Iterator[CustomerCredit]:
-    """The lines that send a customer money, in registry order, read in batches."""
-    query = select(sla_credit_lines).where(_owed(incident_id)).order_by(_lines.position)
+def owed(conn: Connection, incident_id: str, *, offset: int = 0, limit: int | None = None
+         ) -> Iterator[tuple[str, str, str, str, Decimal, Decimal]]:
+    """The lines that send a customer money, in registry order, read in batches, as
+    (customer_id, name, tier, currency, credit percent, credit): what a bill needs and no
+    more, read without SQLAlchemy's per-value processing (a million lines export in
+    seconds)."""
+    query = (select(_lines.customer_id, _lines.name, _lines.tier, _lines.currency,
+                    _lines.credit_percent_low, _lines.credit, _lines.credit_low)
+             .where(_owed(incident_id)).order_by(_lines.position))
     if offset:
         query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    with conn.execute(query, execution_options=_STREAM) as result:
-        for row in result:
-            yield _credit(row)
+    compiled = query.compile(dialect=conn.dialect)
+    parameters = compiled.construct_params()
+    values = (tuple(parameters[name] for name in compiled.positiontup or ())
+              if compiled.positional else parameters)
+    with conn.exec_driver_sql(str(compiled), values, execution_options=_STREAM) as result:
+        for customer_id, name, tier, currency, percent, credit, low in result:
+            if credit != low:  # exact text on SQLite, Decimals on PostgreSQL
+                raise _contradiction(customer_id, credit, low)
+            yield (customer_id, name, tier, currency, _decimal(percent), _decimal(credit))
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(value)
 
 
 def count_owed(conn: Connection, incident_id: str) -> int:
@@ -527,7 +542,15 @@ def _customer(row: Any) -> Customer:
                     regions=tuple(region for region in row.regions.split(";") if region))
 
 
+def _contradiction(customer_id: str, credit: Decimal, low: Decimal) -> ValueError:
+    # the offer is the measured credit (CustomerCredit.credit): anything else is corruption
+    return ValueError(f"the stored line of {customer_id} offers {credit}, not its measured "
+                      f"credit {low}: the stored figures contradict each other")
+
+
 def _credit(row: Any) -> CustomerCredit:
+    if row.credit != row.credit_low:
+        raise _contradiction(row.customer_id, row.credit, row.credit_low)
     return CustomerCredit(
         customer_id=row.customer_id, name=row.name, tier=row.tier, has_sla=bool(row.has_sla),
         monthly_fee=row.monthly_fee, currency=row.currency,
@@ -538,4 +561,3 @@ def _credit(row: Any) -> CustomerCredit:
         uptime_declared=row.uptime_declared, credit_percent_low=row.credit_percent_low,
         credit_percent_high=row.credit_percent_high, credit_low=row.credit_low,
         credit_high=row.credit_high, already_credited=row.already_credited)
-

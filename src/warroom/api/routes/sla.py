@@ -36,9 +36,7 @@ from warroom.services.context import Context
 
 router = APIRouter(prefix=API_PREFIX + "/incidents/{incident_id}/sla", tags=["sla"])
 
-CSV_COLUMNS = ["incident_id", "month", "customer_id", "name", "tier", "currency",
-               "credit_percent", "credit_amount", "claim_deadline", "approved_by_legal",
-               "approved_by_finance"]
+CSV_COLUMNS = service.CreditLine._fields  # the columns of `sla export-credits`
 
 
 Percent = Annotated[Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str)]
@@ -161,8 +159,7 @@ def _csv(ctx: Context, incident_id: str) -> Iterator[str]:
     database snapshot."""
     stack = ExitStack()
     lines = stack.enter_context(service.credit_export(ctx, incident_id))
-    return _streamed(stack, csv_chunks(CSV_COLUMNS, ([getattr(line, c) for c in CSV_COLUMNS]
-                                                     for line in lines)))
+    return _streamed(stack, csv_chunks(service.CreditLine._fields, lines))
 
 
 def _streamed(stack: ExitStack, chunks: Iterator[str]) -> Iterator[str]:
