@@ -210,8 +210,12 @@ def _customer(values: dict[str, str], policy: SlaPolicy | None,
     if problems or isinstance(fee, str):
         return None, problems
     text = values["regions"]
-    regions = tuple(dict.fromkeys(
-        part.strip() for part in text.split(";") if part.strip())) if text else ()
+    if not text:
+        regions: tuple[str, ...] = ()
+    elif ";" not in text:
+        regions = (text,)  # one region (the value is stripped already)
+    else:
+        regions = tuple(dict.fromkeys(part.strip() for part in text.split(";") if part.strip()))
     return Customer(customer_id, values["name"], tier, fee, currency, regions), []
 
 

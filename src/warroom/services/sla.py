@@ -527,18 +527,20 @@ def _write_lines(conn: Connection, incident_id: str, policy: SlaPolicy, inputs: 
     count = 0
     try:
         for positions, batch in batches:
-            already: dict[str, Decimal] = {}
             if earlier:
                 writer.drain()
                 already = store.credited(conn, earlier, [c.customer_id for c in batch])
-            for index, customer in enumerate(batch):
-                line = assessor.add(customer, already.get(customer.customer_id, ZERO))
-                writer.add(positions[index] if positions is not None else count, customer,
-                           line)
-                count += 1
+                lines = [assessor.add(c, already.get(c.customer_id, ZERO)) for c in batch]
+            else:
+                lines = [assessor.add(c) for c in batch]
+            writer.extend(positions if positions is not None else
+                          range(count, count + len(batch)), batch, lines)
+            count += len(batch)
             writer.flush()
-    finally:
-        writer.close()
+    except BaseException:
+        writer.discard()  # the transaction rolls back: what is pending need not be written
+        raise
+    writer.close()
     return assessor.finish(), _Parts(assessor)
 
 

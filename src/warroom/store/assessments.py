@@ -255,8 +255,15 @@ class LineWriter:
                 self._worker = _Worker()
 
     def add(self, position: int, customer: Customer, line: CustomerCredit | None) -> None:
-        self._batch.append(_values(self._incident_id, position, customer, line,
-                                   text=not self._postgres))
+        self.extend((position,), (customer,), (line,))
+
+    def extend(self, positions: Iterable[int], customers: Iterable[Customer],
+               lines: Iterable[CustomerCredit | None]) -> None:
+        """`add` for each (position, customer, line), together."""
+        incident_id, text = self._incident_id, not self._postgres
+        self._batch.extend(_values(incident_id, position, customer, line, text=text)
+                           for position, customer, line in zip(positions, customers, lines,
+                                                               strict=True))
         if len(self._batch) >= BATCH:
             self.flush()
 
@@ -297,9 +304,16 @@ class LineWriter:
             self._guarded(self._worker.drain)
 
     def close(self) -> None:
-        self.drain()
+        try:
+            self.drain()
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Stop writing, whatever is still pending (the transaction is to be rolled back)."""
         if self._worker is not None:
             self._worker.stop()
+            self._worker = None
 
     def _copy(self, batch: list[tuple[Any, ...]]) -> None:
         raw = self._conn.connection.dbapi_connection
@@ -342,6 +356,7 @@ class _Worker:
             raise error
 
     def stop(self) -> None:
+        self._error = self._error or _Stopped()  # pending writes are skipped
         self._jobs.put(None)
         self._thread.join()
 
@@ -357,6 +372,10 @@ class _Worker:
                 self._error = error
             finally:
                 self._jobs.task_done()
+
+
+class _Stopped(Exception):
+    """Writes skipped because the writer was stopped."""
 
 
 def _insert_sql(rows: int) -> str:
