@@ -32,13 +32,14 @@ INC := INC-2025-1108-001
 HOST ?= 127.0.0.1
 PORT ?= 8000
 TOKENS := $(DEMO)/tokens.env
+PASSWORDS := $(DEMO)/passwords.tsv
 SOURCES := $(DEMO)/sources.yaml
 
 run: demo
 	$(DEMO_ENV) $(BIN)/warroom init
 	@if ! $(DEMO_ENV) $(BIN)/warroom incident show $(INC) >/dev/null 2>&1; then \
 		set -e; \
-		rm -f $(TOKENS); \
+		rm -f $(TOKENS) $(PASSWORDS); \
 		$(DEMO_ENV) $(BIN)/warroom user roles "Jane Doe" --role commander --role admin; \
 		$(DEMO_ENV) $(BIN)/warroom user add "Riley Responder" --role responder; \
 		$(DEMO_ENV) $(BIN)/warroom user add "Laura Legal" --role legal; \
@@ -63,8 +64,29 @@ run: demo
 		intake=$$($(DEMO_ENV) $(BIN)/warroom token create alertmanager --scope intake); \
 		umask 077; printf 'WARROOM_TOKEN=%s\nWARROOM_INTAKE_TOKEN=%s\n' "$$api" "$$intake" > $(TOKENS); \
 	fi
+	@# a password for each demo person, made once per database (random, kept in .demo/)
+	@if [ ! -s $(PASSWORDS) ]; then \
+		set -e; umask 077; : > $(PASSWORDS).partial; \
+		for who in "Jane Doe" "Riley Responder" "Laura Legal" "Fred Finance" "Vic Viewer"; do \
+			pw=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \
+			printf '%s\n' "$$pw" | $(DEMO_ENV) $(BIN)/warroom user password "$$who" \
+				--password-stdin >/dev/null; \
+			printf '%s\t%s\n' "$$who" "$$pw" >> $(PASSWORDS).partial; \
+		done; \
+		mv $(PASSWORDS).partial $(PASSWORDS); \
+	fi
 	@. ./$(TOKENS); \
 	echo; \
+	echo "Staff:    http://$(HOST):$(PORT)/   (sign in at http://$(HOST):$(PORT)/login)"; \
+	echo "Status:   http://$(HOST):$(PORT)/status   (public, no sign-in)"; \
+	echo "Demo sign-ins (name / password, from $(PASSWORDS)):"; \
+	while IFS="$$(printf '\t')" read -r who pw; do \
+		case "$$who" in \
+			"Jane Doe") roles="commander, admin";; "Riley Responder") roles=responder;; \
+			"Laura Legal") roles=legal;; "Fred Finance") roles=finance;; *) roles=viewer;; \
+		esac; \
+		printf '          %-16s %s   (%s)\n' "$$who" "$$pw" "$$roles"; \
+	done < $(PASSWORDS); \
 	echo "API:      http://$(HOST):$(PORT)/api/v1   (docs: http://$(HOST):$(PORT)/docs)"; \
 	echo "Tokens:   $(TOKENS) (Jane Doe, and an intake token)"; \
 	echo "Try:      . $(TOKENS); curl -H \"Authorization: Bearer \$$WARROOM_TOKEN\" http://$(HOST):$(PORT)/api/v1/incidents/$(INC)"; \
@@ -84,6 +106,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/impact_bench.py
 	$(BIN)/python benchmarks/api_bench.py
 	$(BIN)/python benchmarks/scale_bench.py
+	$(BIN)/python benchmarks/status_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks scripts

@@ -6,13 +6,13 @@ writes four files into the output directory:
 
 - ``incident.yaml``     the reference SEV-1 incident in the incident-file format;
 - ``customers.csv``     the customer registry: 847 enterprise and business customers;
-- ``sla-policy.yaml``   the SLA policy of DESIGN.md;
+- ``sla-policy.yaml``   the reference SLA policy;
 - ``requests.parquet``  the request log of 2025-11-08 (the whole UTC day), sorted by ``ts``.
 
-The data is calibrated so that DESIGN.md's definitions, applied over the impact window
-[14:02, 19:49) UTC, give the reference report's numbers: 847 affected customers, about
-52,000 affected users and 12,400 affected transactions, and a liability range of exactly
-127,000.00 - 185,000.00 USD. The same seed gives byte-identical files.
+The data is calibrated so that warroom's definitions (docs/definitions.md), applied over the
+impact window [14:02, 19:49) UTC, give the reference report's numbers: 847 affected
+customers, about 52,000 affected users and 12,400 affected transactions, and a liability
+range of exactly 127,000.00 - 185,000.00 USD. The same seed gives byte-identical files.
 
 ``generate_requests`` writes request logs of the same shape at any size (benchmarks use
 10 and 50 million rows): it works in chunks of whole minutes, one Parquet row group per
@@ -217,7 +217,7 @@ def make_customers(seed: int = DEFAULT_SEED) -> Customers:
 
 
 def _credit(fee: Decimal, percent: int | Decimal) -> Decimal:
-    """percent x fee, rounded half-up to the cent (DESIGN.md, "SLA computation")."""
+    """percent x fee, rounded half-up to the cent (docs/definitions.md, "Credit")."""
     return (fee * Decimal(percent) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
@@ -579,7 +579,7 @@ def _bulk(model: _Model, rng: np.random.Generator, plain: np.ndarray, txn_rows: 
 
 @dataclass
 class _Tally:
-    """What the written log measures in the window, per DESIGN.md (kept while writing)."""
+    """What the written log measures in the window, per docs/definitions.md (kept while writing)."""
 
     customers: int
     users: int
@@ -739,7 +739,7 @@ def _table(rows: _Rows, ts: np.ndarray, txn_number: np.ndarray, customer_ids: pa
     }, schema=SCHEMA)
 
 
-# -- SLA arithmetic (Decimal, DESIGN.md "SLA computation") -----------------------------------
+# -- SLA arithmetic (Decimal, docs/definitions.md) -----------------------------------
 
 def credit_percent(tier: str, down_minutes: int) -> Decimal:
     """The credit % of the lowest bracket whose `below` exceeds the month's uptime."""
@@ -861,7 +861,7 @@ def incident_yaml() -> str:
 
 
 SLA_POLICY = """\
-# SLA policy of the demo (DESIGN.md, "SLA policy").
+# SLA policy of the demo (docs/sla.md).
 currency: USD
 downtime:
   error_rate_threshold: 0.05   # a minute is down for a customer when failed/total >= 5 %

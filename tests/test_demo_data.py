@@ -1,7 +1,8 @@
 """The demo data generator (examples/generate_demo.py) reproduces the reference report.
 
-Every number is recomputed here with plain DuckDB SQL over the written files and DESIGN.md's
-definitions, independently of the generator's own bookkeeping and of warroom's analytics.
+Every number is recomputed here with plain DuckDB SQL over the written files and the
+definitions of docs/definitions.md, independently of the generator's own bookkeeping and of
+warroom's analytics.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 `warroom init`, `incident import`, `user add`, `impact`, `sla assess --submit` and
 `report`, each called in-process through `warroom.cli.app.run`.
 
-The numbers are those of the reference report (DESIGN.md; reference/incident-report-
-2025-11-08.txt); a sample of credits is recomputed by hand from customers.csv, the
+The numbers are those of the reference incident report of 2025-11-08, by the rules of
+docs/definitions.md; a sample of credits is recomputed by hand from customers.csv, the
 sla-policy.yaml brackets and the stored impact analysis. The customer and public
 versions are searched, in every format, for what their audience must never see.
 
@@ -237,7 +237,7 @@ def month_minutes(month: str) -> int:
 
 def expected_credit(policy: dict[str, Any], tier: str, fee: Decimal, down: int,
                     minutes: int) -> tuple[Decimal, Decimal, Decimal]:
-    """(uptime, percent, amount) by DESIGN.md's rules, straight from sla-policy.yaml.
+    """(uptime, percent, amount) by docs/definitions.md's rules, straight from sla-policy.yaml.
 
     Uptime strictly below a bracket's `below` earns it; the lowest such bracket wins;
     the tier's cap holds the percent; percent x fee rounds half-up to the cent; an

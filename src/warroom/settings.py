@@ -74,6 +74,23 @@ SETTINGS = (
     Setting("WARROOM_LOG_FORMAT", "json",
             "How `warroom serve` and `warroom worker` log on standard error: json (one "
             "object per line) or text."),
+    Setting("WARROOM_SESSION_HOURS", "12",
+            "How long a web sign-in lasts at most (hours); then the person signs in again."),
+    Setting("WARROOM_SESSION_IDLE_MINUTES", "60",
+            "A web session unused for this many minutes expires."),
+    Setting("WARROOM_SIGNIN_ATTEMPTS", "5",
+            "Failed web sign-ins allowed per name within 15 minutes (per client address: four "
+            "times as many); further tries are refused until the window passes."),
+    Setting("WARROOM_TRUSTED_PROXY", "false",
+            "true: warroom runs behind a reverse proxy that sets X-Forwarded-Proto and "
+            "X-Forwarded-For, and those headers are believed (session cookies marked Secure "
+            "when the proxy got HTTPS; rate limits per the client's address). false: they "
+            "are ignored."),
+    Setting("WARROOM_STATUS_CACHE_SECONDS", "5",
+            "How long the public status page is served from memory before warroom checks "
+            "whether public content changed (a cheap query); 0 checks on every request."),
+    Setting("WARROOM_STATUS_TITLE", "Service status",
+            "The title of the public status page (and its Atom feed)."),
 )
 
 
@@ -110,6 +127,12 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 5
     log_format: str = "json"
+    session_hours: int = 12
+    session_idle_minutes: int = 60
+    signin_attempts: int = 5
+    trusted_proxy: bool = False
+    status_cache_seconds: int = 5
+    status_title: str = "Service status"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -134,6 +157,14 @@ class Settings:
             max_body_bytes=_int("WARROOM_MAX_BODY_BYTES", env, low=1024, high=1024 ** 3),
             db_pool_size=_int("WARROOM_DB_POOL_SIZE", env, low=1, high=1000),
             log_format=_choice("WARROOM_LOG_FORMAT", env, ("json", "text")),
+            session_hours=_int("WARROOM_SESSION_HOURS", env, low=1, high=24 * 30),
+            session_idle_minutes=_int("WARROOM_SESSION_IDLE_MINUTES", env, low=1,
+                                      high=24 * 60 * 30),
+            signin_attempts=_int("WARROOM_SIGNIN_ATTEMPTS", env, low=1, high=1000),
+            trusted_proxy=_bool("WARROOM_TRUSTED_PROXY", env),
+            status_cache_seconds=_int("WARROOM_STATUS_CACHE_SECONDS", env, low=0, high=3600),
+            status_title=" ".join((_read("WARROOM_STATUS_TITLE", env) or "").split())[:200]
+            or "Service status",
         )
 
 

@@ -259,12 +259,12 @@ def test_the_result_records_the_rule_it_was_measured_with(logs: Logs) -> None:
     assert result.measured_down_minutes() == {"acme": MinuteSet.from_minutes([M0])}  # 3 of 12
 
 
-# -- against a plain-Python reading of DESIGN.md and the domain's rule -------------------------
+# -- against a plain-Python reading of docs/definitions.md and the domain's rule ------------
 
 
 def reference(rows: list[dict[str, Any]], window: TimeWindow, rule: DowntimeRule,
               ) -> dict[str, Any]:
-    """DESIGN.md's definitions, row by row, with the domain's `is_down`, for comparison."""
+    """docs/definitions.md, row by row, with the domain's `is_down`, for comparison."""
     per_minute: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     users, txns = set(), set()
     for r in rows:

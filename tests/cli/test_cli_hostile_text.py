@@ -121,6 +121,30 @@ def test_reports_leave_control_characters_out(service_ctx: Context, title: str,
             assert not CONTROL.search(rendered.replace("\n", "").replace("\t", "")), fmt
 
 
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=HOSTILE, text=HOSTILE)
+def test_pdfs_leave_control_characters_out(service_ctx: Context, tmp_path: Path, title: str,
+                                           text: str) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        from support.outside import need
+
+        need("pdftotext", "install poppler-utils")
+    incident = incidents.declare(service_ctx, title=title, severity="SEV-2",
+                                 detected_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC))
+    incidents.add_event(service_ctx, incident.id, kind=EntryKind.UPDATE, text=text,
+                        audience=Audience.PUBLIC, at=datetime(2025, 11, 8, 14, 5, tzinfo=UTC))
+    for audience in (Audience.INTERNAL, Audience.PUBLIC):
+        pdf = tmp_path / f"{incident.id}-{audience.value}.pdf"
+        pdf.write_bytes(render(reports.report(service_ctx, incident.id, audience), "pdf"))
+        shown = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                               check=True).stdout
+        assert not CONTROL.search(shown.replace("\n", "").replace("\x0c", "")), audience
+
+
 def test_the_pdf_holds_no_escape_sequences(service_ctx: Context, tmp_path: Path) -> None:
     import shutil
     import subprocess

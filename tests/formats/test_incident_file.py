@@ -1,4 +1,5 @@
-"""The incident file of DESIGN.md: reading, every refusal with file/line/field, and writing."""
+"""The incident file (docs/incident-file.md): reading, every refusal with file/line/field,
+and writing."""
 
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ from warroom.formats.incident_file import (
     write_incidents,
 )
 
-# The example of DESIGN.md, with roles, audiences, an author, a non-UTC offset, a block-style
-# entry and two actions. Line numbers are on the right; the refusal tests rely on them.
+# The example of docs/incident-file.md, with roles, audiences, an author, a non-UTC offset,
+# a block-style entry and two actions. Line numbers are on the right; the refusal tests
+# rely on them.
 REFERENCE = """\
 id: INC-2025-1108-001
 title: Service disruption - primary database cluster
@@ -552,15 +554,15 @@ def test_a_duplicate_key_in_json_names_its_line(tmp_path: Path) -> None:
 
 # -- writing ---------------------------------------------------------------------------------
 
-DESIGN_ORDER = ["id", "title", "severity", "status", "classification", "commander", "roles",
+FILE_ORDER = ["id", "title", "severity", "status", "classification", "commander", "roles",
                 "scope", "data_loss", "summary", "timeline", "root_cause",
                 "contributing_factors", "actions"]
 
 
 def test_to_document_keeps_the_key_order_of_design_md() -> None:
     keys = list(to_document(EXPECTED))
-    assert [k for k in keys if k in DESIGN_ORDER] == DESIGN_ORDER
-    assert set(keys) - set(DESIGN_ORDER) == {"public_summary", "public_root_cause"}
+    assert [k for k in keys if k in FILE_ORDER] == FILE_ORDER
+    assert set(keys) - set(FILE_ORDER) == {"public_summary", "public_root_cause"}
     assert keys.index("public_summary") == keys.index("summary") + 1
     assert keys.index("public_root_cause") == keys.index("root_cause") + 1
 

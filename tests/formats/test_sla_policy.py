@@ -1,4 +1,4 @@
-"""Reading the SLA policy file: the example of DESIGN.md, and a clear error for each mistake."""
+"""Reading the SLA policy file: the example of docs/sla.md, and a clear error for each mistake."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from warroom.formats.sla_policy import (
 
 D = Decimal
 
-DESIGN_EXAMPLE = """\
+DOCUMENTED_EXAMPLE = """\
 currency: USD
 downtime:
   error_rate_threshold: 0.05   # a minute is down for a customer when failed/total >= this
@@ -72,7 +72,7 @@ def only_problem(text: str) -> Problem:
 
 
 def test_it_reads_the_example_of_the_design() -> None:
-    policy = read_policy_text(DESIGN_EXAMPLE, source="sla.yaml")
+    policy = read_policy_text(DOCUMENTED_EXAMPLE, source="sla.yaml")
     assert policy.currency == "USD"
     assert policy.downtime == DowntimeRule(D("0.05"), 1)
     assert (policy.notice_hours, policy.deadline_days, policy.minimum_credit) == (48, 30, D(0))
@@ -100,18 +100,18 @@ def test_it_needs_only_tiers() -> None:
 
 def test_it_reads_a_policy_file(tmp_path: Path) -> None:
     path = tmp_path / "sla.yaml"
-    path.write_text(DESIGN_EXAMPLE)
+    path.write_text(DOCUMENTED_EXAMPLE)
     assert read_policy_file(path).currency == "USD"
 
 
 def test_it_reads_json_too(tmp_path: Path) -> None:
     path = tmp_path / "sla.json"
-    path.write_text(json.dumps(policy_to_dict(read_policy_text(DESIGN_EXAMPLE))))
-    assert read_policy_file(path) == read_policy_text(DESIGN_EXAMPLE)
+    path.write_text(json.dumps(policy_to_dict(read_policy_text(DOCUMENTED_EXAMPLE))))
+    assert read_policy_file(path) == read_policy_text(DOCUMENTED_EXAMPLE)
 
 
 def test_it_reads_maintenance_windows_in_utc() -> None:
-    text = DESIGN_EXAMPLE.replace("maintenance_windows: []", """maintenance_windows:
+    text = DOCUMENTED_EXAMPLE.replace("maintenance_windows: []", """maintenance_windows:
     - start: 2025-11-08T13:45:00Z
       end: "2025-11-08T15:45:00+01:00"
       announced_at: 2025-11-01T09:00:00Z
@@ -126,7 +126,7 @@ def test_it_reads_maintenance_windows_in_utc() -> None:
 
 
 def test_it_refuses_a_naive_time() -> None:
-    text = DESIGN_EXAMPLE.replace("maintenance_windows: []", """maintenance_windows:
+    text = DOCUMENTED_EXAMPLE.replace("maintenance_windows: []", """maintenance_windows:
     - {start: 2025-11-08T13:45:00, end: 2025-11-08T15:45:00Z}""")
     problem = only_problem(text)
     assert (problem.field, problem.line) == ("exclusions.maintenance_windows[0].start", 8)
@@ -135,7 +135,7 @@ def test_it_refuses_a_naive_time() -> None:
 
 
 def test_it_refuses_a_window_that_ends_before_it_starts() -> None:
-    text = DESIGN_EXAMPLE.replace("maintenance_windows: []", """maintenance_windows:
+    text = DOCUMENTED_EXAMPLE.replace("maintenance_windows: []", """maintenance_windows:
     - start: 2025-11-08T13:45:00Z
       end: 2025-11-08T12:45:00Z""")
     problem = only_problem(text)
@@ -143,27 +143,27 @@ def test_it_refuses_a_window_that_ends_before_it_starts() -> None:
 
 
 def test_it_refuses_unknown_keys() -> None:
-    problem = only_problem(DESIGN_EXAMPLE.replace("  notice_hours: 48", "  notice_hour: 48"))
+    problem = only_problem(DOCUMENTED_EXAMPLE.replace("  notice_hours: 48", "  notice_hour: 48"))
     assert (problem.field, problem.line) == ("exclusions.notice_hour", 6)
     assert "unknown field 'notice_hour'" in problem.message
     assert "notice_hours" in problem.message
 
 
 def test_it_refuses_unknown_keys_inside_a_tier() -> None:
-    problem = only_problem(DESIGN_EXAMPLE.replace("    cap_percent: 100", "    cap: 100"))
+    problem = only_problem(DOCUMENTED_EXAMPLE.replace("    cap_percent: 100", "    cap: 100"))
     assert (problem.field, problem.line) == ("tiers.business.cap", 20)
     assert "cap_percent" in problem.message
 
 
 def test_it_refuses_overlapping_brackets() -> None:
-    problem = only_problem(DESIGN_EXAMPLE.replace("{below: 99.0, percent: 10}",
+    problem = only_problem(DOCUMENTED_EXAMPLE.replace("{below: 99.0, percent: 10}",
                                                   "{below: 99.9, percent: 10}"))
     assert (problem.field, problem.line) == ("tiers.business.credits[1].below", 23)
     assert "overlap" in problem.message
 
 
 def test_it_refuses_unsorted_brackets() -> None:
-    text = DESIGN_EXAMPLE.replace("""      - {below: 99.0,  percent: 25}
+    text = DOCUMENTED_EXAMPLE.replace("""      - {below: 99.0,  percent: 25}
       - {below: 95.0,  percent: 100}""", """      - {below: 95.0,  percent: 100}
       - {below: 99.0,  percent: 25}""")
     found = problems(text)
@@ -186,7 +186,7 @@ def test_it_refuses_an_uptime_target_outside_0_to_100(target: str) -> None:
 
 
 def test_it_refuses_an_unknown_currency() -> None:
-    problem = only_problem(DESIGN_EXAMPLE.replace("currency: USD", "currency: USX"))
+    problem = only_problem(DOCUMENTED_EXAMPLE.replace("currency: USD", "currency: USX"))
     assert (problem.field, problem.line, problem.code) == ("currency", 1, "unknown_currency")
 
 
@@ -195,23 +195,23 @@ def test_it_suggests_the_upper_case_currency() -> None:
 
 
 def test_it_refuses_a_negative_minimum_credit() -> None:
-    problem = only_problem(DESIGN_EXAMPLE.replace("minimum_credit: 0", "minimum_credit: -1"))
+    problem = only_problem(DOCUMENTED_EXAMPLE.replace("minimum_credit: 0", "minimum_credit: -1"))
     assert (problem.field, problem.line) == ("claims.minimum_credit", 10)
 
 
 def test_it_refuses_a_threshold_written_as_a_percentage() -> None:
-    problem = only_problem(DESIGN_EXAMPLE.replace("error_rate_threshold: 0.05",
+    problem = only_problem(DOCUMENTED_EXAMPLE.replace("error_rate_threshold: 0.05",
                                                   "error_rate_threshold: 5"))
     assert "0.05 means 5 %" in problem.message
 
 
 def test_it_refuses_a_fractional_count() -> None:
-    problem = only_problem(DESIGN_EXAMPLE.replace("notice_hours: 48", "notice_hours: 1.5"))
+    problem = only_problem(DOCUMENTED_EXAMPLE.replace("notice_hours: 48", "notice_hours: 1.5"))
     assert problem.field == "exclusions.notice_hours"
 
 
 def test_it_refuses_a_boolean_for_a_count() -> None:
-    problem = only_problem(DESIGN_EXAMPLE.replace("min_failed_requests: 1",
+    problem = only_problem(DOCUMENTED_EXAMPLE.replace("min_failed_requests: 1",
                                                   "min_failed_requests: true"))
     assert problem.field == "downtime.min_failed_requests"
 
@@ -227,7 +227,7 @@ def test_it_needs_at_least_one_bracket() -> None:
 
 
 def test_it_reports_every_problem_at_once() -> None:
-    text = (DESIGN_EXAMPLE.replace("currency: USD", "currency: XXX")
+    text = (DOCUMENTED_EXAMPLE.replace("currency: USD", "currency: XXX")
             .replace("minimum_credit: 0", "minimum_credit: -1")
             .replace("{below: 99.0, percent: 10}", "{below: 99.0, percent: 1}"))
     assert [p.field for p in problems(text)] == [
@@ -268,7 +268,7 @@ def test_it_refuses_a_file_over_one_megabyte(tmp_path: Path) -> None:
 
 
 def test_it_writes_json_ready_data() -> None:
-    data = policy_to_dict(read_policy_text(DESIGN_EXAMPLE))
+    data = policy_to_dict(read_policy_text(DOCUMENTED_EXAMPLE))
     assert data["tiers"]["enterprise"]["credits"][0] == {"below": "99.95", "percent": "10"}
     assert data["claims"] == {"deadline_days": 30, "minimum_credit": "0"}
     json.dumps(data)  # nothing that JSON cannot hold
@@ -285,7 +285,7 @@ def test_it_writes_times_in_utc_with_z() -> None:
 
 
 def test_it_writes_yaml_that_reads_back_the_same() -> None:
-    policy = read_policy_text(DESIGN_EXAMPLE)
+    policy = read_policy_text(DOCUMENTED_EXAMPLE)
     text = dump_policy(policy)
     assert "below: 99.95" in text  # plain numbers, as people write them
     assert read_policy_text(text) == policy

@@ -13,7 +13,6 @@ zone), and nowhere else.
 """
 
 # Ibis ships without type information: its types are Any to mypy.
-# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 from collections.abc import Mapping

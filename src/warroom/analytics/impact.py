@@ -1,7 +1,8 @@
 """Customer impact from a request log: the one Ibis definition, and running it.
 
-The definition (DESIGN.md, "Request log" and "SLA computation") is a handful of Ibis
-expressions, compiled by Ibis to each engine's SQL and run unchanged on DuckDB or PySpark:
+The definition (docs/definitions.md: failed request, affected customers, measured down
+minute) is a handful of Ibis expressions, compiled by Ibis to each engine's SQL and run
+unchanged on DuckDB or PySpark:
 
 1. `in_scope`: requests with window.start <= ts < window.end, in the incident's scope.
 2. `minute_counts`: per (customer, UTC minute) requests and failed requests: the one
@@ -27,7 +28,6 @@ log): stable across runs and engines, different as soon as the definition change
 """
 
 # Ibis ships without type information: its types are Any to mypy.
-# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import hashlib
@@ -190,7 +190,7 @@ def failed_reach(requests: ir.Table, *, has_txn: bool) -> ir.Table:
     hit = requests.filter(failed(requests), requests.customer_id.notnull())
     if not has_txn:
         transactions = ibis.literal(0, type="int64")
-    elif hit.txn_id.type().is_string():  # an empty id is no transaction (DESIGN: non-null)
+    elif hit.txn_id.type().is_string():  # an empty id is no transaction: only non-empty ones
         transactions = hit.txn_id.nunique(where=hit.txn_id != "")
     else:
         transactions = hit.txn_id.nunique()

@@ -1,6 +1,6 @@
 """Column mapping: how a user's request log names the contract's columns, and its checks.
 
-The request-log contract (DESIGN.md) names seven columns; users' logs never match, so
+The request-log contract (docs/impact.md) names seven columns; users' logs never match, so
 ``--map ts=event_time,customer_id=tenant`` (or a YAML/JSON mapping file
 ``{ts: event_time, customer_id: tenant}``) says which log column plays which part.
 Unmapped contract columns are looked for under their own names.
@@ -16,7 +16,6 @@ Accepted column types:
 """
 
 # Ibis ships without type information: its types are Any to mypy.
-# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import difflib

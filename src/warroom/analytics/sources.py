@@ -28,7 +28,6 @@ Smaller tables kept the same ways (the customer registry) are read row by row wi
 """
 
 # Ibis ships without type information: its types are Any to mypy.
-# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import glob

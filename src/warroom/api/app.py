@@ -93,6 +93,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
         app.include_router(importlib.import_module(INTAKE_MODULE).router,
                            responses=ERROR_RESPONSES)
     app.include_router(ops.router)
+    from warroom.web.app import mount  # the pages: staff under /, the status page at /status
+
+    mount(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     # outermost: times and counts every answer, the 413s included
     app.add_middleware(RequestMetrics, on_done=lambda: metrics.observe_pool(database))

@@ -16,28 +16,16 @@ Every failure reaches the person as one line and an exit code (docs/security.md)
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
 from warroom import __version__
-from warroom.cli import (
-    actions,
-    admin,
-    alerts,
-    impact,
-    incidents,
-    metrics,
-    report,
-    serve,
-    sla,
-    timeline,
-    tokens,
-    users,
-    worker,
-)
 from warroom.cli.common import err_console, line, report_error, state, styled
 from warroom.cli.files import FileError
 from warroom.domain.errors import PermissionDenied, WarroomError
@@ -50,8 +38,54 @@ EXIT_FILE = 5
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
+# The commands, each loaded when it runs (a responder's `incident show` does not import
+# the analytics, the reports or the web server): name -> (module, attribute), a Typer
+# app for a group of commands, a function for a single command. In this order in --help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("warroom.cli.admin", "init"),
+    "incident": ("warroom.cli.incidents", "app"),
+    "event": ("warroom.cli.timeline", "app"),
+    "action": ("warroom.cli.actions", "app"),
+    "metrics": ("warroom.cli.metrics", "metrics"),
+    "impact": ("warroom.cli.impact", "impact"),
+    "sla": ("warroom.cli.sla", "app"),
+    "user": ("warroom.cli.users", "app"),
+    "report": ("warroom.cli.report", "app"),
+    "alert": ("warroom.cli.alerts", "alerts_app"),
+    "change": ("warroom.cli.alerts", "changes_app"),
+    "token": ("warroom.cli.tokens", "app"),
+    "status": ("warroom.cli.status", "app"),
+    "serve": ("warroom.cli.serve", "serve"),
+    "worker": ("warroom.cli.worker", "worker"),
+}
+
+
+class _LazyCommands(TyperGroup):
+    """The root group: finds a command in COMMANDS and imports its module then."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name]
+        target = getattr(importlib.import_module(module), attribute)
+        command: Any
+        if isinstance(target, typer.Typer):  # a group, even of one command (`event add`)
+            command = typer.main.get_group(target)
+        else:
+            single = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
+                                 rich_markup_mode="rich")
+            single.command(name)(target)
+            command = typer.main.get_command(single)
+        command.name = name
+        return command
+
+
 app = typer.Typer(
     name="warroom",
+    cls=_LazyCommands,
     help="Self-hosted incident management: respond, quantify, settle, learn.",
     no_args_is_help=True,
     add_completion=False,
@@ -85,22 +119,6 @@ def _global(
     state.actor = as_user
     state.debug = debug
     state._ctx = None
-
-
-admin.register(app)
-app.add_typer(incidents.app, name="incident")
-app.add_typer(timeline.app, name="event")
-app.add_typer(actions.app, name="action")
-metrics.register(app)
-impact.register(app)
-app.add_typer(sla.app, name="sla")
-app.add_typer(users.app, name="user")
-app.add_typer(report.app, name="report")
-app.add_typer(alerts.alerts_app, name="alert")
-app.add_typer(alerts.changes_app, name="change")
-app.add_typer(tokens.app, name="token")
-serve.register(app)
-worker.register(app)
 
 
 def run(argv: list[str]) -> int:
@@ -164,7 +182,8 @@ def _database_failure(error: BaseException) -> str | None:
         return None
     if isinstance(error, NoSuchModuleError):
         return f"the database URL names a database warroom cannot open ({_first_line(error)})"
-    reason = _first_line(error.orig if isinstance(error, DBAPIError) else error)
+    cause = error.orig if isinstance(error, DBAPIError) else None
+    reason = _first_line(cause or error)
     url = _safe_url(state.database_url) if state.database_url else _configured_url()
     if "unable to open database file" in reason:
         return (f"cannot open the SQLite database {url}: its folder does not exist or is "

@@ -114,3 +114,45 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_folder(folder: Path, contents: dict[str, bytes], *,
+                 option: str = "DIR") -> list[Path]:
+    """Write several files into `folder` (made if missing) all or none: every file is
+    first written and flushed to a temporary file beside its target; only when all are
+    on disk are they renamed over their targets. A failure before that leaves the folder
+    as it was."""
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput([Problem(option, "not_a_folder", f"{folder} is not a folder")])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileError(f"cannot make the folder {folder}: {exc.strerror or exc}") from None
+    for name in contents:
+        target = folder / name
+        if target.exists() or target.is_symlink():
+            _check_replaceable(target, target.lstat().st_mode if not target.is_symlink()
+                               else target.stat().st_mode, option)
+    written: list[tuple[str, Path]] = []
+    try:
+        for name, data in contents.items():
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.",
+                                                 suffix=".partial")
+            written.append((temporary, folder / name))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, _default_mode())
+    except BaseException as exc:
+        for temporary, _ in written:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise FileError(f"cannot write into {folder}: {exc.strerror or exc}; nothing was "
+                            "changed") from None
+        raise
+    for temporary, target in written:
+        os.replace(temporary, os.path.realpath(target))
+    _sync_folder(folder)
+    return [target for _, target in written]

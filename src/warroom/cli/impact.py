@@ -73,8 +73,7 @@ def impact(
             progress=lambda fraction: bar.update(task, completed=fraction))
     show(ImpactPublic.of(stored), as_json)
     if registry is not None:
-        strangers = sorted(c.customer_id for c in stored.result.per_customer
-                           if c.customer_id not in known)
+        strangers = sorted(stored.result.unregistered(known))
         if strangers:
             shown = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
             warn(f"{len(strangers):,} customer(s) in the log are not in "
@@ -116,18 +115,15 @@ def show(data: ImpactPublic, as_json: bool) -> None:
                   else f"{data.transactions_affected:,}")
     table.add_row("Requests (failed / total)",
                   f"{data.requests_failed:,} / {data.requests_total:,}")
-    down = sorted(data.per_customer, key=lambda c: -c.down_minutes)
-    if down and down[0].down_minutes:
-        table.add_row("Most down minutes", f"{down[0].customer_id}: {down[0].down_minutes}")
+    if data.most_down is not None:
+        table.add_row("Most down minutes",
+                      f"{data.most_down.customer_id}: {data.most_down.down_minutes}")
     console.print(table)
     p = data.provenance
-    # the scanned rows are the window's in-scope requests; those without a customer id
-    # count in no figure
-    unattributed = p.rows_scanned - data.requests_total
-    if unattributed > 0:
-        warn(f"{unattributed:,} request(s) in the window have no customer id and count in "
-             "no figure; map the customer column with --map customer_id=... if another "
-             "column holds it.")
+    if data.unattributed_requests > 0:
+        warn(f"{data.unattributed_requests:,} request(s) in the window have no customer id "
+             "and count in no figure; map the customer column with --map customer_id=... if "
+             "another column holds it.")
     console.print(f"Evidence: {p.source}, {p.rows_scanned:,} rows scanned by {p.engine} "
                   f"{p.engine_version} on {p.computed_at:%Y-%m-%d %H:%M} UTC; down minute = "
                   f"≥ {float(data.error_rate_threshold):.0%} failed and ≥ "

@@ -27,7 +27,7 @@ from warroom.reports import FORMATS
 class _ShowByDefault(TyperGroup):
     """`warroom report INC ...` runs `show`; `warroom report publish ...` its subcommand."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["show", *args]
         return super().parse_args(ctx, args)

@@ -1,10 +1,10 @@
 """When a minute is down for a customer: the measured-downtime rule, its defaults and its checks.
 
-DESIGN.md, "SLA computation": a UTC minute is down for a customer when failed / requests
->= `error_rate_threshold` and failed >= `min_failed_requests`; minutes without requests
-are never down. The SLA policy's ``downtime`` section sets the two values; the analytics
-run exactly this rule in SQL (`warroom.analytics.impact`), and the tests hold the SQL to
-`DowntimeRule.is_down`.
+docs/definitions.md, "Measured down minute": a UTC minute is down for a customer when failed
+/ requests >= `error_rate_threshold` and failed >= `min_failed_requests`; minutes without
+requests are never down. The SLA policy's ``downtime`` section sets the two values; the
+analytics run exactly this rule in SQL (`warroom.analytics.impact`), and the tests hold the
+SQL to `DowntimeRule.is_down`.
 """
 
 from __future__ import annotations

@@ -2,13 +2,13 @@
 
 Pure values, no I/O. `warroom.analytics.impact.compute_impact` produces an `ImpactResult`;
 services store `to_json()` on the incident and read it back with `ImpactResult.from_json`.
-JSON shapes follow DESIGN.md: times are ISO-8601 UTC with `Z`, decimals are strings,
+JSON shapes follow docs/json.md: times are ISO-8601 UTC with `Z`, decimals are strings,
 down minutes travel as `MinuteSet.to_json()` ranges of epoch minutes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -192,6 +192,27 @@ class ImpactResult:
     @property
     def customers_affected(self) -> int:
         return sum(1 for c in self.per_customer if c.affected)
+
+    def customers_affected_of(self, registered: Container[str]) -> int:
+        """Affected customers who are in `registered` (a registry's IDs): a share of the
+        customer base counts the base's own customers only. The one definition, for the
+        reports and the CLI."""
+        return sum(1 for c in self.per_customer if c.affected and c.customer_id in registered)
+
+    def unregistered(self, registered: Container[str]) -> list[str]:
+        """Customers the log has and the registry lacks (they earn no credit)."""
+        return [c.customer_id for c in self.per_customer if c.customer_id not in registered]
+
+    @property
+    def unattributed_requests(self) -> int:
+        """Requests of the window and scope without a customer id: they count in no figure."""
+        return max(0, self.provenance.rows_scanned - self.requests_total)
+
+    def most_down(self) -> CustomerImpact | None:
+        """The customer with the most measured down minutes; None when nobody was down."""
+        worst = max(self.per_customer, key=lambda c: (c.down_minute_count, c.customer_id),
+                    default=None)
+        return worst if worst is not None and worst.down_minute_count else None
 
     def customer(self, customer_id: str) -> CustomerImpact | None:
         return next((c for c in self.per_customer if c.customer_id == customer_id), None)

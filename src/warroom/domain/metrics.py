@@ -111,3 +111,27 @@ def spread(deltas: Iterable[timedelta | None]) -> Spread:
 
 def metric_spreads(all_metrics: Sequence[IncidentMetrics]) -> dict[str, Spread]:
     return {name: spread(m.get(name) for m in all_metrics) for name in METRIC_NAMES}
+
+
+def monthly_medians(items: Iterable[tuple[str, str, IncidentMetrics]],
+                    months: Sequence[str]) -> dict[str, dict[str, list[float | None]]]:
+    """Median of each metric per month and severity, in minutes, for charts over time.
+
+    `items` are (month "YYYY-MM" of detection, severity, the incident's metrics); the
+    result maps metric name → severity → one value per month of `months` (None: no
+    incident of that severity in that month had the metric).
+    """
+    groups: dict[tuple[str, str], list[IncidentMetrics]] = {}
+    for month, severity, metrics in items:
+        groups.setdefault((month, severity), []).append(metrics)
+    severities = sorted({severity for _, severity in groups})
+    found: dict[str, dict[str, list[float | None]]] = {}
+    for name in METRIC_NAMES:
+        found[name] = {}
+        for severity in severities:
+            values: list[float | None] = []
+            for month in months:
+                median = spread(m.get(name) for m in groups.get((month, severity), [])).median
+                values.append(median.total_seconds() / 60 if median is not None else None)
+            found[name][severity] = values
+    return found

@@ -1,6 +1,6 @@
 """SLA policy and the credit rules: monthly uptime, brackets, credits and liability range.
 
-One definition, used by every shell (DESIGN.md, "SLA computation"): minutes are whole
+One definition, used by every shell (docs/definitions.md): minutes are whole
 UTC minutes held in `MinuteSet`s, uptime and money are `Decimal`, never floats.
 """
 
@@ -134,7 +134,7 @@ class MaintenanceWindow:
 
 @dataclass(frozen=True)
 class SlaPolicy:
-    """The SLA policy file (DESIGN.md, "SLA policy"); absent parts mean no such rule."""
+    """The SLA policy file (docs/sla.md); absent parts mean no such rule."""
 
     tiers: tuple[Tier, ...]
     currency: str | None = None

@@ -133,6 +133,7 @@ def _load_yaml(text: str, source: str, kind: str) -> Document:
         node = loader.get_single_node()
         if node is None:
             _fail(source, "is empty; expected a document", code="empty")
+        assert node is not None  # _fail raised
         doc = Document(data=None, source=source)
         doc.data = _build(loader, node, (), doc, depth=0)
         return doc
@@ -142,9 +143,9 @@ def _load_yaml(text: str, source: str, kind: str) -> Document:
               "(write it escaped in a double-quoted string)", line)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        at_line: int | None = mark.line + 1 if mark else None
         what = exc.problem or str(exc)
-        _fail(source, f"is not valid {kind}: {what}", line)
+        _fail(source, f"is not valid {kind}: {what}", at_line)
     except yaml.YAMLError as exc:
         _fail(source, f"is not valid {kind}: {exc}")
     except RecursionError:  # the parser recurses per level, before our depth check runs
@@ -207,13 +208,13 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, doc: Document, depth: 
 
 def _compose_node_without_aliases(self: _Loader, parent: Any, index: Any) -> Any:
     if self.check_event(yaml.AliasEvent):
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         raise yaml.composer.ComposerError(
             None, None, "aliases (*name) are not allowed", event.start_mark)
     return yaml.composer.Composer.compose_node(self, parent, index)
 
 
-_Loader.compose_node = _compose_node_without_aliases  # type: ignore[method-assign]
+_Loader.compose_node = _compose_node_without_aliases  # type: ignore[method-assign,assignment]
 
 
 # -- pydantic errors as problems -------------------------------------------------------------

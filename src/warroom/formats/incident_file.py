@@ -1,4 +1,4 @@
-"""The incident file (YAML or JSON) of DESIGN.md: reading with full validation, and writing.
+"""The incident file (YAML or JSON; docs/incident-file.md): reading, validated, and writing.
 
 Reading validates everything and reports every problem with file, line and field before
 anything is stored; writing produces a file that reads back to the same incident.
@@ -169,7 +169,7 @@ class IncidentFile(_Strict):
                 {"value": value, "names": ", ".join(scale.names)}) from None
 
 
-_ALLOWED_FIELDS = {
+_ALLOWED_FIELDS: dict[tuple[str | int, ...], list[str]] = {
     (): list(IncidentFile.model_fields),
     ("timeline",): list(EntryFile.model_fields),
     ("actions",): list(ActionFile.model_fields),
@@ -206,10 +206,12 @@ def read_incident_text(text: str, *, source: str = "<input>",
 def parse_document(doc: Document, *, scale: SeverityScale = DEFAULT_SCALE) -> list[ParsedIncident]:
     """A file holds one incident (a mapping), a list of them, or {incidents: [...]}."""
     data = doc.data
+    base: tuple[str | int, ...] = ()
     if isinstance(data, dict) and set(data) == {"incidents"}:
         items, base = data["incidents"], ("incidents",)
     else:
-        items, base = data, ()
+        items = data
+    located: list[tuple[tuple[str | int, ...], Any]]
     if isinstance(items, dict):
         located = [(base, items)]
     elif isinstance(items, list):
@@ -317,7 +319,7 @@ def format_time(at: datetime) -> str:
 
 
 def to_document(incident: Incident) -> dict[str, Any]:
-    """The incident as the plain data of its file (the key order of DESIGN.md)."""
+    """The incident as the plain data of its file (the key order of docs/incident-file.md)."""
     roles = {r.value: incident.roles[r]
              for r in (Role.SCRIBE, Role.COMMUNICATIONS, Role.TECHNICAL_LEAD)
              if r in incident.roles}

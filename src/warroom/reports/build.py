@@ -123,8 +123,7 @@ def impact_section(inputs: ReportInputs) -> ImpactSection:
     engine = " ".join(part for part in (provenance.engine, provenance.engine_version) if part)
     affected = impact.customers_affected
     if sla is not None:  # a share of the registry counts the registry's customers only
-        registered = {c.customer_id for c in sla.customers}
-        affected = sum(1 for c in impact.per_customer if c.affected and c.customer_id in registered)
+        affected = impact.customers_affected_of({c.customer_id for c in sla.customers})
     return ImpactSection(
         window=impact.window,
         customers_affected=affected,
@@ -178,7 +177,8 @@ def customer_section(inputs: ReportInputs, customer_id: str) -> CustomerSection:
             incident_minutes=own.down_minute_count if own.affected else None)
     seen = view_for(sla.result, Audience.CUSTOMER, review=sla.review, customer_id=customer_id)
     # In scope is not affected: where logs were analysed, affected means a failed request
-    # (DESIGN, "Request log"); without logs, every in-scope customer counts as affected.
+    # (docs/definitions.md, affected customers); without logs, every in-scope customer
+    # counts as affected.
     affected = bool(seen["affected"]) and (impact is None or (own is not None and own.affected))
     if not affected:
         return CustomerSection(customer_id=customer_id, name=registered.name, affected=False,

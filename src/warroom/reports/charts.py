@@ -201,3 +201,34 @@ def _svg(figure: Figure, title: str, prefix: str) -> str:
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"',
                   text, count=1)
     return text.replace("<svg ", f'<svg role="img" aria-label="{title}" ', 1)
+
+
+def trend_chart(months: Sequence[str], series: dict[str, list[float | None]], *,
+                title: str, prefix: str) -> str | None:
+    """One line per series (e.g. a severity) over months, in minutes; gaps where None.
+
+    `months` are "YYYY-MM" labels; None when no series has a value.
+    """
+    if not any(v is not None for values in series.values() for v in values):
+        return None
+    palette = [_ERROR, _HIGH, "#d97706", _LOW, "#16a34a", _MARK]
+    with rc_context(_rc(f"warroom-{prefix}")):
+        figure = Figure(figsize=(7.5, 2.6))
+        axes = figure.add_subplot()
+        positions = list(range(len(months)))
+        for index, (name, values) in enumerate(sorted(series.items())):
+            points = [(p, v) for p, v in zip(positions, values, strict=True) if v is not None]
+            if not points:
+                continue
+            axes.plot([p for p, _ in points], [v for _, v in points], marker="o", markersize=3,
+                      linewidth=1.2, color=palette[index % len(palette)], label=name)
+        step = max(1, len(months) // 8)
+        axes.set_xticks(positions[::step], [months[p] for p in positions[::step]])
+        axes.set_xlim(-0.5, max(0.5, len(months) - 0.5))
+        axes.set_ylim(bottom=0)
+        axes.set_ylabel("minutes (median)")
+        axes.legend(frameon=False, fontsize=8, loc="upper left")
+        axes.grid(axis="y", color=_GRID, linewidth=0.6)
+        axes.spines[["top", "right"]].set_visible(False)
+        figure.tight_layout()
+        return _svg(figure, title, prefix)

@@ -61,7 +61,7 @@ def render_html(model: ReportModel) -> str:
 
 def render_pdf(model: ReportModel) -> bytes:
     """The HTML laid out for print by WeasyPrint: A4, page numbers, classification header."""
-    from weasyprint import HTML  # type: ignore[import-untyped]  # slow import; PDF only
+    from weasyprint import HTML  # slow import; PDF only
 
     document = HTML(string=render_html(model), url_fetcher=_refusing_fetcher(),
                     base_url=None)
@@ -83,7 +83,7 @@ def to_json(model: ReportModel) -> dict[str, Any]:
     "executive_summary", "severity_label", "impact", "sla", "customer", "prepared_by",
     "last_updated", "revision", "generated_at", "classification_banner"}`` where each
     section is an object with the dataclass's field names, or null when the audience
-    does not get it. Conventions (DESIGN.md, "Machine-readable outputs"): money and
+    does not get it. Conventions (docs/json.md): money and
     every other Decimal is a decimal string ("127000.00", "99.197"), counts are integers,
     times are ISO-8601 UTC with Z, dates are ISO dates, a month is "YYYY-MM", a time
     window is ``{"start", "end", "minutes"}``, a scope is ``{"regions", "services"}``
@@ -272,7 +272,7 @@ def css_string(value: object) -> Markup:
 
 def _refusing_fetcher() -> Any:
     """A WeasyPrint URL fetcher that fetches nothing: the HTML must be self-contained."""
-    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+    from weasyprint.urls import URLFetcher
 
     class RefusingFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:

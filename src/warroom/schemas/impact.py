@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from warroom.domain.impact import CustomerImpact
 from warroom.schemas.base import Schema, UtcTime
 from warroom.schemas.incidents import WindowPublic
 from warroom.store.impact import StoredImpact
@@ -36,6 +37,8 @@ class ImpactPublic(Schema):
     transactions_affected: int | None
     requests_total: int
     requests_failed: int
+    unattributed_requests: int  # in the window and scope, without a customer id
+    most_down: CustomerImpactPublic | None  # the customer with the most down minutes
     per_customer: list[CustomerImpactPublic]
     provenance: ProvenancePublic
 
@@ -54,13 +57,17 @@ class ImpactPublic(Schema):
             users_affected=result.users_affected,
             transactions_affected=result.transactions_affected,
             requests_total=result.requests_total, requests_failed=result.requests_failed,
-            per_customer=[CustomerImpactPublic(customer_id=c.customer_id, requests=c.requests,
-                                               failed=c.failed,
-                                               down_minutes=c.down_minute_count)
-                          for c in result.per_customer],
+            unattributed_requests=result.unattributed_requests,
+            most_down=_customer(worst) if (worst := result.most_down()) else None,
+            per_customer=[_customer(c) for c in result.per_customer],
             provenance=ProvenancePublic(
                 source=p.source, columns=dict(p.columns), rows_scanned=p.rows_scanned,
                 engine=p.engine, engine_version=p.engine_version,
                 definition_hash=p.definition_hash, computed_at=p.computed_at,
                 computed_by=stored.computed_by),
         )
+
+
+def _customer(impact: CustomerImpact) -> CustomerImpactPublic:
+    return CustomerImpactPublic(customer_id=impact.customer_id, requests=impact.requests,
+                                failed=impact.failed, down_minutes=impact.down_minute_count)

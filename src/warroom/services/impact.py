@@ -40,7 +40,7 @@ def analyse(ctx: Context, incident_id: str, *, requests: str,
     """Scan the log over the impact window (or `window`) and store the result, with the
     size of the customer registry when given (the share of the base it touched).
 
-    The down-minute rule comes from the policy's `downtime` section, else DESIGN's
+    The down-minute rule comes from the policy's `downtime` section, else the domain's
     defaults (5 % errors, at least one failed request). Nothing is stored on error.
     """
     with ctx.db.reading() as conn:

@@ -95,13 +95,16 @@ class IncidentPage:
 
 def list_page(ctx: Context, *, status: list[str] | None = None,
               severity: list[str] | None = None, since: date | None = None,
-              until: date | None = None, limit: int = 50, offset: int = 0) -> IncidentPage:
+              until: date | None = None, limit: int = 50, offset: int = 0,
+              text: str | None = None) -> IncidentPage:
     """A page of the incidents the acting person may see, newest first, and how many
-    there are (the API's list), read in one transaction."""
+    there are (the API's list), read in one transaction; `text` keeps those whose title
+    or ID contains it (any case)."""
     _check_page(limit, offset)
     with ctx.db.reading() as conn:
         who = authorize(conn, ctx, Action.INCIDENT_READ)
-        filters = visible(conn, ctx, who, repo.Filters(status, severity, since, until))
+        filters = visible(conn, ctx, who,
+                          repo.Filters(status, severity, since, until, text=text))
         total = repo.count(conn, filters)
         ids = repo.list_ids(conn, filters=filters, limit=limit, offset=offset)
         return IncidentPage(repo.get_many(conn, ids), total)
@@ -405,7 +408,7 @@ def change_incident(conn: Connection, ctx: Context, incident_id: str, audit_acti
     return saved
 
 
-def _audit(conn: Connection, ctx: Context, who: Principal, action: str, incident_id: str,
+def _audit(conn: Connection, ctx: Context, who: Principal | str, action: str, incident_id: str,
            before: dict[str, Any], after: dict[str, Any]) -> None:
     record(conn, ctx, who, action=action, entity_type="incident", entity_id=incident_id,
            changes=diff_documents(before, after))

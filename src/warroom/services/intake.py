@@ -110,6 +110,15 @@ def alerts_of(ctx: Context, incident_id: str) -> list[StoredAlert]:
         return store.alerts_of_incident(conn, incident_id)
 
 
+def changes_of(ctx: Context, incident_id: str) -> list[StoredChange]:
+    """The changes to production shown on the incident as possible triggers."""
+    from warroom.services.incidents import readable
+
+    with ctx.db.reading() as conn:
+        readable(conn, ctx, incident_id)
+        return store.changes_of_incident(conn, incident_id)
+
+
 def list_alerts(ctx: Context, *, status: str | None = None, unattached: bool = False,
                 limit: int = 100, offset: int = 0) -> list[StoredAlert]:
     """Alerts as received, newest first; `unattached`: those no incident holds (triage)."""

@@ -17,8 +17,10 @@ from warroom.domain.metrics import (
     incident_metrics,
     metric_spreads,
     metrics_from_milestones,
+    monthly_medians,
 )
 from warroom.domain.permissions import Action
+from warroom.domain.timeline import EntryKind
 from warroom.services.access import authorize
 from warroom.services.context import Context
 from warroom.services.incidents import visible
@@ -58,3 +60,31 @@ def overview(ctx: Context, *, since: date | None = None, until: date | None = No
         by_severity={k: metric_spreads(groups[k]) for k in ordered},
         counts={k: len(groups[k]) for k in ordered},
     )
+
+
+@dataclass(frozen=True)
+class MetricsTrend:
+    """Median of each metric per month (minutes), by severity: the metrics page's charts."""
+
+    months: list[str]  # "YYYY-MM", oldest first
+    medians: dict[str, dict[str, list[float | None]]]  # metric -> severity -> per month
+
+
+def trend(ctx: Context, *, since: date, until: date) -> MetricsTrend:
+    """Monthly medians over incidents detected in [since, until] (whole months)."""
+    with ctx.db.reading() as conn:
+        who = authorize(conn, ctx, Action.INCIDENT_READ)
+        filters = visible(conn, ctx, who, repo.Filters(since=since, until=until))
+        found = repo.milestones(conn, filters, MILESTONES)
+    months = []
+    year, month = since.year, since.month
+    while (year, month) <= (until.year, until.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    items = []
+    for incident in found:
+        detected = incident.first.get(EntryKind.DETECTED)
+        if detected is not None:
+            items.append((f"{detected:%Y-%m}", incident.severity,
+                          metrics_from_milestones(incident.first)))
+    return MetricsTrend(months, monthly_medians(items, months))

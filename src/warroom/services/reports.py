@@ -106,6 +106,14 @@ def revisions(ctx: Context, incident_id: str) -> list[Revision]:
         return [r for r in found if Audience(r.audience) in readable]
 
 
+def readable_audiences(ctx: Context, incident_id: str) -> list[Audience]:
+    """The audiences whose version of the report the acting person may read (widest
+    first); refused when they may not read the incident at all."""
+    with ctx.db.reading() as conn:
+        _reader(conn, ctx, incident_id, Audience.PUBLIC)
+        return [a for a in Audience if _may_read(conn, ctx, incident_id, a)]
+
+
 def _may_read(conn: Connection, ctx: Context, incident_id: str, audience: Audience) -> bool:
     try:
         _reader(conn, ctx, incident_id, audience)

@@ -172,9 +172,11 @@ def get_assessment(ctx: Context, incident_id: str, *, offset: int = 0,
         return found
 
 
-def find_assessment(ctx: Context, incident_id: str) -> Assessment | None:
+def find_assessment(ctx: Context, incident_id: str, *,
+                    limit: int = DEFAULT_PAGE) -> Assessment | None:
+    """The assessment with its first `limit` lines, or None when there is none yet."""
     with ctx.db.reading() as conn:
-        return _readable(conn, ctx, incident_id)
+        return _readable(conn, ctx, incident_id, limit=limit)
 
 
 def list_lines(ctx: Context, incident_id: str, *, offset: int = 0, limit: int = 50,

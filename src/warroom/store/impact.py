@@ -29,7 +29,9 @@ def add(conn: Connection, incident_id: str, result: ImpactResult, *, now: dateti
         incident_id=incident_id, computed_at=now, computed_by=by, source=provenance.source,
         engine=provenance.engine, definition_hash=provenance.definition_hash,
         customers_total=customers_total, result=result.to_json()))
-    return int(inserted.inserted_primary_key[0])
+    key = inserted.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def latest(conn: Connection, incident_id: str) -> StoredImpact | None:

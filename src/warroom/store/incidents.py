@@ -123,6 +123,8 @@ class Filters:
     until: date | None = None
     # when set, confidential incidents only with these IDs (the ones the reader is named on)
     confidential_only: frozenset[str] | None = None
+    text: str | None = None  # in the title or the ID, any case
+
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.confidential_only is not None:
@@ -136,7 +138,15 @@ class Filters:
             query = query.where(incidents.c.detected_on >= self.since)
         if self.until:
             query = query.where(incidents.c.detected_on <= self.until)
+        if self.text and self.text.strip():
+            pattern = "%" + _like_escape(self.text.strip()) + "%"
+            query = query.where(or_(incidents.c.title.ilike(pattern, escape="\\"),
+                                    incidents.c.id.ilike(pattern, escape="\\")))
         return query
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_ids(conn: Connection, *, status: list[str] | None = None,

@@ -158,3 +158,11 @@ def shown_changes(conn: Connection, incident_id: str) -> set[int]:
 
 def show_change(conn: Connection, incident_id: str, change_id: int) -> None:
     conn.execute(insert(incident_changes).values(incident_id=incident_id, change_id=change_id))
+
+
+def changes_of_incident(conn: Connection, incident_id: str) -> list[StoredChange]:
+    """The changes shown on an incident's timeline as possible triggers, by time."""
+    rows = conn.execute(select(change_events).where(change_events.c.id.in_(
+        select(incident_changes.c.change_id).where(incident_changes.c.incident_id == incident_id)
+    )).order_by(change_events.c.at, change_events.c.id))
+    return [_change(r) for r in rows]

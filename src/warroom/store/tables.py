@@ -324,3 +324,28 @@ jobs = Table(
     Column("result", JSON, nullable=True),
     Index("ix_jobs_state_created", "state", "created_at"),
 )
+
+# Signed-in browser sessions: only a SHA-256 of the random session id is kept (the cookie
+# holds the id); `csrf_secret` is the token every form of the session must send back.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),  # the person, as registered
+    Column("name_key", String(200), nullable=False, index=True),  # store.users.name_key
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),  # absolute expiry
+    Column("csrf_secret", String(64), nullable=False),
+)
+
+# Failed sign-ins, for the rate limits per name and per client address (shared by every
+# server process through the database); rows older than the limit's window are pruned.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("name_key", String(200), nullable=False, index=True),
+    Column("client", String(64), nullable=False, index=True),
+)

@@ -24,7 +24,7 @@ from alembic import op
 from warroom.store.types import ExactDecimal, UTCDateTime
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
