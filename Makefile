@@ -106,6 +106,7 @@ test: $(STAMP) system-packages
 bench: $(STAMP)
 	$(BIN)/python benchmarks/impact_bench.py
 	$(BIN)/python benchmarks/api_bench.py
+	$(BIN)/python benchmarks/scale_bench.py
 	$(BIN)/python benchmarks/status_bench.py
 	$(BIN)/python benchmarks/notify_bench.py
 	$(BIN)/python benchmarks/intake_bench.py

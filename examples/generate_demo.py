@@ -302,6 +302,44 @@ def contact_emails(name: str, index: int) -> str:
     return ";".join(addresses)
 
 
+def write_large_registry(path: Path, size: int, *, seed: int = DEFAULT_SEED,
+                         chunk: int = 100_000) -> None:
+    """A registry of `size` customers for scale benchmarks, written in chunks: the 847 demo
+    customers first (the request log's customers, with their fees and regions), then
+    `size - 847` more (IDs C0000848 and on) that the log never mentions: enterprise and
+    business customers with fees, names and regions of the same shape. The same seed
+    gives the same file."""
+    customers = make_customers(seed)
+    if size < len(customers):
+        raise ValueError(f"a large registry holds the demo's {len(customers)} customers at least")
+    rng = np.random.default_rng([seed, 2])
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(registry_csv(customers))
+        writer = csv.writer(out, lineterminator="\n")
+        for start in range(len(customers), size, chunk):
+            n = min(chunk, size - start)
+            number = np.arange(start + 1, start + n + 1)
+            enterprise = rng.random(n) < ENTERPRISE / CUSTOMERS
+            median = np.where(enterprise, FEE_MEDIAN["enterprise"], FEE_MEDIAN["business"])
+            low = np.where(enterprise, FEE_CENTS["enterprise"][0], FEE_CENTS["business"][0])
+            high = np.where(enterprise, FEE_CENTS["enterprise"][1], FEE_CENTS["business"][1])
+            cents = np.clip(np.rint(median * 100 * rng.lognormal(0.0, 0.5, n)), low, high)
+            roots = rng.integers(0, len(_NAME_ROOTS), n)
+            nouns = rng.integers(0, len(_NAME_NOUNS), n)
+            forms = rng.integers(0, len(_NAME_FORMS), n)
+            regions = rng.integers(0, len(REGIONS), (n, 2))
+            spread = rng.random(n)
+            for i in range(n):
+                places = ("" if spread[i] < 0.35 else REGIONS[regions[i, 0]] if spread[i] < 0.8
+                          else ";".join(sorted({REGIONS[r] for r in regions[i]})))
+                name = (f"{_NAME_ROOTS[roots[i]]} {_NAME_NOUNS[nouns[i]]} "
+                        f"{_NAME_FORMS[forms[i]]} {number[i]}")
+                writer.writerow((
+                    f"C{number[i]:07d}", name, "enterprise" if enterprise[i] else "business",
+                    f"{int(cents[i]) // 100}.{int(cents[i]) % 100:02d}", CURRENCY, places,
+                    contact_emails(name, int(number[i]))))
+
+
 # -- traffic model ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ ROUTES = [
     Route("GET", "/api/v1/impact-runs/JOB", Action.INCIDENT_READ, ok(200)),
     Route("GET", ONE + "/metrics", Action.INCIDENT_READ, ok(200)),
     Route("GET", ONE + "/sla", Action.SLA_READ, ok(200)),
+    Route("GET", ONE + "/sla/lines?search=c", Action.SLA_READ, ok(200)),
     Route("GET", ONE + "/sla/views/public", Action.INCIDENT_READ, ok(200)),
     Route("POST", ONE + "/sla/assess", Action.SLA_ASSESS, ok(200),
           {"customers": "default", "policy": "default"}),

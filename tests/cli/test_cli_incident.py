@@ -176,3 +176,18 @@ def test_it_asks_for_init_on_a_new_database(tmp_path: Path, capsys) -> None:
     code = run(["--database", f"sqlite:///{tmp_path / 'new.db'}", "incident", "list"])
     assert code == 4  # the database is not ready (docs/security.md, exit codes)
     assert "run `warroom init`" in capsys.readouterr().err
+
+
+def test_it_lists_incidents_a_page_at_a_time(warroom) -> None:
+    for day in (10, 11, 12):
+        code, _, err = warroom("incident", "declare", f"Outage on the {day}th", "-s", "SEV-3",
+                               "--detected-at", f"2025-11-{day}T09:00:00Z")
+        assert code == 0, err
+    code, out, _ = warroom("incident", "list", "--json", "--limit", "2")
+    page = json.loads(out)
+    assert (page["count"], page["limit"], page["offset"]) == (3, 2, 0)
+    assert [r["title"] for r in page["data"]] == ["Outage on the 12th", "Outage on the 11th"]
+    code, out, _ = warroom("incident", "list", "--limit", "2")
+    assert "Incidents 1-2 of 3; --offset 2 for the next page." in out
+    code, out, _ = warroom("incident", "list", "--json", "--offset", "2")
+    assert [r["title"] for r in json.loads(out)["data"]] == ["Outage on the 10th"]

@@ -6,6 +6,7 @@ import csv
 import os
 import resource
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -126,9 +127,17 @@ def test_a_full_disk_leaves_the_previous_file_whole(warroom: Call, tmp_path: Pat
 
     env = {**os.environ, "WARROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
            "WARROOM_USER": "Ada Admin"}
-    result = subprocess.run([sys.executable, "-m", "warroom", "incident", "export", INC, "-o",
-                             str(out), "--force"], capture_output=True, text=True, env=env,
-                            preexec_fn=small_disk, timeout=60)
+    # the database's own files exist already (a connection held open here keeps SQLite's
+    # shared-memory file, which the limit would not let the command create): only the
+    # export meets the full disk
+    holder = sqlite3.connect(tmp_path / "cli.db")
+    try:
+        holder.execute("SELECT count(*) FROM incidents").fetchone()
+        result = subprocess.run([sys.executable, "-m", "warroom", "incident", "export", INC,
+                                 "-o", str(out), "--force"], capture_output=True, text=True,
+                                env=env, preexec_fn=small_disk, timeout=60)
+    finally:
+        holder.close()
     assert result.returncode == 5, result.stderr
     assert "cannot write" in result.stderr and "nothing was changed" in result.stderr
     assert "Traceback" not in result.stderr

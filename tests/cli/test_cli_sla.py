@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -94,3 +95,40 @@ def test_it_lets_only_admins_add_people(warroom) -> None:
                                                              "Lee Legal"]
     code, _, err = warroom("user", "add", "Eve", "--role", "auditor")
     assert code == 1 and "unknown role 'auditor'" in err
+
+
+def test_it_shows_the_totals_and_a_page_of_lines(warroom, tmp_path: Path) -> None:
+    assess(warroom, tmp_path)
+    code, out, _ = warroom("sla", "show", "INC-2025-1108-001", "--limit", "1")
+    assert code == 0
+    assert "Liability range" in out and "Acme" in out and "Beta" not in out
+    assert "Showing lines 1-1 of 2" in out
+    code, out, _ = warroom("sla", "show", "INC-2025-1108-001", "--offset", "1")
+    assert "Beta" in out and "Acme" not in out and "lines 2-2 of 2" in out
+    code, out, _ = warroom("sla", "show", "INC-2025-1108-001", "--customer", "C2", "--json")
+    data = json.loads(out)
+    assert [c["customer_id"] for c in data["customers"]] == ["C2"]
+    assert data["customers_count"] == 2 and data["liability"]["high"] == "1100.00"
+    code, out, _ = warroom("sla", "show", "INC-2025-1108-001", "--customer", "C9")
+    assert code == 0 and "C9 has no line" in out
+
+
+def test_it_reads_a_registry_kept_in_parquet(warroom, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = list(csv.DictReader(io.StringIO(REGISTRY)))
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "customers.parquet")
+    code, out, err = warroom("sla", "assess", "INC-2025-1108-001", "--customers",
+                             tmp_path / "customers.parquet", "--policy",
+                             tmp_path / "policy.yaml", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["liability"] == {"low": "1100.00", "high": "1100.00"}
+    assert data["customers_source"].endswith("customers.parquet")
+    (tmp_path / "bad.csv").write_text(REGISTRY + "C3,Gamma,enterprize,1,USD,\n")
+    code, _, err = warroom("sla", "assess", "INC-2025-1108-001", "--customers",
+                           tmp_path / "bad.csv", "--policy", tmp_path / "policy.yaml")
+    assert code == 1 and "bad.csv, line 4, tier" in err and "did you mean 'enterprise'" in err
+    code, out, _ = warroom("sla", "show", "INC-2025-1108-001", "--json")
+    assert json.loads(out)["customers_source"].endswith("customers.parquet")  # unchanged

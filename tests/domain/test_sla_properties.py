@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import given, settings
@@ -25,6 +27,7 @@ from warroom.domain.errors import WarroomError
 from warroom.domain.minutes import MinuteSet, epoch_minute
 from warroom.domain.scope import Scope
 from warroom.domain.sla import (
+    Assessor,
     Bracket,
     IncidentImpact,
     Month,
@@ -34,6 +37,7 @@ from warroom.domain.sla import (
     assess,
     credit_amount,
     credit_percent,
+    inputs_digest,
     monthly_uptime,
     policy_problems,
 )
@@ -166,6 +170,109 @@ def test_another_incident_never_lowers_a_credit(data: st.DataObject) -> None:
     for old, new in zip(before.rows, after.rows, strict=True):
         assert new.credit_low >= old.credit_low
         assert new.credit_high >= old.credit_high
+
+
+# -- one customer at a time ------------------------------------------------------------------
+
+@st.composite
+def streamed(draw: st.DrawFn) -> tuple[SlaPolicy, list[Customer], IncidentImpact,
+                                       list[IncidentImpact], dict[str, Decimal],
+                                       list[list[Customer]]]:
+    """Inputs of an assessment, what earlier ones credited, and the registry in batches."""
+    month = draw(months)
+    customers = draw(customer_lists())
+    incident = draw(incidents(month, customers))
+    others = draw(st.lists(incidents(month, customers), max_size=2))
+    credited = {c.customer_id: draw(st.sampled_from([D(0), D("10.00"), D("123.45")]))
+                for c in customers if draw(st.booleans())}
+    cuts = sorted(draw(st.lists(st.integers(0, len(customers)), max_size=3)))
+    bounds = [0, *cuts, len(customers)]
+    batches = [customers[a:b] for a, b in pairwise(bounds)]
+    return draw(policies()), customers, incident, others, credited, batches
+
+
+@settings(max_examples=200)
+@given(streamed())
+def test_streaming_in_any_batches_gives_the_figures_of_a_whole_assessment(
+        case: tuple[SlaPolicy, list[Customer], IncidentImpact, list[IncidentImpact],
+                    dict[str, Decimal], list[list[Customer]]]) -> None:
+    policy, customers, incident, others, credited, batches = case
+    whole = assess(policy, customers, incident, others=others, already_credited=credited)
+    assessor = Assessor(policy, incident, others=others)
+    rows = [row for batch in batches for customer in batch
+            if (row := assessor.add(customer, credited.get(customer.customer_id, D(0))))]
+    streamed_result = assessor.finish(rows)
+    assert streamed_result == whole
+    assert assessor.fingerprint.value == inputs_digest(policy, customers, incident,
+                                                       others=others,
+                                                       already_credited=credited)
+
+
+@settings(max_examples=200)
+@given(streamed())
+def test_streamed_totals_are_sums_of_the_rounded_lines(
+        case: tuple[SlaPolicy, list[Customer], IncidentImpact, list[IncidentImpact],
+                    dict[str, Decimal], list[list[Customer]]]) -> None:
+    policy, customers, incident, others, credited, batches = case
+    assessor = Assessor(policy, incident, others=others)
+    rows = [row for batch in batches for customer in batch
+            if (row := assessor.add(customer, credited.get(customer.customer_id, D(0))))]
+    totals = assessor.finish()  # totals kept as customers came, no line held
+    assert totals.rows == ()
+    assert totals.liability.low == sum(row.credit_low for row in rows)
+    assert totals.liability.high == sum(row.credit_high for row in rows)
+    for tier in totals.tiers:
+        mine = [row for row in rows if row.tier == tier.tier]
+        assert tier.customers == len(mine)
+        assert (tier.low, tier.high) == (sum(row.credit_low for row in mine),
+                                         sum(row.credit_high for row in mine))
+        assert tier.percents == tuple(sorted({p for row in mine for p in (
+            row.credit_percent_low, row.credit_percent_high) if p > 0}))
+    assert totals.in_scope == len(rows)
+    assert totals.out_of_scope == len(customers) - len(rows)
+    assert totals.no_sla_count == sum(1 for row in rows if not row.has_sla)
+
+
+CHANGES = ("fee", "name", "tier", "regions", "currency", "credited", "drop", "add",
+           "reorder", "same_fee_written_otherwise")
+
+
+@settings(max_examples=300)
+@given(customer_lists(), st.sampled_from(CHANGES), st.data())
+def test_the_fingerprint_changes_exactly_when_an_input_does(
+        customers: list[Customer], change: str, data: st.DataObject) -> None:
+    """Every input of a customer's figures is in the fingerprint; what cannot change a
+    figure (the order of the registry, how a number is written) is not."""
+    policy = data.draw(policies())
+    incident = data.draw(incidents(Month(2025, 11), customers))
+    credited: dict[str, Decimal] = {}
+    before = inputs_digest(policy, customers, incident, already_credited=credited)
+    i = data.draw(st.integers(0, len(customers) - 1))
+    one = customers[i]
+    changed, now_credited = list(customers), dict(credited)
+    if change == "fee":
+        changed[i] = replace(one, monthly_fee=one.monthly_fee + D("0.01"))
+    elif change == "name":
+        changed[i] = replace(one, name=one.name + " Ltd")
+    elif change == "tier":
+        changed[i] = replace(one, tier="gold" if one.tier != "gold" else "silver")
+    elif change == "regions":
+        changed[i] = replace(one, regions=(*one.regions, "sa-east"))
+    elif change == "currency":
+        changed[i] = replace(one, currency="EUR")
+    elif change == "credited":
+        now_credited[one.customer_id] = D("0.01")
+    elif change == "drop":
+        del changed[i]
+    elif change == "add":
+        changed.append(replace(one, customer_id="NEW001"))
+    elif change == "reorder":
+        changed = data.draw(st.permutations(customers))
+    else:
+        changed[i] = replace(one, monthly_fee=one.monthly_fee.quantize(D("0.00001")))
+    after = inputs_digest(policy, changed, incident, already_credited=now_credited)
+    same_inputs = change in ("reorder", "same_fee_written_otherwise")
+    assert (after == before) is same_inputs
 
 
 def _keys_and_values(value: Any) -> tuple[set[str], list[Any]]:

@@ -22,7 +22,7 @@ def test_it_reads_names_and_resolves_paths_from_its_folder(tmp_path: Path) -> No
     assert demo.location == str(tmp_path / "logs" / "requests.parquet")
     assert demo.mapping.column_for("customer_id") == "tenant" and demo.backend == "duckdb"
     assert sources.request_log("warehouse").location == "postgresql://db/logs#requests"
-    assert sources.customers_file("default") == tmp_path / "customers.csv"
+    assert sources.customers_location("default") == str(tmp_path / "customers.csv")
     assert sources.policy_file("default") == Path("/etc/warroom/policy.yaml")
 
 
@@ -30,7 +30,7 @@ def test_it_names_an_unknown_name_and_the_known_ones(tmp_path: Path) -> None:
     path = tmp_path / "sources.yaml"
     path.write_text("customers: {default: customers.csv}\n")
     with pytest.raises(InvalidInput) as refused:
-        read_sources_file(path).customers_file("other")
+        read_sources_file(path).customers_location("other")
     problem = refused.value.problems[0]
     assert problem.field == "customers" and "known: default" in problem.message
 

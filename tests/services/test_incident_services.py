@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import text
 
+from support.people import acting
 from warroom.domain.audience import Audience
 from warroom.domain.errors import IllegalTransition, InvalidInput, NotFound
 from warroom.domain.incident import ActionStatus, Role
@@ -224,3 +225,45 @@ def overview_metric(ctx: Context, incident_id: str) -> float | None:
     from warroom.domain.metrics import minutes
 
     return minutes(metrics_of(service.get_incident(ctx, incident_id)).time_to_detect)
+
+
+def test_metrics_across_incidents_are_those_of_each_incident(any_ctx: Context) -> None:
+    """The overview reads only each incident's first entries of each kind; its figures
+    are those of the incidents read whole (one definition, `domain.metrics`)."""
+    from datetime import timedelta
+
+    from warroom.domain.metrics import METRIC_NAMES, metric_spreads
+
+    service.import_incidents(any_ctx, read_incident_text(REFERENCE))
+    start = datetime(2025, 11, 2, 8, 0, tzinfo=UTC)
+    for n in range(6):
+        declared = service.declare(any_ctx, title=f"Outage {n}", severity=f"SEV-{1 + n % 3}",
+                                   detected_at=start + timedelta(hours=n))
+        for minutes, kind in ((-5 * n, EntryKind.TRIGGER), (7 + n, EntryKind.IDENTIFIED),
+                              (30 * n, EntryKind.MITIGATED), (60 + n, EntryKind.RESOLVED),
+                              (61 + n, EntryKind.RESOLVED), (20, EntryKind.NOTE)):
+            if n % 2 and kind is EntryKind.MITIGATED:
+                continue  # some without a mitigation: their metric is missing, not zero
+            service.add_event(any_ctx, declared.id, kind=kind, text=f"{kind.value} {n}",
+                              at=start + timedelta(hours=n, minutes=minutes))
+    admin = acting(any_ctx, "Ada Admin")  # reads the confidential reference incident too
+    found = overview(admin, since=date(2025, 11, 1))
+    everything = service.list_incidents(admin)
+    assert found.incidents == len(everything) == 7
+    for severity in found.by_severity:
+        group = [i for i in everything if severity in ("all", i.severity)]
+        assert found.counts[severity] == len(group)
+        expected = metric_spreads([metrics_of(i) for i in group])
+        assert {n: found.by_severity[severity][n] for n in METRIC_NAMES} == expected
+
+
+def test_it_lists_a_page_of_what_the_reader_may_see(any_ctx: Context) -> None:
+    service.import_incidents(any_ctx, read_incident_text(REFERENCE))  # confidential
+    opened = [service.declare(any_ctx, title=f"Incident {n}", severity="SEV-3",
+                              detected_at=datetime(2025, 11, 1 + n, 9, tzinfo=UTC)).id
+              for n in range(4)]
+    admin, viewer = acting(any_ctx, "Ada Admin"), acting(any_ctx, "Val Viewer")
+    assert [i.id for i in service.list_incidents(admin, limit=2, offset=1)] == \
+        opened[::-1][:2]  # the reference incident (8 November) comes first
+    assert service.count_incidents(viewer) == 4 and service.count_incidents(admin) == 5
+    assert [i.id for i in service.list_incidents(viewer, offset=3)] == [opened[0]]

@@ -192,6 +192,24 @@ def test_an_approval_never_stands_behind_figures_that_moved_unnoticed(
     sla.submit(reviewed, "INC-2025-1108-001")
     approve_both(reviewed, "INC-2025-1108-001")
     with reviewed.db.transaction() as conn:  # a change behind warroom's back
-        conn.execute(text("UPDATE sla_assessments SET inputs_digest = 'stale'"))
+        conn.execute(text("UPDATE sla_assessments SET fingerprint = 'stale'"))
     seen = sla.get_assessment(reviewed, "INC-2025-1108-001")
     assert seen.review.state is ReviewState.PENDING_REVIEW and not seen.review.approvals
+
+
+def test_an_approval_never_stands_behind_an_incident_changed_unnoticed(
+        reviewed: Context) -> None:
+    """The figures are read as stored, never recomputed when read; an incident of the
+    month changed behind warroom's back shows them as pending review, and nothing can be
+    billed until they are computed again."""
+    assess(reviewed)
+    sla.submit(reviewed, "INC-2025-1108-001")
+    approve_both(reviewed, "INC-2025-1108-001")
+    with reviewed.db.transaction() as conn:
+        conn.execute(text("UPDATE timeline_entries SET at = :at WHERE kind = 'resolved'"),
+                     {"at": "2025-11-08 18:00:00.000000"
+                      if conn.dialect.name == "sqlite" else "2025-11-08 18:00:00+00"})
+    seen = sla.get_assessment(reviewed, "INC-2025-1108-001")
+    assert seen.review.state is ReviewState.PENDING_REVIEW and not seen.review.approvals
+    with pytest.raises(NotApproved):
+        sla.approved_credits(acting(reviewed, "Fay Finance"), "INC-2025-1108-001")

@@ -167,3 +167,25 @@ def test_it_answers_not_found_for_a_confidential_incident_a_viewer_is_not_named_
     assert web.get("Val Viewer", f"/incidents/{INC}").status_code == 404
     assert INC not in web.get("Val Viewer", "/incidents").text
     assert web.get("Lee Legal", f"/incidents/{INC}").status_code == 200
+
+
+def test_it_pages_and_searches_the_credit_lines_in_the_database(web: WebWorld) -> None:
+    ctx = Context(db=web.db, actor="Riley Responder")
+    policy = read_policy_text(POLICY, source="policy.yaml")
+    rows = "".join(f"C{n:03d},Customer {n:03d},business,100.00,USD,\n" for n in range(1, 251))
+    registry = read_registry_text("customer_id,name,tier,monthly_fee,currency,regions\n"
+                                  + rows, source="customers.csv", policy=policy)
+    sla.assess_incident(ctx, INC, policy=policy, customers=registry,
+                        policy_source="policy.yaml", customers_source="customers.csv")
+    first = web.get("Lee Legal", f"/incidents/{INC}/sla").text
+    assert "C001 · Customer 001" in first and "C100 · Customer 100" in first
+    assert "C101 ·" not in first and "page 1 of 3" in first and 'rel="next"' in first
+    last = web.get("Lee Legal", f"/incidents/{INC}/sla?page=3").text
+    assert "C201 · Customer 201" in last and "C250 · Customer 250" in last
+    assert "C200 ·" not in last and 'rel="prev"' in last and 'rel="next"' not in last
+    # the search runs over every line, not over the page on screen
+    found = web.get("Lee Legal", f"/incidents/{INC}/sla?q=customer+24").text
+    assert "C240 · Customer 240" in found and "C249 · Customer 249" in found
+    assert "C024 ·" not in found and "C001 ·" not in found
+    # a page number that is not one shows the first page
+    assert "C001 ·" in web.get("Lee Legal", f"/incidents/{INC}/sla?page=-3").text

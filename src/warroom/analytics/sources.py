@@ -22,15 +22,19 @@ Source syntax (one string, as typed after ``--requests``):
 Files run on either engine, opened as the engine's view `SOURCE`. DuckDB files and
 PostgreSQL tables run on DuckDB: a PostgreSQL table is read through the window (the filter
 runs in PostgreSQL) and staged into DuckDB in Arrow batches, never whole in Python.
+
+Smaller tables kept the same ways (the customer registry) are read row by row with
+`read_rows`, in batches, each row numbered within its file or table.
 """
 
 # Ibis ships without type information: its types are Any to mypy.
 from __future__ import annotations
 
 import glob
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from warroom.analytics.engines import SOURCE, DuckDBEngine, Engine
@@ -338,3 +342,90 @@ def engine_message(exc: BaseException) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     first = lines[0] if lines else text
     return first[:500]
+
+
+# -- reading rows -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowBatch:
+    """Rows of a table-like source as plain Python values, column by column, with where
+    each row comes from: its file (or the table) and its 1-based number there."""
+
+    columns: dict[str, list[Any]]
+    sources: list[str]
+    rows: list[int]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def read_rows(spec: Source, *, batch_rows: int = 10_000) -> Iterator[RowBatch]:
+    """Every row of a Parquet file set, a DuckDB table, a PostgreSQL table or a CSV file
+    DuckDB reads (compressed ones; every value as text), in batches: never the whole
+    source in memory. Raises UnreadableSource when it cannot be read."""
+    if spec.kind == "postgresql":
+        yield from _postgres_rows(spec, batch_rows)
+        return
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        if spec.kind == "duckdb":
+            engine = DuckDBEngine(con)
+            _open_duckdb_file(spec, engine)
+            query = f'SELECT * FROM "{SOURCE}"'
+            named = False
+        elif spec.kind == "parquet":
+            if glob.has_magic(spec.location):
+                check_same_columns(spec)
+            query = (f"SELECT * FROM read_parquet({_literal(spec.location)}, filename = true, "
+                     "file_row_number = true)")
+            named = True
+        else:
+            query = (f"SELECT * FROM read_csv({_literal(spec.location)}, all_varchar = true, "
+                     "filename = true)")
+            named = False
+        try:
+            relation: Any = con.sql(query)
+            # DuckDB 2 calls it to_arrow_reader, 1.x fetch_arrow_reader
+            batches = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+            reader = batches(batch_rows)
+        except WarroomError:
+            raise
+        except Exception as exc:
+            raise UnreadableSource(f"{spec.text}: cannot be read as {spec.kind.upper()}: "
+                                   f"{engine_message(exc)}") from None
+        counts: dict[str, int] = {}  # rows seen so far in each file
+        for batch in reader:
+            columns = batch.to_pydict()
+            if named:
+                sources = [str(name) for name in columns.pop("filename")]
+                rows = [number + 1 for number in columns.pop("file_row_number")]
+            else:
+                files = columns.pop("filename", None) or [spec.text] * batch.num_rows
+                sources = [str(name) for name in files]
+                rows = []
+                for name in sources:
+                    counts[name] = counts.get(name, 0) + 1
+                    rows.append(counts[name])
+            yield RowBatch(columns, sources, rows)
+    finally:
+        con.close()
+
+
+def _postgres_rows(spec: Source, batch_rows: int) -> Iterator[RowBatch]:
+    table = _open_postgres(spec)
+    try:
+        try:
+            reader = table.to_pyarrow_batches(chunk_size=batch_rows)
+        except Exception as exc:
+            raise UnreadableSource(f"{spec.text}: cannot be read: {engine_message(exc)}"
+                                   ) from None
+        count = 0
+        for batch in reader:
+            size = batch.num_rows
+            yield RowBatch(batch.to_pydict(), [spec.text] * size,
+                           list(range(count + 1, count + size + 1)))
+            count += size
+    finally:
+        table._find_backend().disconnect()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from warroom.cli.common import ctx, say, state
-from warroom.services import users
+from warroom.services import sla, users
 
 
 def register(app: typer.Typer) -> None:
@@ -30,3 +30,7 @@ def init() -> None:
     if first is not None:
         say(f"Registered {first.name} as the first admin; add the others with "
             "`warroom user add NAME --role ...`.")
+    upgraded = sla.upgrade_stored(ctx())
+    if upgraded:
+        say(f"Computed {upgraded} stored SLA assessment(s) again in the new format "
+            "(`warroom incident audit ID` shows which approvals still stand).")

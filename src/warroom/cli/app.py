@@ -137,6 +137,8 @@ def run(argv: list[str]) -> int:
         return code
     except BaseException as error:  # the boundary: nothing escapes as a traceback
         return _failed(error)
+    finally:
+        state.close()
     return 0
 
 

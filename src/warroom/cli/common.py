@@ -77,12 +77,24 @@ class State:
     json_errors: bool = False
     debug: bool = False
     _ctx: Context | None = field(default=None, repr=False)
+    _opened: list[Database] = field(default_factory=list, repr=False)
 
     def settings(self) -> Settings:
         return Settings.from_env()
 
     def database(self) -> Database:
-        return Database(self._url(self.settings()))
+        db = Database(self._url(self.settings()))
+        self._opened.append(db)
+        return db
+
+    def close(self) -> None:
+        """Close the command's connections. On SQLite the last one to close folds the
+        write-ahead log into the database file, so that the next command does not read
+        through a log a large write left behind."""
+        for db in self._opened:
+            db.dispose()
+        self._opened.clear()
+        self._ctx = None
 
     def _url(self, settings: Settings) -> str:
         return database_url(self.database_url) if self.database_url else settings.database_url
@@ -91,6 +103,7 @@ class State:
         if self._ctx is None:
             settings = self.settings()
             db = Database(self._url(settings))
+            self._opened.append(db)
             if ready:
                 db.check_ready()
             self._ctx = context_from(settings, db, actor=self.actor or settings.user,

@@ -14,6 +14,7 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import typer
@@ -30,6 +31,13 @@ class FileError(WarroomError):
 def write_output(path: Path, data: bytes, *, force: bool = False,
                  option: str = "--output") -> Path:
     """Write `data` to `path` as described above; returns the file written."""
+    return write_output_stream(path, [data], force=force, option=option)
+
+
+def write_output_stream(path: Path, chunks: Iterable[bytes], *, force: bool = False,
+                        option: str = "--output") -> Path:
+    """Write the bytes of `chunks`, as they come, to `path` as described above (a failure
+    while they come leaves the previous file as it was); returns the file written."""
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
         existing = target.stat()
@@ -53,7 +61,8 @@ def write_output(path: Path, data: bytes, *, force: bool = False,
         raise FileError(f"cannot write into {folder}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            for chunk in chunks:
+                stream.write(chunk)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)

@@ -13,7 +13,7 @@ from warroom.analytics.mapping import ColumnMapping, load_map_file, parse_map
 from warroom.cli.common import console, ctx, err_console, parse_time, print_json, warn
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.window import TimeWindow
-from warroom.formats.customer_registry import read_registry_file
+from warroom.formats.customer_registry import open_registry, registry_size
 from warroom.formats.sla_policy import read_policy_file
 from warroom.reports import numbers
 from warroom.schemas.impact import ImpactPublic
@@ -41,8 +41,9 @@ def impact(
                                          "(WARROOM_SPARK_MASTER).")] = "duckdb",
     policy: Annotated[Path | None, typer.Option(
         help="SLA policy: its downtime section sets the down-minute rule.")] = None,
-    customers: Annotated[Path | None, typer.Option(
-        help="Customer registry: gives customers_total (the share of the base).")] = None,
+    customers: Annotated[str | None, typer.Option(
+        help="Customer registry (a CSV file, Parquet file(s), duckdb:///FILE#TABLE or "
+        "postgresql://...#TABLE): gives customers_total (the share of the base).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")] = False,
 ) -> None:
     """Measure customers, users and transactions affected, and each customer's down
@@ -58,7 +59,8 @@ def impact(
     if map_:
         mapping = mapping.merged(parse_map(map_))
     sla_policy = read_policy_file(policy) if policy else None
-    registry = read_registry_file(customers, policy=sla_policy) if customers else None
+    registry = open_registry(customers, policy=sla_policy) if customers else None
+    total, known = registry_size(registry) if registry else (None, set())
     with Progress(TextColumn("Scanning", style="bold"),
                   TextColumn("{task.description}", markup=False), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
@@ -67,14 +69,15 @@ def impact(
         stored = service.analyse(
             context, incident_id, requests=requests, mapping=mapping or None,
             window=parse_window(window), backend=backend.strip().lower(), policy=sla_policy,
-            customers=registry, progress=lambda fraction: bar.update(task, completed=fraction))
+            customers_total=total,
+            progress=lambda fraction: bar.update(task, completed=fraction))
     show(ImpactPublic.of(stored), as_json)
     if registry is not None:
-        strangers = stored.result.unregistered({customer.customer_id for customer in registry})
+        strangers = sorted(stored.result.unregistered(known))
         if strangers:
             shown = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
             warn(f"{len(strangers):,} customer(s) in the log are not in "
-                 f"{customers} ({shown}): they earn no SLA credit, and reports count only "
+                 f"{registry.text} ({shown}): they earn no SLA credit, and reports count only "
                  "registered customers in the share of the base.")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Column, Table
@@ -31,7 +31,7 @@ from warroom.formats.incident_file import read_incident_file, write_incidents
 from warroom.schemas.incidents import (
     AuditEntryPublic,
     IncidentPublic,
-    IncidentsPublic,
+    IncidentsPage,
     IncidentSummaryPublic,
 )
 from warroom.services import incidents as service
@@ -95,23 +95,32 @@ def list_(
     since: Annotated[str | None, typer.Option(help="Detected on or after (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Detected on or before (YYYY-MM-DD).")] = None,
     active: Annotated[bool, typer.Option("--active", help="Only unresolved incidents.")] = False,
+    limit: Annotated[int, typer.Option(help=f"Incidents per page (at most {service.MAX_PAGE}).")]
+    = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many (newest first).")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """List incidents, newest first."""
+    """List incidents, newest first, a page at a time."""
     context = ctx()
     statuses = [parse_status(s).value for s in status or []]
     if active:
         statuses = statuses or [s.value for s in Status if s.is_active]
-    found = service.list_incidents(
-        context, status=statuses or None,
+    filters: dict[str, Any] = dict(
+        status=statuses or None,
         severity=[context.scale.parse(s) for s in severity or []] or None,
         since=parse_day(since, "--since"), until=parse_day(until, "--until"))
+    found = service.list_incidents(context, **filters, limit=limit, offset=offset)
+    total = service.count_incidents(context, **filters) \
+        if offset or len(found) == limit else len(found)
     rows = [IncidentSummaryPublic.of(incident) for incident in found]
     if as_json:
-        print_json(IncidentsPublic(data=rows, count=len(rows)))
+        # the API's page, without the URL of the next one (ask for --offset OFFSET+LIMIT)
+        print_json(IncidentsPage(data=rows, count=total, limit=limit, offset=offset,
+                                 next=None))
         return
     if not rows:
-        console.print("No incidents.")
+        console.print("No incidents." if not total else
+                      f"No incidents past the first {total:,}.")
         return
     # IDs are never cut, even in a narrow terminal or a pipe: people grep for them
     table = Table(Column("ID", no_wrap=True, min_width=max(len(r.id) for r in rows)),
@@ -120,6 +129,10 @@ def list_(
         table.add_row(row.id, row.severity, row.status, row.title, row.commander or "-",
                       fmt_time(row.detected_at), minutes_text(row.duration_minutes))
     console.print(table)
+    if offset or len(rows) < total:
+        more = (f"; --offset {offset + len(rows)} for the next page"
+                if offset + len(rows) < total else "")
+        console.print(f"Incidents {offset + 1:,}-{offset + len(rows):,} of {total:,}{more}.")
 
 
 @app.command()

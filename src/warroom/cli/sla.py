@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -19,13 +21,13 @@ from warroom.cli.common import (
     say,
     styled,
 )
-from warroom.cli.files import write_output
+from warroom.cli.files import write_output_stream
 from warroom.domain.assessment import parse_role
 from warroom.domain.audience import Audience
-from warroom.formats.customer_registry import read_registry_file
+from warroom.formats.customer_registry import open_registry
 from warroom.formats.sla_policy import read_policy_file
-from warroom.formats.spreadsheet import csv_text
-from warroom.schemas.sla import plain_view
+from warroom.formats.spreadsheet import csv_chunks
+from warroom.schemas.sla import AssessmentPublic, plain_view
 from warroom.services import sla as service
 from warroom.services.context import Context
 from warroom.services.sla import Assessment
@@ -34,25 +36,29 @@ app = typer.Typer(help="SLA credits, liability range, legal + finance approval."
                   no_args_is_help=True)
 
 Incident = Annotated[str, typer.Argument(metavar="INCIDENT")]
+TEXT_PAGE = 20  # lines `sla show` prints as text unless asked for more
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")]
 
 
 @app.command("assess")
 def assess_(
     incident_id: Incident,
-    customers: Annotated[Path, typer.Option(help="Customer registry CSV.")],
+    customers: Annotated[str, typer.Option(
+        help="Customer registry: a CSV file, Parquet file(s), duckdb:///FILE#TABLE or "
+        "postgresql://...#TABLE (what `impact --requests` reads).")],
     policy: Annotated[Path, typer.Option(help="SLA policy YAML.")],
     submit: Annotated[bool, typer.Option("--submit", help="Send it to legal and finance "
                                          "for review right away.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compute each customer's credit and the liability range. Uses the stored impact
-    analysis when there is one (measured downtime), else declared downtime only."""
+    analysis when there is one (measured downtime), else declared downtime only. The
+    registry is read in batches, so its size is not bounded by memory."""
     context = ctx()
     sla_policy = read_policy_file(policy)
-    registry = read_registry_file(customers, policy=sla_policy)
+    registry = open_registry(customers, policy=sla_policy)
     result = service.assess_incident(context, incident_id, policy=sla_policy, customers=registry,
-                                     policy_source=str(policy), customers_source=str(customers))
+                                     policy_source=str(policy), customers_source=registry.text)
     if submit and result.review.state.value in ("draft", "changes_requested"):
         result = service.submit(context, incident_id)
     show_assessment(result, as_json)
@@ -64,11 +70,16 @@ def show(
     audience: Annotated[str, typer.Option(help="confidential, internal, customer or public: "
                                           "show only what that audience may see.")]
     = "internal",
-    customer: Annotated[str | None, typer.Option(help="The customer, for --audience customer.")]
-    = None,
+    customer: Annotated[str | None, typer.Option(
+        help="One customer: its line (staff), or its view (--audience customer).")] = None,
+    offset: Annotated[int, typer.Option(help="Skip this many lines (registry order).")] = 0,
+    limit: Annotated[int | None, typer.Option(
+        help=f"Lines to show: default {TEXT_PAGE} as text, {service.DEFAULT_PAGE} with "
+        "--json.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show the incident's assessment as it stands (recomputed from its stored inputs)."""
+    """Show the incident's assessment as it stands: its totals and a page of its lines
+    (as stored: reading never recomputes them)."""
     chosen = parse_choice(audience, Audience, "--audience")
     if chosen in (Audience.CUSTOMER, Audience.PUBLIC):
         view = service.audience_view(ctx(), incident_id, chosen, customer_id=customer)
@@ -77,7 +88,10 @@ def show(
         else:
             show_outside_view(incident_id, view)
         return
-    show_assessment(service.get_assessment(ctx(), incident_id), as_json)
+    size = limit if limit is not None else service.DEFAULT_PAGE if as_json else TEXT_PAGE
+    found = service.get_assessment(ctx(), incident_id, offset=offset, limit=size,
+                                   customer_id=customer)
+    show_assessment(found, as_json, lines=True, customer=customer)
 
 
 def show_outside_view(incident_id: str, view: dict[str, object]) -> None:
@@ -160,18 +174,25 @@ def export_credits(
     = False,
 ) -> None:
     """Write the approved credits as CSV for billing (refused until approved). Cells that a
-    spreadsheet would run as formulas are written as text."""
-    lines = service.approved_credits(ctx(), incident_id)
-    columns = ["incident_id", "month", "customer_id", "name", "tier", "currency",
-               "credit_percent", "credit_amount", "claim_deadline", "approved_by_legal",
-               "approved_by_finance"]
-    text = csv_text(columns, ([getattr(line, c) for c in columns] for line in lines))
-    write_output(output, text.encode("utf-8"), force=force)
-    total = sum((line.credit_amount for line in lines), start=0)
-    say(f"Wrote {len(lines)} credit(s), total {total}, to {output}")
+    spreadsheet would run as formulas are written as text. The lines stream from the
+    database to the file, which replaces the old one only once complete."""
+    count, total = 0, Decimal(0)
+
+    def rows(lines: Iterable[service.CreditLine]) -> Iterator[service.CreditLine]:
+        nonlocal count, total
+        for line in lines:
+            count += 1
+            total += line.credit_amount
+            yield line  # its fields are the columns, in order
+
+    with service.credit_export(ctx(), incident_id) as lines:
+        write_output_stream(output, (chunk.encode("utf-8") for chunk in csv_chunks(
+            service.CreditLine._fields, rows(lines))), force=force)
+    say(f"Wrote {count} credit(s), total {total}, to {output}")
 
 
-def show_assessment(result: Assessment, as_json: bool) -> None:
+def show_assessment(result: Assessment, as_json: bool, *, lines: bool = False,
+                    customer: str | None = None) -> None:
     data = result.public()
     if as_json:
         print_json(data)
@@ -202,3 +223,29 @@ def show_assessment(result: Assessment, as_json: bool) -> None:
     for approval in data.review.approvals:
         say(f"Approved as {approval.role} by {approval.by}")
     say(f"Fingerprint of these figures: {data.fingerprint}")
+    if lines:
+        show_lines(data, customer)
+
+
+def show_lines(data: AssessmentPublic, customer: str | None) -> None:
+    """The page of lines the assessment was read with, as a table."""
+    if customer is not None and not data.customers:
+        say(f"Customer {customer} has no line in this assessment (not in the registry, or "
+            "out of the incident's scope).")
+        return
+    table = Table("Customer", "Name", "Tier", "Down min\n(measured / declared)",
+                  "Uptime %\n(measured / declared)", "Credit\n(measured)",
+                  "Credit\n(declared)", title="Credit lines")
+    for row in data.customers:
+        table.add_row(row.customer_id, row.name, row.tier + ("" if row.has_sla else " (no SLA)"),
+                      f"{row.down_minutes_measured} / {row.down_minutes_declared}",
+                      f"{row.uptime_measured} / {row.uptime_declared}",
+                      f"{row.credit_low:,.2f}", f"{row.credit_high:,.2f}")
+    if data.customers:
+        console.print(table)
+    if customer is None:
+        first = data.customers_offset + 1
+        last = data.customers_offset + len(data.customers)
+        shown = f"lines {first:,}-{last:,}" if data.customers else "no lines"
+        say(f"Showing {shown} of {data.customers_count:,} (--offset, --limit for others; "
+            "--customer ID for one)")

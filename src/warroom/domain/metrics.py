@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from warroom.domain.timeline import EntryKind, TimelineEntry, first_of
 
@@ -41,21 +41,34 @@ class IncidentMetrics:
         return value
 
 
+# the kinds of entry the metrics run between
+MILESTONES = (EntryKind.TRIGGER, EntryKind.DETECTED, EntryKind.DECLARED, EntryKind.IDENTIFIED,
+              EntryKind.MITIGATED, EntryKind.RESOLVED, EntryKind.IMPACT_STARTED)
+
+
 def incident_metrics(timeline: Sequence[TimelineEntry]) -> IncidentMetrics:
     """Each metric runs between the first entries of two kinds; None when one is missing."""
+    firsts = {kind: entry.at for kind in MILESTONES
+              if (entry := first_of(timeline, kind)) is not None}
+    return metrics_from_milestones(firsts)
+
+
+def metrics_from_milestones(first: Mapping[EntryKind, datetime]) -> IncidentMetrics:
+    """The metrics from the time of the first entry of each kind (all they depend on), so
+    that many incidents' metrics can be computed without loading their timelines."""
 
     def between(a: EntryKind, b: EntryKind) -> timedelta | None:
         # milestones out of order (refused since, but kept from older records) give no
         # metric rather than a negative one that would pull the medians down
-        first, second = first_of(timeline, a), first_of(timeline, b)
-        if first is None or second is None or second.at < first.at:
+        start, end = first.get(a), first.get(b)
+        if start is None or end is None or end < start:
             return None
-        return second.at - first.at
+        return end - start
 
-    start = first_of(timeline, EntryKind.IMPACT_STARTED) or first_of(timeline, EntryKind.DETECTED)
-    end = first_of(timeline, EntryKind.RESOLVED)
+    start = first.get(EntryKind.IMPACT_STARTED) or first.get(EntryKind.DETECTED)
+    end = first.get(EntryKind.RESOLVED)
     # the same rule as impact_window(), but a zero-length incident still has a duration
-    duration = end.at - start.at if start and end and end.at >= start.at else None
+    duration = end - start if start and end and end >= start else None
     return IncidentMetrics(
         duration=duration,
         time_to_detect=between(EntryKind.TRIGGER, EntryKind.DETECTED),

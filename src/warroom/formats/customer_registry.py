@@ -1,18 +1,36 @@
-"""The customer registry CSV: strict reading into `Customer`s, with file, line and column.
+"""The customer registry: strict reading into `Customer`s, from a CSV file, Parquet files or a
+database table, with the file (or table) and the line (or row) of every problem.
 
-Two optional columns say where a customer's notices go: `contact_email` (one address, or
-several separated by `;`) and `webhook_url`; `read_contacts_file` returns them.
+- `open_registry(LOCATION)` reads any registry in batches, from whatever `warroom impact
+  --requests` reads (`analytics.sources`): a CSV file (or several), Parquet files, a
+  DuckDB or PostgreSQL table. Memory stays flat but for the set of IDs seen, which
+  duplicates are checked against.
+- `read_registry_file`, `read_registry_text` read a small CSV registry whole (at most
+  `MAX_REGISTRY_BYTES`).
+
+The same validation runs on every row whatever the source (table values are read as the
+text a CSV would hold): CSV problems name the line (a quoted field may span lines);
+table problems name the row, counted from 1 within its file or table.
+
+Two optional CSV columns say where a customer's notices go: `contact_email` (one address,
+or several separated by `;`) and `webhook_url`; they are checked with the rest of the
+row, and `read_contacts_file` returns them.
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
+import glob
+import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import IO, Any
 
+from warroom.analytics.sources import Source, UnreadableSource, parse_source, read_rows
 from warroom.domain.contacts import Contact, parse_emails, webhook_url_problem
 from warroom.domain.customers import Customer
 from warroom.domain.errors import InvalidInput, Problem
@@ -21,13 +39,14 @@ from warroom.formats.documents import read_text
 
 COLUMNS = ("customer_id", "name", "tier", "monthly_fee", "currency", "regions")
 CONTACT_COLUMNS = ("contact_email", "webhook_url")  # optional: where notices go
-MAX_REGISTRY_BYTES = 50 * 1024 * 1024
+MAX_REGISTRY_BYTES = 50 * 1024 * 1024  # for registries read whole
 MAX_PROBLEMS = 100  # past this, more messages only bury the first ones
 MAX_FIELD = 1000
+BATCH = 10_000  # customers per batch
 
 
 def read_registry_file(path: Path, *, policy: SlaPolicy | None = None) -> tuple[Customer, ...]:
-    """Read and validate a registry CSV; InvalidInput lists every problem found."""
+    """Read and validate a registry CSV whole; InvalidInput lists every problem found."""
     text = read_text(path, max_bytes=MAX_REGISTRY_BYTES)
     return read_registry_text(text, source=str(path), policy=policy)
 
@@ -40,7 +59,11 @@ def read_registry_text(text: str, *, source: str = "<input>",
     looks like a typo of a policy tier. Columns beyond the six of the registry (and the
     two optional contact columns) are ignored, so a CRM export can be used as it is.
     """
-    return _read(text, source, policy)[0]
+    checker = _Checker(policy)
+    customers = [customer for batch in _csv_batches(_whole(text, source), source, checker)
+                 for customer in batch]
+    checker.finish(source)
+    return tuple(customers)
 
 
 def read_contacts_file(path: Path) -> tuple[Contact, ...]:
@@ -51,54 +74,136 @@ def read_contacts_file(path: Path) -> tuple[Contact, ...]:
 
 
 def read_contacts_text(text: str, *, source: str = "<input>") -> tuple[Contact, ...]:
-    contacts, has_columns = _read(text, source, None)[1:]
-    if not has_columns:
+    checker = _Checker(None)
+    found = _Contacts()
+    for _ in _csv_batches(_whole(text, source), source, checker, found):
+        pass
+    checker.finish(source)
+    if not found.columns:
         raise InvalidInput([_problem(source, 1, "contact_email", "missing_column",
                                      "the registry has neither a contact_email nor a "
                                      "webhook_url column: it names no contacts")])
-    return contacts
+    return tuple(found.contacts)
 
 
-def _read(text: str, source: str, policy: SlaPolicy | None
-          ) -> tuple[tuple[Customer, ...], tuple[Contact, ...], bool]:
+def _whole(text: str, source: str) -> IO[str]:
     size = len(text.encode("utf-8"))
     if size > MAX_REGISTRY_BYTES:
         raise InvalidInput([_problem(source, None, "", "too_large",
                                      f"the registry is {size:,} bytes; the limit is "
                                      f"{MAX_REGISTRY_BYTES:,}")])
-    reader = _Rows(text.removeprefix("\ufeff"), source)
-    header_line, header = reader.header()
-    index = _column_index(header, source, header_line)
-    problems = reader.problems
-    customers: list[Customer] = []
-    contacts: list[Contact] = []
-    first_line: dict[str, int] = {}  # customer_id -> the line it first appeared on
-    for line, row in reader:
-        if len(problems) >= MAX_PROBLEMS:
-            problems.append(_problem(source, line, "", "too_many_problems",
-                                     f"stopped after {MAX_PROBLEMS} problems"))
-            break
-        if len(row) != len(header):
-            problems.append(_problem(source, line, "", "wrong_field_count",
-                                     f"expected {len(header)} fields like the header, "
-                                     f"found {len(row)}"))
-            continue
-        values = {column: row[index[column]].strip() for column in COLUMNS}
-        customer, row_problems = _customer(values, policy, first_line, line)
-        contact, contact_problems = _contact(values["customer_id"], {
-            column: row[index[column]].strip() for column in CONTACT_COLUMNS
-            if column in index})
-        problems.extend(_problem(source, line, column, code, message)
-                        for column, code, message in [*row_problems, *contact_problems])
-        if customer is not None and contact is not None:
-            customers.append(customer)
-            contacts.append(contact)
-    if problems:
-        raise InvalidInput(problems)
-    if not customers:
-        raise InvalidInput([_problem(source, None, "", "empty",
-                                     "the registry has a header but no customers")])
-    return tuple(customers), tuple(contacts), any(c in index for c in CONTACT_COLUMNS)
+    return io.StringIO(text.removeprefix("\ufeff"), newline="")
+
+
+@dataclass
+class _Contacts:
+    """What a reading of a CSV registry found of its contact columns."""
+
+    columns: bool = False  # the header has at least one of them
+    contacts: list[Contact] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RegistrySource:
+    """A customer registry read in batches from where it is kept. Calling it reads the
+    registry again from the start (a `services.sla.Registry`); its problems are raised
+    (InvalidInput, every one up to `MAX_PROBLEMS`) once it has been read to the end, or
+    at once when it cannot be read at all."""
+
+    spec: Source
+    policy: SlaPolicy | None = None
+
+    @property
+    def text(self) -> str:
+        """The location as written (a password left out)."""
+        return self.spec.text
+
+    def __call__(self) -> Iterator[list[Customer]]:
+        checker = _Checker(self.policy)
+        if self.spec.kind == "csv" and not self.spec.location.lower().endswith(".zst"):
+            for path in _csv_files(self.spec):
+                with _open_csv(path, self.spec) as stream:
+                    yield from _csv_batches(stream, str(path), checker)
+        else:
+            yield from _table_batches(self.spec, checker)
+        checker.finish(self.spec.text)
+
+
+def open_registry(location: str | Path, *, policy: SlaPolicy | None = None) -> RegistrySource:
+    """A registry kept at `location`: a CSV file (``.csv``, ``.csv.gz``, ``.tsv``), Parquet
+    files, ``duckdb:///file.db#table`` or ``postgresql://...#table`` (see
+    `analytics.sources`). Refused at once when there is nothing there to read."""
+    text = str(location).strip()
+    if not text:
+        raise InvalidInput([Problem("customers", "required",
+                                    "no customer registry given: pass --customers PATH or URL")])
+    return RegistrySource(parse_source(text), policy)
+
+
+def registry_size(registry: RegistrySource) -> tuple[int, set[str]]:
+    """How many customers a registry holds, and their IDs (for counting the share of a
+    registry an impact analysis touched)."""
+    ids: set[str] = set()
+    for batch in registry():
+        ids.update(customer.customer_id for customer in batch)
+    return len(ids), ids
+
+
+# -- the checks every row goes through ------------------------------------------------------
+
+class _Checker:
+    """The registry's rules over its rows as they come: every problem up to MAX_PROBLEMS,
+    and duplicate IDs, named with the line (or row, and file) each ID was first seen on."""
+
+    def __init__(self, policy: SlaPolicy | None) -> None:
+        self.policy = policy
+        self.problems: list[Problem] = []
+        # customer_id -> where it was first seen, as one int (file number << 32 | line):
+        # a million IDs take ~100 MB this way
+        self.first_seen: dict[str, int] = {}
+        self.files: dict[str, int] = {}
+        self.count = 0
+        self._tiers: dict[str, str | None] = {}  # tier -> its problem (the same for every row)
+
+    @property
+    def stopped(self) -> bool:
+        return len(self.problems) > MAX_PROBLEMS
+
+    def add(self, problem: Problem) -> None:
+        if len(self.problems) == MAX_PROBLEMS:
+            self.problems.append(_problem(problem.source or "", problem.line, "",
+                                          "too_many_problems",
+                                          f"stopped after {MAX_PROBLEMS} problems"))
+        elif not self.stopped:
+            self.problems.append(problem)
+
+    def row(self, values: dict[str, str], source: str, line: int, *,
+            word: str = "line") -> Customer | None:
+        customer, problems = _customer(values, self.policy, self._tiers)
+        customer_id = values["customer_id"]
+        if customer_id:
+            file = self.files.setdefault(source, len(self.files))
+            here = file << 32 | line
+            first = self.first_seen.setdefault(customer_id, here)
+            if first != here:
+                where = f"{word} {first & 0xFFFFFFFF}"
+                if first >> 32 != file:
+                    where += f" of {next(s for s, n in self.files.items() if n == first >> 32)}"
+                problems.insert(0, ("customer_id", "duplicate",
+                                    f"duplicate customer_id {customer_id!r}: also on {where}"))
+                customer = None
+        for column, code, message in problems:
+            self.add(_problem(source, line, column, code, message))
+        if customer is not None:
+            self.count += 1
+        return customer
+
+    def finish(self, source: str) -> None:
+        if self.problems:
+            raise InvalidInput(self.problems)
+        if not self.count:
+            raise InvalidInput([_problem(source, None, "", "empty",
+                                         "the registry has a header but no customers")])
 
 
 # A monthly fee beyond a trillion is a unit or typing mistake, and would overflow the
@@ -106,25 +211,27 @@ def _read(text: str, source: str, policy: SlaPolicy | None
 MAX_FEE = Decimal(10) ** 12
 
 
-def _customer(values: dict[str, str], policy: SlaPolicy | None, first_line: dict[str, int],
-              line: int) -> tuple[Customer | None, list[tuple[str, str, str]]]:
-    """One row as a Customer, or its problems as (column, code, message)."""
+def _customer(values: dict[str, str], policy: SlaPolicy | None,
+              tiers: dict[str, str | None] | None = None,
+              ) -> tuple[Customer | None, list[tuple[str, str, str]]]:
+    """One row as a Customer, or its problems as (column, code, message); duplicates are
+    the checker's to find. `tiers` keeps the verdict on each tier seen."""
     problems: list[tuple[str, str, str]] = []
     customer_id = values["customer_id"]
     if not customer_id:
         problems.append(("customer_id", "required", "customer_id is empty"))
-    elif customer_id in first_line:
-        problems.append(("customer_id", "duplicate",
-                         f"duplicate customer_id {customer_id!r}: also on line "
-                         f"{first_line[customer_id]}"))
-    else:
-        first_line[customer_id] = line
-    problems.extend((column, "too_long", f"{column} is longer than {MAX_FIELD} characters")
-                    for column in COLUMNS if len(values[column]) > MAX_FIELD)
+    if max(map(len, values.values())) > MAX_FIELD:
+        problems.extend((column, "too_long", f"{column} is longer than {MAX_FIELD} characters")
+                        for column in COLUMNS if len(values[column]) > MAX_FIELD)
     if not values["name"]:
         problems.append(("name", "required", "name is empty"))
     tier = values["tier"]
-    tier_problem = _tier_problem(tier, policy)
+    if tiers is None:
+        tier_problem = _tier_problem(tier, policy)
+    elif tier in tiers:
+        tier_problem = tiers[tier]
+    else:
+        tier_problem = tiers[tier] = _tier_problem(tier, policy)
     if tier_problem:
         problems.append(("tier", "unknown_tier", tier_problem))
     fee = _fee(values["monthly_fee"])
@@ -139,10 +246,14 @@ def _customer(values: dict[str, str], policy: SlaPolicy | None, first_line: dict
                          f"{policy.currency}"))
     if problems or isinstance(fee, str):
         return None, problems
-    regions = tuple(dict.fromkeys(
-        part.strip() for part in values["regions"].split(";") if part.strip()))
-    return Customer(customer_id=customer_id, name=values["name"], tier=tier, monthly_fee=fee,
-                    currency=currency, regions=regions), []
+    text = values["regions"]
+    if not text:
+        regions: tuple[str, ...] = ()
+    elif ";" not in text:
+        regions = (text,)  # one region (the value is stripped already)
+    else:
+        regions = tuple(dict.fromkeys(part.strip() for part in text.split(";") if part.strip()))
+    return Customer(customer_id, values["name"], tier, fee, currency, regions), []
 
 
 def _contact(customer_id: str, values: dict[str, str]
@@ -163,15 +274,85 @@ def _problem(source: str, line: int | None, column: str, code: str, message: str
     return Problem(field=column, code=code, message=message, source=source, line=line)
 
 
+# -- CSV --------------------------------------------------------------------------------------
+
+def _csv_files(spec: Source) -> list[Path]:
+    if glob.has_magic(spec.location):
+        return [Path(p) for p in sorted(glob.glob(spec.location, recursive=True))
+                if Path(p).is_file()]
+    return [Path(spec.location)]
+
+
+def _open_csv(path: Path, spec: Source) -> IO[str]:
+    try:
+        if path.name.lower().endswith(".gz"):
+            return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+        return path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise UnreadableSource(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _csv_batches(stream: IO[str], source: str, checker: _Checker,
+                 contacts: _Contacts | None = None) -> Iterator[list[Customer]]:
+    """The customers of one CSV file, validated (their contact cells too), in batches;
+    `contacts` collects the rows' contacts."""
+    delimiter = "\t" if source.lower().endswith((".tsv", ".tsv.gz")) else ","
+    reader = _Rows(stream, source, delimiter)
+    try:
+        header_line, header = reader.header()
+        index = _column_index(header, source, header_line)
+        positions = [(column, index[column]) for column in COLUMNS]
+        reach = [(column, index[column]) for column in CONTACT_COLUMNS if column in index]
+        if contacts is not None:
+            contacts.columns = bool(reach)
+        width = len(header)
+        batch: list[Customer] = []
+        for line, row in reader:
+            if checker.stopped:
+                break
+            if len(row) != width:
+                checker.add(_problem(source, line, "", "wrong_field_count",
+                                     f"expected {width} fields like the header, "
+                                     f"found {len(row)}"))
+                continue
+            values = {column: row[at].strip() for column, at in positions}
+            customer = checker.row(values, source, line)
+            if reach:
+                contact, problems = _contact(values["customer_id"],
+                                             {column: row[at].strip() for column, at in reach})
+                for column, code, message in problems:
+                    checker.add(_problem(source, line, column, code, message))
+                if contact is None:
+                    continue
+                if contacts is not None and customer is not None:
+                    contacts.contacts.append(contact)
+            if customer is not None:
+                batch.append(customer)
+                if len(batch) >= BATCH:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
+    except UnicodeDecodeError as exc:
+        raise InvalidInput([_problem(source, reader.line, "", "malformed",
+                                     f"is not UTF-8 text ({exc.reason})")]) from None
+    for problem in reader.problems:
+        checker.add(problem)
+
+
 class _Rows:
     """CSV records with the line each one starts on (a quoted field may span lines)."""
 
-    def __init__(self, text: str, source: str) -> None:
-        self._reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    def __init__(self, stream: IO[str], source: str, delimiter: str = ",") -> None:
+        self._reader = csv.reader(stream, strict=True, delimiter=delimiter)
         self._source = source
         self._next_line = 1
         self.problems: list[Problem] = []
         self._iter = self._records()
+
+    @property
+    def line(self) -> int:
+        return self._next_line
 
     def _records(self) -> Iterator[tuple[int, list[str]]]:
         while True:
@@ -185,7 +366,7 @@ class _Rows:
                                               "malformed", f"is not valid CSV: {exc}"))
                 return
             self._next_line = self._reader.line_num + 1
-            if row and any(cell.strip() for cell in row):
+            if row and (row[0].strip() or any(cell.strip() for cell in row)):
                 yield start, row
 
     def header(self) -> tuple[int, list[str]]:
@@ -200,7 +381,7 @@ class _Rows:
         return self._iter
 
 
-def _column_index(header: list[str], source: str, line: int) -> dict[str, int]:
+def _column_index(header: Sequence[str], source: str, line: int | None) -> dict[str, int]:
     names = [cell.strip().lower() for cell in header]
     problems = []
     index: dict[str, int] = {}
@@ -224,6 +405,46 @@ def _column_index(header: list[str], source: str, line: int) -> dict[str, int]:
     if problems:
         raise InvalidInput(problems)
     return index
+
+
+# -- tables (Parquet, DuckDB, PostgreSQL) ----------------------------------------------------
+
+def _table_batches(spec: Source, checker: _Checker) -> Iterator[list[Customer]]:
+    """The customers of a table-like source, validated, in batches: each value is read as
+    the text a CSV cell would hold (numbers exactly, a list of regions joined by `;`)."""
+    index: dict[str, int] | None = None
+    for rows in read_rows(spec, batch_rows=BATCH):
+        names = list(rows.columns)
+        if index is None:
+            index = _column_index(names, spec.text, None)
+        columns = [rows.columns[names[index[column]]] for column in COLUMNS]
+        batch: list[Customer] = []
+        for i, (source, number) in enumerate(zip(rows.sources, rows.rows, strict=True)):
+            if checker.stopped:
+                return
+            values = {column: _cell(columns[c][i]) for c, column in enumerate(COLUMNS)}
+            customer = checker.row(values, source, number, word="row")
+            if customer is not None:
+                batch.append(customer)
+        if batch:
+            yield batch
+
+
+def _cell(value: Any) -> str:
+    """A table value as the text a CSV cell holding it would show."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        return repr(value)  # the shortest text that reads back as the same float
+    if isinstance(value, Iterable):
+        return ";".join(_cell(item) for item in value)
+    return str(value)
 
 
 def _tier_problem(tier: str, policy: SlaPolicy | None) -> str | None:

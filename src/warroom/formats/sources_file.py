@@ -8,7 +8,8 @@ request_logs:
     map: {customer_id: tenant}        # optional column mapping (contract -> log column)
     backend: duckdb                   # optional: duckdb (default) or pyspark
 customers:
-  default: customers.csv              # a customer registry CSV
+  default: customers.csv              # a customer registry: anything `sla assess --customers`
+  crm: 'postgresql://crm/billing#customers'   # takes (CSV, Parquet, a DuckDB or PostgreSQL table)
 policies:
   default: sla-policy.yaml            # an SLA policy
 ```
@@ -73,13 +74,14 @@ class Sources:
 
     source: str  # the sources file itself, for messages
     request_logs: dict[str, RequestLogSource] = field(default_factory=dict)
-    customers: dict[str, Path] = field(default_factory=dict)
+    customers: dict[str, str] = field(default_factory=dict)  # locations, as logs' are
     policies: dict[str, Path] = field(default_factory=dict)
 
     def request_log(self, name: str, where: str = "source") -> RequestLogSource:
         return _pick(self.request_logs, name, where, "request log", self.source)
 
-    def customers_file(self, name: str, where: str = "customers") -> Path:
+    def customers_location(self, name: str, where: str = "customers") -> str:
+        """Where the registry named `name` is kept (`formats.customer_registry.open_registry`)."""
         return _pick(self.customers, name, where, "customer registry", self.source)
 
     def policy_file(self, name: str, where: str = "policy") -> Path:
@@ -129,7 +131,7 @@ def parse_sources(doc: Document, *, base: Path) -> Sources:
     if problems:
         raise InvalidInput(problems)
     return Sources(source=doc.source, request_logs=logs,
-                   customers={n: _path(p, base) for n, p in model.customers.items()},
+                   customers={n: _located(p, base) for n, p in model.customers.items()},
                    policies={n: _path(p, base) for n, p in model.policies.items()})
 
 
@@ -139,8 +141,8 @@ def _path(text: str, base: Path) -> Path:
 
 
 def _located(text: str, base: Path) -> str:
-    """A log location with a relative file path made absolute; URLs and forced formats
-    (``parquet:PATH``) keep their form."""
+    """A log's (or registry's) location with a relative file path made absolute; URLs and
+    forced formats (``parquet:PATH``) keep their form."""
     if "://" in text:
         return text
     prefix, sep, rest = text.partition(":")

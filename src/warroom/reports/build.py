@@ -33,12 +33,14 @@ from warroom.reports.summary import outside_summary, staff_summary
 
 @dataclass(frozen=True)
 class SlaInputs:
-    """An incident's SLA assessment as the report reads it."""
+    """An incident's SLA assessment as the report reads it: its totals with the lines the
+    report needs (a customer version's own line), and the entries it needs of the registry
+    the assessment used (the customer's, and those of the affected customers)."""
 
     result: SlaAssessment
     review: Review
     policy: SlaPolicy
-    customers: tuple[Customer, ...]  # the whole registry the assessment used
+    customers: tuple[Customer, ...]
 
 
 @dataclass(frozen=True)
@@ -110,11 +112,11 @@ def _unstamped(inputs: ReportInputs, audience: Audience,
 def impact_section(inputs: ReportInputs) -> ImpactSection:
     """Measured figures with their evidence; without an analysis, the declared window."""
     sla, impact = inputs.sla, inputs.impact
-    registry_size = len(sla.customers) if sla else inputs.impact_customers_total
+    registry_size = sla.result.registry_size if sla else inputs.impact_customers_total
     if impact is None:
         window = inputs.incident.impact_window()
         # declared only: every in-scope registry customer counts as affected
-        in_scope = len(sla.result.rows) if sla else None
+        in_scope = sla.result.in_scope if sla else None
         return ImpactSection(window=window, customers_affected=in_scope,
                              customers_total=registry_size, declared_only=True)
     provenance = impact.provenance
@@ -147,15 +149,12 @@ def sla_section(sla: SlaInputs) -> SlaSection:
         liability=result.liability, review_state=sla.review.state,
         approvals=sla.review.approvals, claim_deadline=result.claim_deadline,
         logs_analysed=result.logs_analysed, exclusions=result.exclusions,
-        customers_without_sla=len(result.no_sla))
+        customers_without_sla=result.no_sla_count)
 
 
 def tier_credit(result: SlaAssessment, total: TierTotal) -> TierCredit:
     """A tier's totals with the distinct non-zero credit percents its customers earn."""
-    rows = [row for row in result.rows if row.tier == total.tier]
-    percents = sorted({p for row in rows
-                       for p in (row.credit_percent_low, row.credit_percent_high) if p > 0})
-    return TierCredit(total.tier, total.customers, tuple(percents), total.low, total.high)
+    return TierCredit(total.tier, total.customers, total.percents, total.low, total.high)
 
 
 def customer_section(inputs: ReportInputs, customer_id: str) -> CustomerSection:

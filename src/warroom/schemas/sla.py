@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import PlainSerializer
 
 from warroom.domain.assessment import Review, shown_uptime
-from warroom.domain.sla import SlaAssessment
+from warroom.domain.sla import CustomerCredit, SlaAssessment
 from warroom.schemas.base import Money, Schema, UtcTime
 
 DecimalText = Annotated[Decimal, PlainSerializer(lambda v: format(v.normalize(), "f"),
@@ -46,6 +46,28 @@ class CustomerCreditPublic(Schema):
     credit_percent_high: DecimalText
     credit_high: Money
 
+    @classmethod
+    def of(cls, r: CustomerCredit) -> CustomerCreditPublic:
+        return cls(customer_id=r.customer_id, name=r.name, tier=r.tier, has_sla=r.has_sla,
+                   monthly_fee=r.monthly_fee, currency=r.currency,
+                   incident_minutes_measured=r.incident_minutes_measured,
+                   incident_minutes_declared=r.incident_minutes_declared,
+                   down_minutes_measured=r.down_minutes_measured,
+                   down_minutes_declared=r.down_minutes_declared,
+                   uptime_measured=shown_uptime(r.uptime_measured),
+                   uptime_declared=shown_uptime(r.uptime_declared),
+                   credit_percent_low=r.credit_percent_low, credit_low=r.credit_low,
+                   credit_percent_high=r.credit_percent_high, credit_high=r.credit_high)
+
+
+class CreditLinesPage(Schema):
+    """A page of an assessment's lines (`GET .../sla/lines`): `count` is every match."""
+
+    data: list[CustomerCreditPublic]
+    count: int
+    limit: int
+    offset: int
+
 
 class ApprovalPublic(Schema):
     role: str
@@ -78,8 +100,11 @@ class AssessmentPublic(Schema):
     claim_deadline: date | None
     liability: RangePublic
     by_tier: list[TierTotalPublic]
-    customers: list[CustomerCreditPublic]
-    no_sla: list[str]
+    customers: list[CustomerCreditPublic]  # a page of them: customers_offset onwards
+    customers_count: int  # every in-scope customer (`customers` may list fewer)
+    customers_offset: int
+    no_sla: list[str]  # those of `customers` whose tier has no SLA
+    no_sla_count: int  # every in-scope customer whose tier has no SLA
     out_of_scope: int
     incidents_in_month: int
     exclusions: list[ExclusionPublic]
@@ -89,7 +114,8 @@ class AssessmentPublic(Schema):
 
     @classmethod
     def of(cls, incident_id: str, result: SlaAssessment, review: Review, *,
-           policy_source: str, customers_source: str, fingerprint: str) -> AssessmentPublic:
+           policy_source: str, customers_source: str, fingerprint: str,
+           offset: int = 0) -> AssessmentPublic:
         note = None
         if not result.logs_analysed:
             note = ("No request logs were analysed for this incident: both ends of the "
@@ -103,19 +129,10 @@ class AssessmentPublic(Schema):
             liability=RangePublic(low=result.liability.low, high=result.liability.high),
             by_tier=[TierTotalPublic(tier=t.tier, customers=t.customers, low=t.low, high=t.high)
                      for t in result.tiers],
-            customers=[CustomerCreditPublic(
-                customer_id=r.customer_id, name=r.name, tier=r.tier, has_sla=r.has_sla,
-                monthly_fee=r.monthly_fee, currency=r.currency,
-                incident_minutes_measured=r.incident_minutes_measured,
-                incident_minutes_declared=r.incident_minutes_declared,
-                down_minutes_measured=r.down_minutes_measured,
-                down_minutes_declared=r.down_minutes_declared,
-                uptime_measured=shown_uptime(r.uptime_measured),
-                uptime_declared=shown_uptime(r.uptime_declared),
-                credit_percent_low=r.credit_percent_low, credit_low=r.credit_low,
-                credit_percent_high=r.credit_percent_high, credit_high=r.credit_high)
-                for r in result.rows],
-            no_sla=list(result.no_sla), out_of_scope=result.out_of_scope,
+            customers=[CustomerCreditPublic.of(row) for row in result.rows],
+            customers_count=result.in_scope, customers_offset=offset,
+            no_sla=list(result.no_sla), no_sla_count=result.no_sla_count,
+            out_of_scope=result.out_of_scope,
             incidents_in_month=result.incidents_in_month,
             exclusions=[ExclusionPublic(
                 start=f.window.start, end=f.window.end, announced_at=f.window.announced_at,

@@ -14,7 +14,6 @@ from sqlalchemy import Connection
 
 from warroom.analytics.impact import compute_impact
 from warroom.analytics.mapping import ColumnMapping
-from warroom.domain.customers import Customer
 from warroom.domain.downtime import DowntimeRule
 from warroom.domain.errors import InvalidInput, NotFound, Problem
 from warroom.domain.impact import iso_z
@@ -36,9 +35,10 @@ MAX_WINDOW = timedelta(days=31)
 def analyse(ctx: Context, incident_id: str, *, requests: str,
             mapping: ColumnMapping | None = None, window: TimeWindow | None = None,
             backend: str = "duckdb", policy: SlaPolicy | None = None,
-            customers: tuple[Customer, ...] | None = None,
+            customers_total: int | None = None,
             progress: Callable[[float], None] | None = None) -> StoredImpact:
-    """Scan the log over the impact window (or `window`) and store the result.
+    """Scan the log over the impact window (or `window`) and store the result, with the
+    size of the customer registry when given (the share of the base it touched).
 
     The down-minute rule comes from the policy's `downtime` section, else the domain's
     defaults (5 % errors, at least one failed request). Nothing is stored on error.
@@ -62,14 +62,13 @@ def analyse(ctx: Context, incident_id: str, *, requests: str,
         requests, chosen, incident.scope, rule=policy.downtime if policy else DowntimeRule(),
         backend=backend, mapping=mapping, spark_master=ctx.spark_master,
         plan_cache=ctx.plan_cache, progress=progress, now=ctx.clock)
-    total = len(customers) if customers is not None else None
 
     def work(conn: Connection) -> StoredImpact:
         now = ctx.now()
         lock(conn, f"incident:{incident_id}")
         who = authorize(conn, ctx, Action.IMPACT_RUN,
                         incident=incident_repo.get(conn, incident_id))  # still there, still may
-        store.add(conn, incident_id, result, now=now, by=who.name, customers_total=total)
+        store.add(conn, incident_id, result, now=now, by=who.name, customers_total=customers_total)
         record(conn, ctx, who, action="impact.analyse", entity_type="incident",
                entity_id=incident_id, changes={
                          "source": result.provenance.source,

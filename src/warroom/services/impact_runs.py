@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from warroom.domain.permissions import Action
-from warroom.formats.customer_registry import read_registry_file
+from warroom.formats.customer_registry import open_registry, registry_size
 from warroom.formats.sla_policy import read_policy_file
 from warroom.formats.sources_file import NO_SOURCES, Sources
 from warroom.schemas.impact import ImpactPublic
@@ -31,7 +31,7 @@ def start(ctx: Context, incident_id: str, sources: Sources, *, source: str,
     """Queue an impact run; refused at once when a name is not configured."""
     sources.request_log(source)
     if customers is not None:
-        sources.customers_file(customers)
+        sources.customers_location(customers)
     if policy is not None:
         sources.policy_file(policy)
     params = {"incident_id": incident_id, "source": source, "customers": customers,
@@ -52,9 +52,10 @@ def run(run: jobs.JobRun) -> dict[str, Any]:
     log = sources.request_log(params["source"])
     policy = read_policy_file(sources.policy_file(params["policy"])) \
         if params.get("policy") else None
-    registry = read_registry_file(sources.customers_file(params["customers"]), policy=policy) \
+    registry = open_registry(sources.customers_location(params["customers"]), policy=policy) \
         if params.get("customers") else None
     stored = impact.analyse(run.ctx, params["incident_id"], requests=log.location,
                             mapping=log.mapping or None, backend=log.backend, policy=policy,
-                            customers=registry, progress=run.progress)
+                            customers_total=registry_size(registry)[0] if registry else None,
+                            progress=run.progress)
     return ImpactPublic.of(stored).to_data()

@@ -29,7 +29,7 @@ from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.domain.window import require_utc
 from warroom.formats.incident_file import ParsedIncident, to_document
 from warroom.services import changes, sla, subscriptions
-from warroom.services.access import Principal, authorize, may_view, record
+from warroom.services.access import Principal, authorize, record
 from warroom.services.context import Context
 from warroom.store import audit
 from warroom.store import incidents as repo
@@ -38,6 +38,8 @@ from warroom.store.users import name_key
 
 # The most incidents one page of a list holds (the API's ?limit=).
 MAX_PAGE = 1000
+# Incidents loaded together when a list is read whole.
+LOAD_CHUNK = 500
 # Incident IDs carry a four-digit year; nothing was detected before this one.
 EARLIEST_YEAR = 1970
 
@@ -60,28 +62,27 @@ def list_incidents(ctx: Context, *, status: list[str] | None = None,
                    severity: list[str] | None = None, since: date | None = None,
                    until: date | None = None, limit: int | None = None,
                    offset: int = 0) -> list[Incident]:
-    """Incidents the acting person may see, newest first; `limit`/`offset` page them."""
-    if limit is not None and not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput([Problem("limit", "out_of_range",
-                                    f"limit must be between 1 and {MAX_PAGE}")])
-    if offset < 0:
-        raise InvalidInput([Problem("offset", "out_of_range", "offset cannot be negative")])
+    """Incidents the acting person may see, newest first; `limit`/`offset` page them (in
+    the database: a page costs the same however many incidents there are)."""
+    _check_page(limit, offset)
     with ctx.db.reading() as conn:
         who = authorize(conn, ctx, Action.INCIDENT_READ)
-        ids = repo.list_ids(conn, status=status, severity=severity, since=since, until=until)
+        filters = visible(conn, ctx, who, repo.Filters(status, severity, since, until))
+        ids = repo.list_ids(conn, filters=filters, limit=limit, offset=offset)
         found: list[Incident] = []
-        skipped = 0
-        for incident_id in ids:
-            incident = repo.get(conn, incident_id)
-            if not may_view(ctx, who, incident):
-                continue
-            if skipped < offset:
-                skipped += 1
-                continue
-            found.append(incident)
-            if limit is not None and len(found) == limit:
-                break
+        for start in range(0, len(ids), LOAD_CHUNK):  # a few queries a chunk, not per incident
+            found.extend(repo.get_many(conn, ids[start:start + LOAD_CHUNK]))
         return found
+
+
+def count_incidents(ctx: Context, *, status: list[str] | None = None,
+                    severity: list[str] | None = None, since: date | None = None,
+                    until: date | None = None) -> int:
+    """How many incidents `list_incidents` holds without a limit (counted by the database)."""
+    with ctx.db.reading() as conn:
+        who = authorize(conn, ctx, Action.INCIDENT_READ)
+        return repo.count(conn, visible(conn, ctx, who,
+                                        repo.Filters(status, severity, since, until)))
 
 
 @dataclass(frozen=True)
@@ -96,28 +97,39 @@ def list_page(ctx: Context, *, status: list[str] | None = None,
               severity: list[str] | None = None, since: date | None = None,
               until: date | None = None, limit: int = 50, offset: int = 0,
               text: str | None = None) -> IncidentPage:
-    """A page of the incidents the acting person may see, newest first (the API's list);
-    `text` keeps those whose title or ID contains it (any case).
+    """A page of the incidents the acting person may see, newest first, and how many
+    there are (the API's list), read in one transaction; `text` keeps those whose title
+    or ID contains it (any case)."""
+    _check_page(limit, offset)
+    with ctx.db.reading() as conn:
+        who = authorize(conn, ctx, Action.INCIDENT_READ)
+        filters = visible(conn, ctx, who,
+                          repo.Filters(status, severity, since, until, text=text))
+        total = repo.count(conn, filters)
+        ids = repo.list_ids(conn, filters=filters, limit=limit, offset=offset)
+        return IncidentPage(repo.get_many(conn, ids), total)
 
-    The database pages and counts. For a person without a role that reads every
-    confidential incident, the names on the confidential matches are read first, and only
-    those the person is named on are listed (`access.may_view`'s rule)."""
-    if not 1 <= limit <= MAX_PAGE:
+
+def _check_page(limit: int | None, offset: int) -> None:
+    if limit is not None and not 1 <= limit <= MAX_PAGE:
         raise InvalidInput([Problem("limit", "out_of_range",
                                     f"limit must be between 1 and {MAX_PAGE}")])
     if offset < 0:
         raise InvalidInput([Problem("offset", "out_of_range", "offset cannot be negative")])
-    filters = repo.Filters(status, severity, since, until, text=text)
-    with ctx.db.reading() as conn:
-        who = authorize(conn, ctx, Action.INCIDENT_READ)
-        if who.roles.isdisjoint(ctx.confidential_roles):
-            me = name_key(who.name)
-            named = frozenset(i for i, names in repo.names_on(conn, filters).items()
-                              if me in {name_key(n) for n in names})
-            filters = dataclasses.replace(filters, confidential_only=named)
-        total = repo.count(conn, filters)
-        ids = repo.list_ids(conn, filters=filters, limit=limit, offset=offset)
-        return IncidentPage(repo.get_many(conn, ids), total)
+
+
+def visible(conn: Connection, ctx: Context, who: Principal,
+            filters: repo.Filters) -> repo.Filters:
+    """`filters` narrowed to what `who` may see, in the query itself (`access.may_view`'s
+    rule): for a person without a role that reads every confidential incident, the names
+    on the confidential matches are read first, and only those the person is named on
+    stay."""
+    if not who.roles.isdisjoint(ctx.confidential_roles):
+        return filters
+    me = name_key(who.name)
+    named = frozenset(i for i, names in repo.names_on(conn, filters).items()
+                      if me in {name_key(n) for n in names})
+    return dataclasses.replace(filters, confidential_only=named)
 
 
 def audit_trail(ctx: Context, incident_id: str) -> list[audit.AuditEntry]:

@@ -24,14 +24,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection
 
 from warroom.domain.assessment import NotApproved, ReviewState
 from warroom.domain.audience import Audience
+from warroom.domain.customers import Customer
 from warroom.domain.errors import Conflict, NotFound
+from warroom.domain.impact import CustomerImpact
 from warroom.domain.permissions import Action
+from warroom.domain.sla import CustomerCredit
 from warroom.notify import Outgoing, messages
 from warroom.reports.build import ReportInputs, SlaInputs, build_report
 from warroom.reports.model import ReportModel
@@ -188,8 +190,8 @@ class _Plan:
     incident_id: str
     revision: str
     month: str
-    inputs: ReportInputs
-    index: _Index
+    inputs: ReportInputs  # the assessment's totals, without lines
+    impacts: dict[str, CustomerImpact]  # the impact analysis's rows by customer
     customers: list[str]
 
 
@@ -198,23 +200,24 @@ def _plan(ctx: Context, incident_id: str, *, customer_id: str | None,
     with ctx.db.reading() as conn:
         incident = incident_repo.get(conn, incident_id)
         authorize(conn, ctx, Action.NOTICE_SEND, incident=incident)
-        current = sla.assessment_in(conn, incident_id)
+        current = sla.assessment_in(conn, incident_id, limit=0)
         if current is None:
             raise _not_assessed(incident_id)
         if approved and (not current.review.is_approved or
                          contacts_store.approval_state(conn, incident_id)
                          != (ReviewState.APPROVED.value, current.fingerprint)):
             raise sla.gate_refusal(current.review)
-        inputs = report_inputs(conn, ctx, incident_id, assessment=current)
-    index = _Index(rows={r.customer_id: r for r in current.result.rows},
-                   customers={c.customer_id: c for c in current.customers},
-                   impacts={c.customer_id: c for c in inputs.impact.per_customer}
-                   if inputs.impact else {})
-    if customer_id is not None and customer_id not in index.rows:
-        raise NotFound(f"customer {customer_id!r} is not among the customers "
-                       f"{incident_id}'s assessment holds in scope")
-    wanted = [customer_id] if customer_id is not None else list(index.rows)
-    return _Plan(incident_id, current.fingerprint, str(current.result.month), inputs, index,
+        # the totals only: each chunk of customers reads its own lines (`_drafts_of`)
+        inputs = report_inputs(conn, ctx, incident_id)
+        if customer_id is not None:
+            if not sla.lines_of(conn, incident_id, [customer_id]):
+                raise NotFound(f"customer {customer_id!r} is not among the customers "
+                               f"{incident_id}'s assessment holds in scope")
+            wanted = [customer_id]
+        else:
+            wanted = sla.in_scope_ids(conn, incident_id)
+    impacts = {c.customer_id: c for c in inputs.impact.per_customer} if inputs.impact else {}
+    return _Plan(incident_id, current.fingerprint, str(current.result.month), inputs, impacts,
                  wanted)
 
 
@@ -240,23 +243,17 @@ def _not_assessed(incident_id: str) -> NotFound:
                     f"carry its figures (`warroom sla assess {incident_id} ...`)")
 
 
-@dataclass(frozen=True)
-class _Index:
-    """The assessment's and the impact's rows by customer, for one-customer inputs."""
-
-    rows: dict[str, Any]
-    customers: dict[str, Any]
-    impacts: dict[str, Any]
-
-
 def _drafts_of(conn: Connection, plan: _Plan, batch: list[str], now: datetime
                ) -> Iterator[tuple[str, list[Draft] | None]]:
     """(customer, its drafts) for each customer of `batch`: None when the incident did
     not affect it, [] when it has no address on record."""
     contacts = contacts_store.contacts(conn, batch)
+    lines = sla.lines_of(conn, plan.incident_id, batch)
+    registered = {c.customer_id: c for c in sla.registered(conn, plan.incident_id, batch)}
     for customer in batch:
-        model = build_report(_one(plan.inputs, customer, plan.index), Audience.CUSTOMER,
-                             customer_id=customer)
+        one = _one(plan.inputs, lines.get(customer), registered.get(customer),
+                   plan.impacts.get(customer))
+        model = build_report(one, Audience.CUSTOMER, customer_id=customer)
         assert model.customer is not None
         if not model.customer.affected:
             yield customer, None
@@ -269,13 +266,11 @@ def _drafts_of(conn: Connection, plan: _Plan, batch: list[str], now: datetime
                                   revision=plan.revision, now=now)
 
 
-def _one(inputs: ReportInputs, customer_id: str, index: _Index) -> ReportInputs:
+def _one(inputs: ReportInputs, line: CustomerCredit | None, registered: Customer | None,
+         own: CustomerImpact | None) -> ReportInputs:
     """The report's inputs holding one customer's figures and nothing of the others."""
     assert inputs.sla is not None
-    row = index.rows.get(customer_id)
-    registered = index.customers.get(customer_id)
-    own = index.impacts.get(customer_id)
-    result = dataclasses.replace(inputs.sla.result, rows=(row,) if row else (), tiers=(),
+    result = dataclasses.replace(inputs.sla.result, rows=(line,) if line else (), tiers=(),
                                  no_sla=(), unregistered_customers=())
     narrowed = SlaInputs(result=result, review=inputs.sla.review, policy=inputs.sla.policy,
                          customers=(registered,) if registered else ())

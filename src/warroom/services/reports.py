@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from warroom.domain.audience import Audience
+from warroom.domain.customers import Customer
 from warroom.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from warroom.domain.impact import iso_z
 from warroom.domain.permissions import Action, report_audience_allowed
@@ -26,9 +27,9 @@ from warroom.reports.build import (
 )
 from warroom.reports.model import ReportModel
 from warroom.reports.render import render_markdown, to_json
+from warroom.services import sla
 from warroom.services.access import Principal, authorize, record
 from warroom.services.context import Context
-from warroom.services.sla import Assessment, assessment_in
 from warroom.store import impact as impact_store
 from warroom.store import incidents as incident_repo
 from warroom.store import reports as store
@@ -42,7 +43,7 @@ def report(ctx: Context, incident_id: str, audience: Audience, *,
     the same as that revision, else marked as a draft."""
     with ctx.db.reading() as conn:
         _reader(conn, ctx, incident_id, audience)
-        inputs = _inputs(conn, ctx, incident_id, prepared_by)
+        inputs = _inputs(conn, ctx, incident_id, prepared_by, customer_id)
         latest = store.latest(conn, incident_id, audience.value, customer_id)
     return _current(inputs, audience, customer_id, latest)
 
@@ -52,7 +53,7 @@ def _reader(conn: Connection, ctx: Context, incident_id: str, audience: Audience
     (`domain.permissions.report_audience_allowed`: the audience rules, one definition)."""
     incident = incident_repo.get(conn, incident_id)
     who = authorize(conn, ctx, Action.INCIDENT_READ, incident=incident)
-    assessment = assessment_in(conn, incident_id)
+    assessment = sla.assessment_in(conn, incident_id, limit=0)
     approved = assessment is None or assessment.review.is_approved
     if not report_audience_allowed(audience, who.roles, credits_approved=approved):
         raise PermissionDenied(
@@ -74,7 +75,7 @@ def publish(ctx: Context, incident_id: str, audience: Audience, *,
         incident = incident_repo.get(conn, incident_id)
         who = authorize(conn, ctx, Action.REPORT_PUBLISH, incident=incident)
         _reader(conn, ctx, incident_id, audience)
-        draft = build_report(_inputs(conn, ctx, incident_id, prepared_by), audience,
+        draft = build_report(_inputs(conn, ctx, incident_id, prepared_by, customer_id), audience,
                              customer_id=customer_id)
         latest = store.latest(conn, incident_id, audience.value, customer_id)
         if latest is not None and _is_published(
@@ -178,19 +179,28 @@ def diff(ctx: Context, incident_id: str, old: int, new: int) -> RevisionDiff:
 
 # -- plumbing --------------------------------------------------------------------------------
 
-def report_inputs(conn: Connection, ctx: Context, incident_id: str, *,
-                  assessment: Assessment | None = None) -> ReportInputs:
-    """What the incident's reports draw on, read inside an open transaction (customer
-    notices build one report per customer from it); `assessment` when already loaded."""
-    return _inputs(conn, ctx, incident_id, None, assessment)
+def report_inputs(conn: Connection, ctx: Context, incident_id: str) -> ReportInputs:
+    """What the incident's reports draw on, read inside an open transaction: the
+    assessment's totals without its lines (customer notices narrow it to one customer
+    at a time, with that customer's line)."""
+    return _inputs(conn, ctx, incident_id, None, None)
 
 
-def _inputs(conn: Connection, ctx: Context, incident_id: str,
-            prepared_by: str | None, assessment: Assessment | None = None) -> ReportInputs:
+def _inputs(conn: Connection, ctx: Context, incident_id: str, prepared_by: str | None,
+            customer_id: str | None) -> ReportInputs:
+    """What the report of `customer_id` (or a staff or public version, None) draws on:
+    the assessment's totals, that customer's line alone, and the registry entries of that
+    customer and of the affected ones (as many as the impact analysis names, whatever the
+    size of the registry)."""
     incident = incident_repo.get(conn, incident_id)
     stored_impact = impact_store.latest(conn, incident_id)
-    if assessment is None:
-        assessment = assessment_in(conn, incident_id)
+    assessment = sla.assessment_in(conn, incident_id, limit=0, customer_id=customer_id)
+    registered: list[Customer] = []
+    if assessment is not None:
+        wanted = [c.customer_id for c in stored_impact.result.per_customer if c.affected] \
+            if stored_impact else []
+        registered = sla.registered(conn, incident_id,
+                                    [*wanted, customer_id] if customer_id else wanted)
     try:
         label: str | None = ctx.scale.get(incident.severity).label
     except KeyError:  # a severity the configured scale no longer defines
@@ -200,7 +210,7 @@ def _inputs(conn: Connection, ctx: Context, incident_id: str,
         impact=stored_impact.result if stored_impact else None,
         impact_customers_total=stored_impact.customers_total if stored_impact else None,
         sla=SlaInputs(result=assessment.result, review=assessment.review,
-                      policy=assessment.policy, customers=assessment.customers)
+                      policy=assessment.policy, customers=tuple(registered))
         if assessment else None,
         # the same for whoever renders it, so a report does not look changed per reader
         prepared_by=prepared_by or incident.commander)

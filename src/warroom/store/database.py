@@ -203,8 +203,13 @@ class Database:
                 yield conn
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
+    def reading(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        """A read transaction. With `snapshot`, every statement in it sees the same
+        committed state (PostgreSQL: REPEATABLE READ; SQLite's read transactions always
+        do): for reads that check something, then stream what it allows."""
         with self._connect() as conn:
+            if snapshot and self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
             yield conn
 
     def _connect(self) -> Connection:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from warroom.domain.impact import ImpactResult
 from warroom.store.tables import impact_analyses
@@ -40,17 +41,24 @@ def latest(conn: Connection, incident_id: str) -> StoredImpact | None:
         .order_by(impact_analyses.c.id.desc())
         .limit(1)
     ).first()
-    if row is None:
-        return None
+    return _stored(row) if row is not None else None
+
+
+def _stored(row: Any) -> StoredImpact:
     return StoredImpact(id=row.id, incident_id=row.incident_id, computed_at=row.computed_at,
                         computed_by=row.computed_by, customers_total=row.customers_total,
                         result=ImpactResult.from_json(row.result))
 
 
 def latest_for(conn: Connection, incident_ids: list[str]) -> dict[str, StoredImpact]:
-    found = {}
-    for incident_id in incident_ids:
-        stored = latest(conn, incident_id)
-        if stored is not None:
-            found[incident_id] = stored
+    """The newest analysis of each of these incidents that has one, in two queries."""
+    found: dict[str, StoredImpact] = {}
+    for start in range(0, len(incident_ids), 500):
+        chunk = incident_ids[start:start + 500]
+        newest = (select(func.max(impact_analyses.c.id))
+                  .where(impact_analyses.c.incident_id.in_(chunk))
+                  .group_by(impact_analyses.c.incident_id))
+        for row in conn.execute(select(impact_analyses)
+                                .where(impact_analyses.c.id.in_(newest.scalar_subquery()))):
+            found[row.incident_id] = _stored(row)
     return found

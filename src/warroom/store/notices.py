@@ -74,6 +74,6 @@ def remove(conn: Connection, customer_ids: Iterable[str]) -> None:
 def approval_state(conn: Connection, incident_id: str) -> tuple[str, str] | None:
     """(review state, fingerprint of the figures) of the incident's assessment, or None.
     Every change that voids an approval writes both (`services.sla`)."""
-    row = conn.execute(select(sla_assessments.c.state, sla_assessments.c.inputs_digest)
+    row = conn.execute(select(sla_assessments.c.state, sla_assessments.c.fingerprint)
                        .where(sla_assessments.c.incident_id == incident_id)).first()
-    return (row.state, row.inputs_digest) if row else None
+    return (row.state, row.fingerprint) if row else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     Float,
@@ -17,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from warroom.store.types import UTCDateTime
+from warroom.store.types import ExactDecimal, UTCDateTime
 
 metadata = MetaData()
 
@@ -51,12 +52,15 @@ timeline_entries = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+           nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("text", Text, nullable=False),
     Column("author", String(200), nullable=True),
     Column("audience", String(16), nullable=False),
+    # an incident's entries, and the first entry of each kind (metrics, impact windows)
+    # read from the index alone
+    Index("ix_timeline_entries_milestones", "incident_id", "kind", "at"),
 )
 
 corrective_actions = Table(
@@ -116,24 +120,90 @@ impact_analyses = Table(
     Column("result", JSON, nullable=False),  # ImpactResult.to_json()
 )
 
-# The SLA assessment of an incident: its inputs (policy and registry as read), the
-# fingerprint of every input, and where the legal + finance review stands.
+# The SLA assessment of an incident, stored in the format `store.assessments` owns
+# (`format_version`): this header holds its inputs (the policy as read, where the policy
+# and registry came from), the digests its fingerprint is made of, the review, and the
+# totals; `sla_tier_totals` the totals by tier; `sla_credit_lines` one row per registry
+# customer. Money is ExactDecimal everywhere; nothing here is the API's JSON.
 sla_assessments = Table(
     "sla_assessments",
     metadata,
     Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
            primary_key=True),
+    Column("format_version", Integer, nullable=False),
     Column("month", String(7), nullable=False, index=True),  # "2025-11"
-    Column("policy", JSON, nullable=False),
-    Column("policy_source", Text, nullable=False),
-    Column("customers", JSON, nullable=False),
-    Column("customers_source", Text, nullable=False),
-    Column("inputs_digest", String(64), nullable=False),
     Column("state", String(24), nullable=False),
-    Column("approvals", JSON, nullable=False),  # [{"role": "legal", "by": "..."}]
-    Column("result", JSON, nullable=False),  # the confidential view, for the record
+    Column("approvals", JSON, nullable=False),  # [{"role", "by", "fingerprint"}]
+    Column("fingerprint", String(64), nullable=False),  # of every input: what approvals cover
+    Column("policy", JSON, nullable=False),  # the policy file as read (formats.sla_policy)
+    Column("policy_source", Text, nullable=False),
+    Column("customers_source", Text, nullable=False),
+    Column("policy_digest", String(64), nullable=True),  # the fingerprint's parts (format 2)
+    Column("registry_digest", String(64), nullable=True),
+    Column("impact_digest", String(64), nullable=True),
+    Column("credited_by", JSON, nullable=False),  # [[incident_id, fingerprint]]: credits taken off
+    Column("currency", String(3), nullable=True),
+    Column("liability_low", ExactDecimal, nullable=False),
+    Column("liability_high", ExactDecimal, nullable=False),
+    Column("customers_total", Integer, nullable=False),  # the registry's size
+    Column("customers_in_scope", Integer, nullable=False),
+    Column("customers_no_sla", Integer, nullable=False),
+    Column("logs_analysed", Boolean, nullable=False),
+    Column("incidents_in_month", Integer, nullable=False),
+    Column("incidents_without_logs", Integer, nullable=False),
+    Column("measured_outside_window", Integer, nullable=False),
+    Column("claim_deadline", Date, nullable=True),
+    Column("exclusions", JSON, nullable=False),  # maintenance windows judged: times and flags
+    Column("unregistered_customers", JSON, nullable=False),  # measured IDs not in the registry
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sla_tier_totals = Table(
+    "sla_tier_totals",
+    metadata,
+    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("position", Integer, primary_key=True),  # the policy's order
+    Column("tier", String(200), nullable=False),
+    Column("customers", Integer, nullable=False),
+    Column("low", ExactDecimal, nullable=False),
+    Column("high", ExactDecimal, nullable=False),
+    Column("percents", JSON, nullable=False),  # the distinct non-zero percents, as text
+)
+
+# One row per customer of the registry an assessment was computed from (so it can be
+# computed again), in registry order (`position`), with its credit line where the
+# incident's scope reaches it (`in_scope`; the figures are null elsewhere).
+sla_credit_lines = Table(
+    "sla_credit_lines",
+    metadata,
+    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("customer_id", String(200), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("tier", String(200), nullable=False),
+    Column("monthly_fee", ExactDecimal, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("regions", Text, nullable=False),  # ";"-separated, empty = every region
+    Column("in_scope", Boolean, nullable=False),
+    Column("has_sla", Boolean, nullable=False),
+    Column("incident_minutes_measured", Integer, nullable=True),
+    Column("incident_minutes_declared", Integer, nullable=True),
+    Column("down_minutes_measured", Integer, nullable=True),
+    Column("down_minutes_declared", Integer, nullable=True),
+    Column("uptime_measured", ExactDecimal, nullable=True),
+    Column("uptime_declared", ExactDecimal, nullable=True),
+    Column("credit_percent_low", ExactDecimal, nullable=True),
+    Column("credit_percent_high", ExactDecimal, nullable=True),
+    Column("credit_low", ExactDecimal, nullable=True),
+    Column("credit_high", ExactDecimal, nullable=True),
+    Column("already_credited", ExactDecimal, nullable=True),
+    Column("credit", ExactDecimal, nullable=True),  # what the customer is offered
+    Column("owed", Boolean, nullable=False),  # has an SLA and a credit above 0
+    # the lines of an assessment in registry order (pages, exports, recomputing)
+    Index("ix_sla_credit_lines_order", "incident_id", "in_scope", "position"),
 )
 
 report_revisions = Table(

@@ -66,3 +66,10 @@ def number(value: str | None, field: str, *, low: int = 1, high: int = 1_000_000
         raise InvalidInput([Problem(field, "bad_number",
                                     f"{value!r} is not a whole number from {low} to {high}")])
     return int(text)
+
+
+def page_number(value: str | None) -> int:
+    """The page asked for in a list's query string; a bad or absent one is the first (a
+    link, not a form: nothing to refuse)."""
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 100_000 else 1

@@ -123,8 +123,7 @@ def list_page(viewer: Viewer, params: Any) -> IncidentListPage:
     filters = ListFilters(statuses, severities, forms.day(params.get("since"), "since"),
                           forms.day(params.get("until"), "until"),
                           (params.get("q") or "").strip()[:200])
-    raw_page = params.get("page") or "1"
-    number = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else 1
+    number = forms.page_number(params.get("page"))
     found = service.list_page(
         viewer.ctx, status=list(statuses) or None, severity=list(severities) or None,
         since=filters.since, until=filters.until, text=filters.q or None, limit=PAGE_SIZE,
