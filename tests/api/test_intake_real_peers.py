@@ -120,8 +120,9 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 def alertmanager(stack: Stack, tmp_path: Path) -> Alertmanager:
+    """An Alertmanager pointed at the stack; `with` starts it and stops it after."""
     return Alertmanager(webhook_url=f"{stack.base}/api/v1/intake/alertmanager",
-                        bearer_token=stack.intake_token, root=tmp_path / "am").start()
+                        bearer_token=stack.intake_token, root=tmp_path / "am")
 
 
 def test_alertmanager_fires_and_resolves_into_warroom(stack: Stack, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from warroom.domain.scope import Scope
 from warroom.domain.status import (
     ALL_SERVICES,
     Announced,
+    Maintenance,
     ServiceState,
     build_status,
     outage_span,
@@ -86,3 +87,38 @@ def test_it_keeps_internal_entries_and_names_off_the_page() -> None:
     texts = [u.text for i in status.history for u in i.updates]
     assert texts == ["We are investigating"]  # not "pager", "fixed"
     assert "Jane Doe" not in repr(status)
+
+
+def slot(start: datetime, hours: int = 2, **scope: tuple[str, ...]) -> Maintenance:
+    return Maintenance("Database upgrade", start, start + timedelta(hours=hours),
+                       Scope(**scope), "Minor version upgrade.")
+
+
+def test_running_maintenance_puts_what_it_touches_under_maintenance() -> None:
+    running = slot(NOW - timedelta(minutes=30), services=("db",), regions=("eu-west",))
+    later = slot(NOW + timedelta(days=2), services=("search",))
+    status = build_status([], services=["checkout"], now=NOW, title="S",
+                          maintenance=[later, running])
+    states = {s.name: s.state for s in status.services}
+    assert states == {"checkout": ServiceState.OPERATIONAL, "db": ServiceState.MAINTENANCE,
+                      "search": ServiceState.OPERATIONAL}
+    assert {r.name: r.state for r in status.regions} == {"eu-west": ServiceState.MAINTENANCE}
+    assert status.state is ServiceState.MAINTENANCE
+    assert status.headline == "Scheduled maintenance in progress"
+    assert [m.starts_at for m in status.maintenance] == [running.starts_at, later.starts_at]
+    # maintenance minutes are not down minutes
+    assert all(d.down_minutes == 0 for s in status.services for d in s.days)
+
+
+def test_an_incident_during_maintenance_shows_as_the_worse_of_the_two() -> None:
+    active = incident(status=Status.IDENTIFIED, services=("db",),
+                      start=NOW - timedelta(minutes=10))
+    status = build_status([announced(active, rank=1)], now=NOW, title="S",
+                          maintenance=[slot(NOW - timedelta(minutes=30), services=("db",))])
+    assert {s.name: s.state for s in status.services} == {"db": ServiceState.MAJOR_OUTAGE}
+
+
+def test_maintenance_that_has_not_started_changes_no_state() -> None:
+    status = build_status([], now=NOW, title="S",
+                          maintenance=[slot(NOW + timedelta(minutes=1))])
+    assert status.state is ServiceState.OPERATIONAL and len(status.maintenance) == 1

@@ -13,7 +13,7 @@ from support.people import acting
 from warroom.domain.errors import Conflict, InvalidInput, PermissionDenied
 from warroom.domain.scope import Scope
 from warroom.domain.sla import Month
-from warroom.services import maintenance, subscriptions
+from warroom.services import maintenance, sla, subscriptions
 from warroom.services.context import Context
 from warroom.store import audit
 
@@ -88,10 +88,10 @@ def test_the_sla_reads_announced_windows_covering_the_incident(ctx: Context,
     cancelled = schedule(ctx, announced_at=START - timedelta(days=3))
     maintenance.cancel(acting(ctx, "Riley Responder"), cancelled.id)
     with ctx.db.reading() as conn:
-        for_db = maintenance.maintenance_windows_for(conn, Month(2025, 11),
+        for_db = sla.maintenance_windows_for(conn, Month(2025, 11),
                                                      scope=Scope(services=("db",)))
-        for_all = maintenance.maintenance_windows_for(conn, Month(2025, 11), scope=Scope())
-        december = maintenance.maintenance_windows_for(conn, Month(2025, 12),
+        for_all = sla.maintenance_windows_for(conn, Month(2025, 11), scope=Scope())
+        december = sla.maintenance_windows_for(conn, Month(2025, 12),
                                                        scope=Scope(services=("db",)))
     assert [(w.start, w.announced_at) for w in for_db] == [(db.starts_at, db.announced_at)]
     assert for_all == () and december == ()

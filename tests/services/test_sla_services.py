@@ -213,3 +213,55 @@ def test_an_approval_never_stands_behind_an_incident_changed_unnoticed(
     assert seen.review.state is ReviewState.PENDING_REVIEW and not seen.review.approvals
     with pytest.raises(NotApproved):
         sla.approved_credits(acting(reviewed, "Fay Finance"), "INC-2025-1108-001")
+
+
+def test_a_maintenance_record_excuses_its_minutes_and_voids_the_approval(
+        reviewed: Context, clock) -> None:
+    """The reference incident ran 14:02-19:49 (347 minutes). A window recorded for
+    14:00-19:40, announced days before, leaves 9 down minutes: 99.979 % uptime, above
+    every target, so no credit; the approval given to the 347-minute figures is void."""
+    from warroom.services import maintenance
+
+    assess(reviewed)
+    sla.submit(reviewed, "INC-2025-1108-001")
+    sla.approve(acting(reviewed, "Lee Legal"), "INC-2025-1108-001", role=ReviewRole.LEGAL)
+    sla.approve(acting(reviewed, "Fay Finance"), "INC-2025-1108-001", role=ReviewRole.FINANCE)
+    before = sla.get_assessment(reviewed, "INC-2025-1108-001")
+    assert {r.customer_id: r.credit_high for r in before.result.rows}["C1"] == \
+        Decimal("1234.57")
+    clock.advance(minutes=5)
+    record = maintenance.schedule(
+        acting(reviewed, "Riley Responder"), title="Network upgrade",
+        starts_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC),
+        ends_at=datetime(2025, 11, 8, 19, 40, tzinfo=UTC),
+        announced_at=datetime(2025, 11, 3, 9, 0, tzinfo=UTC))
+    after = sla.get_assessment(reviewed, "INC-2025-1108-001")
+    assert after.review.state is ReviewState.PENDING_REVIEW and after.review.approvals == ()
+    assert after.fingerprint != before.fingerprint
+    rows = {r.customer_id: r for r in after.result.rows}
+    assert rows["C1"].down_minutes_declared == 9
+    assert rows["C1"].credit_high == rows["C2"].credit_high == Decimal("0.00")
+    assert after.result.liability.high == Decimal("0.00")
+    (finding,) = after.result.exclusions
+    assert finding.counts and finding.incident_began_inside
+    # cancelled, the window excuses nothing again: the first figures come back
+    maintenance.cancel(acting(reviewed, "Riley Responder"), record.id)
+    again = sla.get_assessment(reviewed, "INC-2025-1108-001")
+    assert again.fingerprint == before.fingerprint
+    assert {r.customer_id: r.credit_high for r in again.result.rows}["C1"] == \
+        Decimal("1234.57")
+    assert again.review.approvals == ()  # a voided approval is given again, not restored
+
+
+def test_maintenance_of_another_region_excuses_nothing(reviewed: Context) -> None:
+    from warroom.domain.scope import Scope
+    from warroom.services import maintenance
+
+    before = assess(reviewed)
+    maintenance.schedule(
+        acting(reviewed, "Riley Responder"), title="eu-west only",
+        starts_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC),
+        ends_at=datetime(2025, 11, 8, 19, 40, tzinfo=UTC), scope=Scope(regions=("eu-west",)),
+        announced_at=datetime(2025, 11, 3, 9, 0, tzinfo=UTC))
+    after = sla.get_assessment(reviewed, "INC-2025-1108-001")
+    assert after.fingerprint == before.fingerprint and after.result.exclusions == ()

@@ -136,6 +136,8 @@ class Alertmanager:
 
     # -- running ------------------------------------------------------------------------------
     def start(self, *, timeout: float = 20.0) -> Alertmanager:
+        if self.process is not None and self.process.poll() is None:
+            return self  # running already: a second process would outlive `stop`
         binary = need_binary()
         self.write_config()
         for _attempt in range(3):  # a free port can be taken between probing and binding

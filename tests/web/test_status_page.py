@@ -146,3 +146,35 @@ def test_it_needs_no_sign_in(web: WebWorld) -> None:
     client = TestClient(web.app, follow_redirects=False)
     for path in ("/status", "/status/feed.atom", "/status/status.json", "/static/status.css"):
         assert client.get(path).status_code == 200, path
+
+
+def test_it_shows_announced_maintenance_and_what_it_puts_under_maintenance(
+        web: WebWorld, clock: object) -> None:
+    from datetime import timedelta
+
+    from warroom.domain.scope import Scope
+    from warroom.services import maintenance
+
+    now = clock()  # type: ignore[operator]
+    commander = Context(db=web.db, actor="Riley Responder", clock=clock)  # type: ignore[arg-type]
+    running = maintenance.schedule(
+        commander, title="Database upgrade", starts_at=now - timedelta(minutes=30),
+        ends_at=now + timedelta(hours=1), scope=Scope(services=("db",)),
+        description="Primary database minor version upgrade.", announce=True)
+    maintenance.schedule(commander, title="Not announced yet",
+                         starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=1,
+                                                                                   hours=1))
+    web.app.state.status_cache.invalidate()
+    client = web.anonymous()
+    page = client.get("/status").text
+    assert "Database upgrade" in page and "Primary database minor version upgrade." in page
+    assert "Scheduled maintenance in progress" in page and "Under maintenance" in page
+    assert "Not announced yet" not in page
+    data = client.get("/status/status.json").json()
+    assert [m["title"] for m in data["maintenance"]] == ["Database upgrade"]
+    assert {s["name"]: s["state"] for s in data["services"]}["db"] == "maintenance"
+    # cancelled, it leaves the page at the next look (the content version moved)
+    maintenance.cancel(commander, running.id)
+    web.app.state.status_cache.invalidate()
+    after = client.get("/status").text
+    assert "Database upgrade" not in after and "No maintenance is scheduled" in after

@@ -19,8 +19,11 @@ One definition of each rule the page follows (docs/web.md repeats them):
   outage spans of the announced incidents touching it / 1,440); over the 90 days the
   same with 90 × 1,440 minutes. A day with no down minute is "up", one with uptime of
   99 % or more (at most 14 minutes) "minor", else "major".
-- **Scheduled maintenance** is a list that later versions fill (maintenance records);
-  today it is always empty.
+- **Scheduled maintenance**: the announced, not cancelled maintenance records that are
+  not over, by start. While one runs, the services and regions it touches (none named:
+  all) are "under maintenance", unless an incident makes them worse; maintenance minutes
+  are not down minutes. Its services and regions are named on the page like those of
+  incidents.
 """
 
 from __future__ import annotations
@@ -143,13 +146,24 @@ class RegionStatus:
 
 @dataclass(frozen=True)
 class Maintenance:
-    """A scheduled maintenance slot (filled by a later version's maintenance records)."""
+    """An announced maintenance window as the public sees it (a maintenance record's
+    title, window, scope and description)."""
 
     title: str
     starts_at: datetime
     ends_at: datetime
     scope: Scope
     text: str | None = None
+
+    def running_at(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+    def touches_service(self, name: str) -> bool:
+        return name == ALL_SERVICES or self.scope.services is None or \
+            name in self.scope.services
+
+    def touches_region(self, name: str) -> bool:
+        return self.scope.regions is None or name in self.scope.regions
 
 
 @dataclass(frozen=True)
@@ -238,6 +252,10 @@ def build_status(announced: Sequence[Announced], *, services: Sequence[str] = ()
     for item in announced:
         named_services.update(item.view.scope.services or ())
         named_regions.update(item.view.scope.regions or ())
+    for slot in maintenance:
+        named_services.update(slot.scope.services or ())
+        named_regions.update(slot.scope.regions or ())
+    running = [slot for slot in maintenance if slot.running_at(now)]
     service_names = sorted(named_services) or [ALL_SERVICES]
     incidents = sorted((public_incident(item) for item in announced),
                        key=lambda i: (i.started_at or i.updated_at, i.id), reverse=True)
@@ -250,27 +268,32 @@ def build_status(announced: Sequence[Announced], *, services: Sequence[str] = ()
                 if name == ALL_SERVICES or a.view.scope.services is None
                 or name in a.view.scope.services]
 
-    def state_of(touching: Sequence[PublicIncident]) -> ServiceState:
-        return max((i.state for i in touching), key=lambda s: s.rank,
-                   default=ServiceState.OPERATIONAL)
+    def state_of(touching: Sequence[PublicIncident], in_maintenance: bool) -> ServiceState:
+        states = [i.state for i in touching]
+        if in_maintenance:
+            states.append(ServiceState.MAINTENANCE)
+        return max(states, key=lambda s: s.rank, default=ServiceState.OPERATIONAL)
 
     rows = []
     for name in service_names:
         items = touching_service(name)
         ids = {a.view.id for a in items}
         spans = [a.span for a in items if a.span is not None]
-        rows.append(ServiceStatus(name, state_of([i for i in active if i.id in ids]),
-                                  *uptime_over(spans, first_day, days)))
+        rows.append(ServiceStatus(
+            name, state_of([i for i in active if i.id in ids],
+                           any(slot.touches_service(name) for slot in running)),
+            *uptime_over(spans, first_day, days)))
     region_rows = tuple(
         RegionStatus(name, state_of([i for i in active
-                                     if i.scope.regions is None or name in i.scope.regions]))
+                                     if i.scope.regions is None or name in i.scope.regions],
+                                    any(slot.touches_region(name) for slot in running)))
         for name in sorted(named_regions))
     overall = max([r.state for r in rows] + [r.state for r in region_rows],
                   key=lambda s: s.rank, default=ServiceState.OPERATIONAL)
     return PublicStatus(
         title=title, generated_at=now, state=overall, headline=_OVERALL[overall],
         services=tuple(rows), regions=region_rows, active=tuple(active),
-        maintenance=tuple(maintenance),
+        maintenance=tuple(sorted(maintenance, key=lambda slot: slot.starts_at)),
         history=tuple(i for i in incidents if not i.active)[:history_limit],
         updated_at=max((i.updated_at for i in incidents), default=None), days=days)
 

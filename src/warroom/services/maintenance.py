@@ -5,7 +5,7 @@ Announcing is the fact the SLA's notice rule judges: `announce` stamps the time 
 happens (and tells the subscribers it touches, through the outbox, in the same
 transaction); `announced_at` records an announcement made outside warroom, in the
 past, for windows entered after the fact. Either way the SLA assessment takes the
-records' windows through its one exclusion rule (`maintenance_windows_for`,
+records' windows through its one exclusion rule (`services.sla.maintenance_windows_for`,
 `domain.maintenance.exclusion_windows`), so "announced too late" comes from the record.
 Every change re-checks the approvals of the months the window touches.
 """
@@ -17,10 +17,9 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from warroom.domain.errors import Conflict, InvalidInput, NotFound, Problem
-from warroom.domain.maintenance import MaintenanceRecord, check_schedule, exclusion_windows
+from warroom.domain.maintenance import MaintenanceRecord, check_schedule
 from warroom.domain.permissions import Action
 from warroom.domain.scope import Scope
-from warroom.domain.sla import MaintenanceWindow, Month
 from warroom.domain.window import TimeWindow, require_utc
 from warroom.services import sla, subscriptions
 from warroom.services.access import Principal, authorize, record
@@ -123,17 +122,6 @@ def upcoming(ctx: Context, *, now: datetime | None = None) -> list[MaintenanceRe
 def active_at(ctx: Context, at: datetime) -> list[MaintenanceRecord]:
     """Announced windows running at `at` (the status page's "under maintenance")."""
     return [r for r in upcoming(ctx, now=at) if r.active_at(at)]
-
-
-# -- what the SLA assessment reads ------------------------------------------------------------
-
-def maintenance_windows_for(conn: Connection, month: Month, *,
-                            scope: Scope) -> tuple[MaintenanceWindow, ...]:
-    """The exclusion windows the month's maintenance records make for an incident of
-    `scope`, for `domain.sla.assess` alongside the policy's own (see
-    `domain.maintenance.exclusion_windows` for which records count)."""
-    window = month.window
-    return exclusion_windows(store.overlapping(conn, window.start, window.end), month, scope)
 
 
 # -- plumbing ---------------------------------------------------------------------------------

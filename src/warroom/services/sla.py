@@ -16,6 +16,7 @@ the review honest:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -38,12 +39,15 @@ from warroom.domain.audience import Audience
 from warroom.domain.customers import Customer
 from warroom.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from warroom.domain.incident import Incident
+from warroom.domain.maintenance import exclusion_windows
 from warroom.domain.permissions import Action, may_see_credits_before_approval
+from warroom.domain.scope import Scope
 from warroom.domain.sla import (
     ZERO,
     Assessor,
     CustomerCredit,
     IncidentImpact,
+    MaintenanceWindow,
     Month,
     SlaAssessment,
     SlaPolicy,
@@ -60,6 +64,7 @@ from warroom.services.context import Context
 from warroom.store import assessments as store
 from warroom.store import impact as impact_store
 from warroom.store import incidents as incident_repo
+from warroom.store import maintenance as maintenance_store
 from warroom.store.assessments import FORMAT_VERSION, Header, StoredApproval
 from warroom.store.database import DatabaseNotReady, lock
 
@@ -473,10 +478,37 @@ class _MonthInputs:
     others: tuple[IncidentImpact, ...]
     month: Month
     credited_by: tuple[tuple[str, str], ...]  # earlier approved assessments (id, fingerprint)
+    # the exclusion windows the month's maintenance records make for this incident
+    maintenance: tuple[MaintenanceWindow, ...] = ()
 
     @property
     def impact_digest(self) -> str:
-        return impact_digest(self.own, others=self.others, month=self.month)
+        """The month's incidents and maintenance records as this assessment read them: a
+        change to either is a change of the figures' inputs."""
+        digest = impact_digest(self.own, others=self.others, month=self.month)
+        if not self.maintenance:
+            return digest
+        windows = sorted((w.start.isoformat(), w.end.isoformat(),
+                          w.announced_at.isoformat() if w.announced_at else None)
+                         for w in self.maintenance)
+        return hashlib.sha256(repr((digest, windows)).encode()).hexdigest()
+
+    def policy(self, policy: SlaPolicy) -> SlaPolicy:
+        """`policy` with the maintenance records' windows beside its own: the exclusion
+        rule (`domain.sla.exclusion_findings`) judges both alike."""
+        if not self.maintenance:
+            return policy
+        return replace(policy, maintenance_windows=policy.maintenance_windows
+                       + self.maintenance)
+
+
+def maintenance_windows_for(conn: Connection, month: Month, *,
+                            scope: Scope) -> tuple[MaintenanceWindow, ...]:
+    """The exclusion windows the month's maintenance records make for an incident of
+    `scope` (which records count: `domain.maintenance.exclusion_windows`)."""
+    window = month.window
+    return exclusion_windows(maintenance_store.overlapping(conn, window.start, window.end),
+                             month, scope)
 
 
 def _month_inputs(conn: Connection, incident: Incident) -> _MonthInputs:
@@ -504,7 +536,8 @@ def _month_inputs(conn: Connection, incident: Incident) -> _MonthInputs:
             if header is not None and header.month == str(month) and \
                     _in_force(header).is_approved:
                 credited_by.append((other.id, header.fingerprint))
-    return _MonthInputs(own, tuple(others), month, tuple(sorted(credited_by)))
+    return _MonthInputs(own, tuple(others), month, tuple(sorted(credited_by)),
+                        maintenance_windows_for(conn, month, scope=incident.scope))
 
 
 def _impact_of(incident: Incident, stored: impact_store.StoredImpact | None
@@ -534,7 +567,8 @@ def _write_lines(conn: Connection, incident_id: str, policy: SlaPolicy, inputs: 
     computed and written while the next batch is read. `batches` gives each batch's
     registry positions, or None to number them in order; `from_store` says the batches
     are read from this connection (which the writes must then not overlap)."""
-    assessor = Assessor(policy, inputs.own, others=inputs.others, month=inputs.month)
+    assessor = Assessor(inputs.policy(policy), inputs.own, others=inputs.others,
+                        month=inputs.month)
     writer = store.LineWriter(conn, incident_id, background=not from_store)
     earlier = [incident for incident, _ in inputs.credited_by]
     count = 0
@@ -565,7 +599,7 @@ def _header(incident_id: str, totals: SlaAssessment, parts: _Parts, inputs: _Mon
         approvals=tuple(StoredApproval(a.role, a.by, parts.value) for a in review.approvals),
         fingerprint=parts.value, policy=policy, policy_source=policy_source,
         customers_source=customers_source, policy_digest=parts.policy,
-        registry_digest=parts.registry, impact_digest=parts.impact,
+        registry_digest=parts.registry, impact_digest=inputs.impact_digest,
         credited_by=inputs.credited_by, totals=totals, created_at=created_at, updated_at=now)
 
 

@@ -31,6 +31,7 @@ from warroom.domain.status import (
     HISTORY_LIMIT,
     UPTIME_DAYS,
     Announced,
+    Maintenance,
     PublicIncident,
     PublicStatus,
     build_status,
@@ -39,11 +40,14 @@ from warroom.domain.status import (
 )
 from warroom.services.context import Context
 from warroom.store import incidents as incident_repo
+from warroom.store import maintenance as maintenance_store
 from warroom.store import status as store
 
 log = logging.getLogger("warroom.status")
 
 T = TypeVar("T")
+
+MAINTENANCE_LIMIT = 50  # announced windows shown, soonest first
 
 # however unchanged the content, the page is rebuilt this often (uptime bars, the clock)
 REBUILD_EVERY = 60.0
@@ -59,6 +63,9 @@ def public_status(ctx: Context, *, title: str, days: int = UPTIME_DAYS) -> Publi
         ids = store.announced_ids(conn, since=since, newest=HISTORY_LIMIT)
         found = incident_repo.get_many(conn, ids)
         services, regions = store.alert_places(conn)
+        slots = [Maintenance(r.title, r.starts_at, r.ends_at, r.scope, r.description)
+                 for r in maintenance_store.listed(conn, ending_after=now, announced_only=True,
+                                                   limit=MAINTENANCE_LIMIT)]
     announced = []
     for incident in found:
         view = incident_view(incident, Audience.PUBLIC)
@@ -70,7 +77,7 @@ def public_status(ctx: Context, *, title: str, days: int = UPTIME_DAYS) -> Publi
             rank = len(ctx.scale.names) + 1
         announced.append(Announced(view, outage_span(incident, now), rank))
     return build_status(announced, services=services, regions=regions, now=now,
-                        title=title, days=days)
+                        title=title, days=days, maintenance=slots)
 
 
 def content_version(ctx: Context) -> tuple[Any, ...]:

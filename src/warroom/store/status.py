@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from warroom.domain.audience import Audience
 from warroom.domain.lifecycle import Status
-from warroom.store.tables import alerts, incidents, timeline_entries
+from warroom.store.tables import alerts, incidents, maintenance_windows, timeline_entries
 
 ACTIVE = [s.value for s in Status if s.is_active]
 
@@ -41,8 +41,12 @@ def alert_places(conn: Connection) -> tuple[list[str], list[str]]:
 
 def content_version(conn: Connection) -> tuple[Any, ...]:
     """Changes whenever anything the status page shows may have changed: an incident
-    saved (a timeline entry, a status, a title), added or removed, or a new alert."""
+    saved (a timeline entry, a status, a title), added or removed, a new alert, or a
+    maintenance window announced or cancelled."""
     changed, count = conn.execute(
         select(func.max(incidents.c.updated_at), func.count()).select_from(incidents)).one()
     newest_alert = conn.execute(select(func.max(alerts.c.id))).scalar()
-    return (str(changed), int(count), newest_alert)
+    announced, cancelled = conn.execute(select(
+        func.max(maintenance_windows.c.announced_at),
+        func.max(maintenance_windows.c.cancelled_at))).one()
+    return (str(changed), int(count), newest_alert, str(announced), str(cancelled))
