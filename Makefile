@@ -110,6 +110,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/status_bench.py
 	$(BIN)/python benchmarks/notify_bench.py
 	$(BIN)/python benchmarks/intake_bench.py
+	$(BIN)/python benchmarks/startup_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks scripts

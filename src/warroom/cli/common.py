@@ -12,7 +12,7 @@ import getpass
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -21,10 +21,12 @@ from rich.text import Text
 
 from warroom.domain.errors import InvalidInput, Problem, WarroomError
 from warroom.domain.text import escape_controls
-from warroom.schemas.base import ErrorEnvelope, ErrorItem, Schema
 from warroom.services.context import Channel, Context, context_from
 from warroom.settings import Settings, database_url
 from warroom.store.database import Database
+
+if TYPE_CHECKING:  # the JSON shapes (pydantic) load only when JSON is printed
+    from warroom.schemas.base import ErrorEnvelope, Schema
 
 
 class TerminalConsole(Console):
@@ -169,12 +171,14 @@ def parse_choice(value: str, choices: type[Any], option: str) -> Any:
 # -- output ----------------------------------------------------------------------------------
 
 def print_json(data: Schema | dict[str, Any] | list[Any]) -> None:
-    text = data.to_json() if isinstance(data, Schema) else json.dumps(data, indent=2)
+    text = json.dumps(data, indent=2) if isinstance(data, dict | list) else data.to_json()
     # plain print: Rich would wrap long lines and colour the JSON
     typer.echo(text)
 
 
 def error_envelope(error: WarroomError) -> ErrorEnvelope:
+    from warroom.schemas.base import ErrorEnvelope, ErrorItem
+
     return ErrorEnvelope(
         error=error.message, code=error.code,
         errors=[ErrorItem(field=p.field, code=p.code, message=p.message, source=p.source,

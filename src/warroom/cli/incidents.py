@@ -1,9 +1,15 @@
-"""`warroom incident ...`: declare, list, show, import, export, status, reopen, assign, update."""
+"""`warroom incident ...`: declare, list, show, import, export, status, reopen, assign, update.
+
+The commands a responder types during an incident (show, list, status) print from the
+domain objects; the JSON shapes (`warroom.schemas`, pydantic) and the incident file
+format are imported only by the commands and options that use them, so those commands
+start quickly (`benchmarks/startup_bench.py`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Column, Table
@@ -20,22 +26,17 @@ from warroom.cli.common import (
     print_json,
     say,
 )
-from warroom.cli.files import write_output
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.incident import Classification, Incident, Role
 from warroom.domain.lifecycle import Status, parse_status
-from warroom.domain.metrics import METRIC_NAMES
+from warroom.domain.metrics import METRIC_NAMES, IncidentMetrics, incident_metrics, minutes
 from warroom.domain.scope import Scope
-from warroom.formats.incident_file import read_incident_file, write_incidents
-from warroom.schemas.incidents import (
-    AuditEntryPublic,
-    IncidentPublic,
-    IncidentsPage,
-    IncidentSummaryPublic,
-)
+from warroom.domain.severity import SeverityScale
 from warroom.services import incidents as service
-from warroom.services.metrics import metrics_of
+
+if TYPE_CHECKING:
+    from warroom.schemas.incidents import IncidentPublic
 
 app = typer.Typer(help="Declare, inspect and drive incidents.", no_args_is_help=True)
 
@@ -49,7 +50,9 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 
 def public(incident: Incident) -> IncidentPublic:
-    return IncidentPublic.of(incident, metrics_of(incident), ctx().scale)
+    from warroom.schemas.incidents import IncidentPublic
+
+    return IncidentPublic.of(incident, incident_metrics(incident.timeline), ctx().scale)
 
 
 @app.command()
@@ -112,27 +115,29 @@ def list_(
     found = service.list_incidents(context, **filters, limit=limit, offset=offset)
     total = service.count_incidents(context, **filters) \
         if offset or len(found) == limit else len(found)
-    rows = [IncidentSummaryPublic.of(incident) for incident in found]
     if as_json:
+        from warroom.schemas.incidents import IncidentsPage, IncidentSummaryPublic
+
         # the API's page, without the URL of the next one (ask for --offset OFFSET+LIMIT)
-        print_json(IncidentsPage(data=rows, count=total, limit=limit, offset=offset,
-                                 next=None))
+        print_json(IncidentsPage(data=[IncidentSummaryPublic.of(i) for i in found],
+                                 count=total, limit=limit, offset=offset, next=None))
         return
-    if not rows:
+    if not found:
         console.print("No incidents." if not total else
                       f"No incidents past the first {total:,}.")
         return
     # IDs are never cut, even in a narrow terminal or a pipe: people grep for them
-    table = Table(Column("ID", no_wrap=True, min_width=max(len(r.id) for r in rows)),
+    table = Table(Column("ID", no_wrap=True, min_width=max(len(i.id) for i in found)),
                   "Severity", "Status", "Title", "Commander", "Detected", "Duration")
-    for row in rows:
-        table.add_row(row.id, row.severity, row.status, row.title, row.commander or "-",
-                      fmt_time(row.detected_at), minutes_text(row.duration_minutes))
+    for incident in found:
+        table.add_row(incident.id, incident.severity, incident.status.value, incident.title,
+                      incident.commander or "-", fmt_time(incident.detected_at()),
+                      minutes_text(minutes(incident_metrics(incident.timeline).duration)))
     console.print(table)
-    if offset or len(rows) < total:
-        more = (f"; --offset {offset + len(rows)} for the next page"
-                if offset + len(rows) < total else "")
-        console.print(f"Incidents {offset + 1:,}-{offset + len(rows):,} of {total:,}{more}.")
+    if offset or len(found) < total:
+        more = (f"; --offset {offset + len(found)} for the next page"
+                if offset + len(found) < total else "")
+        console.print(f"Incidents {offset + 1:,}-{offset + len(found):,} of {total:,}{more}.")
 
 
 @app.command()
@@ -141,48 +146,51 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one incident: fields, timeline, actions and metrics."""
-    data = public(service.get_incident(ctx(), incident_id))
+    context = ctx()
+    incident = service.get_incident(context, incident_id)
     if as_json:
-        print_json(data)
+        print_json(public(incident))
         return
-    print_incident(data)
+    print_incident(incident, incident_metrics(incident.timeline), context.scale)
 
 
-def print_incident(data: IncidentPublic) -> None:
-    say(bold(data.id), f"  {data.title}")
-    console.print(f"Severity {data.severity} ({data.severity_label}) · status {data.status} · "
-                  f"classification {data.classification}")
-    roles = ", ".join(f"{r.replace('_', ' ')}: {p}" for r, p in data.roles.items()) or "none"
+def print_incident(incident: Incident, metrics: IncidentMetrics, scale: SeverityScale) -> None:
+    say(bold(incident.id), f"  {incident.title}")
+    console.print(f"Severity {incident.severity} ({scale.label_of(incident.severity)}) · "
+                  f"status {incident.status.value} · "
+                  f"classification {incident.classification.value}")
+    roles = ", ".join(f"{r.value.replace('_', ' ')}: {p}"
+                      for r, p in incident.roles.items()) or "none"
     console.print(f"Roles: {roles}")
-    regions = ", ".join(data.scope.regions) if data.scope.regions is not None else "all"
-    services = ", ".join(data.scope.services) if data.scope.services is not None else "all"
+    scope = incident.scope
+    regions = ", ".join(scope.regions) if scope.regions is not None else "all"
+    services = ", ".join(scope.services) if scope.services is not None else "all"
     console.print(f"Scope: regions {regions}; services {services}")
-    if data.data_loss:
-        console.print(f"Data loss: {data.data_loss}")
+    if incident.data_loss:
+        console.print(f"Data loss: {incident.data_loss}")
     timeline = Table("Time (UTC)", "Kind", "Event", "By", "Audience", title="Timeline")
-    for entry in data.timeline:
-        timeline.add_row(entry.at.strftime("%Y-%m-%d %H:%M"), entry.kind, entry.text,
-                         entry.author or "-", entry.audience)
+    for entry in incident.ordered_timeline():
+        timeline.add_row(entry.at.strftime("%Y-%m-%d %H:%M"), entry.kind.value, entry.text,
+                         entry.author or "-", entry.audience.value)
     console.print(timeline)
-    m = data.metrics
-    metrics = Table("Metric", "Value", title="Metrics")
-    if m.impact_window:
-        metrics.add_row("Impact window", f"{fmt_time(m.impact_window.start)} → "
-                        f"{fmt_time(m.impact_window.end)}")
-    metrics.add_row("Duration", minutes_text(m.duration_minutes))
+    table = Table("Metric", "Value", title="Metrics")
+    window = incident.impact_window()
+    if window:
+        table.add_row("Impact window", f"{fmt_time(window.start)} → {fmt_time(window.end)}")
+    table.add_row("Duration", minutes_text(minutes(metrics.duration)))
     for name in METRIC_NAMES:
         label = name.replace("_", " ").capitalize()
-        metrics.add_row(label, minutes_text(getattr(m, f"{name}_minutes")))
-    console.print(metrics)
-    if data.root_cause:
-        say(bold("Root cause:"), f" {data.root_cause}")
-    for factor in data.contributing_factors:
+        table.add_row(label, minutes_text(minutes(metrics.get(name))))
+    console.print(table)
+    if incident.root_cause:
+        say(bold("Root cause:"), f" {incident.root_cause}")
+    for factor in incident.contributing_factors:
         console.print(f"  - contributing: {factor}")
-    if data.actions:
+    if incident.actions:
         actions = Table("#", "Action", "Owner", "Due", "Status", title="Corrective actions")
-        for a in data.actions:
+        for a in incident.actions:
             actions.add_row(str(a.number), a.title, a.owner or "-",
-                            a.due.isoformat() if a.due else "-", a.status)
+                            a.due.isoformat() if a.due else "-", a.status.value)
         console.print(actions)
 
 
@@ -194,6 +202,8 @@ def import_(
     """Import incidents from YAML/JSON files. Everything is checked first; on any problem
     nothing is imported."""
     context = ctx()
+    from warroom.formats.incident_file import read_incident_file
+
     parsed = []
     problems = []
     for path in files:
@@ -232,6 +242,9 @@ def export(
         raise InvalidInput([Problem("INCIDENT", "missing", "name incidents to export, or --all")])
     if not found:
         raise InvalidInput([Problem("INCIDENT", "empty", "there are no incidents to export")])
+    from warroom.cli.files import write_output
+    from warroom.formats.incident_file import write_incidents
+
     text = write_incidents(found, fmt=fmt)
     if output:
         write_output(output, text.encode("utf-8"), force=force)
@@ -336,6 +349,8 @@ def audit(
     """Show the audit log of an incident: who changed what, when."""
     entries = service.audit_trail(ctx(), incident_id)
     if as_json:
+        from warroom.schemas.incidents import AuditEntryPublic
+
         print_json([AuditEntryPublic.of(e).to_data() for e in entries])
         return
     table = Table("When (UTC)", "Who", "Via", "Action", "Changed")

@@ -105,6 +105,16 @@ class Incident:
         entry = first_of(self.timeline, EntryKind.DETECTED)
         return entry.at if entry else None
 
+    def public_entries(self) -> list[TimelineEntry]:
+        """The entries anyone may read: the status page's updates."""
+        return [e for e in self.timeline if e.audience is Audience.PUBLIC]
+
+    def public_entries_since(self, before: Sequence[TimelineEntry]) -> list[TimelineEntry]:
+        """Public entries that are not among `before` (the public entries of an earlier
+        state): what a change made public, which status-page subscribers hear of."""
+        seen = {(e.at, e.kind, e.text) for e in before}
+        return [e for e in self.public_entries() if (e.at, e.kind, e.text) not in seen]
+
     def impact_window(self) -> TimeWindow | None:
         return impact_window(self.timeline)
 

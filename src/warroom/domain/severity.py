@@ -35,6 +35,10 @@ class SeverityScale:
     def __contains__(self, name: object) -> bool:
         return name in self.names
 
+    def label_of(self, name: str) -> str:
+        """The level's label; a severity the scale no longer defines shows as its name."""
+        return self.get(name).label if name in self else name
+
     def parse(self, value: str, field: str = "severity") -> str:
         """Return the canonical name for `value` ("sev1", "SEV-1", "1" all mean SEV-1)."""
         text = str(value).strip().upper().replace("_", "-")

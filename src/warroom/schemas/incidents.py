@@ -111,8 +111,7 @@ class IncidentPublic(Schema):
             id=incident.id,
             title=incident.title,
             severity=incident.severity,
-            severity_label=scale.get(incident.severity).label if incident.severity in scale
-            else incident.severity,
+            severity_label=scale.label_of(incident.severity),
             status=incident.status.value,
             classification=incident.classification.value,
             commander=incident.commander,

@@ -1,4 +1,10 @@
-"""Incident use cases: declare, import, export, change status, assign, timeline, actions."""
+"""Incident use cases: declare, import, export, change status, assign, timeline, actions.
+
+What a change sets off — the audit document (`formats.incident_file`), SLA
+revalidation, status-page subscribers, changes shown as possible triggers — is imported
+by the functions that change incidents, not by this module: reading an incident (the
+commands a responder types most) does not load it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
@@ -27,14 +33,15 @@ from warroom.domain.scope import Scope
 from warroom.domain.text import text_problem
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.domain.window import require_utc
-from warroom.formats.incident_file import ParsedIncident, to_document
-from warroom.services import changes, sla, subscriptions
 from warroom.services.access import Principal, authorize, record
 from warroom.services.context import Context
 from warroom.store import audit
 from warroom.store import incidents as repo
 from warroom.store.database import lock
 from warroom.store.users import name_key
+
+if TYPE_CHECKING:
+    from warroom.formats.incident_file import ParsedIncident
 
 # The most incidents one page of a list holds (the API's ?limit=).
 MAX_PAGE = 1000
@@ -180,6 +187,9 @@ def open_incident(conn: Connection, ctx: Context, who: Principal | str, *, title
     """Store a new incident inside an open write transaction (declare, alert intake):
     its `detected` entry at `detected_at`, its `declared` entry now, its ID from the day
     of detection, and the audit entry. `author` writes the entries (default: `who`)."""
+    from warroom.formats.incident_file import to_document
+    from warroom.services import changes, subscriptions
+
     now = ctx.now()
     name = who.name if isinstance(who, Principal) else who
     incident = Incident(id="", title=title.strip(), severity=severity, status=status,
@@ -208,6 +218,9 @@ def open_incident(conn: Connection, ctx: Context, who: Principal | str, *, title
 
 def import_incidents(ctx: Context, parsed: list[ParsedIncident]) -> list[Incident]:
     """Store incidents read from a file: all of them, or (on any problem) none."""
+    from warroom.formats.incident_file import to_document
+    from warroom.services import sla
+
     problems: list[Problem] = []
     ids_in_file: dict[str, ParsedIncident] = {}
     for item in parsed:
@@ -388,6 +401,8 @@ def change_incident(conn: Connection, ctx: Context, incident_id: str, audit_acti
 
     The lock makes concurrent changes to one incident wait for each other instead of
     failing: a scribe and a commander typing at the same moment both land."""
+    from warroom.formats.incident_file import to_document
+
     lock(conn, f"incident:{incident_id}")
     incident, version = repo.get_versioned(conn, incident_id)
     if action is not None:
@@ -396,7 +411,7 @@ def change_incident(conn: Connection, ctx: Context, incident_id: str, audit_acti
     before = to_document(incident)
     problems_before = incident.consistency_problems()
     settled_by = (incident.impact_window(), incident.scope)
-    public_before = subscriptions.public_entries(incident)
+    public_before = incident.public_entries()
     actions_before = list(incident.actions)
     apply(incident, who.name)
     check_consistent(incident, before=problems_before)
@@ -405,11 +420,16 @@ def change_incident(conn: Connection, ctx: Context, incident_id: str, audit_acti
     _audit(conn, ctx, who, audit_action, incident_id, before, to_document(saved))
     if (saved.impact_window(), saved.scope) != settled_by:
         # the impact window and scope are inputs of SLA assessments: approvals may be void
+        from warroom.services import sla
+
         months = [m for w in (settled_by[0], saved.impact_window()) if w
                   for m in sla.window_months(w)]
         sla.revalidate_incident(conn, ctx, incident_id, months)
     # status-page subscribers hear of new public entries with the change that made them
-    subscriptions.public_changed(conn, ctx, saved, before=public_before)
+    if saved.public_entries_since(public_before):
+        from warroom.services import subscriptions
+
+        subscriptions.public_changed(conn, ctx, saved, before=public_before)
     return saved
 
 

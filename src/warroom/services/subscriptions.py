@@ -211,25 +211,19 @@ def _hash(token: str) -> str:
 
 # -- what subscribers hear --------------------------------------------------------------------
 
-def public_entries(incident: Incident) -> list[TimelineEntry]:
-    return [e for e in incident.timeline if e.audience is Audience.PUBLIC]
-
-
 def public_changed(conn: Connection, ctx: Context, after: Incident, *,
                    before: Sequence[TimelineEntry]) -> int:
     """Queue the incident's public timeline entries that are not in `before` (its public
     entries before the change) to the subscribers they concern; returns how many
     messages. Called where incidents are saved; cheap when nothing public changed or
     nobody subscribes."""
-    seen = {_entry_key(e) for e in before}
-    new = [e for e in after.timeline
-           if e.audience is Audience.PUBLIC and _entry_key(e) not in seen]
+    new = after.public_entries_since(before)
     if not new or not store.any_active(conn):
         return 0
     view = incident_view(after, Audience.PUBLIC)
     keys = {_entry_key(e) for e in new}
     entries = [v for v in view.timeline if (v.at, v.kind, v.text) in keys]
-    first = not seen
+    first = not before
     resolved = any(e.kind is EntryKind.RESOLVED for e in entries)
     digest = hashlib.sha256(json.dumps(sorted((iso_z(e.at), e.kind.value, e.text)
                                               for e in entries)).encode()).hexdigest()[:16]

@@ -189,12 +189,9 @@ def incident_page(viewer: Viewer, incident_id: str) -> IncidentPage:
     reopen: tuple[str, ...] = ()
     if not incident.status.is_active and allowed(Action.INCIDENT_REOPEN, viewer.roles):
         reopen = REOPEN_TO
-    try:
-        label = ctx.scale.get(incident.severity).label
-    except KeyError:
-        label = incident.severity
     return IncidentPage(
-        incident=incident, severity_label=label, metrics=metrics_of(incident), moves=moves,
+        incident=incident, severity_label=ctx.scale.label_of(incident.severity),
+        metrics=metrics_of(incident), moves=moves,
         reopen_to=reopen, entry_kinds=ENTRY_KINDS, audiences=tuple(a.value for a in Audience),
         roles=tuple(r.value for r in Role), action_statuses=tuple(s.value for s in ActionStatus),
         severities=ctx.scale.names, classifications=tuple(c.value for c in Classification),
