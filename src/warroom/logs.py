@@ -9,6 +9,8 @@ import logging.config
 from datetime import UTC, datetime
 from typing import Any
 
+from warroom.domain.window import iso_z
+
 # attributes every LogRecord has; anything else was passed with `extra=` and is logged
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
@@ -16,8 +18,7 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(
-                timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": iso_z(datetime.fromtimestamp(record.created, UTC), timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

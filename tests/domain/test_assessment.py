@@ -26,6 +26,7 @@ from warroom.domain.minutes import MinuteSet, epoch_minute
 from warroom.domain.scope import Scope
 from warroom.domain.sla import Bracket, IncidentImpact, SlaPolicy, Tier, assess
 from warroom.domain.window import TimeWindow
+from warroom.schemas.sla import AssessmentPublic
 
 LEGAL, FINANCE = ReviewRole.LEGAL, ReviewRole.FINANCE
 # The people of every access test: one per role, one with both, one with neither.
@@ -202,16 +203,24 @@ def test_it_shows_the_public_nothing() -> None:
     assert view_for(RESULT, Audience.PUBLIC, review=approved()) == {}
 
 
-@pytest.mark.parametrize("audience", [Audience.INTERNAL, Audience.CONFIDENTIAL])
-def test_it_shows_staff_everything(audience: Audience) -> None:
-    view = view_for(RESULT, audience, review=approved())
-    assert view["liability"] == {"low": D("1000.00"), "high": D("3000.00")}
-    assert [row["customer_id"] for row in view["customers"]] == ["ACME", "GLOBEX"]
-    assert view["review"] == {"state": "approved", "approvals": [
+def test_it_shows_staff_everything() -> None:
+    # staff read the whole assessment: the shape `sla show --json` and the API give them
+    data = AssessmentPublic.of("INC-2025-1108-001", RESULT, approved(),
+                               policy_source="policy.yaml", customers_source="customers.csv",
+                               fingerprint="f").to_data()
+    assert data["liability"] == {"low": "1000.00", "high": "3000.00"}
+    assert [row["customer_id"] for row in data["customers"]] == ["ACME", "GLOBEX"]
+    assert data["review"] == {"state": "approved", "approvals": [
         {"role": "legal", "by": "Linda Legal"}, {"role": "finance", "by": "Frank Finance"}]}
-    assert view["customers"][0]["uptime_measured"] == D("99.306")
-    assert view["tiers"] == [{"tier": "enterprise", "customers": 2, "low": D("1000.00"),
-                              "high": D("3000.00")}]
+    assert data["customers"][0]["uptime_measured"] == "99.306"
+    assert data["by_tier"] == [{"tier": "enterprise", "customers": 2, "low": "1000.00",
+                                "high": "3000.00"}]
+
+
+@pytest.mark.parametrize("audience", [Audience.INTERNAL, Audience.CONFIDENTIAL])
+def test_it_has_no_view_for_staff(audience: Audience) -> None:
+    with pytest.raises(ValueError, match="whole assessment"):
+        view_for(RESULT, audience, review=approved())
 
 
 def test_it_shows_a_customer_its_impact_but_no_credit_before_approval() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from warroom.domain.audience import Audience
 from warroom.domain.minutes import MinuteSet, epoch_minute, minute_start
 from warroom.domain.scope import Scope
-from warroom.domain.window import TimeWindow
+from warroom.domain.window import TimeWindow, iso_z
 
 REF_START = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)
 REF_END = datetime(2025, 11, 8, 19, 49, tzinfo=UTC)
@@ -162,6 +162,21 @@ def test_windows_overlap_only_when_they_share_time() -> None:
     assert window.overlap(later) == TimeWindow(REF_END - timedelta(minutes=9), REF_END)
     touching = TimeWindow(REF_END, REF_END + timedelta(hours=1))
     assert window.overlap(touching) is None
+
+
+# -- writing times ---------------------------------------------------------------------------
+
+def test_times_are_written_in_utc_with_a_z_to_the_precision_asked_for() -> None:
+    at = datetime(2025, 11, 8, 15, 2, 3, 450600, tzinfo=timezone(timedelta(hours=1)))
+    assert iso_z(at) == "2025-11-08T14:02:03.450600Z"  # exact: stored times round-trip
+    assert iso_z(at, timespec="milliseconds") == "2025-11-08T14:02:03.450Z"
+    assert iso_z(at, timespec="seconds") == "2025-11-08T14:02:03Z"
+    assert iso_z(REF_START) == "2025-11-08T14:02:00Z"  # no fraction when there is none
+
+
+def test_a_naive_time_is_not_written() -> None:
+    with pytest.raises(ValueError, match="has no UTC offset"):
+        iso_z(REF_START.replace(tzinfo=None))
 
 
 # -- Scope -----------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ from warroom.domain.errors import InvalidInput, Problem, WarroomError
 from warroom.domain.impact import CustomerImpact, ImpactProvenance, ImpactResult, MinuteStat
 from warroom.domain.minutes import MinuteSet
 from warroom.domain.scope import Scope
-from warroom.domain.window import TimeWindow
+from warroom.domain.window import TimeWindow, iso_z
 from warroom.settings import DEFAULT_SPARK_MASTER
 
 if TYPE_CHECKING:
@@ -509,10 +509,10 @@ def _refusal(field: str, code: str, message: str) -> InvalidInput:
 
 
 def _z(at: Any) -> str:
+    """A time an engine handed back, for a message: engines may drop the zone of the log's
+    UTC timestamps, so a naive one is read as UTC; anything else is shown as it is."""
     if isinstance(at, datetime):
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
-        return str(at.astimezone(UTC).isoformat()).replace("+00:00", "Z")
+        return iso_z(at if at.tzinfo is not None else at.replace(tzinfo=UTC))
     return str(at)
 
 

@@ -27,6 +27,7 @@ from warroom.cli.common import (
     warn,
 )
 from warroom.domain.errors import InvalidInput, Problem
+from warroom.domain.window import iso_z
 
 
 class _SendByDefault(TyperGroup):
@@ -248,7 +249,7 @@ def list_(as_json: JsonOpt = False) -> None:
     if as_json:
         print_json([{"customer_id": c.contact.customer_id, "emails": list(c.contact.emails),
                      "webhook_url": c.contact.webhook_url, "source": c.source,
-                     "updated_at": c.updated_at.isoformat().replace("+00:00", "Z")}
+                     "updated_at": iso_z(c.updated_at)}
                     for c in found])
         return
     table = Table("customer", "emails", "webhook")

@@ -1,9 +1,11 @@
-"""The legal + finance approval gate of an SLA assessment, and what each audience may see of it.
+"""The legal + finance approval gate of an SLA assessment, and what outside audiences may see
+of it.
 
 The gate is a pure state machine: each operation takes the current `Review` and returns
 the new one plus a `ReviewEvent` for the audit log, or raises a domain error and
-changes nothing. `view_for` is the one place that decides what of an assessment an
-audience may see.
+changes nothing. `view_for` is the one place that decides what of an assessment a
+customer or the public may see; staff read the assessment whole, in the shape of
+`warroom.schemas.sla.AssessmentPublic`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from warroom.domain.errors import (
     PermissionDenied,
     Problem,
 )
-from warroom.domain.sla import CustomerCredit, ExclusionFinding, SlaAssessment
+from warroom.domain.sla import SlaAssessment
 
 
 class NotApproved(Conflict):
@@ -181,7 +183,7 @@ def _require_role(role: ReviewRole, by: str, roles_held: Iterable[str | ReviewRo
         raise PermissionDenied(f"{by} does not hold the {role.value} role")
 
 
-# -- what each audience sees ------------------------------------------------------------------
+# -- what outside audiences see --------------------------------------------------------------
 
 THREE_PLACES = Decimal("0.001")
 
@@ -193,14 +195,18 @@ def shown_uptime(uptime: Decimal) -> Decimal:
 
 def view_for(result: SlaAssessment, audience: Audience, *, review: Review,
              customer_id: str | None = None) -> dict[str, Any]:
-    """What of an assessment `audience` may see, as plain data (Decimals, ints, text, dates).
+    """What of an assessment a customer or the public may see, as plain data (Decimals,
+    ints, text, dates).
 
-    - confidential and internal: everything, with the review's state and approvers;
     - customer (needs `customer_id`): that customer's own impact and uptime, and, only
       once the review is approved, its own credit: the measured figure where logs were
       analysed, else the declared one (`CustomerCredit.credit`). Never totals, tiers,
       other customers, the review state or anyone's name on our side;
     - public: nothing (an empty mapping).
+
+    Staff (internal, confidential) see everything, so they get no view: they read the
+    assessment itself (`warroom.schemas.sla.AssessmentPublic`), and asking for theirs
+    here is a mistake.
     """
     if audience is Audience.PUBLIC:
         return {}
@@ -208,28 +214,7 @@ def view_for(result: SlaAssessment, audience: Audience, *, review: Review,
         if not customer_id:
             raise ValueError("a customer view needs the customer_id it is for")
         return _customer_view(result, customer_id, approved=review.is_approved)
-    return {
-        "audience": audience.value,
-        "month": str(result.month),
-        "currency": result.currency,
-        "logs_analysed": result.logs_analysed,
-        "incidents_in_month": result.incidents_in_month,
-        "incidents_without_logs": result.incidents_without_logs,
-        "measured_outside_window": result.measured_outside_window,
-        "unregistered_customers": list(result.unregistered_customers),
-        "claim_deadline": result.claim_deadline,
-        "liability": {"low": result.liability.low, "high": result.liability.high},
-        "tiers": [{"tier": t.tier, "customers": t.customers, "low": t.low, "high": t.high}
-                  for t in result.tiers],
-        "no_sla": list(result.no_sla),
-        "out_of_scope": result.out_of_scope,
-        "exclusions": [_exclusion(finding) for finding in result.exclusions],
-        "customers": [_staff_row(row) for row in result.rows],
-        "review": {
-            "state": review.state.value,
-            "approvals": [{"role": a.role.value, "by": a.by} for a in review.approvals],
-        },
-    }
+    raise ValueError(f"the {audience.value} audience reads the whole assessment, not a view")
 
 
 def _customer_view(result: SlaAssessment, customer_id: str, *, approved: bool) -> dict[str, Any]:
@@ -253,39 +238,3 @@ def _customer_view(result: SlaAssessment, customer_id: str, *, approved: bool) -
         view["credit"] = {"percent": row.credit_percent, "amount": row.credit,
                           "currency": row.currency, "claim_deadline": result.claim_deadline}
     return view
-
-
-def _staff_row(row: CustomerCredit) -> dict[str, Any]:
-    return {
-        "customer_id": row.customer_id,
-        "name": row.name,
-        "tier": row.tier,
-        "has_sla": row.has_sla,
-        "monthly_fee": row.monthly_fee,
-        "currency": row.currency,
-        "incident_minutes_measured": row.incident_minutes_measured,
-        "incident_minutes_declared": row.incident_minutes_declared,
-        "down_minutes_measured": row.down_minutes_measured,
-        "down_minutes_declared": row.down_minutes_declared,
-        "uptime_measured": shown_uptime(row.uptime_measured),
-        "uptime_declared": shown_uptime(row.uptime_declared),
-        "credit_percent_low": row.credit_percent_low,
-        "credit_percent_high": row.credit_percent_high,
-        "credit_low": row.credit_low,
-        "credit_high": row.credit_high,
-        "already_credited": row.already_credited,
-        "credit": row.credit,
-    }
-
-
-def _exclusion(finding: ExclusionFinding) -> dict[str, Any]:
-    return {
-        "start": finding.window.start,
-        "end": finding.window.end,
-        "announced_at": finding.window.announced_at,
-        "description": finding.window.description,
-        "counts": finding.counts,
-        "announced_late": finding.announced_late,
-        "incident_began_inside": finding.incident_began_inside,
-        "minutes_in_month": finding.minutes_in_month,
-    }

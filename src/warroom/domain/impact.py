@@ -16,14 +16,9 @@ from typing import Any
 
 from warroom.domain.minutes import MinuteSet, epoch_minute, minute_start
 from warroom.domain.scope import Scope
-from warroom.domain.window import TimeWindow, require_utc
+from warroom.domain.window import TimeWindow, iso_z, require_utc
 
 JSON = dict[str, Any]
-
-
-def iso_z(at: datetime) -> str:
-    """`at` as ISO-8601 in UTC with a `Z` (``2025-11-08T14:02:00Z``)."""
-    return require_utc(at).isoformat().replace("+00:00", "Z")
 
 
 def parse_iso_z(text: str, what: str = "time") -> datetime:

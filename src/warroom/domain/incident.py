@@ -14,7 +14,7 @@ from warroom.domain.lifecycle import Status, check_reopen, check_transition
 from warroom.domain.scope import Scope
 from warroom.domain.text import text_problem
 from warroom.domain.timeline import EntryKind, TimelineEntry, first_of, in_order
-from warroom.domain.window import TimeWindow, require_utc
+from warroom.domain.window import TimeWindow, iso_z, require_utc
 
 ID_PATTERN = re.compile(r"^INC-(\d{4})-(\d{2})(\d{2})-(\d{3,})$")
 
@@ -208,33 +208,32 @@ def timeline_order_problems(timeline: Sequence[TimelineEntry]) -> list[tuple[int
         found = first_of(timeline, kind)
         return None if found is None else next(i for i, e in enumerate(timeline) if e is found)
 
+    def when(index: int) -> str:  # to the second: messages are read by people
+        return iso_z(timeline[index].at, timespec="seconds")
+
     found: list[tuple[int, str, str]] = []
     detected = first(EntryKind.DETECTED)
     trigger = first(EntryKind.TRIGGER)
     if detected is not None and trigger is not None and \
             timeline[trigger].at > timeline[detected].at:
         found.append((trigger, "trigger_after_detection",
-                      f"the trigger ({_z(timeline[trigger].at)}) is after the first detection "
-                      f"({_z(timeline[detected].at)}); a trigger comes before it is detected"))
+                      f"the trigger ({when(trigger)}) is after the first detection "
+                      f"({when(detected)}); a trigger comes before it is detected"))
     if detected is not None:
         for kind in (EntryKind.DECLARED, EntryKind.IDENTIFIED, EntryKind.MITIGATED):
             index = first(kind)
             if index is not None and timeline[index].at < timeline[detected].at:
                 found.append((index, f"{kind.value}_before_detection",
-                              f"the first {kind.value} entry ({_z(timeline[index].at)}) is "
-                              f"before the first detection ({_z(timeline[detected].at)})"))
+                              f"the first {kind.value} entry ({when(index)}) is "
+                              f"before the first detection ({when(detected)})"))
     start = first(EntryKind.IMPACT_STARTED)
     start = detected if start is None else start
     end = first(EntryKind.RESOLVED)
     if start is not None and end is not None and timeline[end].at < timeline[start].at:
         found.append((end, "resolved_before_start",
-                      f"the first resolved entry ({_z(timeline[end].at)}) is before the start "
-                      f"of impact ({_z(timeline[start].at)})"))
+                      f"the first resolved entry ({when(end)}) is before the start "
+                      f"of impact ({when(start)})"))
     return sorted(found)
-
-
-def _z(at: datetime) -> str:
-    return f"{at:%Y-%m-%dT%H:%M:%SZ}"
 
 
 def text_problems(incident: Incident) -> list[Problem]:

@@ -1,9 +1,11 @@
-"""A half-open UTC time window [start, end), counted in whole minutes where needed."""
+"""UTC times: the rule that a time has an offset, how a time is written (ISO-8601 with `Z`),
+and the half-open time window [start, end), counted in whole minutes where needed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 
 def require_utc(value: datetime, what: str = "time") -> datetime:
@@ -11,6 +13,14 @@ def require_utc(value: datetime, what: str = "time") -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} {value.isoformat()} has no UTC offset")
     return value.astimezone(UTC)
+
+
+def iso_z(at: datetime, *, timespec: Literal["auto", "seconds", "milliseconds"] = "auto") -> str:
+    """`at` as ISO-8601 in UTC with a `Z` (``2025-11-08T14:02:00Z``): the one way warroom
+    writes a time for machines (JSON, YAML, feeds, logs). "auto" keeps microseconds only
+    when there are some, so stored times round-trip; "seconds" is for messages to people,
+    "milliseconds" for log lines. Naive times are refused (`require_utc`)."""
+    return require_utc(at).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def floor_minute(value: datetime) -> datetime:

@@ -41,6 +41,7 @@ from warroom.domain.lifecycle import Status
 from warroom.domain.scope import Scope
 from warroom.domain.severity import DEFAULT_SCALE, SeverityScale
 from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.domain.window import iso_z
 from warroom.formats.documents import (
     Document,
     format_path,
@@ -312,12 +313,6 @@ def _field_path(field: str) -> tuple[str | int, ...]:
 
 # -- writing ---------------------------------------------------------------------------------
 
-def format_time(at: datetime) -> str:
-    """ISO-8601 UTC with `Z`, without microseconds when there are none."""
-    text = at.astimezone(UTC).isoformat()
-    return text.replace("+00:00", "Z")
-
-
 def to_document(incident: Incident) -> dict[str, Any]:
     """The incident as the plain data of its file (the key order of docs/incident-file.md)."""
     roles = {r.value: incident.roles[r]
@@ -340,7 +335,7 @@ def to_document(incident: Incident) -> dict[str, Any]:
         "summary": incident.summary,
         "public_summary": incident.public_summary,
         "timeline": [
-            {"at": format_time(e.at), "kind": e.kind.value, "text": e.text, "author": e.author,
+            {"at": iso_z(e.at), "kind": e.kind.value, "text": e.text, "author": e.author,
              "audience": e.audience.value}
             for e in incident.ordered_timeline()
         ],

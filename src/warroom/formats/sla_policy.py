@@ -29,8 +29,9 @@ from warroom.domain.sla import (
     Tier,
     policy_problems,
 )
+from warroom.domain.window import iso_z
 from warroom.formats.documents import Document, load_text, problems_from, read_text
-from warroom.formats.incident_file import UtcTime, format_time
+from warroom.formats.incident_file import UtcTime
 
 MAX_POLICY_BYTES = 1024 * 1024  # a policy is a page of YAML; anything bigger is a mistake
 MAX_TIERS = 100
@@ -160,8 +161,8 @@ def parse_policy_document(doc: Document) -> SlaPolicy:
         if window.end <= window.start:
             problems.append(doc.problem(
                 ("exclusions", "maintenance_windows", i, "end"), "out_of_range",
-                f"the window ends ({format_time(window.end)}) before it starts "
-                f"({format_time(window.start)})"))
+                f"the window ends ({iso_z(window.end)}) before it starts "
+                f"({iso_z(window.start)})"))
             continue
         windows.append(MaintenanceWindow(start=window.start, end=window.end,
                                          announced_at=window.announced_at,
@@ -259,7 +260,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return _plain(value)
     if isinstance(value, datetime):
-        return format_time(value)
+        return iso_z(value)
     if isinstance(value, dict):
         return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -286,7 +287,7 @@ def _decimal_presenter(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNo
 
 
 def _time_presenter(dumper: yaml.SafeDumper, value: datetime) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", format_time(value))
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", iso_z(value))
 
 
 _Dumper.add_representer(Decimal, _decimal_presenter)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from warroom.domain.impact import iso_z as iso_z  # re-exported for the templates
 from warroom.domain.sla import Month, minor_units
+from warroom.domain.window import iso_z as iso_z  # re-exported for the templates
 from warroom.domain.window import require_utc
 
 # Symbols that read unambiguously; other currencies are written with their ISO code.

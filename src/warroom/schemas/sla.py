@@ -10,6 +10,7 @@ from pydantic import PlainSerializer
 
 from warroom.domain.assessment import Review, shown_uptime
 from warroom.domain.sla import CustomerCredit, SlaAssessment
+from warroom.domain.window import iso_z
 from warroom.schemas.base import Money, Schema, UtcTime
 
 DecimalText = Annotated[Decimal, PlainSerializer(lambda v: format(v.normalize(), "f"),
@@ -153,7 +154,7 @@ def plain_view(value: object) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return iso_z(value)
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -16,10 +16,9 @@ from warroom.analytics.impact import compute_impact
 from warroom.analytics.mapping import ColumnMapping
 from warroom.domain.downtime import DowntimeRule
 from warroom.domain.errors import InvalidInput, NotFound, Problem
-from warroom.domain.impact import iso_z
 from warroom.domain.permissions import Action
 from warroom.domain.sla import SlaPolicy
-from warroom.domain.window import TimeWindow
+from warroom.domain.window import TimeWindow, iso_z
 from warroom.services import sla
 from warroom.services.access import authorize, record
 from warroom.services.context import Context

@@ -32,7 +32,7 @@ from warroom.domain.permissions import Action
 from warroom.domain.scope import Scope
 from warroom.domain.text import text_problem
 from warroom.domain.timeline import EntryKind, TimelineEntry
-from warroom.domain.window import require_utc
+from warroom.domain.window import iso_z, require_utc
 from warroom.services.access import Principal, authorize, record
 from warroom.services.context import Context
 from warroom.store import audit
@@ -156,12 +156,12 @@ def declare(ctx: Context, *, title: str, severity: str, detected_at: datetime | 
     detected = require_utc(detected_at) if detected_at else now
     if detected.year < EARLIEST_YEAR:
         raise InvalidInput([Problem("detected_at", "too_early",
-                                    f"detection time {detected:%Y-%m-%dT%H:%M:%SZ} is before "
-                                    f"{EARLIEST_YEAR}; give the time it was detected")])
+                                    f"detection time {iso_z(detected, timespec='seconds')} "
+                                    f"is before {EARLIEST_YEAR}; give the time it was detected")])
     if detected > now:
         raise InvalidInput([Problem("detected_at", "in_future",
-                                    f"detection time {detected:%Y-%m-%dT%H:%M:%SZ} is in the "
-                                    "future")])
+                                    f"detection time {iso_z(detected, timespec='seconds')} "
+                                    "is in the future")])
     _check_title(title)
     if status not in (Status.DECLARED, Status.TRIAGE, Status.INVESTIGATING):
         raise InvalidInput([Problem("status", "illegal_status",

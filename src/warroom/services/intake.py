@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Connection
@@ -29,6 +28,7 @@ from warroom.domain.lifecycle import Status
 from warroom.domain.permissions import Action
 from warroom.domain.routing import RouteDecision, route
 from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.domain.window import iso_z
 from warroom.services import changes
 from warroom.services.access import Principal, authorize, record
 from warroom.services.context import Context
@@ -96,7 +96,7 @@ def receive_change(ctx: Context, change: ChangeIn) -> ChangeReceipt:
         stored = store.add_change(conn, change, now=ctx.now(), by=who.name)
         record(conn, ctx, who, action="intake.change", entity_type="change",
                entity_id=change.key, changes={"kind": change.kind.value,
-                                              "at": _z(change.at), "service": change.service,
+                                              "at": iso_z(change.at), "service": change.service,
                                               "region": change.region})
         shown = changes.show_on_incidents(
             conn, ctx, stored, change=lambda incident_id, apply: change_incident(
@@ -323,7 +323,3 @@ def _audit(conn: Connection, ctx: Context, who: Principal, alert: AlertIn,
 def _receipt(alert: AlertIn, outcome: Outcome, incident_id: str | None,
              opened: bool = False) -> AlertReceipt:
     return AlertReceipt(alert.source.value, alert.key, outcome, incident_id, opened)
-
-
-def _z(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")

@@ -16,8 +16,8 @@ from sqlalchemy import Connection
 from warroom.domain.audience import Audience
 from warroom.domain.customers import Customer
 from warroom.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from warroom.domain.impact import iso_z
 from warroom.domain.permissions import Action, report_audience_allowed
+from warroom.domain.window import iso_z
 from warroom.reports.build import (
     ReportInputs,
     RevisionStamp,

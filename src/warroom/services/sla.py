@@ -215,26 +215,24 @@ def _readable(conn: Connection, ctx: Context, incident_id: str, *, offset: int =
 
 def audience_view(ctx: Context, incident_id: str, audience: Audience, *,
                   customer_id: str | None = None) -> dict[str, Any]:
-    """What `audience` may see of the assessment (`domain.assessment.view_for`): the
-    customer view holds one customer's figures (its line alone is read) and, once
-    approved, its own credit."""
+    """What a customer or the public may see of the assessment
+    (`domain.assessment.view_for`): the customer view holds one customer's figures (its
+    line alone is read) and, once approved, its own credit. Staff read the assessment
+    itself (`get_assessment`)."""
+    if audience not in (Audience.CUSTOMER, Audience.PUBLIC):
+        raise ValueError(f"the {audience.value} audience reads the whole assessment "
+                         "(get_assessment), not a view")
     if audience is Audience.CUSTOMER and not customer_id:
         raise InvalidInput([Problem("--customer", "missing",
                                     "--audience customer needs --customer ID")])
     with ctx.db.reading() as conn:
-        if audience in (Audience.CUSTOMER, Audience.PUBLIC):
-            incident = incident_repo.get(conn, incident_id)
-            authorize(conn, ctx, Action.INCIDENT_READ, incident=incident)
-            header = store.get(conn, incident_id)
-            if header is None:
-                raise _not_assessed(incident_id)
-            review = _current_review(conn, header, incident)
-            found: Assessment | None = _assessment(conn, header, review, limit=0,
-                                                   customer_id=customer_id)
-        else:
-            found = _readable(conn, ctx, incident_id)
-        if found is None:
+        incident = incident_repo.get(conn, incident_id)
+        authorize(conn, ctx, Action.INCIDENT_READ, incident=incident)
+        header = store.get(conn, incident_id)
+        if header is None:
             raise _not_assessed(incident_id)
+        review = _current_review(conn, header, incident)
+        found = _assessment(conn, header, review, limit=0, customer_id=customer_id)
     return view_for(found.result, audience, review=found.review, customer_id=customer_id)
 
 

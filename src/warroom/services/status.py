@@ -24,7 +24,6 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from warroom.domain.audience import Audience
-from warroom.domain.impact import iso_z
 from warroom.domain.redaction import incident_view
 from warroom.domain.scope import Scope
 from warroom.domain.status import (
@@ -38,6 +37,7 @@ from warroom.domain.status import (
     is_announced,
     outage_span,
 )
+from warroom.domain.window import iso_z
 from warroom.services.context import Context
 from warroom.store import incidents as incident_repo
 from warroom.store import maintenance as maintenance_store

@@ -36,12 +36,12 @@ from sqlalchemy import Connection
 from warroom.domain.audience import Audience
 from warroom.domain.contacts import email_problem, webhook_url_problem
 from warroom.domain.errors import InvalidInput, NotFound, Problem, TooManyRequests
-from warroom.domain.impact import iso_z
 from warroom.domain.incident import Incident
 from warroom.domain.maintenance import MaintenanceRecord
 from warroom.domain.redaction import EntryView, IncidentView, incident_view
 from warroom.domain.scope import Scope
 from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.domain.window import iso_z
 from warroom.notify import Outgoing
 from warroom.notify.signing import new_secret
 from warroom.services.context import Context

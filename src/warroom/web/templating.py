@@ -20,8 +20,8 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
 from warroom.domain.assessment import shown_uptime
-from warroom.domain.impact import iso_z as _iso_z
 from warroom.domain.text import strip_controls
+from warroom.domain.window import iso_z
 from warroom.reports import numbers
 
 T = TypeVar("T")
@@ -113,10 +113,6 @@ def utc_text(at: datetime | None) -> str:
         return ""
     at = numbers.utc(at)
     return at.strftime("%Y-%m-%d %H:%M:%S UTC" if at.second else "%Y-%m-%d %H:%M UTC")
-
-
-def iso_z(at: datetime | None) -> str:
-    return _iso_z(at) if at is not None else ""
 
 
 def day_text(day: date | None) -> str:
