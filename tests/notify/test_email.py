@@ -116,6 +116,17 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_is_not() -> None:
     assert [m.recipients for m in server.messages] == [["ops@acme.example"]]
 
 
+def test_a_refused_message_leaves_the_kept_connection_clean_for_the_next() -> None:
+    with mail_server(fail_next=1) as server:
+        sender = transport(server.port)
+        with pytest.raises(TransportError) as never:
+            sender.send(outgoing(body="first\n"))
+        assert never.value.permanent and "500" in never.value.message
+        assert sender.send(outgoing(body="second\n")) is None
+        sender.close()
+    assert [m.text() for m in server.messages] == ["second\r\n"]
+
+
 def test_no_server_is_a_temporary_failure() -> None:
     from support.mail import free_port
 

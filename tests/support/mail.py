@@ -72,10 +72,13 @@ class _Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.server.lock:
+            if self.server.fail_next > 0:  # aiosmtpd answers a handler's error with 500
+                self.server.fail_next -= 1
+                raise RuntimeError("the mailbox is unavailable")
             if self.server.refuse_next > 0:
                 self.server.refuse_next -= 1
                 self.server.refused += 1
-                return "451 4.3.0 try again later"
+                return self.server.refusal
             received = Received(envelope.mail_from, list(envelope.rcpt_tos),
                                 bytes(envelope.original_content or envelope.content))
             self.server.messages.append(received)
@@ -93,7 +96,9 @@ class _Handler:
 class MailServer:
     port: int = field(default_factory=free_port)
     messages: list[Received] = field(default_factory=list)
-    refuse_next: int = 0  # answer this many messages with 451 first
+    refuse_next: int = 0  # answer this many messages with `refusal` first
+    refusal: str = "451 4.3.0 try again later"
+    fail_next: int = 0  # fail this many messages in the server's handler first
     refused: int = 0
     refuse_recipients: set[str] = field(default_factory=set)
     silent_for: float = 0.0  # wait this long before the 250 (longer than the client waits)

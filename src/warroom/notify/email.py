@@ -208,6 +208,9 @@ class EmailTransport:
                 f"no answer from {self.server} after the whole message went out ({error}): "
                 "it may have been delivered", uncertain=True) from None
         if code != 250:
+            # the transaction is over, but not every server forgets it: RSET, so the
+            # next message on this connection starts clean
+            self._reset()
             raise _refused("the message", code, reply)
         if refused:
             return "refused: " + "; ".join(f"{a} ({c} {_text(r)})" for a, (c, r) in
