@@ -62,6 +62,36 @@ def test_a_bad_contact_is_refused_with_its_line(warroom, tmp_path: Path) -> None
     assert code == 1 and "line 2" in err and "contact_email" in err and "cfo@acme" in err
 
 
+def test_contacts_load_streams_a_registry_from_parquet_in_batches(warroom,
+                                                                  tmp_path: Path) -> None:
+    """A registry of more than one batch, kept as Parquet: every contact loads; a bad
+    address anywhere (the last row here) refuses the whole load, with its row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from warroom.formats.customer_registry import BATCH
+
+    count = BATCH + 2_500
+    ids = [f"C{n:06d}" for n in range(count)]
+    table = {"customer_id": ids, "name": [f"Customer {n}" for n in range(count)],
+             "tier": ["business"] * count, "monthly_fee": ["100.00"] * count,
+             "currency": ["USD"] * count, "regions": [""] * count,
+             "contact_email": [f"ops@{i.lower()}.example" for i in ids]}
+    pq.write_table(pa.table(table), tmp_path / "registry.parquet")
+    code, out, err = warroom("contacts", "load", tmp_path / "registry.parquet", "--replace")
+    assert code == 0, err
+    assert f"{count} added" in out
+    listed = json.loads(warroom("contacts", "list", "--json")[1])
+    assert len(listed) == count and listed[-1]["emails"] == [f"ops@{ids[-1].lower()}.example"]
+    table["contact_email"][-1] = "nobody@"
+    pq.write_table(pa.table(table), tmp_path / "bad.parquet")
+    code, _, err = warroom("contacts", "load", tmp_path / "bad.parquet")
+    assert code == 1 and f"line {count}" in err and "contact_email" in err
+    # nothing of the refused load was stored
+    assert json.loads(warroom("contacts", "list", "--json")[1])[-1]["emails"] == \
+        [f"ops@{ids[-1].lower()}.example"]
+
+
 def test_notices_are_refused_before_approval_and_previewed_in_a_dry_run(
         warroom, tmp_path: Path) -> None:
     warroom("contacts", "load", tmp_path / "customers.csv")

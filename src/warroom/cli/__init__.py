@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
@@ -17,7 +18,8 @@ def main() -> None:
         # end the process by SIGINT instead of with this exit code
         os._exit(130)
     try:
-        code = run(sys.argv[1:])
+        code = run(sys.argv[1:], standalone=True)
     except KeyboardInterrupt:  # between the boundary's return and here
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # handled: exit with the code
         code = EXIT_INTERRUPTED
     sys.exit(code)

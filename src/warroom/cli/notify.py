@@ -216,8 +216,11 @@ def outbox(as_json: JsonOpt = False) -> None:
 
 @contacts_app.command("load")
 def load(
-    registry: Annotated[Path, typer.Argument(help="Customer registry CSV with contact_email "
-                                             "and/or webhook_url columns.")],
+    registry: Annotated[str, typer.Argument(
+        metavar="REGISTRY", help="The customer registry with contact_email and/or "
+        "webhook_url columns: a CSV file (or several, .gz), Parquet files, "
+        "duckdb:///FILE#TABLE or postgresql://...#TABLE, as sla assess --customers "
+        "takes it.")],
     replace: Annotated[bool, typer.Option(
         "--replace", help="Customers the registry does not list lose their contacts.")]
     = False,
@@ -227,11 +230,11 @@ def load(
     contact_email holds one address or several separated by ';'; webhook_url an http(s)
     URL. A customer's webhook gets its signing secret when first loaded: `warroom
     contacts secret CUSTOMER` shows it."""
-    from warroom.formats.customer_registry import read_contacts_file
+    from warroom.formats.customer_registry import open_contacts
     from warroom.services import contacts
 
-    loaded = contacts.load_contacts(ctx(), read_contacts_file(registry), source=str(registry),
-                                    replace=replace)
+    found = open_contacts(registry)
+    loaded = contacts.load_contacts(ctx(), found, source=found.text, replace=replace)
     say(f"contacts: {loaded.added} added, {loaded.changed} changed, {loaded.unchanged} "
         f"unchanged, {loaded.removed} removed")
     if loaded.new_secrets:

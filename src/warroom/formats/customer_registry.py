@@ -14,7 +14,7 @@ table problems name the row, counted from 1 within its file or table.
 
 Two optional CSV columns say where a customer's notices go: `contact_email` (one address,
 or several separated by `;`) and `webhook_url`; they are checked with the rest of the
-row, and `read_contacts_file` returns them.
+row, and `open_contacts` reads them in batches.
 """
 
 from __future__ import annotations
@@ -66,24 +66,15 @@ def read_registry_text(text: str, *, source: str = "<input>",
     return tuple(customers)
 
 
-def read_contacts_file(path: Path) -> tuple[Contact, ...]:
-    """The contacts of a registry CSV (validated whole, like `read_registry_file`): one per
-    customer, with its addresses (none when its cells are empty)."""
-    text = read_text(path, max_bytes=MAX_REGISTRY_BYTES)
-    return read_contacts_text(text, source=str(path))
-
-
 def read_contacts_text(text: str, *, source: str = "<input>") -> tuple[Contact, ...]:
+    """The contacts of a small registry CSV given whole (see `open_contacts`)."""
     checker = _Checker(None)
     found = _Contacts()
     for _ in _csv_batches(_whole(text, source), source, checker, found):
         pass
     checker.finish(source)
-    if not found.columns:
-        raise InvalidInput([_problem(source, 1, "contact_email", "missing_column",
-                                     "the registry has neither a contact_email nor a "
-                                     "webhook_url column: it names no contacts")])
-    return tuple(found.contacts)
+    found.check(source)
+    return tuple(found.take())
 
 
 def _whole(text: str, source: str) -> IO[str]:
@@ -97,10 +88,55 @@ def _whole(text: str, source: str) -> IO[str]:
 
 @dataclass
 class _Contacts:
-    """What a reading of a CSV registry found of its contact columns."""
+    """What a reading of a registry found of its contact columns: whether its header has
+    one, and the rows' contacts since last taken."""
 
-    columns: bool = False  # the header has at least one of them
+    columns: bool = False
     contacts: list[Contact] = field(default_factory=list)
+
+    def take(self) -> list[Contact]:
+        taken, self.contacts = self.contacts, []
+        return taken
+
+    def check(self, source: str) -> None:
+        if not self.columns:
+            raise InvalidInput([_problem(source, 1, "contact_email", "missing_column",
+                                         "the registry has neither a contact_email nor a "
+                                         "webhook_url column: it names no contacts")])
+
+
+@dataclass(frozen=True)
+class ContactsSource:
+    """The contacts of a registry kept anywhere `open_registry` reads, in batches, with
+    every row checked as the registry's are. Calling it reads them again from the start;
+    problems are raised once it has been read to the end (load them in a transaction)."""
+
+    spec: Source
+
+    @property
+    def text(self) -> str:
+        return self.spec.text
+
+    def __call__(self) -> Iterator[list[Contact]]:
+        checker = _Checker(None)
+        found = _Contacts()
+        if self.spec.kind == "csv" and not self.spec.location.lower().endswith(".zst"):
+            for path in _csv_files(self.spec):
+                with _open_csv(path, self.spec) as stream:
+                    for _ in _csv_batches(stream, str(path), checker, found):
+                        yield found.take()
+        else:
+            for _ in _table_batches(self.spec, checker, found):
+                yield found.take()
+        if found.contacts:
+            yield found.take()
+        checker.finish(self.spec.text)
+        found.check(self.spec.text)
+
+
+def open_contacts(location: str | Path) -> ContactsSource:
+    """The contacts of the registry at `location` (any place `open_registry` takes)."""
+    return ContactsSource(open_registry(location).spec)
 
 
 @dataclass(frozen=True)
@@ -409,21 +445,34 @@ def _column_index(header: Sequence[str], source: str, line: int | None) -> dict[
 
 # -- tables (Parquet, DuckDB, PostgreSQL) ----------------------------------------------------
 
-def _table_batches(spec: Source, checker: _Checker) -> Iterator[list[Customer]]:
+def _table_batches(spec: Source, checker: _Checker,
+                   contacts: _Contacts | None = None) -> Iterator[list[Customer]]:
     """The customers of a table-like source, validated, in batches: each value is read as
-    the text a CSV cell would hold (numbers exactly, a list of regions joined by `;`)."""
+    the text a CSV cell would hold (numbers exactly, a list of regions joined by `;`);
+    `contacts` collects the rows' contacts, as `_csv_batches` does."""
     index: dict[str, int] | None = None
     for rows in read_rows(spec, batch_rows=BATCH):
         names = list(rows.columns)
         if index is None:
             index = _column_index(names, spec.text, None)
+            if contacts is not None:
+                contacts.columns = any(c in index for c in CONTACT_COLUMNS)
         columns = [rows.columns[names[index[column]]] for column in COLUMNS]
+        reach = [(column, rows.columns[names[index[column]]]) for column in CONTACT_COLUMNS
+                 if contacts is not None and column in index]
         batch: list[Customer] = []
         for i, (source, number) in enumerate(zip(rows.sources, rows.rows, strict=True)):
             if checker.stopped:
                 return
             values = {column: _cell(columns[c][i]) for c, column in enumerate(COLUMNS)}
             customer = checker.row(values, source, number, word="row")
+            if reach and contacts is not None:
+                contact, problems = _contact(values["customer_id"],
+                                             {column: _cell(cells[i]) for column, cells in reach})
+                for column, code, message in problems:
+                    checker.add(_problem(source, number, column, code, message))
+                if contact is not None and customer is not None:
+                    contacts.contacts.append(contact)
             if customer is not None:
                 batch.append(customer)
         if batch:

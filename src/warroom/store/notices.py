@@ -43,6 +43,11 @@ def contacts(conn: Connection, customer_ids: Iterable[str] | None = None
     return found
 
 
+def customer_ids(conn: Connection) -> set[str]:
+    """The customers with a contact on record (their IDs only)."""
+    return set(conn.execute(select(customer_contacts.c.customer_id)).scalars())
+
+
 def contact(conn: Connection, customer_id: str) -> StoredContact | None:
     return contacts(conn, [customer_id]).get(customer_id)
 
