@@ -68,6 +68,10 @@ SETTINGS = (
     Setting("WARROOM_MAX_BODY_BYTES", "1048576",
             "Largest request body the API accepts (bytes); larger ones answer 413 before "
             "they are read whole."),
+    Setting("WARROOM_MAX_INTAKE_BODY_BYTES", "16777216",
+            "Largest body the intake routes accept (bytes): an Alertmanager group of "
+            "max_alerts alerts must fit, since a sender does not retry a 413 and the alerts "
+            "would be lost."),
     Setting("WARROOM_DB_POOL_SIZE", "5",
             "Database connections each server process keeps open (PostgreSQL); as many "
             "again may be opened under load."),
@@ -157,6 +161,7 @@ class Settings:
     plan_cache: Path | None = None
     sources_file: Path | None = None
     max_body_bytes: int = 1024 * 1024
+    max_intake_body_bytes: int = 16 * 1024 * 1024
     db_pool_size: int = 5
     log_format: str = "json"
     session_hours: int = 12
@@ -197,6 +202,8 @@ class Settings:
             sources_file=Path(sources) if (sources := _read("WARROOM_SOURCES_FILE", env))
             else None,
             max_body_bytes=_int("WARROOM_MAX_BODY_BYTES", env, low=1024, high=1024 ** 3),
+            max_intake_body_bytes=_int("WARROOM_MAX_INTAKE_BODY_BYTES", env, low=1024,
+                                       high=1024 ** 3),
             db_pool_size=_int("WARROOM_DB_POOL_SIZE", env, low=1, high=1000),
             log_format=_choice("WARROOM_LOG_FORMAT", env, ("json", "text")),
             session_hours=_int("WARROOM_SESSION_HOURS", env, low=1, high=24 * 30),

@@ -81,10 +81,26 @@ def test_a_malformed_body_is_a_4xx_naming_the_problem(world: ApiWorld) -> None:
     answer = world.post(AM, as_=INTAKE, content=b"version=4",
                         headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 415
-    huge = world.post(AM, as_=INTAKE, content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+    huge = world.post(AM, as_=INTAKE, content=b"{" + b" " * (17 * 1024 * 1024) + b"}",
                       headers={"Content-Type": "application/json"})
-    assert huge.status_code == 413
+    assert huge.status_code == 413 and "WARROOM_MAX_INTAKE_BODY_BYTES" in huge.text
     assert world.get("/api/v1/alerts").json()["count"] == 0  # nothing stored
+
+
+def test_a_group_of_a_thousand_alerts_fits_the_intake_limit(world: ApiWorld) -> None:
+    """Alertmanager does not retry a 413: the largest group the docs suggest (max_alerts:
+    1000, alerts with long annotations: over 2 MiB) must be taken, though the API's other
+    routes refuse bodies over 1 MiB."""
+    (template,) = FIRING["alerts"]
+    alerts = [{**template, "fingerprint": f"{n:016x}",
+               "labels": {**template["labels"], "instance": f"db-{n}"},
+               "annotations": {**template["annotations"], "description": "x" * 2000}}
+              for n in range(1000)]
+    body = {**FIRING, "alerts": alerts}
+    assert len(json.dumps(body)) > 2 * 1024 * 1024
+    answer = world.post(AM, as_=INTAKE, json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["received"] == 1000
 
 
 def test_only_intake_tokens_and_admins_post_alerts(world: ApiWorld) -> None:
@@ -153,3 +169,24 @@ def test_intake_outcomes_are_counted(world: ApiWorld) -> None:
     exposed = world.get("/metrics", as_=None).text
     for outcome in ("opened", "duplicate", "rejected"):
         assert f'outcome="{outcome}",source="alertmanager"' in exposed, outcome
+
+
+def test_change_events_are_counted_by_outcome(world: ApiWorld) -> None:
+    change = {"id": "deploy-7", "kind": "deploy", "summary": "checkout v2.15.0",
+              "service": "checkout", "at": "2026-11-26T13:40:00Z"}
+
+    def counted() -> list[float]:  # the counters are the process's: compare before/after
+        exposed = world.get("/metrics", as_=None).text
+        found = []
+        for outcome in ("created", "duplicate", "rejected"):
+            line = next((x for x in exposed.splitlines() if x.startswith(
+                "warroom_intake_alerts_total{") and f'outcome="{outcome}"' in x
+                and 'source="change"' in x), " 0")
+            found.append(float(line.rsplit(" ", 1)[1]))
+        return found
+
+    before = counted()
+    world.post(CHANGE, as_=INTAKE, json=change)
+    world.post(CHANGE, as_=INTAKE, json=change)
+    world.post(CHANGE, as_=INTAKE, json={"kind": "deploy", "summary": "x"})
+    assert [a - b for a, b in zip(counted(), before, strict=True)] == [1.0, 1.0, 1.0]

@@ -45,6 +45,7 @@ GROUPS = (incidents, timeline, actions, impact, sla, reports, notices, metric_ro
 # The intake routes (alerts, change events; prefix f"{API_PREFIX}/intake") join when
 # their module exists.
 INTAKE_MODULE = "warroom.api.routes.intake"
+INTAKE_PATH = "/api/v1/intake/"  # where monitoring systems post (their own body limit)
 
 # Every /api/v1 route may answer these with the error envelope (docs/api.md).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -113,7 +114,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     from warroom.web.app import mount  # the pages: staff under /, the status page at /status
 
     mount(app)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
+                       larger={INTAKE_PATH: (settings.max_intake_body_bytes,
+                                             "WARROOM_MAX_INTAKE_BODY_BYTES")})
     # outermost: times and counts every answer, the 413s included
     app.add_middleware(RequestMetrics, on_done=lambda: metrics.observe_pool(database))
     return app

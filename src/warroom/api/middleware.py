@@ -25,20 +25,28 @@ access_log = logging.getLogger("warroom.access")
 
 class BodyLimit:
     """Refuse bodies over `limit` bytes with 413: at once from Content-Length, else (a
-    chunked body) as soon as the bytes received pass the limit, never reading further."""
+    chunked body) as soon as the bytes received pass the limit, never reading further.
+    `larger`: paths starting with a prefix take that prefix's limit instead (intake:
+    what a sender posts in one delivery must fit, since it does not retry a 413)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int,
+                 larger: dict[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.larger = larger or {}  # path prefix -> (limit, the setting that sets it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        limit, setting = next((found for prefix, found in self.larger.items()
+                               if path.startswith(prefix)),
+                              (self.limit, "WARROOM_MAX_BODY_BYTES"))
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, limit, setting)
             return
         if declared is not None or b"transfer-encoding" not in headers:
             await self.app(scope, receive, send)
@@ -51,8 +59,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.limit:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, limit, setting)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -69,11 +77,10 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int, setting: str) -> None:
         import json
 
-        error = PayloadTooLarge(f"the body is larger than {self.limit:,} bytes "
-                                "(WARROOM_MAX_BODY_BYTES)")
+        error = PayloadTooLarge(f"the body is larger than {limit:,} bytes ({setting})")
         payload = json.dumps(envelope(error)).encode()
         await send({"type": "http.response.start", "status": status_of(error),
                     "headers": [(b"content-type", b"application/json"),

@@ -40,6 +40,7 @@ from warroom.store.database import DatabaseNotReady, DatabaseUnavailable
 
 router = APIRouter(tags=["intake"])
 INTAKE = API_PREFIX + "/intake"
+CHANGE = "change"  # the metrics' source of change events
 MAX_OFFSET = 10_000_000  # as the incident list: far past any real page, inside 64 bits
 
 
@@ -181,8 +182,14 @@ async def change(request: Request, ctx: JsonContext) -> ChangeReceiptPublic:
     """A change on a service or region. Posting the same change again changes nothing;
     it is shown as a possible trigger on incidents detected within the look-back after it
     (WARROOM_CHANGE_LOOKBACK_MINUTES, default 120) on the same service or region."""
-    received = parse_change(await _json_body(request))
-    return ChangeReceiptPublic.of(service.receive_change(ctx, received))
+    try:
+        received = parse_change(await _json_body(request))
+        receipt = service.receive_change(ctx, received)
+    except BaseException as error:
+        _failed(CHANGE, error)
+        raise
+    _count(CHANGE, receipt.outcome.value)
+    return ChangeReceiptPublic.of(receipt)
 
 
 @router.get(API_PREFIX + "/alerts", response_model=AlertsPublic,
