@@ -8,9 +8,16 @@ in the same run:
 
 - floor   ``GET /healthz`` under the same load: the server and HTTP alone;
 - status  ``GET /status`` from `--connections` kept-alive connections for `--seconds`,
-          while another process posts Alertmanager webhooks (10 alerts each, new ones
-          every time: each opens or joins an incident, so public content keeps changing
-          and the status cache keeps refreshing) at `--alert-rate` deliveries a second.
+          each sending its next request as soon as the last is answered (the most the
+          server gives), while another process posts Alertmanager webhooks (10 alerts
+          each, new ones every time: each opens or joins an incident, so public content
+          keeps changing and the status cache keeps refreshing) at `--alert-rate`
+          deliveries a second;
+- paced   the same, with the requests sent at the target rate (1,000 a second spread over
+          the connections) whatever the answers: latency counts from when each request
+          was due, so a server that falls behind shows it. Saturated, every request
+          queues behind the others, and its p99 measures the queue; paced, it measures
+          the page at the rate the target names.
 
 The load comes from separate processes (a small asyncio HTTP/1.1 client, no library),
 on the same 2 cores as the server. It prints requests/s, p50 and p99 of each, the
@@ -37,7 +44,7 @@ from typing import Any
 
 TARGET_RPS = 1000
 TARGET_P99_MS = 50.0
-INTAKE_P99_MS = 250.0
+INTAKE_P99_MS = 100.0  # the intake's own target (issue 10)
 
 
 def free_port() -> int:
@@ -113,12 +120,51 @@ async def _connection(port: int, path: str, until: float, times: list[float]) ->
     return errors
 
 
-def load(port: int, path: str, connections: int, seconds: float, out: Any) -> None:
+async def _paced_connection(port: int, path: str, until: float, times: list[float],
+                            interval: float, first: float) -> int:
+    """Requests due every `interval` seconds from `first`; each one's time counts from
+    when it was due (a late answer delays the next one: that wait is counted too)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n").encode()
+    errors = 0
+    due = first
+    while due < until:
+        pause = due - time.perf_counter()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await reader.readexactly(length)
+        if not head.startswith(b"HTTP/1.1 200"):
+            errors += 1
+        times.append(time.perf_counter() - due)
+        due += interval
+    writer.close()
+    return errors
+
+
+def load(port: int, path: str, connections: int, seconds: float, out: Any,
+         rate: float = 0.0) -> None:
+    """`connections` connections for `seconds`: as fast as answered, or (`rate` > 0)
+    sending `rate` requests a second between them."""
+
     async def main() -> tuple[list[float], int]:
         times: list[float] = []
-        until = time.perf_counter() + seconds
-        errors = await asyncio.gather(*(_connection(port, path, until, times)
-                                        for _ in range(connections)))
+        start = time.perf_counter()
+        until = start + seconds
+        if rate > 0:
+            interval = connections / rate
+            errors = await asyncio.gather(*(
+                _paced_connection(port, path, until, times, interval,
+                                  start + interval * n / connections)
+                for n in range(connections)))
+        else:
+            errors = await asyncio.gather(*(_connection(port, path, until, times)
+                                            for _ in range(connections)))
         return times, sum(errors)
 
     times, errors = asyncio.run(main())
@@ -126,10 +172,11 @@ def load(port: int, path: str, connections: int, seconds: float, out: Any) -> No
 
 
 def run_load(port: int, path: str, connections: int, seconds: float,
-             processes: int = 2) -> tuple[list[float], int, float]:
+             processes: int = 2, rate: float = 0.0) -> tuple[list[float], int, float]:
     queue: Any = multiprocessing.Queue()
     share = max(1, connections // processes)
-    workers = [multiprocessing.Process(target=load, args=(port, path, share, seconds, queue))
+    workers = [multiprocessing.Process(target=load, args=(port, path, share, seconds, queue,
+                                                          rate / processes))
                for _ in range(processes)]
     started = time.perf_counter()
     for worker in workers:
@@ -207,26 +254,42 @@ def main() -> None:
                                                        args.seconds)
             intake_times, alerts, statuses = queue.get()
             poster.join()
+            poster = multiprocessing.Process(target=post_alerts, args=(
+                port, token, args.alert_rate, args.seconds, queue))
+            poster.start()
+            paced, paced_errors, paced_s = run_load(port, "/status", args.connections,
+                                                    args.seconds, rate=TARGET_RPS)
+            paced_intake, paced_alerts, paced_statuses = queue.get()
+            poster.join()
         finally:
             process.terminate()
             process.wait(timeout=60)
     rows = [("floor  GET /healthz", floor, floor_errors, floor_s),
             ("status GET /status (alerts ingested meanwhile)", status, status_errors,
-             status_s)]
+             status_s),
+            (f"paced  GET /status at {TARGET_RPS}/s (alerts too)", paced, paced_errors,
+             paced_s)]
     print(f"{'':48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, times, errors, seconds in rows:
         print(f"{name:48} {len(times) / seconds:8.0f} {pct(times, .5):8.2f} "
               f"{pct(times, .99):8.2f} {errors:7d}")
     rps = len(status) / status_s
-    p99 = pct(status, .99)
-    print(f"intake during the load: {alerts / args.seconds:.0f} alerts/s "
-          f"({len(intake_times)} deliveries, answers {json.dumps(statuses)}), "
-          f"p50 {pct(intake_times, .5):.1f} ms, p99 {pct(intake_times, .99):.1f} ms")
+    paced_rps = len(paced) / paced_s
+    p99 = pct(paced, .99)
+    for label, found, count, answers in (("saturated", intake_times, alerts, statuses),
+                                         ("paced", paced_intake, paced_alerts,
+                                          paced_statuses)):
+        print(f"intake during the {label} load: {count / args.seconds:.0f} alerts/s "
+              f"({len(found)} deliveries, answers {json.dumps(answers)}), "
+              f"p50 {pct(found, .5):.1f} ms, p99 {pct(found, .99):.1f} ms")
     print(f"status vs floor: {rps / (len(floor) / floor_s):.2f}x the requests/s of /healthz")
-    print(f"target: ≥ {TARGET_RPS} req/s and p99 < {TARGET_P99_MS:.0f} ms — "
-          f"{'met' if rps >= TARGET_RPS and p99 < TARGET_P99_MS else 'NOT met'} "
-          f"({rps:.0f} req/s, p99 {p99:.1f} ms); intake p99 < {INTAKE_P99_MS:.0f} ms — "
-          f"{'met' if pct(intake_times, .99) < INTAKE_P99_MS else 'NOT met'}")
+    intake_p99 = max(pct(intake_times, .99), pct(paced_intake, .99))
+    print(f"target: ≥ {TARGET_RPS} req/s (saturated: {rps:.0f}) — "
+          f"{'met' if rps >= TARGET_RPS else 'NOT met'}; p99 < {TARGET_P99_MS:.0f} ms at "
+          f"{TARGET_RPS} req/s (paced: {paced_rps:.0f} req/s, p99 {p99:.1f} ms) — "
+          f"{'met' if p99 < TARGET_P99_MS and paced_rps >= 0.98 * TARGET_RPS else 'NOT met'}"
+          f"; intake p99 < {INTAKE_P99_MS:.0f} ms — "
+          f"{'met' if intake_p99 < INTAKE_P99_MS else 'NOT met'}")
 
 
 if __name__ == "__main__":

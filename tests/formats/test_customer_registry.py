@@ -212,13 +212,23 @@ def test_it_reads_the_optional_contact_columns() -> None:
 
 
 def test_contacts_are_checked_with_line_and_column() -> None:
+    from warroom.formats.customer_registry import read_contacts_text
+
     text = CONTACT_HEADER + ("ACME,Acme,enterprise,1,USD,,ops@acme.example,\n"
                              "GLBX,Globex,business,1,USD,,ops@globex; it@globex.example,\n"
                              "INIT,Initech,business,1,USD,,,ftp://initech.example/\n")
-    found = problems(text)
+    with pytest.raises(InvalidInput) as caught:
+        read_contacts_text(text, source="customers.csv")
+    found = caught.value.problems
     assert [(p.line, p.field, p.code) for p in found] == [
         (3, "contact_email", "bad_email"), (4, "webhook_url", "bad_url")]
     assert "'ops@globex'" in found[0].message and "http(s)" in found[1].message
+
+
+def test_an_assessment_reads_the_registry_without_its_contacts() -> None:
+    """A bad address holds up no credit: the figures' reading leaves contacts alone."""
+    text = CONTACT_HEADER + "ACME,Acme,enterprise,1,USD,,not an address,ftp://x/\n"
+    assert [c.customer_id for c in read_registry_text(text, policy=POLICY)] == ["ACME"]
 
 
 def test_a_registry_without_contact_columns_names_no_contacts() -> None:

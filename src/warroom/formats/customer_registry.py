@@ -12,9 +12,9 @@ The same validation runs on every row whatever the source (table values are read
 text a CSV would hold): CSV problems name the line (a quoted field may span lines);
 table problems name the row, counted from 1 within its file or table.
 
-Two optional CSV columns say where a customer's notices go: `contact_email` (one address,
-or several separated by `;`) and `webhook_url`; they are checked with the rest of the
-row, and `open_contacts` reads them in batches.
+Two optional columns say where a customer's notices go: `contact_email` (one address,
+or several separated by `;`) and `webhook_url`; `open_contacts` reads and checks them
+with the rest of each row (reading the registry for its figures leaves them alone).
 """
 
 from __future__ import annotations
@@ -338,7 +338,10 @@ def _csv_batches(stream: IO[str], source: str, checker: _Checker,
         header_line, header = reader.header()
         index = _column_index(header, source, header_line)
         positions = [(column, index[column]) for column in COLUMNS]
-        reach = [(column, index[column]) for column in CONTACT_COLUMNS if column in index]
+        # contact cells are read (and checked) only when contacts are asked for: an
+        # address is not a figure, and a bad one must not stop an assessment
+        reach = [(column, index[column]) for column in CONTACT_COLUMNS
+                 if contacts is not None and column in index]
         if contacts is not None:
             contacts.columns = bool(reach)
         width = len(header)
