@@ -25,7 +25,9 @@ $(DEMO_STAMP): $(STAMP) examples/generate_demo.py
 
 demo: $(DEMO_STAMP)
 
-# The demo acts as the incident's commander; reports say who prepared them.
+# The demo acts as the incident's commander; reports say who prepared them. The
+# maintenance window is examples/generate_demo.py's MAINTENANCE (a record, announced
+# too late to excuse the outage).
 DEMO_ENV := WARROOM_USER="Jane Doe" WARROOM_PREPARED_BY="Engineering Operations Team"
 INC := INC-2025-1108-001
 
@@ -46,6 +48,9 @@ run: demo
 		$(DEMO_ENV) $(BIN)/warroom user add "Fred Finance" --role finance; \
 		$(DEMO_ENV) $(BIN)/warroom user add "Vic Viewer" --role viewer; \
 		$(DEMO_ENV) $(BIN)/warroom incident import $(DEMO)/incident.yaml; \
+		$(DEMO_ENV) $(BIN)/warroom maintenance schedule \
+			--title "DB cluster connection pool maintenance" --start 2025-11-08T13:45:00Z \
+			--end 2025-11-08T14:45:00Z --announced-at 2025-11-07T20:00:00Z; \
 		$(DEMO_ENV) $(BIN)/warroom impact $(INC) --requests $(DEMO)/requests.parquet \
 			--customers $(DEMO)/customers.csv --policy $(DEMO)/sla-policy.yaml; \
 		$(DEMO_ENV) $(BIN)/warroom sla assess $(INC) --customers $(DEMO)/customers.csv \

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 import yaml
 
-from support.demo import DemoData, generator
+from support.demo import DemoData, generator, maintenance_args
 from support.outside import need
 from warroom.cli.app import run
 
@@ -159,6 +159,7 @@ def demo(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> Demo:
     warroom.ok("incident", "import", folder / "incident.yaml")
     # `init` registered the commander (the acting person) as the first admin
     warroom.ok("user", "roles", COMMANDER, "--role", "commander", "--role", "admin")
+    warroom.ok(*maintenance_args())  # as `make run` records it
     impact = warroom(
         "impact", INC, "--requests", folder / "requests.parquet", "--customers",
         folder / "customers.csv", "--policy", folder / "sla-policy.yaml", "--json").json()
@@ -314,6 +315,12 @@ def test_sla_assess_gives_the_reference_liability_range(demo: Demo) -> None:
     assert data["month"] == "2025-11" and data["currency"] == "USD"
     assert data["status"] == "pending_review" and data["logs_analysed"] is True
     assert data["liability"] == {"low": "127000.00", "high": "185000.00"}
+    # the 13:45 maintenance, a record announced 17 h 45 min ahead against the policy's
+    # 48 h: flagged from the facts, excluding nothing
+    (finding,) = data["exclusions"]
+    assert (finding["start"], finding["announced_at"]) == ("2025-11-08T13:45:00Z",
+                                                           "2025-11-07T20:00:00Z")
+    assert finding["announced_late"] and not finding["counts"]
     tiers = {t["tier"]: t for t in data["by_tier"]}
     assert set(tiers) == {"enterprise", "business"}
     assert sum(t["customers"] for t in tiers.values()) == 847

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support.demo import DemoData
+from support.demo import DemoData, maintenance_args
 from support.mail import Received, mail_server, webhook_receiver
 from support.warroom_cli import Warroom
 
@@ -57,6 +57,7 @@ def demo(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> Demo:
     pending.ok("user", "add", LEGAL, "--role", "legal")
     pending.ok("user", "add", FINANCE, "--role", "finance")
     pending.ok("incident", "import", folder / "incident.yaml")
+    pending.ok(*maintenance_args())
     pending.ok("impact", INC, "--requests", folder / "requests.parquet", "--customers",
                folder / "customers.csv", "--policy", folder / "sla-policy.yaml")
     pending.ok("sla", "assess", INC, "--customers", folder / "customers.csv", "--policy",

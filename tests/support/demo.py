@@ -30,3 +30,10 @@ def generator() -> ModuleType:
 class DemoData:
     folder: Path  # incident.yaml, customers.csv, sla-policy.yaml, requests.parquet
     summary: dict[str, Any]  # what generate_demo returned: the figures it planted
+
+
+def maintenance_args() -> list[str]:
+    """`warroom maintenance schedule ...` recording the demo's maintenance window, as
+    `make run` does before the SLA assessment."""
+    args: list[str] = generator().maintenance_args()
+    return args
