@@ -47,6 +47,21 @@ def _declare(world: ApiWorld, count: int) -> list[str]:
                               detected_at=start + timedelta(days=n)).id for n in range(count)]
 
 
+def test_it_filters_active_incidents_and_by_text(world: ApiWorld) -> None:
+    from warroom.domain.lifecycle import Status
+
+    ids = _declare(world, 4)
+    ctx = world.context("Riley Responder")
+    incidents.change_status(ctx, ids[1], Status.RESOLVED,
+                            at=datetime(2025, 10, 3, 12, 0, tzinfo=UTC))
+    active = world.get("/api/v1/incidents?active=true").json()
+    assert sorted(r["id"] for r in active["data"]) == sorted([ids[0], ids[2], ids[3]])
+    both = world.get("/api/v1/incidents?active=true&status=resolved").json()
+    assert both["data"] == [] and both["count"] == 0  # active and resolved: none
+    found = world.get("/api/v1/incidents", params={"q": "incident 2"}).json()
+    assert [r["id"] for r in found["data"]] == [ids[2]]
+
+
 @pytest.mark.postgres
 def test_it_pages_newest_first_with_a_next_link(any_world: ApiWorld) -> None:
     ids = _declare(any_world, 7)

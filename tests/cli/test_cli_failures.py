@@ -118,6 +118,23 @@ def test_the_documented_exit_codes_are_the_ones_used() -> None:
         assert f"| {getattr(cli_app, name)} |" in docs, name
 
 
+def running(process: subprocess.Popen[str], database: Path, timeout: float = 60.0) -> None:
+    """Wait until `process` has `database` open (Linux: its /proc fd links), or ended."""
+    deadline = time.monotonic() + timeout
+    wanted = str(database.resolve())
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return
+        try:
+            links = [os.readlink(f) for f in Path(f"/proc/{process.pid}/fd").iterdir()]
+        except OSError:  # between fork and exec, or a descriptor closed meanwhile
+            links = []
+        if wanted in links:
+            return
+        time.sleep(0.002)
+    raise AssertionError(f"process {process.pid} never opened {database}")
+
+
 def test_ctrl_c_at_any_moment_is_one_line_and_stores_nothing_half(tmp_path: Path) -> None:
     """Interrupt `warroom impact` at several moments: loading, scanning, storing."""
     import pyarrow as pa
@@ -139,11 +156,15 @@ def test_ctrl_c_at_any_moment_is_one_line_and_stores_nothing_half(tmp_path: Path
         subprocess.run([sys.executable, "-m", "warroom", *argv], env=env, check=True,
                        capture_output=True)
     interrupted = 0
-    for delay in (0.15, 0.3, 0.6, 1.0, 1.5):  # after the interpreter set up its handler
+    for delay in (0.05, 0.15, 0.3, 0.6, 1.0, 1.5):
         process = subprocess.Popen(
             [sys.executable, "-m", "warroom", "impact", "INC-2025-1108-001", "--requests",
              str(tmp_path / "requests.parquet")], env=env, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
+        # counted from when the command runs (it opened the database): before Python's
+        # and warroom's handlers are in place a Ctrl-C ends any program by the signal or
+        # with Python's traceback, and on a busy machine that can take a while
+        running(process, tmp_path / "w.db")
         time.sleep(delay)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=120)
@@ -151,7 +172,7 @@ def test_ctrl_c_at_any_moment_is_one_line_and_stores_nothing_half(tmp_path: Path
         if process.returncode == -signal.SIGINT:
             # the command had finished (its output is whole) and the interpreter was
             # shutting down, when Python no longer handles the signal itself
-            assert "Impact of INC-2025-1108-001" in out and "Evidence:" in out
+            assert "Impact of INC-2025-1108-001" in out and "Evidence:" in out, (delay, err)
             continue
         assert process.returncode in (0, EXIT_INTERRUPTED), err
         if process.returncode == EXIT_INTERRUPTED:

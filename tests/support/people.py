@@ -12,6 +12,8 @@ from warroom.store.database import Database
 PEOPLE: dict[str, tuple[str, ...]] = {
     "Ada Admin": ("admin",),
     "Riley Responder": ("responder", "commander"),
+    "Rex Responder": ("responder",),  # a responder alone, and a commander alone: the
+    "Cora Commander": ("commander",),  # permissions table is checked for every role
     "Lee Legal": ("legal",),
     "Fay Finance": ("finance",),
     "Val Viewer": ("viewer",),

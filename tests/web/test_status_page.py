@@ -178,3 +178,35 @@ def test_it_shows_announced_maintenance_and_what_it_puts_under_maintenance(
     web.app.state.status_cache.invalidate()
     after = client.get("/status").text
     assert "Database upgrade" not in after and "No maintenance is scheduled" in after
+
+
+def test_visitors_subscribe_by_email_from_the_status_page(web: WebWorld) -> None:
+    from support.notices import Recorder, deliver
+
+    client = web.anonymous()
+    page = client.get("/status").text
+    assert 'action="/status/subscribe"' in page and 'name="email"' in page
+    answer = client.post("/status/subscribe", data={"email": "Ops@Example.COM"})
+    assert answer.status_code == 202 and "confirm" in answer.text
+    recorder = Recorder()
+    deliver(Context(db=web.db, actor="Ada Admin"), recorder)
+    (message,) = recorder.sent
+    assert message.recipients == ("Ops@example.com",) and "confirm?token=" in message.body
+    # a bad address is named, and nothing is queued
+    bad = client.post("/status/subscribe", data={"email": "not an address"})
+    assert bad.status_code == 422 and "not an address" in bad.text
+    # a form posted from another site is refused: no session carries a token here
+    forged = client.post("/status/subscribe", data={"email": "victim@example.com"},
+                         headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+    recorder = Recorder()
+    deliver(Context(db=web.db, actor="Ada Admin"), recorder)
+    assert recorder.sent == []
+
+
+def test_the_exported_page_has_no_form_to_post(web: WebWorld) -> None:
+    from warroom.services.status import public_status
+    from warroom.web.routes.status import documents
+
+    status = public_status(riley(web), title="Status")
+    assert b"/status/subscribe" not in documents(status, exported=True).html

@@ -265,3 +265,24 @@ def test_8_the_other_pages_render(walk: Walk) -> None:
         assert page.locator("h1").count() == 1
         shoot(page, name)
     assert page.errors == []
+
+
+def test_9_a_report_is_published_again_and_compared(walk: Walk) -> None:
+    incident_id = walk.state["incident"]
+    page = walk.page("Ada Admin")
+    report = f"{walk.base}/incidents/{incident_id}/report?audience=internal"
+    page.goto(report)
+    page.get_by_role("button", name="Publish the internal version").click()
+    page.wait_for_selector("text=Report revision published.")
+    page.goto(f"{walk.base}/incidents/{incident_id}")
+    add_entry(page, "update", "2025-11-08T20:30", "Post-incident review scheduled")
+    page.goto(report)
+    page.get_by_role("button", name="Publish the internal version").click()
+    page.wait_for_selector("text=Report revision published.")
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_selector("pre.diff")
+    added = page.locator("pre.diff span.add").all_inner_texts()
+    assert any("Post-incident review scheduled" in line for line in added), added
+    assert "Sections changed" in page.content()
+    shoot(page, "16-report-diff")
+    assert page.errors == []

@@ -5,9 +5,27 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from types import FrameType
+
+INTERRUPTED = False  # a Ctrl-C arrived: whatever error follows is its consequence
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    global INTERRUPTED
+    if INTERRUPTED:
+        return  # the first Ctrl-C is being handled: a second one must not cut that short
+    if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+        # inside the import machinery an exception may be swallowed ("Exception ignored
+        # in ... cb") and the Ctrl-C lost: try again in 10 ms, outside it
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        return
+    INTERRUPTED = True
+    raise KeyboardInterrupt  # as Python's own handler: libraries may wrap it (pydantic)
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGALRM, _interrupt)  # a Ctrl-C put off (see `_interrupt`)
     # Ctrl-C while the command's modules load is an interruption too, not a traceback.
     try:
         from warroom.cli.app import EXIT_INTERRUPTED, run
@@ -20,6 +38,11 @@ def main() -> None:
     try:
         code = run(sys.argv[1:], standalone=True)
     except KeyboardInterrupt:  # between the boundary's return and here
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # handled: exit with the code
         code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:
+        # handled, connections closed: leave with the code now, so nothing of Python's
+        # shutdown can turn the exit into death by the signal
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)

@@ -26,7 +26,7 @@ import typer
 import typer.main
 from typer.core import TyperGroup
 
-from warroom import __version__
+from warroom import __version__, cli
 from warroom.cli.common import err_console, line, report_error, state, styled
 from warroom.cli.files import FileError
 from warroom.domain.errors import PermissionDenied, WarroomError
@@ -148,7 +148,8 @@ def run(argv: list[str], *, standalone: bool = False) -> int:
 def _failed(error: BaseException) -> int:
     from warroom.store.database import DatabaseNotReady, DatabaseUnavailable
 
-    if isinstance(error, KeyboardInterrupt) or _is_interrupt(error):
+    if isinstance(error, KeyboardInterrupt) or _is_interrupt(error) or (
+            state.standalone and cli.INTERRUPTED):
         if state.standalone:
             # handled: the same Ctrl-C still pending (the query engine and Python each
             # saw it) or a second press must not end the process by the signal while it

@@ -29,7 +29,7 @@ from warroom.cli.common import (
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.incident import Classification, Incident, Role
-from warroom.domain.lifecycle import Status, parse_status
+from warroom.domain.lifecycle import parse_status
 from warroom.domain.metrics import METRIC_NAMES, IncidentMetrics, incident_metrics, minutes
 from warroom.domain.scope import Scope
 from warroom.domain.severity import SeverityScale
@@ -97,7 +97,8 @@ def list_(
     severity: Annotated[list[str] | None, typer.Option(help="Only these severities.")] = None,
     since: Annotated[str | None, typer.Option(help="Detected on or after (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Detected on or before (YYYY-MM-DD).")] = None,
-    active: Annotated[bool, typer.Option("--active", help="Only unresolved incidents.")] = False,
+    active: Annotated[bool, typer.Option(
+        "--active", help="Only unresolved incidents (of --status, when given).")] = False,
     limit: Annotated[int, typer.Option(help=f"Incidents per page (at most {service.MAX_PAGE}).")]
     = 50,
     offset: Annotated[int, typer.Option(help="Skip this many (newest first).")] = 0,
@@ -106,10 +107,8 @@ def list_(
     """List incidents, newest first, a page at a time."""
     context = ctx()
     statuses = [parse_status(s).value for s in status or []]
-    if active:
-        statuses = statuses or [s.value for s in Status if s.is_active]
     filters: dict[str, Any] = dict(
-        status=statuses or None,
+        status=service.status_filter(statuses, active=active),
         severity=[context.scale.parse(s) for s in severity or []] or None,
         since=parse_day(since, "--since"), until=parse_day(until, "--until"))
     found = service.list_incidents(context, **filters, limit=limit, offset=offset)

@@ -117,6 +117,14 @@ def list_page(ctx: Context, *, status: list[str] | None = None,
         return IncidentPage(repo.get_many(conn, ids), total)
 
 
+def status_filter(statuses: list[str] | None, *, active: bool) -> list[str] | None:
+    """The statuses a list asks for: with `active`, only unresolved ones (those of
+    `statuses` when given); None means any."""
+    if not active:
+        return statuses or None
+    return [s.value for s in Status if s.is_active and (not statuses or s.value in statuses)]
+
+
 def _check_page(limit: int | None, offset: int) -> None:
     if limit is not None and not 1 <= limit <= MAX_PAGE:
         raise InvalidInput([Problem("limit", "out_of_range",

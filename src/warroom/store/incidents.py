@@ -141,7 +141,7 @@ CONFIDENTIAL = Classification.CONFIDENTIAL.value
 class Filters:
     """Which incidents a list holds: statuses, severities, detection dates (inclusive)."""
 
-    status: list[str] | None = None
+    status: list[str] | None = None  # None: any; an empty list: none
     severity: list[str] | None = None
     since: date | None = None
     until: date | None = None
@@ -149,12 +149,11 @@ class Filters:
     confidential_only: frozenset[str] | None = None
     text: str | None = None  # in the title or the ID, any case
 
-
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.confidential_only is not None:
             query = query.where(or_(incidents.c.classification != CONFIDENTIAL,
                                     incidents.c.id.in_(sorted(self.confidential_only))))
-        if self.status:
+        if self.status is not None:
             query = query.where(incidents.c.status.in_(self.status))
         if self.severity:
             query = query.where(incidents.c.severity.in_(self.severity))

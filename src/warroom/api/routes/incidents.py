@@ -44,13 +44,18 @@ def list_incidents(
     since: Annotated[date | None, Query(description="Detected on or after (YYYY-MM-DD).")]
     = None,
     until: Annotated[date | None, Query(description="Detected on or before.")] = None,
+    active: Annotated[bool, Query(description="Only unresolved incidents (of `status`, "
+                                  "when given).")] = False,
+    q: Annotated[str | None, Query(max_length=200, description="Title or ID contains this "
+                                   "text (any case).")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> IncidentsPage:
     page = service.list_page(
-        ctx, status=[s.value for s in status] if status else None,
+        ctx, status=service.status_filter([s.value for s in status] if status else None,
+                                          active=active),
         severity=[ctx.scale.parse(s) for s in severity] if severity else None,
-        since=since, until=until, limit=limit, offset=offset)
+        since=since, until=until, limit=limit, offset=offset, text=q or None)
     following = offset + limit
     return IncidentsPage(
         data=[IncidentSummaryPublic.of(i) for i in page.incidents], count=page.total,

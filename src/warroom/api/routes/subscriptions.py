@@ -54,9 +54,9 @@ def confirm(srv: ServerDep, token: Token) -> HTMLResponse:
     try:
         found = service.confirm(srv.base, token)
     except NotFound as error:
-        return _page("Link not valid", error.message, status=404)
-    return _page("Subscribed", f"{found.address} will get status updates. Every email has "
-                 "a link to unsubscribe.")
+        return message_page("Link not valid", error.message, status=404)
+    return message_page("Subscribed", f"{found.address} will get status updates. Every "
+                        "email has a link to unsubscribe.")
 
 
 @router.get("/unsubscribe", response_class=HTMLResponse, responses=_PAGE,
@@ -65,11 +65,11 @@ def unsubscribe_page(srv: ServerDep, token: Token) -> HTMLResponse:
     try:
         found = service.check_unsubscribe(srv.base, token)
     except NotFound as error:
-        return _page("Link not valid", error.message, status=404)
+        return message_page("Link not valid", error.message, status=404)
     if found.state == "unsubscribed":
-        return _page("Unsubscribed", f"{found.address} gets no more status updates.")
-    return _page("Unsubscribe?", f"Stop sending status updates to {found.address}?",
-                 form=True)
+        return message_page("Unsubscribed", f"{found.address} gets no more status updates.")
+    return message_page("Unsubscribe?", f"Stop sending status updates to {found.address}?",
+                        form=True)
 
 
 @router.post("/unsubscribe", response_class=HTMLResponse, responses=_PAGE,
@@ -78,11 +78,13 @@ def unsubscribe(srv: ServerDep, token: Token) -> HTMLResponse:
     try:
         found = service.unsubscribe(srv.base, token)
     except NotFound as error:
-        return _page("Link not valid", error.message, status=404)
-    return _page("Unsubscribed", f"{found.address} gets no more status updates.")
+        return message_page("Link not valid", error.message, status=404)
+    return message_page("Unsubscribed", f"{found.address} gets no more status updates.")
 
 
-def _page(title: str, text: str, *, status: int = 200, form: bool = False) -> HTMLResponse:
+def message_page(title: str, text: str, *, status: int = 200,
+                 form: bool = False) -> HTMLResponse:
+    """A small page for people arriving from an email or a form (no session, no script)."""
     button = ('<form method="post"><input type="hidden" name="List-Unsubscribe" '
               'value="One-Click"><button type="submit">Unsubscribe</button></form>'
               if form else "")

@@ -22,6 +22,8 @@ from warroom.web.templating import PAGE_POLICY, context_of, page, render_templat
 router = APIRouter()
 
 STATIC = files("warroom.web") / "static"
+SUBSCRIBE = "/status/subscribe"
+ALL_SERVICES_NAME = "All services"
 STATUS_POLICY = PAGE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
 
 
@@ -35,6 +37,7 @@ class StatusPage:
     assets: str  # where status.css and warroom.js are: "/static/" served, "" exported
     feed_url: str
     json_url: str
+    subscribe_url: str | None  # the email form's target; None in a static export
 
 
 @page("feed.atom")
@@ -60,7 +63,8 @@ def documents(status: PublicStatus, *, exported: bool = False) -> StatusDocument
     html = render_template("status.html", {**context_of(StatusPage(
         status, "" if exported else "/static/",
         "feed.atom" if exported else "/status/feed.atom",
-        "status.json" if exported else "/status/status.json")), **common})
+        "status.json" if exported else "/status/status.json",
+        None if exported else SUBSCRIBE)), **common})
     feed = render_template("feed.atom", context_of(StatusFeed(
         status, "index.html" if exported else "/status")))
     data = json.dumps(to_data(status), indent=2, ensure_ascii=False) + "\n"
@@ -104,3 +108,36 @@ def status_feed(request: Request) -> Response:
 @router.get("/status/status.json")
 def status_json(request: Request) -> Response:
     return _answer(request, cache_of(request).get().json, "application/json")
+
+
+@router.post(SUBSCRIBE)
+async def subscribe(request: Request) -> Response:
+    """The status page's email form: the same subscription as `POST /api/v1/subscriptions`
+    (a confirmation email first, the same rate limits). No session to carry a CSRF token,
+    so a form posted from another site is refused by its Origin."""
+    from warroom.api.routes.subscriptions import message_page
+    from warroom.domain.errors import InvalidInput, TooManyRequests
+    from warroom.services import subscriptions
+    from warroom.web.auth import client_address, read_form, server_of
+
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        return message_page("Not subscribed", "This form can only be sent from the status "
+                            "page itself.", status=403)
+    form = await read_form(request)
+    server = server_of(request)
+    settings = server.settings
+    services = [s for s in form.all("service") if s and s != ALL_SERVICES_NAME] or None
+    try:
+        subscriptions.subscribe(
+            server.base, channel="email", address=form.get("email")[:320],
+            services=services, regions=None, client=client_address(request),
+            limit=settings.subscribe_limit)
+    except InvalidInput as error:
+        return message_page("Not subscribed", error.problems[0].message
+                            if error.problems else error.message, status=422)
+    except TooManyRequests as error:
+        return message_page("Not subscribed", error.message, status=429)
+    return message_page("Check your email", "We sent a link to confirm the subscription; "
+                        "nothing else is sent until it is opened.", status=202)
+
