@@ -160,6 +160,9 @@ def test_warnings_wait_for_triage(world: ApiWorld) -> None:
     world.post(AM, as_=INTAKE, json=fixture("alertmanager-0.25-webhook-group-two-alerts.json"))
     waiting = world.get("/api/v1/alerts", params={"unattached": "true"}).json()
     assert waiting["count"] == 2 and {a["routed_severity"] for a in waiting["data"]} == {"SEV-3"}
+    # `count` is every match, whatever the page holds
+    one = world.get("/api/v1/alerts", params={"unattached": "true", "limit": 1}).json()
+    assert len(one["data"]) == 1 and one["count"] == 2
 
 
 def test_intake_outcomes_are_counted(world: ApiWorld) -> None:

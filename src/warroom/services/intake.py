@@ -126,16 +126,31 @@ def changes_of(ctx: Context, incident_id: str) -> list[StoredChange]:
 def list_alerts(ctx: Context, *, status: str | None = None, unattached: bool = False,
                 limit: int = 100, offset: int = 0) -> list[StoredAlert]:
     """Alerts as received, newest first; `unattached`: those no incident holds (triage)."""
+    return alerts_page(ctx, status=status, unattached=unattached, limit=limit,
+                       offset=offset)[0]
+
+
+def alerts_page(ctx: Context, *, status: str | None = None, unattached: bool = False,
+                limit: int = 100, offset: int = 0) -> tuple[list[StoredAlert], int]:
+    """A page of `list_alerts`, and how many alerts match in all (one transaction)."""
     with ctx.db.reading() as conn:
         authorize(conn, ctx, Action.INCIDENT_READ)
-        return store.list_alerts(conn, status=status, unattached=unattached, limit=limit,
-                                 offset=offset)
+        return (store.list_alerts(conn, status=status, unattached=unattached, limit=limit,
+                                  offset=offset),
+                store.count_alerts(conn, status=status, unattached=unattached))
 
 
 def list_changes(ctx: Context, *, limit: int = 100, offset: int = 0) -> list[StoredChange]:
+    return changes_page(ctx, limit=limit, offset=offset)[0]
+
+
+def changes_page(ctx: Context, *, limit: int = 100,
+                 offset: int = 0) -> tuple[list[StoredChange], int]:
+    """A page of the changes, newest first, and how many there are."""
     with ctx.db.reading() as conn:
         authorize(conn, ctx, Action.INCIDENT_READ)
-        return store.list_changes(conn, limit=limit, offset=offset)
+        return (store.list_changes(conn, limit=limit, offset=offset),
+                store.count_changes(conn))
 
 
 # -- one alert -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from warroom.domain.alerts import AlertIn, ChangeIn, ChangeKind
 from warroom.domain.routing import RouteDecision
@@ -112,15 +112,26 @@ def alerts_of_incident(conn: Connection, incident_id: str) -> list[StoredAlert]:
     return [_alert(r) for r in rows]
 
 
-def list_alerts(conn: Connection, *, status: str | None = None,
-                unattached: bool = False, limit: int = 100,
-                offset: int = 0) -> list[StoredAlert]:
-    query = select(alerts).order_by(alerts.c.last_received_at.desc(), alerts.c.id.desc())
+def _alerts_where(query: Any, status: str | None, unattached: bool) -> Any:
     if status:
         query = query.where(alerts.c.status == status)
     if unattached:
         query = query.where(alerts.c.incident_id.is_(None))
+    return query
+
+
+def list_alerts(conn: Connection, *, status: str | None = None,
+                unattached: bool = False, limit: int = 100,
+                offset: int = 0) -> list[StoredAlert]:
+    query = _alerts_where(select(alerts), status, unattached).order_by(
+        alerts.c.last_received_at.desc(), alerts.c.id.desc())
     return [_alert(r) for r in conn.execute(query.limit(limit).offset(offset))]
+
+
+def count_alerts(conn: Connection, *, status: str | None = None,
+                 unattached: bool = False) -> int:
+    query = _alerts_where(select(func.count()).select_from(alerts), status, unattached)
+    return int(conn.execute(query).scalar_one())
 
 
 # -- changes -------------------------------------------------------------------------------------
@@ -172,6 +183,10 @@ def list_changes(conn: Connection, *, limit: int = 100, offset: int = 0) -> list
                         .order_by(change_events.c.at.desc(), change_events.c.id.desc())
                         .limit(limit).offset(offset))
     return [_change(r) for r in rows]
+
+
+def count_changes(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(change_events)).scalar_one())
 
 
 def shown_changes(conn: Connection, incident_id: str) -> set[int]:

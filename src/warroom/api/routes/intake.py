@@ -201,9 +201,9 @@ def list_alerts(ctx: ActingContext,
                                                   "(to triage)")] = False,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                 offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> AlertsPublic:
-    found = service.list_alerts(ctx, status=status, unattached=unattached, limit=limit,
-                                offset=offset)
-    return AlertsPublic(data=[AlertPublic.of(a) for a in found], count=len(found))
+    found, total = service.alerts_page(ctx, status=status, unattached=unattached,
+                                       limit=limit, offset=offset)
+    return AlertsPublic(data=[AlertPublic.of(a) for a in found], count=total)
 
 
 @router.get(API_PREFIX + "/incidents/{incident_id}/alerts", response_model=AlertsPublic,
@@ -217,8 +217,8 @@ def incident_alerts(ctx: ActingContext, incident_id: str) -> AlertsPublic:
             summary="Changes to production as reported, newest first")
 def list_changes(ctx: ActingContext, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                  offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> ChangesPublic:
-    found = service.list_changes(ctx, limit=limit, offset=offset)
-    return ChangesPublic(data=[ChangePublic.of(c) for c in found], count=len(found))
+    found, total = service.changes_page(ctx, limit=limit, offset=offset)
+    return ChangesPublic(data=[ChangePublic.of(c) for c in found], count=total)
 
 
 def _new_key() -> str:
