@@ -63,23 +63,40 @@ def fill(url: str, count: int) -> None:
         day = detected.date()
         per_day[day] = per_day.get(day, 0) + 1
         incident_id = f"INC-{day:%Y-%m%d}-{per_day[day]:03d}"
-        rows.append({
-            "id": incident_id, "detected_on": day, "sequence": per_day[day],
-            "title": f"Incident {n}: elevated error rates", "severity": f"SEV-{1 + n % 4}",
-            "status": "closed" if n < count - 20 else "investigating",
-            "classification": "confidential" if n % 10 == 0 else "internal",
-            "roles": {"commander": "Ada Admin"}, "scope_regions": None,
-            "scope_services": None, "contributing_factors": [], "created_at": now,
-            "updated_at": now, "version": 1})
+        rows.append(
+            {
+                "id": incident_id,
+                "detected_on": day,
+                "sequence": per_day[day],
+                "title": f"Incident {n}: elevated error rates",
+                "severity": f"SEV-{1 + n % 4}",
+                "status": "closed" if n < count - 20 else "investigating",
+                "classification": "confidential" if n % 10 == 0 else "internal",
+                "roles": {"commander": "Ada Admin"},
+                "scope_regions": None,
+                "scope_services": None,
+                "contributing_factors": [],
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
         for minutes, kind in ((0, "detected"), (6, "declared"), (45 + n % 300, "resolved")):
-            entries.append({"incident_id": incident_id, "at": detected + timedelta(
-                minutes=minutes), "kind": kind, "text": f"{kind} {n}", "author": "Ada Admin",
-                "audience": "internal"})
+            entries.append(
+                {
+                    "incident_id": incident_id,
+                    "at": detected + timedelta(minutes=minutes),
+                    "kind": kind,
+                    "text": f"{kind} {n}",
+                    "author": "Ada Admin",
+                    "audience": "internal",
+                }
+            )
     with db.transaction() as conn:
         for chunk in range(0, len(rows), 2000):
-            conn.execute(insert(incidents), rows[chunk:chunk + 2000])
+            conn.execute(insert(incidents), rows[chunk : chunk + 2000])
         for chunk in range(0, len(entries), 6000):
-            conn.execute(insert(timeline_entries), entries[chunk:chunk + 6000])
+            conn.execute(insert(timeline_entries), entries[chunk : chunk + 6000])
         users.add(conn, "Ada Admin", ("admin",), now=now)
         users.add(conn, "Val Viewer", ("viewer",), now=now)
     db.dispose()
@@ -103,19 +120,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(url: str, workers: int, log: Path, env: dict[str, str] | None = None
-          ) -> tuple[subprocess.Popen[bytes], str]:
+def serve(
+    url: str, workers: int, log: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """`warroom serve` on a free loopback port, once it answers /readyz (`env`: more
     variables for it)."""
     import httpx
 
     port = free_port()
-    env = {**os.environ, "WARROOM_DATABASE_URL": url, "WARROOM_USER": "Ada Admin",
-           **(env or {})}
+    env = {**os.environ, "WARROOM_DATABASE_URL": url, "WARROOM_USER": "Ada Admin", **(env or {})}
     with log.open("wb") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "warroom", "serve", "--port", str(port), "--workers",
-             str(workers), "--no-jobs"], env=env, stdout=subprocess.DEVNULL, stderr=err)
+            [
+                sys.executable,
+                "-m",
+                "warroom",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--no-jobs",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -147,16 +177,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_database(name: str, url: str, args: argparse.Namespace,
-                 folder: Path) -> list[tuple[str, str, list[float]]]:
+def run_database(
+    name: str, url: str, args: argparse.Namespace, folder: Path
+) -> list[tuple[str, str, list[float]]]:
     import httpx
 
     started = time.perf_counter()
     fill(url, args.incidents)
-    print(f"{name}: {args.incidents:,} incidents written in "
-          f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
-    headers = {p: {"Authorization": f"Bearer {token(url, p)}"}
-               for p in ("Ada Admin", "Val Viewer")}
+    print(
+        f"{name}: {args.incidents:,} incidents written in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    headers = {p: {"Authorization": f"Bearer {token(url, p)}"} for p in ("Ada Admin", "Val Viewer")}
     workers = 2 if name == "postgresql" else 1
     process, base = serve(url, workers, folder / f"{name}-serve.log")
     rng = random.Random(1108)
@@ -164,29 +196,37 @@ def run_database(name: str, url: str, args: argparse.Namespace,
     results = []
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
+
             def page(person: str, limit: int = 50) -> Callable[[], Any]:
-                visible = client.get("/api/v1/incidents", params={"limit": 1},
-                                     headers=headers[person]).json()["count"]
+                visible = client.get(
+                    "/api/v1/incidents", params={"limit": 1}, headers=headers[person]
+                ).json()["count"]
 
                 def send() -> None:
                     offset = rng.randrange(max(1, visible // limit)) * limit
-                    response = client.get("/api/v1/incidents",
-                                          params={"limit": limit, "offset": offset},
-                                          headers=headers[person])
+                    response = client.get(
+                        "/api/v1/incidents",
+                        params={"limit": limit, "offset": offset},
+                        headers=headers[person],
+                    )
                     assert response.status_code == 200, response.text
                     assert len(response.json()["data"]) > 0
+
                 return send
 
             def floor() -> None:
                 assert client.get("/healthz").status_code == 200
 
             results.append((name, "floor: GET /healthz", measure(floor, args.requests)))
-            results.append((name, "admin, limit=50", measure(page("Ada Admin"),
-                                                            args.requests)))
-            results.append((name, "viewer, limit=50", measure(page("Val Viewer"),
-                                                             args.requests)))
-            results.append((name, "admin, limit=1000", measure(
-                page("Ada Admin", 1000), max(20, args.requests // 10))))
+            results.append((name, "admin, limit=50", measure(page("Ada Admin"), args.requests)))
+            results.append((name, "viewer, limit=50", measure(page("Val Viewer"), args.requests)))
+            results.append(
+                (
+                    name,
+                    "admin, limit=1000",
+                    measure(page("Ada Admin", 1000), max(20, args.requests // 10)),
+                )
+            )
         assert pages > 0
     finally:
         process.terminate()
@@ -213,28 +253,46 @@ def main() -> None:
             finally:
                 server.stop()
         if args.only in (None, "sqlite"):
-            results += run_database("sqlite", f"sqlite:///{folder / 'bench.db'}", args,
-                                    folder)
+            results += run_database("sqlite", f"sqlite:///{folder / 'bench.db'}", args, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print_table(results, args)
 
 
 def print_table(results: list[tuple[str, str, list[float]]], args: argparse.Namespace) -> None:
-    print(f"\nGET /api/v1/incidents over loopback, {args.incidents:,} incidents; "
-          f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
-    header = ("database", "scenario", "requests", "p50 ms", "p99 ms", "mean ms",
-              "p99 vs 50 ms", "p99 vs floor")
+    print(
+        f"\nGET /api/v1/incidents over loopback, {args.incidents:,} incidents; "
+        f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores"
+    )
+    header = (
+        "database",
+        "scenario",
+        "requests",
+        "p50 ms",
+        "p99 ms",
+        "mean ms",
+        "p99 vs 50 ms",
+        "p99 vs floor",
+    )
     rows = []
-    floors = {db: percentile(times, 0.99) for db, what, times in results if what.startswith(
-        "floor")}
+    floors = {
+        db: percentile(times, 0.99) for db, what, times in results if what.startswith("floor")
+    }
     for db, what, times in results:
         p99 = percentile(times, 0.99)
-        within = "-" if what.startswith("floor") else (
-            "meets" if p99 < TARGET_MS else "misses")
-        rows.append((db, what, str(len(times)), f"{statistics.median(times):.1f}",
-                     f"{p99:.1f}", f"{statistics.fmean(times):.1f}", within,
-                     f"{p99 / floors[db]:.1f}x"))
+        within = "-" if what.startswith("floor") else ("meets" if p99 < TARGET_MS else "misses")
+        rows.append(
+            (
+                db,
+                what,
+                str(len(times)),
+                f"{statistics.median(times):.1f}",
+                f"{p99:.1f}",
+                f"{statistics.fmean(times):.1f}",
+                within,
+                f"{p99 / floors[db]:.1f}x",
+            )
+        )
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("| " + " | ".join("---" if i < 2 else "---:" for i in range(len(header))) + " |")

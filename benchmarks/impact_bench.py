@@ -48,7 +48,7 @@ INCIDENT = "INC-2025-1108-001"
 START = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)  # the reference incident's impact window
 END = datetime(2025, 11, 8, 19, 49, tzinfo=UTC)
 SEED = 1108
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 # -- the contenders, each run as `python impact_bench.py --contender NAME --log PATH` ------
@@ -94,31 +94,42 @@ def run_sql(path: str) -> dict[str, Any]:
     row = con.execute(query, {"path": path, "start": START, "end": END}).fetchone()
     assert row is not None
     per_customer, _series, users, transactions = row
-    return summary([(c["customer_id"], c["requests"], c["failed"], c["down"])
-                    for c in per_customer], users, transactions)
+    return summary(
+        [(c["customer_id"], c["requests"], c["failed"], c["down"]) for c in per_customer],
+        users,
+        transactions,
+    )
 
 
 def run_polars(path: str) -> dict[str, Any]:
     """(b) Polars lazy, streaming engine; both aggregates collected in one go."""
     import polars as pl
 
-    lf = (pl.scan_parquet(path)
-          .filter((pl.col("ts") >= START) & (pl.col("ts") < END))
-          .with_columns(minute=pl.col("ts").dt.truncate("1m"),
-                        failed=(pl.col("status") >= 500) | (pl.col("status") == 0)
-                        | pl.col("status").is_null()))
+    lf = (
+        pl.scan_parquet(path)
+        .filter((pl.col("ts") >= START) & (pl.col("ts") < END))
+        .with_columns(
+            minute=pl.col("ts").dt.truncate("1m"),
+            failed=(pl.col("status") >= 500) | (pl.col("status") == 0) | pl.col("status").is_null(),
+        )
+    )
     per_minute = lf.group_by("customer_id", "minute").agg(
-        requests=pl.len(), failed=pl.col("failed").sum())
+        requests=pl.len(), failed=pl.col("failed").sum()
+    )
     # n_unique counts null as a value: drop nulls first
     reach = lf.filter(pl.col("failed")).select(
         users=pl.col("user_id").drop_nulls().n_unique(),
-        transactions=pl.col("txn_id").drop_nulls().n_unique())
+        transactions=pl.col("txn_id").drop_nulls().n_unique(),
+    )
     minutes, hit = pl.collect_all([per_minute, reach], engine="streaming")
-    per_customer = (minutes.with_columns(
-        down=(pl.col("failed") >= 1) & (pl.col("failed") >= 0.05 * pl.col("requests")))
+    per_customer = (
+        minutes.with_columns(
+            down=(pl.col("failed") >= 1) & (pl.col("failed") >= 0.05 * pl.col("requests"))
+        )
         .group_by("customer_id")
         .agg(pl.col("requests").sum(), pl.col("failed").sum(), pl.col("down").sum())
-        .sort("customer_id"))
+        .sort("customer_id")
+    )
     minutes.group_by("minute").agg(pl.col("requests").sum(), pl.col("failed").sum())
     return summary(per_customer.iter_rows(), hit["users"][0], hit["transactions"][0])
 
@@ -135,23 +146,30 @@ def run_pandas_filtered(path: str) -> dict[str, Any]:
     """(c') pandas with pyarrow's row-group filters: only the window's rows are read."""
     import pandas as pd
 
-    return _pandas_impact(pd.read_parquet(
-        path, columns=["ts", "customer_id", "user_id", "status", "txn_id"],
-        filters=[("ts", ">=", START), ("ts", "<", END)]))
+    return _pandas_impact(
+        pd.read_parquet(
+            path,
+            columns=["ts", "customer_id", "user_id", "status", "txn_id"],
+            filters=[("ts", ">=", START), ("ts", "<", END)],
+        )
+    )
 
 
 def _pandas_impact(df: Any) -> dict[str, Any]:
     failed = (df["status"] >= 500) | (df["status"] == 0) | df["status"].isna()
     df = df.assign(failed=failed, minute=df["ts"].dt.floor("min"))
-    per_minute = df.groupby(["customer_id", "minute"]).agg(
-        requests=("failed", "size"), failed=("failed", "sum")).reset_index()
+    per_minute = (
+        df.groupby(["customer_id", "minute"])
+        .agg(requests=("failed", "size"), failed=("failed", "sum"))
+        .reset_index()
+    )
     per_minute["down"] = (per_minute["failed"] >= 1) & (
-        per_minute["failed"] >= 0.05 * per_minute["requests"])
+        per_minute["failed"] >= 0.05 * per_minute["requests"]
+    )
     per_customer = per_minute.groupby("customer_id")[["requests", "failed", "down"]].sum()
     per_minute.groupby("minute")[["requests", "failed"]].sum()
     hit = df[df["failed"]]
-    return summary(per_customer.itertuples(), hit["user_id"].nunique(),
-                   hit["txn_id"].nunique())
+    return summary(per_customer.itertuples(), hit["user_id"].nunique(), hit["txn_id"].nunique())
 
 
 def run_floor(path: str) -> dict[str, Any]:
@@ -162,7 +180,8 @@ def run_floor(path: str) -> dict[str, Any]:
     row = con.execute(
         "SELECT count(*), max(customer_id), max(user_id), max(status), max(txn_id) "
         "FROM read_parquet($path) WHERE ts >= $start AND ts < $end",
-        {"path": path, "start": START, "end": END}).fetchone()
+        {"path": path, "start": START, "end": END},
+    ).fetchone()
     assert row is not None
     return {"rows": row[0]}
 
@@ -174,24 +193,35 @@ def run_warroom_api(path: str) -> dict[str, Any]:
     from warroom.settings import plan_cache_dir
 
     result = compute_impact(path, TimeWindow(START, END), plan_cache=plan_cache_dir())
-    return summary([(c.customer_id, c.requests, c.failed, c.down_minute_count)
-                    for c in result.per_customer], result.users_affected,
-                   result.transactions_affected)
+    return summary(
+        [(c.customer_id, c.requests, c.failed, c.down_minute_count) for c in result.per_customer],
+        result.users_affected,
+        result.transactions_affected,
+    )
 
 
 def summary(per_customer: Any, users: int, transactions: int | None) -> dict[str, Any]:
     rows = [tuple(int(x) if i else str(x) for i, x in enumerate(r)) for r in per_customer]
     digest = hashlib.sha256(json.dumps(sorted(rows)).encode()).hexdigest()[:16]
-    return {"customers_affected": sum(1 for r in rows if r[2] > 0),
-            "users_affected": int(users), "transactions_affected": int(transactions or 0),
-            "requests_total": sum(r[1] for r in rows),
-            "requests_failed": sum(r[2] for r in rows),
-            "down_minutes": sum(r[3] for r in rows), "per_customer_digest": digest}
+    return {
+        "customers_affected": sum(1 for r in rows if r[2] > 0),
+        "users_affected": int(users),
+        "transactions_affected": int(transactions or 0),
+        "requests_total": sum(r[1] for r in rows),
+        "requests_failed": sum(r[2] for r in rows),
+        "down_minutes": sum(r[3] for r in rows),
+        "per_customer_digest": digest,
+    }
 
 
-CONTENDERS = {"sql": run_sql, "polars": run_polars, "pandas": run_pandas,
-              "pandas-filtered": run_pandas_filtered, "floor": run_floor,
-              "api": run_warroom_api}
+CONTENDERS = {
+    "sql": run_sql,
+    "polars": run_polars,
+    "pandas": run_pandas,
+    "pandas-filtered": run_pandas_filtered,
+    "floor": run_floor,
+    "api": run_warroom_api,
+}
 
 
 # -- the harness ------------------------------------------------------------------------------
@@ -232,8 +262,9 @@ def run_process(command: list[str], env: dict[str, str]) -> tuple[float, int, st
         err.seek(0)
         text = out.read().decode()
         if process.returncode != 0:
-            raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n"
-                             f"{err.read().decode()[-3000:]}")
+            raise SystemExit(
+                f"{' '.join(command)} failed ({process.returncode}):\n{err.read().decode()[-3000:]}"
+            )
     return elapsed, peak, text
 
 
@@ -291,8 +322,12 @@ def _plain(value: Any) -> Any:
 
 def prepare_warroom(workdir: Path) -> dict[str, str]:
     """A scratch database holding the reference incident; the env the CLI runs with."""
-    env = {**os.environ, "WARROOM_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-           "WARROOM_USER": "bench", "WARROOM_PLAN_CACHE": str(workdir / "plans")}
+    env = {
+        **os.environ,
+        "WARROOM_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "WARROOM_USER": "bench",
+        "WARROOM_PLAN_CACHE": str(workdir / "plans"),
+    }
     generator = load_generator()
     (workdir / "incident.yaml").write_text(generator.incident_yaml())
     warroom = warroom_command()
@@ -306,8 +341,9 @@ def warroom_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "warroom.cli"]
 
 
-def bench_size(rows: int, repeat: int, pandas_repeat: int, only: set[str] | None,
-               spark: bool) -> list[Timing]:
+def bench_size(
+    rows: int, repeat: int, pandas_repeat: int, only: set[str] | None, spark: bool
+) -> list[Timing]:
     path, meta = request_log(rows)
     workdir = Path(tempfile.mkdtemp(prefix="warroom-bench-"))
     try:
@@ -337,20 +373,24 @@ def bench_size(rows: int, repeat: int, pandas_repeat: int, only: set[str] | None
             seconds, rss, out = run_process(cli, env)
             cold.seconds.append(seconds)
             cold.peak_rss, cold.figures = rss, figures_of("warroom", out)
-            print(f"  {rows:>11,} rows  {'cold':<15} {seconds:7.2f} s  "
-                  f"{rss / 2**20:7.0f} MiB", flush=True)
+            print(
+                f"  {rows:>11,} rows  {'cold':<15} {seconds:7.2f} s  {rss / 2**20:7.0f} MiB",
+                flush=True,
+            )
         for round_ in range(max(repeat, pandas_repeat)):
             for timing in plan:
                 times = pandas_repeat if timing.name.startswith("pandas") else repeat
                 if round_ >= times:
                     continue
-                seconds, rss, out = run_process(commands[timing.name],
-                                                envs.get(timing.name, env))
+                seconds, rss, out = run_process(commands[timing.name], envs.get(timing.name, env))
                 timing.seconds.append(seconds)
                 timing.peak_rss = max(timing.peak_rss, rss)
                 timing.figures = figures_of(timing.name, out)
-                print(f"  {rows:>11,} rows  {timing.name:<15} {seconds:7.2f} s  "
-                      f"{rss / 2**20:7.0f} MiB", flush=True)
+                print(
+                    f"  {rows:>11,} rows  {timing.name:<15} {seconds:7.2f} s  "
+                    f"{rss / 2**20:7.0f} MiB",
+                    flush=True,
+                )
         if only is None or "warroom" in only:
             plan.insert(1, cold)
         check_agreement(plan, meta["stats"])
@@ -363,8 +403,10 @@ def figures_of(name: str, out: str) -> dict[str, Any]:
     data = json.loads(out)
     if name not in ("warroom", "nocache", "spark", "cold"):
         return dict(data)
-    rows = [(c["customer_id"], c["requests"], c["failed"], c["down_minutes"])
-            for c in data["per_customer"]]
+    rows = [
+        (c["customer_id"], c["requests"], c["failed"], c["down_minutes"])
+        for c in data["per_customer"]
+    ]
     return summary(rows, data["users_affected"], data["transactions_affected"])
 
 
@@ -377,12 +419,15 @@ def check_agreement(plan: list[Timing], stats: dict[str, Any]) -> None:
     assert reference is not None
     for timing in full[1:]:
         if timing.figures != reference:
-            raise SystemExit(f"{timing.name} disagrees with {full[0].name}:\n"
-                             f"{timing.figures}\n{reference}")
-    planted = {"customers_affected": stats["affected_customers"],
-               "users_affected": stats["affected_users"],
-               "transactions_affected": stats["affected_transactions"],
-               "down_minutes": sum(stats["down_minutes"])}
+            raise SystemExit(
+                f"{timing.name} disagrees with {full[0].name}:\n{timing.figures}\n{reference}"
+            )
+    planted = {
+        "customers_affected": stats["affected_customers"],
+        "users_affected": stats["affected_users"],
+        "transactions_affected": stats["affected_transactions"],
+        "down_minutes": sum(stats["down_minutes"]),
+    }
     got = {k: reference[k] for k in planted}
     if got != planted:
         raise SystemExit(f"figures {got} differ from what the generator planted {planted}")
@@ -405,8 +450,10 @@ def machine() -> str:
             versions.append(f"{module} {__import__(module).__version__}")
         except ImportError:
             versions.append(f"{module} (not installed)")
-    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {platform.system()} "
-            f"{platform.release()}; Python {platform.python_version()}; {', '.join(versions)}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}; {', '.join(versions)}"
+    )
 
 
 def report(results: dict[int, list[Timing]], markdown: bool) -> None:
@@ -422,8 +469,12 @@ def report(results: dict[int, list[Timing]], markdown: bool) -> None:
             print(f"{rows:,} rows (window {START:%H:%M}-{END:%H:%M} UTC)")
         for t in plan:
             ratio = t.median / base.median
-            line = (t.label.strip(), f"{t.median:.2f}", f"{ratio:.2f}x",
-                    f"{t.peak_rss / 2**20:,.0f} MiB")
+            line = (
+                t.label.strip(),
+                f"{t.median:.2f}",
+                f"{ratio:.2f}x",
+                f"{t.peak_rss / 2**20:,.0f} MiB",
+            )
             if markdown:
                 print("| " + " | ".join(line) + " |")
             else:
@@ -438,35 +489,52 @@ def verdicts(plan: list[Timing], rows: int) -> None:
     w = by["warroom"]
     if "sql" in by:
         ratio = w.median / by["sql"].median
-        print(f"  warroom / DuckDB SQL = {ratio:.2f} (target <= 1.3, aim < 1): "
-              f"{'ok' if ratio <= 1.3 else 'MISSED'}")
+        print(
+            f"  warroom / DuckDB SQL = {ratio:.2f} (target <= 1.3, aim < 1): "
+            f"{'ok' if ratio <= 1.3 else 'MISSED'}"
+        )
     if "pandas" in by:
         speedup = by["pandas"].median / w.median
-        print(f"  pandas / warroom = {speedup:.1f}x (target >= 10x): "
-              f"{'ok' if speedup >= 10 else 'MISSED'}")
+        print(
+            f"  pandas / warroom = {speedup:.1f}x (target >= 10x): "
+            f"{'ok' if speedup >= 10 else 'MISSED'}"
+        )
     if "pandas-filtered" in by:
-        print(f"  pandas with row-group filters / warroom = "
-              f"{by['pandas-filtered'].median / w.median:.1f}x")
+        print(
+            f"  pandas with row-group filters / warroom = "
+            f"{by['pandas-filtered'].median / w.median:.1f}x"
+        )
     if "floor" in by:
         print(f"  warroom / floor = {w.median / by['floor'].median:.2f}")
     if "polars" in by:
         print(f"  warroom / Polars = {w.median / by['polars'].median:.2f}")
-    print(f"  warroom peak RSS {w.peak_rss / GIB:.2f} GiB (target < 2 GiB at 50 M rows): "
-          f"{'ok' if w.peak_rss < 2 * GIB else 'MISSED'}")
+    print(
+        f"  warroom peak RSS {w.peak_rss / GIB:.2f} GiB (target < 2 GiB at 50 M rows): "
+        f"{'ok' if w.peak_rss < 2 * GIB else 'MISSED'}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", default="10000000,50000000",
-                        help="comma-separated log sizes (default 10000000,50000000)")
+    parser.add_argument(
+        "--rows",
+        default="10000000,50000000",
+        help="comma-separated log sizes (default 10000000,50000000)",
+    )
     parser.add_argument("--quick", action="store_true", help="one log of 1,000,000 rows")
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (median)")
     parser.add_argument("--pandas-repeat", type=int, default=1, help="runs of pandas")
-    parser.add_argument("--only", help="comma-separated contenders: warroom,nocache,api,spark,"
-                                       "sql,polars,pandas,pandas-filtered,floor")
+    parser.add_argument(
+        "--only",
+        help="comma-separated contenders: warroom,nocache,api,spark,"
+        "sql,polars,pandas,pandas-filtered,floor",
+    )
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    parser.add_argument("--spark", action="store_true",
-                        help="also time warroom impact --backend pyspark (WARROOM_SPARK_MASTER)")
+    parser.add_argument(
+        "--spark",
+        action="store_true",
+        help="also time warroom impact --backend pyspark (WARROOM_SPARK_MASTER)",
+    )
     parser.add_argument("--contender", choices=sorted(CONTENDERS), help=argparse.SUPPRESS)
     parser.add_argument("--log", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -476,15 +544,31 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [1_000_000] if args.quick else [int(r) for r in args.rows.split(",") if r.strip()]
     only = set(args.only.split(",")) if args.only else None
     DATA.mkdir(parents=True, exist_ok=True)
-    results = {rows: bench_size(rows, args.repeat, args.pandas_repeat, only, args.spark)
-               for rows in sizes}
+    results = {
+        rows: bench_size(rows, args.repeat, args.pandas_repeat, only, args.spark) for rows in sizes
+    }
     report(results, args.markdown)
-    (DATA / "last-results.json").write_text(json.dumps({
-        "machine": machine(), "at": datetime.now(UTC).isoformat(),
-        "results": {str(rows): [{"name": t.name, "seconds": t.seconds,
-                                 "peak_rss": t.peak_rss, "figures": t.figures}
-                                for t in plan] for rows, plan in results.items()}},
-        indent=2))
+    (DATA / "last-results.json").write_text(
+        json.dumps(
+            {
+                "machine": machine(),
+                "at": datetime.now(UTC).isoformat(),
+                "results": {
+                    str(rows): [
+                        {
+                            "name": t.name,
+                            "seconds": t.seconds,
+                            "peak_rss": t.peak_rss,
+                            "figures": t.figures,
+                        }
+                        for t in plan
+                    ]
+                    for rows, plan in results.items()
+                },
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

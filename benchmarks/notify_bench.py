@@ -88,12 +88,17 @@ def fill(url: str, customers: int) -> None:
     db = Database(url)
     db.migrate()
     with db.transaction() as conn:
-        for name, roles in (("Ada Admin", ("admin",)), ("Lee Legal", ("legal",)),
-                            ("Fay Finance", ("finance",))):
+        for name, roles in (
+            ("Ada Admin", ("admin",)),
+            ("Lee Legal", ("legal",)),
+            ("Fay Finance", ("finance",)),
+        ):
             users.add(conn, name, roles, now=datetime.now(UTC))
     admin = Context(db=db, actor="Ada Admin")
-    incidents.import_incidents(admin, read_incident_text(
-        (ROOT / "tests" / "fixtures" / "reference-incident.yaml").read_text()))
+    incidents.import_incidents(
+        admin,
+        read_incident_text((ROOT / "tests" / "fixtures" / "reference-incident.yaml").read_text()),
+    )
     policy = read_policy_text("""
         currency: USD
         claims: {deadline_days: 30}
@@ -101,17 +106,32 @@ def fill(url: str, customers: int) -> None:
           enterprise: {uptime_target: 99.95, credits: [{below: 99.95, percent: 10}]}
           business: {uptime_target: 99.9, credits: [{below: 99.9, percent: 5}]}
     """)
-    registry = [Customer(f"C{n:05d}", f"Customer {n:05d} Ltd",
-                         "enterprise" if n % 7 == 0 else "business",
-                         Decimal(500 + (n * 37) % 9000), "USD") for n in range(1, customers + 1)]
-    sla.assess_incident(admin, INC, policy=policy, customers=registry,
-                        policy_source="policy.yaml", customers_source="customers.csv")
+    registry = [
+        Customer(
+            f"C{n:05d}",
+            f"Customer {n:05d} Ltd",
+            "enterprise" if n % 7 == 0 else "business",
+            Decimal(500 + (n * 37) % 9000),
+            "USD",
+        )
+        for n in range(1, customers + 1)
+    ]
+    sla.assess_incident(
+        admin,
+        INC,
+        policy=policy,
+        customers=registry,
+        policy_source="policy.yaml",
+        customers_source="customers.csv",
+    )
     sla.submit(admin, INC)
     sla.approve(Context(db=db, actor="Lee Legal"), INC, role=ReviewRole.LEGAL)
     sla.approve(Context(db=db, actor="Fay Finance"), INC, role=ReviewRole.FINANCE)
-    contacts.load_contacts(admin, [Contact(c.customer_id, (f"ops@{c.customer_id.lower()}"
-                                                            ".example",)) for c in registry],
-                           source="customers.csv")
+    contacts.load_contacts(
+        admin,
+        [Contact(c.customer_id, (f"ops@{c.customer_id.lower()}.example",)) for c in registry],
+        source="customers.csv",
+    )
     db.dispose()
 
 
@@ -144,11 +164,14 @@ def run_size(customers: int, folder: Path) -> dict[str, float]:
     url = f"sqlite:///{folder / f'notify-{customers}.db'}"
     started = time.perf_counter()
     fill(url, customers)
-    print(f"{customers:,} customers: database filled in {time.perf_counter() - started:.1f} s",
-          file=sys.stderr)
+    print(
+        f"{customers:,} customers: database filled in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     port = free_port()
-    sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdout=subprocess.PIPE,
-                            text=True)
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SINK, str(port)], stdout=subprocess.PIPE, text=True
+    )
     assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
     received = [0]
 
@@ -162,15 +185,26 @@ def run_size(customers: int, folder: Path) -> dict[str, float]:
 
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
-    env = {**os.environ, "WARROOM_DATABASE_URL": url, "WARROOM_USER": "Ada Admin",
-           "WARROOM_SMTP_URL": f"smtp://127.0.0.1:{port}", "WARROOM_LOG_FORMAT": "text",
-           "WARROOM_MAIL_FROM": "status@example.com"}
+    env = {
+        **os.environ,
+        "WARROOM_DATABASE_URL": url,
+        "WARROOM_USER": "Ada Admin",
+        "WARROOM_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "WARROOM_LOG_FORMAT": "text",
+        "WARROOM_MAIL_FROM": "status@example.com",
+    }
     command = [sys.executable, "-m", "warroom"]
     t0 = time.perf_counter()
-    worker = subprocess.Popen([*command, "worker", "--poll", "0.1"], env=env,
-                              stderr=subprocess.DEVNULL)
-    notify = subprocess.Popen([*command, "notify", INC, "--audience", "customer"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [*command, "worker", "--poll", "0.1"], env=env, stderr=subprocess.DEVNULL
+    )
+    notify = subprocess.Popen(
+        [*command, "notify", INC, "--audience", "customer"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     peaks = Peak(notify.pid), Peak(worker.pid)
     _, err = notify.communicate()
     queued = time.perf_counter() - t0
@@ -190,18 +224,26 @@ def run_size(customers: int, folder: Path) -> dict[str, float]:
     assert int(count) == int(distinct) == customers and twice == "0", received[-1]
     floor = smtp_floor(customers)
     render = render_rate(url, min(customers, 2000))
-    return {"customers": customers, "queued_s": queued, "delivered_s": delivered,
-            "rate": customers / delivered, "notify_mib": notify_mib,
-            "worker_mib": worker_mib, "floor": floor, "render": render}
+    return {
+        "customers": customers,
+        "queued_s": queued,
+        "delivered_s": delivered,
+        "rate": customers / delivered,
+        "notify_mib": notify_mib,
+        "worker_mib": worker_mib,
+        "floor": floor,
+        "render": render,
+    }
 
 
 def smtp_floor(count: int) -> float:
     """Messages per second of plain smtplib over one connection, to a fresh sink."""
     port = free_port()
-    sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdout=subprocess.PIPE,
-                            text=True)
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SINK, str(port)], stdout=subprocess.PIPE, text=True
+    )
     assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
-    data = (b"Subject: Incident notice\r\n\r\n" + (b"x" * 74 + b"\r\n") * 110)  # ~8 KB
+    data = b"Subject: Incident notice\r\n\r\n" + (b"x" * 74 + b"\r\n") * 110  # ~8 KB
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         for n in range(count):
@@ -234,20 +276,42 @@ def render_rate(url: str, count: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", default="1000,10000",
-                        help="comma-separated sizes (default 1000,10000)")
+    parser.add_argument(
+        "--customers", default="1000,10000", help="comma-separated sizes (default 1000,10000)"
+    )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="warroom-notify-bench-"))
     results = [run_size(int(n), folder) for n in args.customers.split(",")]
-    print(f"\nCustomer notices to an SMTP server on the loopback (SQLite); Python "
-          f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
-    header = ("customers", "notify s", "all delivered s", "messages/s", "vs 200/s",
-              "floor: smtplib msg/s", "render only msg/s", "notify peak", "worker peak")
-    rows = [(f"{r['customers']:,.0f}", f"{r['queued_s']:.1f}", f"{r['delivered_s']:.1f}",
-             f"{r['rate']:.0f}", "meets" if r["rate"] >= TARGET else "misses",
-             f"{r['floor']:.0f}", f"{r['render']:.0f}", f"{r['notify_mib']:.0f} MiB",
-             f"{r['worker_mib']:.0f} MiB") for r in results]
+    print(
+        f"\nCustomer notices to an SMTP server on the loopback (SQLite); Python "
+        f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores"
+    )
+    header = (
+        "customers",
+        "notify s",
+        "all delivered s",
+        "messages/s",
+        "vs 200/s",
+        "floor: smtplib msg/s",
+        "render only msg/s",
+        "notify peak",
+        "worker peak",
+    )
+    rows = [
+        (
+            f"{r['customers']:,.0f}",
+            f"{r['queued_s']:.1f}",
+            f"{r['delivered_s']:.1f}",
+            f"{r['rate']:.0f}",
+            "meets" if r["rate"] >= TARGET else "misses",
+            f"{r['floor']:.0f}",
+            f"{r['render']:.0f}",
+            f"{r['notify_mib']:.0f} MiB",
+            f"{r['worker_mib']:.0f} MiB",
+        )
+        for r in results
+    ]
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("| " + " | ".join("---:" for _ in header) + " |")

@@ -51,20 +51,46 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 def prepare(folder: Path) -> tuple[dict[str, str], str]:
     """A database with its first admin and one incident of `INCIDENT_ENTRIES` entries
     (the timeline a busy incident has after an hour)."""
-    env = {**os.environ, "WARROOM_DATABASE_URL": f"sqlite:///{folder / 'warroom.db'}",
-           "WARROOM_USER": "Bench Admin", "NO_COLOR": "1", "COLUMNS": "120"}
+    env = {
+        **os.environ,
+        "WARROOM_DATABASE_URL": f"sqlite:///{folder / 'warroom.db'}",
+        "WARROOM_USER": "Bench Admin",
+        "NO_COLOR": "1",
+        "COLUMNS": "120",
+    }
     warroom = warroom_command()
     subprocess.run([*warroom, "init"], env=env, check=True, capture_output=True)
     declared = subprocess.run(
-        [*warroom, "incident", "declare", "Checkout errors", "--severity", "SEV-2",
-         "--detected-at", "2025-11-08T14:02:00Z", "-q"],
-        env=env, check=True, capture_output=True, text=True)
+        [
+            *warroom,
+            "incident",
+            "declare",
+            "Checkout errors",
+            "--severity",
+            "SEV-2",
+            "--detected-at",
+            "2025-11-08T14:02:00Z",
+            "-q",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     incident = declared.stdout.strip()
     for n in range(INCIDENT_ENTRIES - 2):
-        subprocess.run([*warroom, "event", "add", incident, f"note {n} from the scribe",
-                        "--kind", "note"], env=env, check=True, capture_output=True)
-    subprocess.run([*warroom, "incident", "status", incident, "identified"], env=env,
-                   check=True, capture_output=True)
+        subprocess.run(
+            [*warroom, "event", "add", incident, f"note {n} from the scribe", "--kind", "note"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    subprocess.run(
+        [*warroom, "incident", "status", incident, "identified"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return env, incident
 
 
@@ -81,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             "python -c pass": [sys.executable, "-c", "pass"],
             "incident show": [*warroom, "incident", "show", incident],
             "incident list": [*warroom, "incident", "list"],
-            "event add": [*warroom, "event", "add", incident, "still looking", "--kind",
-                          "note"],
+            "event add": [*warroom, "event", "add", incident, "still looking", "--kind", "note"],
         }
         figures: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         figures["incident status"] = []
@@ -92,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures[name].append(timed(command, env))
             target = "monitoring" if turn % 2 == 0 else "identified"
             figures["incident status"].append(
-                timed([*warroom, "incident", "status", incident, target], env))
+                timed([*warroom, "incident", "status", incident, target], env)
+            )
         load_after = os.getloadavg()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -101,13 +127,19 @@ def main(argv: list[str] | None = None) -> int:
     for name, runs in figures.items():
         wall = statistics.median(w for w, _ in runs)
         cpu = statistics.median(c for _, c in runs)
-        verdict = "-" if name.startswith("python") else (
-            "meets" if wall < TARGET_S else "MISSES")
+        verdict = "-" if name.startswith("python") else ("meets" if wall < TARGET_S else "MISSES")
         rows.append((name, f"{wall:.3f}", f"{cpu:.3f}", f"{wall / bare:.1f}x", verdict))
-    header = ("command", "median wall s", "median cpu s", "vs python -c pass",
-              f"target < {TARGET_S} s")
-    print(f"load average before: {load_before[0]:.1f}, after: {load_after[0]:.1f} "
-          f"({os.cpu_count()} CPUs); {args.repeat} runs each")
+    header = (
+        "command",
+        "median wall s",
+        "median cpu s",
+        "vs python -c pass",
+        f"target < {TARGET_S} s",
+    )
+    print(
+        f"load average before: {load_before[0]:.1f}, after: {load_after[0]:.1f} "
+        f"({os.cpu_count()} CPUs); {args.repeat} runs each"
+    )
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))

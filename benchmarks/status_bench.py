@@ -65,10 +65,19 @@ def prepare(folder: Path) -> tuple[str, str]:
     db.migrate()
     admin = Context(db=db, actor="Ada Admin")
     users.bootstrap(admin)
-    incident = incidents.declare(admin, title="Checkout errors", severity="SEV-2",
-                                 detected_at=datetime.now(UTC) - timedelta(hours=1))
-    incidents.add_event(admin, incident.id, kind=EntryKind.UPDATE, audience=Audience.PUBLIC,
-                        text="We are investigating elevated errors on checkout.")
+    incident = incidents.declare(
+        admin,
+        title="Checkout errors",
+        severity="SEV-2",
+        detected_at=datetime.now(UTC) - timedelta(hours=1),
+    )
+    incidents.add_event(
+        admin,
+        incident.id,
+        kind=EntryKind.UPDATE,
+        audience=Audience.PUBLIC,
+        text="We are investigating elevated errors on checkout.",
+    )
     _, token = tokens.create(admin, "alertmanager", scope=tokens.Scope.INTAKE)
     db.dispose()
     return url, token
@@ -78,12 +87,19 @@ def serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
     import httpx
 
     port = free_port()
-    env = {**os.environ, "WARROOM_DATABASE_URL": url, "WARROOM_USER": "Ada Admin",
-           "WARROOM_LOG_FORMAT": "text"}
+    env = {
+        **os.environ,
+        "WARROOM_DATABASE_URL": url,
+        "WARROOM_USER": "Ada Admin",
+        "WARROOM_LOG_FORMAT": "text",
+    }
     with log.open("wb") as err:
         process = subprocess.Popen(
             [sys.executable, "-m", "warroom", "serve", "--port", str(port), "--no-jobs"],
-            env=env, stdout=subprocess.DEVNULL, stderr=err)
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -99,6 +115,7 @@ def serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 
 # -- the load: GETs over kept-alive connections ------------------------------------------------
+
 
 async def _connection(port: int, path: str, until: float, times: list[float]) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -120,8 +137,9 @@ async def _connection(port: int, path: str, until: float, times: list[float]) ->
     return errors
 
 
-async def _paced_connection(port: int, path: str, until: float, times: list[float],
-                            interval: float, first: float) -> int:
+async def _paced_connection(
+    port: int, path: str, until: float, times: list[float], interval: float, first: float
+) -> int:
     """Requests due every `interval` seconds from `first`; each one's time counts from
     when it was due (a late answer delays the next one: that wait is counted too)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -147,8 +165,9 @@ async def _paced_connection(port: int, path: str, until: float, times: list[floa
     return errors
 
 
-def load(port: int, path: str, connections: int, seconds: float, out: Any,
-         rate: float = 0.0) -> None:
+def load(
+    port: int, path: str, connections: int, seconds: float, out: Any, rate: float = 0.0
+) -> None:
     """`connections` connections for `seconds`: as fast as answered, or (`rate` > 0)
     sending `rate` requests a second between them."""
 
@@ -158,26 +177,35 @@ def load(port: int, path: str, connections: int, seconds: float, out: Any,
         until = start + seconds
         if rate > 0:
             interval = connections / rate
-            errors = await asyncio.gather(*(
-                _paced_connection(port, path, until, times, interval,
-                                  start + interval * n / connections)
-                for n in range(connections)))
+            errors = await asyncio.gather(
+                *(
+                    _paced_connection(
+                        port, path, until, times, interval, start + interval * n / connections
+                    )
+                    for n in range(connections)
+                )
+            )
         else:
-            errors = await asyncio.gather(*(_connection(port, path, until, times)
-                                            for _ in range(connections)))
+            errors = await asyncio.gather(
+                *(_connection(port, path, until, times) for _ in range(connections))
+            )
         return times, sum(errors)
 
     times, errors = asyncio.run(main())
     out.put((times, errors))
 
 
-def run_load(port: int, path: str, connections: int, seconds: float,
-             processes: int = 2, rate: float = 0.0) -> tuple[list[float], int, float]:
+def run_load(
+    port: int, path: str, connections: int, seconds: float, processes: int = 2, rate: float = 0.0
+) -> tuple[list[float], int, float]:
     queue: Any = multiprocessing.Queue()
     share = max(1, connections // processes)
-    workers = [multiprocessing.Process(target=load, args=(port, path, share, seconds, queue,
-                                                          rate / processes))
-               for _ in range(processes)]
+    workers = [
+        multiprocessing.Process(
+            target=load, args=(port, path, share, seconds, queue, rate / processes)
+        )
+        for _ in range(processes)
+    ]
     started = time.perf_counter()
     for worker in workers:
         worker.start()
@@ -191,6 +219,7 @@ def run_load(port: int, path: str, connections: int, seconds: float,
 
 # -- alerts posted meanwhile -------------------------------------------------------------------
 
+
 def post_alerts(port: int, token: str, rate: float, seconds: float, out: Any) -> None:
     import httpx
 
@@ -198,21 +227,42 @@ def post_alerts(port: int, token: str, rate: float, seconds: float, out: Any) ->
     statuses: dict[int, int] = {}
     alerts = 0
     interval = 1.0 / rate
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                      headers={"Authorization": f"Bearer {token}"}) as client:
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{port}",
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
         until = time.perf_counter() + seconds
         number = 0
         while time.perf_counter() < until:
             begun = time.perf_counter()
             now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-            batch = [{"status": "firing", "labels": {
-                "alertname": "HighErrorRate", "service": f"svc-{(number + i) % 5}",
-                "severity": "critical", "instance": f"host-{number}-{i}"},
-                "annotations": {"summary": "5xx above 5%"}, "startsAt": now,
-                "fingerprint": f"{number:08x}{i:08x}"} for i in range(10)]
-            body = {"version": "4", "groupKey": f"bench-{number}", "status": "firing",
-                    "receiver": "warroom", "groupLabels": {}, "commonLabels": {},
-                    "commonAnnotations": {}, "externalURL": "http://am", "alerts": batch}
+            batch = [
+                {
+                    "status": "firing",
+                    "labels": {
+                        "alertname": "HighErrorRate",
+                        "service": f"svc-{(number + i) % 5}",
+                        "severity": "critical",
+                        "instance": f"host-{number}-{i}",
+                    },
+                    "annotations": {"summary": "5xx above 5%"},
+                    "startsAt": now,
+                    "fingerprint": f"{number:08x}{i:08x}",
+                }
+                for i in range(10)
+            ]
+            body = {
+                "version": "4",
+                "groupKey": f"bench-{number}",
+                "status": "firing",
+                "receiver": "warroom",
+                "groupLabels": {},
+                "commonLabels": {},
+                "commonAnnotations": {},
+                "externalURL": "http://am",
+                "alerts": batch,
+            }
             answer = client.post("/api/v1/intake/alertmanager", json=body)
             times.append(time.perf_counter() - begun)
             statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
@@ -233,63 +283,81 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--alert-rate", type=float, default=20.0,
-                        help="Alertmanager deliveries per second (10 alerts each)")
+    parser.add_argument(
+        "--alert-rate",
+        type=float,
+        default=20.0,
+        help="Alertmanager deliveries per second (10 alerts each)",
+    )
     args = parser.parse_args()
-    print(f"status page benchmark — {platform.python_version()}, {os.cpu_count()} cores, "
-          f"{args.connections} connections, {args.seconds:.0f} s per measurement")
+    print(
+        f"status page benchmark — {platform.python_version()}, {os.cpu_count()} cores, "
+        f"{args.connections} connections, {args.seconds:.0f} s per measurement"
+    )
     with tempfile.TemporaryDirectory(prefix="warroom-status-bench-") as scratch:
         folder = Path(scratch)
         url, token = prepare(folder)
         process, port = serve(url, folder / "serve.log")
         try:
             run_load(port, "/status", 4, 1.0)  # warm up
-            floor, floor_errors, floor_s = run_load(port, "/healthz", args.connections,
-                                                    args.seconds)
+            floor, floor_errors, floor_s = run_load(
+                port, "/healthz", args.connections, args.seconds
+            )
             queue: Any = multiprocessing.Queue()
-            poster = multiprocessing.Process(target=post_alerts, args=(
-                port, token, args.alert_rate, args.seconds, queue))
+            poster = multiprocessing.Process(
+                target=post_alerts, args=(port, token, args.alert_rate, args.seconds, queue)
+            )
             poster.start()
-            status, status_errors, status_s = run_load(port, "/status", args.connections,
-                                                       args.seconds)
+            status, status_errors, status_s = run_load(
+                port, "/status", args.connections, args.seconds
+            )
             intake_times, alerts, statuses = queue.get()
             poster.join()
-            poster = multiprocessing.Process(target=post_alerts, args=(
-                port, token, args.alert_rate, args.seconds, queue))
+            poster = multiprocessing.Process(
+                target=post_alerts, args=(port, token, args.alert_rate, args.seconds, queue)
+            )
             poster.start()
-            paced, paced_errors, paced_s = run_load(port, "/status", args.connections,
-                                                    args.seconds, rate=TARGET_RPS)
+            paced, paced_errors, paced_s = run_load(
+                port, "/status", args.connections, args.seconds, rate=TARGET_RPS
+            )
             paced_intake, paced_alerts, paced_statuses = queue.get()
             poster.join()
         finally:
             process.terminate()
             process.wait(timeout=60)
-    rows = [("floor  GET /healthz", floor, floor_errors, floor_s),
-            ("status GET /status (alerts ingested meanwhile)", status, status_errors,
-             status_s),
-            (f"paced  GET /status at {TARGET_RPS}/s (alerts too)", paced, paced_errors,
-             paced_s)]
+    rows = [
+        ("floor  GET /healthz", floor, floor_errors, floor_s),
+        ("status GET /status (alerts ingested meanwhile)", status, status_errors, status_s),
+        (f"paced  GET /status at {TARGET_RPS}/s (alerts too)", paced, paced_errors, paced_s),
+    ]
     print(f"{'':48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, times, errors, seconds in rows:
-        print(f"{name:48} {len(times) / seconds:8.0f} {pct(times, .5):8.2f} "
-              f"{pct(times, .99):8.2f} {errors:7d}")
+        print(
+            f"{name:48} {len(times) / seconds:8.0f} {pct(times, 0.5):8.2f} "
+            f"{pct(times, 0.99):8.2f} {errors:7d}"
+        )
     rps = len(status) / status_s
     paced_rps = len(paced) / paced_s
-    p99 = pct(paced, .99)
-    for label, found, count, answers in (("saturated", intake_times, alerts, statuses),
-                                         ("paced", paced_intake, paced_alerts,
-                                          paced_statuses)):
-        print(f"intake during the {label} load: {count / args.seconds:.0f} alerts/s "
-              f"({len(found)} deliveries, answers {json.dumps(answers)}), "
-              f"p50 {pct(found, .5):.1f} ms, p99 {pct(found, .99):.1f} ms")
+    p99 = pct(paced, 0.99)
+    for label, found, count, answers in (
+        ("saturated", intake_times, alerts, statuses),
+        ("paced", paced_intake, paced_alerts, paced_statuses),
+    ):
+        print(
+            f"intake during the {label} load: {count / args.seconds:.0f} alerts/s "
+            f"({len(found)} deliveries, answers {json.dumps(answers)}), "
+            f"p50 {pct(found, 0.5):.1f} ms, p99 {pct(found, 0.99):.1f} ms"
+        )
     print(f"status vs floor: {rps / (len(floor) / floor_s):.2f}x the requests/s of /healthz")
-    intake_p99 = max(pct(intake_times, .99), pct(paced_intake, .99))
-    print(f"target: ≥ {TARGET_RPS} req/s (saturated: {rps:.0f}) — "
-          f"{'met' if rps >= TARGET_RPS else 'NOT met'}; p99 < {TARGET_P99_MS:.0f} ms at "
-          f"{TARGET_RPS} req/s (paced: {paced_rps:.0f} req/s, p99 {p99:.1f} ms) — "
-          f"{'met' if p99 < TARGET_P99_MS and paced_rps >= 0.98 * TARGET_RPS else 'NOT met'}"
-          f"; intake p99 < {INTAKE_P99_MS:.0f} ms — "
-          f"{'met' if intake_p99 < INTAKE_P99_MS else 'NOT met'}")
+    intake_p99 = max(pct(intake_times, 0.99), pct(paced_intake, 0.99))
+    print(
+        f"target: ≥ {TARGET_RPS} req/s (saturated: {rps:.0f}) — "
+        f"{'met' if rps >= TARGET_RPS else 'NOT met'}; p99 < {TARGET_P99_MS:.0f} ms at "
+        f"{TARGET_RPS} req/s (paced: {paced_rps:.0f} req/s, p99 {p99:.1f} ms) — "
+        f"{'met' if p99 < TARGET_P99_MS and paced_rps >= 0.98 * TARGET_RPS else 'NOT met'}"
+        f"; intake p99 < {INTAKE_P99_MS:.0f} ms — "
+        f"{'met' if intake_p99 < INTAKE_P99_MS else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

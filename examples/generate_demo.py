@@ -108,29 +108,100 @@ BACKGROUND_P = np.array([0.4, 0.2, 0.15, 0.1, 0.15])
 BACKGROUND_FAILURE = 0.0025  # outside the window: 0.25 % of requests fail
 TXN_SHARE = 0.05  # outside the window: share of requests that belong to a transaction
 
-SCHEMA = pa.schema([
-    pa.field("ts", pa.timestamp("us", tz="UTC"), nullable=False),
-    pa.field("customer_id", pa.string(), nullable=False),
-    pa.field("user_id", pa.string(), nullable=False),
-    pa.field("status", pa.int16()),
-    pa.field("region", pa.string(), nullable=False),
-    pa.field("service", pa.string(), nullable=False),
-    pa.field("txn_id", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        pa.field("ts", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("customer_id", pa.string(), nullable=False),
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("status", pa.int16()),
+        pa.field("region", pa.string(), nullable=False),
+        pa.field("service", pa.string(), nullable=False),
+        pa.field("txn_id", pa.string()),
+    ]
+)
 
 _NAME_ROOTS = (
-    "Acme", "Apex", "Arbor", "Aster", "Atlas", "Aurora", "Beacon", "Birch", "Blue Harbor",
-    "Bluefin", "Boreal", "Brightline", "Cedar", "Cobalt", "Copper", "Crescent", "Delta", "Ember",
-    "Evergreen", "Falcon", "Fjord", "Granite", "Harbor", "Helix", "Horizon", "Indigo",
-    "Juniper", "Keystone", "Lumen", "Maple", "Meridian", "Nimbus", "Northwind", "Oakridge",
-    "Orchid", "Pinnacle", "Polaris", "Quarry", "Redwood", "Sable", "Sierra", "Silverline",
-    "Summit", "Tidewater", "Vertex", "Willow", "Zephyr",
+    "Acme",
+    "Apex",
+    "Arbor",
+    "Aster",
+    "Atlas",
+    "Aurora",
+    "Beacon",
+    "Birch",
+    "Blue Harbor",
+    "Bluefin",
+    "Boreal",
+    "Brightline",
+    "Cedar",
+    "Cobalt",
+    "Copper",
+    "Crescent",
+    "Delta",
+    "Ember",
+    "Evergreen",
+    "Falcon",
+    "Fjord",
+    "Granite",
+    "Harbor",
+    "Helix",
+    "Horizon",
+    "Indigo",
+    "Juniper",
+    "Keystone",
+    "Lumen",
+    "Maple",
+    "Meridian",
+    "Nimbus",
+    "Northwind",
+    "Oakridge",
+    "Orchid",
+    "Pinnacle",
+    "Polaris",
+    "Quarry",
+    "Redwood",
+    "Sable",
+    "Sierra",
+    "Silverline",
+    "Summit",
+    "Tidewater",
+    "Vertex",
+    "Willow",
+    "Zephyr",
 )
 _NAME_NOUNS = (
-    "Analytics", "Bank", "Biotech", "Capital", "Cargo", "Clinics", "Cloud", "Commerce",
-    "Consulting", "Dental", "Energy", "Foods", "Freight", "Games", "Health", "Insurance", "Labs",
-    "Learning", "Logistics", "Media", "Motors", "Payments", "Pharma", "Realty", "Retail",
-    "Robotics", "Software", "Studios", "Systems", "Telecom", "Travel", "Ventures",
+    "Analytics",
+    "Bank",
+    "Biotech",
+    "Capital",
+    "Cargo",
+    "Clinics",
+    "Cloud",
+    "Commerce",
+    "Consulting",
+    "Dental",
+    "Energy",
+    "Foods",
+    "Freight",
+    "Games",
+    "Health",
+    "Insurance",
+    "Labs",
+    "Learning",
+    "Logistics",
+    "Media",
+    "Motors",
+    "Payments",
+    "Pharma",
+    "Realty",
+    "Retail",
+    "Robotics",
+    "Software",
+    "Studios",
+    "Systems",
+    "Telecom",
+    "Travel",
+    "Ventures",
 )
 _NAME_FORMS = ("Inc", "LLC", "Ltd", "GmbH", "SA", "BV", "Group", "Co")
 
@@ -140,6 +211,7 @@ class CalibrationError(RuntimeError):
 
 
 # -- customers ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Customers:
@@ -178,14 +250,16 @@ def make_customers(seed: int = DEFAULT_SEED) -> Customers:
 
     fee_cents = np.zeros(n, dtype=np.int64)
     total_credits = {True: Decimal(0), False: Decimal(0)}
-    for is_quiet, credit_target in ((False, LOW_LIABILITY),
-                                    (True, HIGH_LIABILITY - LOW_LIABILITY)):
+    for is_quiet, credit_target in ((False, LOW_LIABILITY), (True, HIGH_LIABILITY - LOW_LIABILITY)):
         members = np.flatnonzero(quiet == is_quiet)
         fee_cents[members] = _fit_fees(rng, enterprise[members], int(credit_target * 100))
         total_credits[is_quiet] = sum(
-            (_credit(Decimal(int(c)).scaleb(-2), PERCENT["enterprise" if e else "business"])
-             for c, e in zip(fee_cents[members], enterprise[members], strict=True)),
-            Decimal(0))
+            (
+                _credit(Decimal(int(c)).scaleb(-2), PERCENT["enterprise" if e else "business"])
+                for c, e in zip(fee_cents[members], enterprise[members], strict=True)
+            ),
+            Decimal(0),
+        )
 
     combos = rng.permutation(len(_NAME_ROOTS) * len(_NAME_NOUNS))[:n]
     roots = np.array(_NAME_ROOTS)[combos // len(_NAME_NOUNS)]
@@ -201,8 +275,9 @@ def make_customers(seed: int = DEFAULT_SEED) -> Customers:
     picked = np.argsort(keys, axis=1).astype(np.int8)
     counts = rng.choice([1, 2, 3], n, p=[0.5, 0.3, 0.2]).astype(np.int8)
     all_regions = (rng.random(n) < 0.35) & ~quiet
-    region_table[:] = np.sort(np.where(np.arange(len(REGIONS)) < counts[:, None], picked, 99),
-                              axis=1)  # the first `counts` slots hold the regions, sorted
+    region_table[:] = np.sort(
+        np.where(np.arange(len(REGIONS)) < counts[:, None], picked, 99), axis=1
+    )  # the first `counts` slots hold the regions, sorted
     region_count[:] = counts
     region_table[all_regions] = np.arange(len(REGIONS), dtype=np.int8)
     region_count[all_regions] = len(REGIONS)
@@ -211,9 +286,17 @@ def make_customers(seed: int = DEFAULT_SEED) -> Customers:
 
     weight = np.where(quiet, 0.3, 2.5 + rng.lognormal(0.0, 0.9, n))
     ids = np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), 4))
-    customers = Customers(ids=ids, names=names, enterprise=enterprise, fee_cents=fee_cents,
-                          quiet=quiet, weight=weight / weight.sum(), region_table=region_table,
-                          region_count=region_count, all_regions=all_regions)
+    customers = Customers(
+        ids=ids,
+        names=names,
+        enterprise=enterprise,
+        fee_cents=fee_cents,
+        quiet=quiet,
+        weight=weight / weight.sum(),
+        region_table=region_table,
+        region_count=region_count,
+        all_regions=all_regions,
+    )
     _check_fees(customers, total_credits)
     return customers
 
@@ -266,8 +349,10 @@ def _check_fees(customers: Customers, credits: dict[bool, Decimal]) -> None:
     """The liability range at 347 down minutes for everyone, computed in Decimal."""
     high = credits[False] + credits[True]
     if credits[False] != LOW_LIABILITY or high != HIGH_LIABILITY:
-        raise CalibrationError(f"fees give credits {credits[False]} / {high}, expected "
-                               f"{LOW_LIABILITY} / {HIGH_LIABILITY}")
+        raise CalibrationError(
+            f"fees give credits {credits[False]} / {high}, expected "
+            f"{LOW_LIABILITY} / {HIGH_LIABILITY}"
+        )
     for i in range(len(customers)):
         low, high_fee = FEE_CENTS[customers.tier(i)]
         if not low <= customers.fee_cents[i] <= high_fee:
@@ -279,22 +364,37 @@ def _check_fees(customers: Customers, credits: dict[bool, Decimal]) -> None:
 def registry_csv(customers: Customers) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("customer_id", "name", "tier", "monthly_fee", "currency", "regions",
-                     "contact_email"))
+    writer.writerow(
+        ("customer_id", "name", "tier", "monthly_fee", "currency", "regions", "contact_email")
+    )
     for i in range(len(customers)):
-        regions = "" if customers.all_regions[i] else ";".join(
-            REGIONS[r] for r in customers.region_table[i, :customers.region_count[i]])
-        writer.writerow((customers.ids[i], customers.names[i], customers.tier(i),
-                         f"{customers.fee(i):.2f}", CURRENCY, regions,
-                         contact_emails(str(customers.names[i]), i)))
+        regions = (
+            ""
+            if customers.all_regions[i]
+            else ";".join(
+                REGIONS[r] for r in customers.region_table[i, : customers.region_count[i]]
+            )
+        )
+        writer.writerow(
+            (
+                customers.ids[i],
+                customers.names[i],
+                customers.tier(i),
+                f"{customers.fee(i):.2f}",
+                CURRENCY,
+                regions,
+                contact_emails(str(customers.names[i]), i),
+            )
+        )
     return out.getvalue()
 
 
 def contact_emails(name: str, index: int) -> str:
     """Where a demo customer's notices go: ops@ its name's domain (RFC 2606's .example),
     and billing@ too for every seventh customer."""
-    words = ("".join(c for c in word if c.isascii() and c.isalnum())
-             for word in name.lower().split())
+    words = (
+        "".join(c for c in word if c.isascii() and c.isalnum()) for word in name.lower().split()
+    )
     domain = "-".join(word for word in words if word)
     addresses = [f"ops@{domain}.example"]
     if index % 7 == 0:
@@ -302,8 +402,9 @@ def contact_emails(name: str, index: int) -> str:
     return ";".join(addresses)
 
 
-def write_large_registry(path: Path, size: int, *, seed: int = DEFAULT_SEED,
-                         chunk: int = 100_000) -> None:
+def write_large_registry(
+    path: Path, size: int, *, seed: int = DEFAULT_SEED, chunk: int = 100_000
+) -> None:
     """A registry of `size` customers for scale benchmarks, written in chunks: the 847 demo
     customers first (the request log's customers, with their fees and regions), then
     `size - 847` more (IDs C0000848 and on) that the log never mentions: enterprise and
@@ -330,17 +431,32 @@ def write_large_registry(path: Path, size: int, *, seed: int = DEFAULT_SEED,
             regions = rng.integers(0, len(REGIONS), (n, 2))
             spread = rng.random(n)
             for i in range(n):
-                places = ("" if spread[i] < 0.35 else REGIONS[regions[i, 0]] if spread[i] < 0.8
-                          else ";".join(sorted({REGIONS[r] for r in regions[i]})))
-                name = (f"{_NAME_ROOTS[roots[i]]} {_NAME_NOUNS[nouns[i]]} "
-                        f"{_NAME_FORMS[forms[i]]} {number[i]}")
-                writer.writerow((
-                    f"C{number[i]:07d}", name, "enterprise" if enterprise[i] else "business",
-                    f"{int(cents[i]) // 100}.{int(cents[i]) % 100:02d}", CURRENCY, places,
-                    contact_emails(name, int(number[i]))))
+                places = (
+                    ""
+                    if spread[i] < 0.35
+                    else REGIONS[regions[i, 0]]
+                    if spread[i] < 0.8
+                    else ";".join(sorted({REGIONS[r] for r in regions[i]}))
+                )
+                name = (
+                    f"{_NAME_ROOTS[roots[i]]} {_NAME_NOUNS[nouns[i]]} "
+                    f"{_NAME_FORMS[forms[i]]} {number[i]}"
+                )
+                writer.writerow(
+                    (
+                        f"C{number[i]:07d}",
+                        name,
+                        "enterprise" if enterprise[i] else "business",
+                        f"{int(cents[i]) // 100}.{int(cents[i]) % 100:02d}",
+                        CURRENCY,
+                        places,
+                        contact_emails(name, int(number[i])),
+                    )
+                )
 
 
 # -- traffic model ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Model:
@@ -359,8 +475,11 @@ class _Model:
 
 def _model(customers: Customers, rng: np.random.Generator, users: int) -> _Model:
     hours = (np.arange(DAY_MINUTES) + 0.5) / 60
-    diurnal = (0.30 + 0.55 * np.exp(-0.5 * ((hours - 15.5) / 3.2) ** 2)
-               + 0.20 * np.exp(-0.5 * ((hours - 6.0) / 2.0) ** 2))
+    diurnal = (
+        0.30
+        + 0.55 * np.exp(-0.5 * ((hours - 15.5) / 3.2) ** 2)
+        + 0.20 * np.exp(-0.5 * ((hours - 6.0) / 2.0) ** 2)
+    )
     minute_weight = diurnal * rng.gamma(80.0, 1 / 80.0, DAY_MINUTES)
     k = np.arange(WINDOW_MINUTES)
     # Clients retry timeouts: more requests while the outage lasts.
@@ -369,10 +488,16 @@ def _model(customers: Customers, rng: np.random.Generator, users: int) -> _Model
 
     failure = np.select(
         [k < DECLARED, k < FAILOVER, k < SECONDARY_FAILS, k < RESTORE, k < MITIGATED],
-        [0.55 + 0.25 * k / DECLARED, np.full(k.shape, 0.82), np.full(k.shape, 0.62),
-         np.full(k.shape, 0.90), np.full(k.shape, 0.86)],
+        [
+            0.55 + 0.25 * k / DECLARED,
+            np.full(k.shape, 0.82),
+            np.full(k.shape, 0.62),
+            np.full(k.shape, 0.90),
+            np.full(k.shape, 0.86),
+        ],
         # partial restoration 18:45-19:49: easing from 50 % to 30 % failures
-        0.50 - 0.20 * (k - MITIGATED) / (WINDOW_MINUTES - MITIGATED))
+        0.50 - 0.20 * (k - MITIGATED) / (WINDOW_MINUTES - MITIGATED),
+    )
     failure = np.clip(failure + rng.normal(0.0, 0.025, WINDOW_MINUTES), 0.25, 0.95)
 
     n = len(customers)
@@ -390,12 +515,20 @@ def _model(customers: Customers, rng: np.random.Generator, users: int) -> _Model
     user_pool = user_window + extra
     user_start = np.concatenate(([0], np.cumsum(user_pool)[:-1]))
     total_users = int(user_pool.sum())
-    user_ids = pa.array(np.char.add("U", np.char.zfill(np.arange(1, total_users + 1).astype(str),
-                                                       6)))
-    return _Model(customers=customers, minute_weight=minute_weight, failure=failure,
-                  cdf_all=np.cumsum(customers.weight), cdf_window=np.cumsum(window_weight),
-                  user_start=user_start, user_window=user_window, user_pool=user_pool,
-                  user_ids=user_ids)
+    user_ids = pa.array(
+        np.char.add("U", np.char.zfill(np.arange(1, total_users + 1).astype(str), 6))
+    )
+    return _Model(
+        customers=customers,
+        minute_weight=minute_weight,
+        failure=failure,
+        cdf_all=np.cumsum(customers.weight),
+        cdf_window=np.cumsum(window_weight),
+        user_start=user_start,
+        user_window=user_window,
+        user_pool=user_pool,
+        user_ids=user_ids,
+    )
 
 
 def _apportion(total: int, weight: np.ndarray) -> np.ndarray:
@@ -411,8 +544,9 @@ def _pick(cdf: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
     return np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right").astype(np.int32)
 
 
-def _user(model: _Model, rng: np.random.Generator, customer: np.ndarray,
-          in_window: np.ndarray) -> np.ndarray:
+def _user(
+    model: _Model, rng: np.random.Generator, customer: np.ndarray, in_window: np.ndarray
+) -> np.ndarray:
     """A user of each row's customer: window users only inside the window; some users are busier."""
     size = np.where(in_window, model.user_window[customer], model.user_pool[customer])
     return model.user_start[customer] + (rng.random(len(customer)) ** 1.4 * size).astype(np.int64)
@@ -422,16 +556,14 @@ def _codes(rng: np.random.Generator, codes: np.ndarray, p: np.ndarray, n: int) -
     return codes[np.searchsorted(np.cumsum(p), rng.random(n) * p.sum(), side="right")]
 
 
-def _statuses(model: _Model, rng: np.random.Generator, minute: np.ndarray,
-              txn: bool) -> np.ndarray:
+def _statuses(model: _Model, rng: np.random.Generator, minute: np.ndarray, txn: bool) -> np.ndarray:
     """Status per row: incident failures in the window, normal rates outside it."""
     n = len(minute)
     in_window = (minute >= WINDOW_START) & (minute < WINDOW_END)
     p_fail = np.full(n, BACKGROUND_FAILURE)
     p_fail[in_window] = model.failure[minute[in_window] - WINDOW_START]
     fail = rng.random(n) < p_fail
-    status = (_codes(rng, TXN_OK_CODES, TXN_OK_P, n) if txn
-              else _codes(rng, OK_CODES, OK_P, n))
+    status = _codes(rng, TXN_OK_CODES, TXN_OK_P, n) if txn else _codes(rng, OK_CODES, OK_P, n)
     incident = _codes(rng, INCIDENT_CODES, INCIDENT_P, n)
     background = _codes(rng, BACKGROUND_CODES, BACKGROUND_P, n)
     return np.where(fail, np.where(in_window, incident, background), status)
@@ -469,18 +601,27 @@ class _Rows:
 _FIELDS = ("minute", "offset", "customer", "user", "status", "service", "txn")
 
 
-def _transactions(model: _Model, rng: np.random.Generator, minute: np.ndarray,
-                  customer: np.ndarray, user: np.ndarray, sizes: np.ndarray,
-                  first_key: int) -> _Rows:
+def _transactions(
+    model: _Model,
+    rng: np.random.Generator,
+    minute: np.ndarray,
+    customer: np.ndarray,
+    user: np.ndarray,
+    sizes: np.ndarray,
+    first_key: int,
+) -> _Rows:
     """Rows of transactions: each is one user's 1-5 requests within one minute."""
     index = np.repeat(np.arange(len(sizes)), sizes)
     n = len(index)
-    return _Rows(minute=minute[index], offset=rng.integers(0, MINUTE_US, n),
-                 customer=customer[index], user=user[index],
-                 status=_statuses(model, rng, minute[index], txn=True),
-                 service=_codes(rng, np.array(TXN_SERVICES, dtype=np.int8),
-                                np.array(TXN_SERVICE_P), n),
-                 txn=first_key + index)
+    return _Rows(
+        minute=minute[index],
+        offset=rng.integers(0, MINUTE_US, n),
+        customer=customer[index],
+        user=user[index],
+        status=_statuses(model, rng, minute[index], txn=True),
+        service=_codes(rng, np.array(TXN_SERVICES, dtype=np.int8), np.array(TXN_SERVICE_P), n),
+        txn=first_key + index,
+    )
 
 
 def _planned(model: _Model, rng: np.random.Generator, transactions: int) -> _Rows:
@@ -508,18 +649,23 @@ def _planned(model: _Model, rng: np.random.Generator, transactions: int) -> _Row
     window_user_customer = np.repeat(np.arange(len(c), dtype=np.int32), model.user_window)
     n = len(window_user_customer)
     first_of_group = np.cumsum(model.user_window) - model.user_window
-    user = (np.arange(n) - first_of_group[window_user_customer]
-            + model.user_start[window_user_customer])
-    minute = np.where(c.quiet[window_user_customer], 0,
-                      WINDOW_START + rng.integers(0, MITIGATED, n))
+    user = (
+        np.arange(n) - first_of_group[window_user_customer] + model.user_start[window_user_customer]
+    )
+    minute = np.where(
+        c.quiet[window_user_customer], 0, WINDOW_START + rng.integers(0, MITIGATED, n)
+    )
     is_quiet = c.quiet[window_user_customer]
     minute[is_quiet] = quiet_minute(window_user_customer[is_quiet])
-    seeds = _Rows(minute=minute, offset=rng.integers(0, MINUTE_US, n),
-                  customer=window_user_customer, user=user,
-                  status=_codes(rng, INCIDENT_CODES, INCIDENT_P, n),
-                  service=_codes(rng, np.arange(len(SERVICES), dtype=np.int8),
-                                 np.array(PLAIN_SERVICE_P), n),
-                  txn=np.full(n, -1, dtype=np.int64))
+    seeds = _Rows(
+        minute=minute,
+        offset=rng.integers(0, MINUTE_US, n),
+        customer=window_user_customer,
+        user=user,
+        status=_codes(rng, INCIDENT_CODES, INCIDENT_P, n),
+        service=_codes(rng, np.arange(len(SERVICES), dtype=np.int8), np.array(PLAIN_SERVICE_P), n),
+        txn=np.full(n, -1, dtype=np.int64),
+    )
 
     # 2. the window's transactions: `transactions` fail, the others complete
     completed = round(transactions * 0.12)
@@ -527,8 +673,15 @@ def _planned(model: _Model, rng: np.random.Generator, transactions: int) -> _Row
     customer = _pick(model.cdf_window, rng, count)
     minute = WINDOW_START + rng.integers(0, WINDOW_MINUTES, count)
     sizes = rng.integers(1, 6, count)
-    txns = _transactions(model, rng, minute, customer,
-                         _user(model, rng, customer, np.ones(count, dtype=bool)), sizes, 0)
+    txns = _transactions(
+        model,
+        rng,
+        minute,
+        customer,
+        _user(model, rng, customer, np.ones(count, dtype=bool)),
+        sizes,
+        0,
+    )
     failed = (txns.status == 0) | (txns.status >= 500) | (txns.status == NULL_STATUS)
     should_fail = txns.txn < transactions
     last_row = np.cumsum(sizes) - 1
@@ -545,18 +698,27 @@ def _planned(model: _Model, rng: np.random.Generator, transactions: int) -> _Row
     customer = np.repeat(np.arange(len(c), dtype=np.int32), extra)
     m = len(customer)
     minute = quiet_minute(customer)
-    rest = _Rows(minute=minute, offset=rng.integers(0, MINUTE_US, m), customer=customer,
-                 user=_user(model, rng, customer, np.ones(m, dtype=bool)),
-                 status=_statuses(model, rng, minute, txn=False),
-                 service=_codes(rng, np.arange(len(SERVICES), dtype=np.int8),
-                                np.array(PLAIN_SERVICE_P), m),
-                 txn=np.full(m, -1, dtype=np.int64))
+    rest = _Rows(
+        minute=minute,
+        offset=rng.integers(0, MINUTE_US, m),
+        customer=customer,
+        user=_user(model, rng, customer, np.ones(m, dtype=bool)),
+        status=_statuses(model, rng, minute, txn=False),
+        service=_codes(rng, np.arange(len(SERVICES), dtype=np.int8), np.array(PLAIN_SERVICE_P), m),
+        txn=np.full(m, -1, dtype=np.int64),
+    )
     planned = _Rows.concat([seeds, txns, rest])
     return planned.take(np.argsort(planned.minute, kind="stable"))
 
 
-def _bulk(model: _Model, rng: np.random.Generator, plain: np.ndarray, txn_rows: np.ndarray,
-          m0: int, first_key: int) -> _Rows:
+def _bulk(
+    model: _Model,
+    rng: np.random.Generator,
+    plain: np.ndarray,
+    txn_rows: np.ndarray,
+    m0: int,
+    first_key: int,
+) -> _Rows:
     """The ordinary requests of minutes [m0, m0 + len(plain)): plain ones and transactions."""
     minutes = np.arange(m0, m0 + len(plain))
     minute = np.repeat(minutes, plain)
@@ -565,12 +727,15 @@ def _bulk(model: _Model, rng: np.random.Generator, plain: np.ndarray, txn_rows: 
     customer = np.empty(n, dtype=np.int32)
     customer[in_window] = _pick(model.cdf_window, rng, int(in_window.sum()))
     customer[~in_window] = _pick(model.cdf_all, rng, int((~in_window).sum()))
-    rows = _Rows(minute=minute, offset=rng.integers(0, MINUTE_US, n), customer=customer,
-                 user=_user(model, rng, customer, in_window),
-                 status=_statuses(model, rng, minute, txn=False),
-                 service=_codes(rng, np.arange(len(SERVICES), dtype=np.int8),
-                                np.array(PLAIN_SERVICE_P), n),
-                 txn=np.full(n, -1, dtype=np.int64))
+    rows = _Rows(
+        minute=minute,
+        offset=rng.integers(0, MINUTE_US, n),
+        customer=customer,
+        user=_user(model, rng, customer, in_window),
+        status=_statuses(model, rng, minute, txn=False),
+        service=_codes(rng, np.arange(len(SERVICES), dtype=np.int8), np.array(PLAIN_SERVICE_P), n),
+        txn=np.full(n, -1, dtype=np.int64),
+    )
     # Transactions outside the window: 2-4 requests of one user, never across a minute.
     t_minute = np.repeat(minutes, txn_rows)
     total = len(t_minute)
@@ -586,12 +751,14 @@ def _bulk(model: _Model, rng: np.random.Generator, plain: np.ndarray, txn_rows: 
     first = np.flatnonzero(start)
     t_customer = _pick(model.cdf_all, rng, count)
     t_user = _user(model, rng, t_customer, np.zeros(count, dtype=bool))
-    txns = _transactions(model, rng, t_minute[first], t_customer, t_user,
-                         np.diff(np.append(first, total)), first_key)
+    txns = _transactions(
+        model, rng, t_minute[first], t_customer, t_user, np.diff(np.append(first, total)), first_key
+    )
     return _Rows.concat([rows, txns])
 
 
 # -- the request log --------------------------------------------------------------------------
+
 
 @dataclass
 class _Tally:
@@ -618,8 +785,7 @@ class _Tally:
         self.failed_txns.update(np.unique(txn_number[hit & (txn_number >= 0)]).tolist())
         self.outside += (int((~inside).sum()), int((failed & ~inside).sum()))
 
-    def down_minutes(self, threshold: Decimal = Decimal("0.05"),
-                     min_failed: int = 1) -> np.ndarray:
+    def down_minutes(self, threshold: Decimal = Decimal("0.05"), min_failed: int = 1) -> np.ndarray:
         total = self.total.reshape(self.customers, WINDOW_MINUTES)
         failed = self.failed.reshape(self.customers, WINDOW_MINUTES)
         num, den = threshold.as_integer_ratio()
@@ -630,9 +796,15 @@ class _Tally:
         return (self.total.reshape(self.customers, WINDOW_MINUTES) > 0).sum(axis=1)
 
 
-def generate_requests(path: Path, *, rows: int, seed: int = DEFAULT_SEED,
-                      customers: Customers | None = None, chunk_rows: int = CHUNK_ROWS,
-                      compression: str = "zstd") -> dict[str, Any]:
+def generate_requests(
+    path: Path,
+    *,
+    rows: int,
+    seed: int = DEFAULT_SEED,
+    customers: Customers | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    compression: str = "zstd",
+) -> dict[str, Any]:
     """Write a request log of exactly `rows` requests for 2025-11-08 to the Parquet `path`.
 
     Sorted by `ts`, in row groups of at most `chunk_rows`; memory is bounded by the chunk,
@@ -682,15 +854,23 @@ def generate_requests(path: Path, *, rows: int, seed: int = DEFAULT_SEED,
             txn_number, next_txn = _number_transactions(chunk.txn, next_txn)
             failed = (chunk.status == 0) | (chunk.status >= 500) | (chunk.status == NULL_STATUS)
             tally.add(chunk, failed, txn_number)
-            table = _table(chunk, ts, txn_number, customer_ids, model.user_ids, region_names,
-                           service_names, _regions(model, chunk.customer, chunk.user))
+            table = _table(
+                chunk,
+                ts,
+                txn_number,
+                customer_ids,
+                model.user_ids,
+                region_names,
+                service_names,
+                _regions(model, chunk.customer, chunk.user),
+            )
             writer.write_table(table, row_group_size=chunk_rows)
             row_groups += -(-len(chunk) // chunk_rows)
     tmp.replace(path)
 
     down = tally.down_minutes()
     active = tally.active_minutes()
-    affected = (tally.failed.reshape(len(customers), WINDOW_MINUTES).sum(axis=1) > 0)
+    affected = tally.failed.reshape(len(customers), WINDOW_MINUTES).sum(axis=1) > 0
     return {
         "path": str(path),
         "rows": rows,
@@ -703,8 +883,10 @@ def generate_requests(path: Path, *, rows: int, seed: int = DEFAULT_SEED,
         "outside_failure_rate": float(tally.outside[1] / max(1, tally.outside[0])),
         "down_minutes": down,
         "quiet_max_active_minutes": int(active[customers.quiet].max()),
-        "heavy_down_minutes_range": [int(down[~customers.quiet].min()),
-                                     int(down[~customers.quiet].max())],
+        "heavy_down_minutes_range": [
+            int(down[~customers.quiet].min()),
+            int(down[~customers.quiet].max()),
+        ],
     }
 
 
@@ -738,24 +920,34 @@ def _number_transactions(keys: np.ndarray, first: int) -> tuple[np.ndarray, int]
     return number, first + len(unique)
 
 
-def _table(rows: _Rows, ts: np.ndarray, txn_number: np.ndarray, customer_ids: pa.Array,
-           user_ids: pa.Array, region_names: pa.Array, service_names: pa.Array,
-           region: np.ndarray) -> pa.Table:
+def _table(
+    rows: _Rows,
+    ts: np.ndarray,
+    txn_number: np.ndarray,
+    customer_ids: pa.Array,
+    user_ids: pa.Array,
+    region_names: pa.Array,
+    service_names: pa.Array,
+    region: np.ndarray,
+) -> pa.Table:
     txn = pa.array(txn_number, mask=txn_number < 0)
-    txn_ids = pc.binary_join_element_wise(
-        "TX", pc.utf8_lpad(pc.cast(txn, pa.string()), 8, "0"), "")
-    return pa.table({
-        "ts": pa.array(ts, type=pa.timestamp("us", tz="UTC")),
-        "customer_id": customer_ids.take(rows.customer),
-        "user_id": user_ids.take(rows.user),
-        "status": pa.array(rows.status, mask=rows.status == NULL_STATUS, type=pa.int16()),
-        "region": region_names.take(region),
-        "service": service_names.take(rows.service),
-        "txn_id": txn_ids,
-    }, schema=SCHEMA)
+    txn_ids = pc.binary_join_element_wise("TX", pc.utf8_lpad(pc.cast(txn, pa.string()), 8, "0"), "")
+    return pa.table(
+        {
+            "ts": pa.array(ts, type=pa.timestamp("us", tz="UTC")),
+            "customer_id": customer_ids.take(rows.customer),
+            "user_id": user_ids.take(rows.user),
+            "status": pa.array(rows.status, mask=rows.status == NULL_STATUS, type=pa.int16()),
+            "region": region_names.take(region),
+            "service": service_names.take(rows.service),
+            "txn_id": txn_ids,
+        },
+        schema=SCHEMA,
+    )
 
 
 # -- SLA arithmetic (Decimal, docs/definitions.md) -----------------------------------
+
 
 def credit_percent(tier: str, down_minutes: int) -> Decimal:
     """The credit % of the lowest bracket whose `below` exceeds the month's uptime."""
@@ -767,8 +959,13 @@ def credit_percent(tier: str, down_minutes: int) -> Decimal:
 
 
 def liability(customers: Customers, down_minutes: np.ndarray) -> Decimal:
-    return sum((_credit(customers.fee(i), credit_percent(customers.tier(i), int(d)))
-                for i, d in enumerate(down_minutes.tolist())), Decimal(0))
+    return sum(
+        (
+            _credit(customers.fee(i), credit_percent(customers.tier(i), int(d)))
+            for i, d in enumerate(down_minutes.tolist())
+        ),
+        Decimal(0),
+    )
 
 
 # -- incident and policy files ---------------------------------------------------------------
@@ -776,53 +973,99 @@ def liability(customers: Customers, down_minutes: np.ndarray) -> Decimal:
 ROLES = {"scribe": "Sam Okafor", "communications": "Lena Fischer"}
 TIMELINE = (
     ("13:45", "trigger", "Scheduled maintenance begins on DB cluster", "Marcus Chen", "internal"),
-    ("14:02", "detected", "First alerts - connection timeouts detected", "Alex Rivera",
-     "public"),
+    ("14:02", "detected", "First alerts - connection timeouts detected", "Alex Rivera", "public"),
     ("14:08", "declared", "SEV-1 declared, incident commander assigned", "Jane Doe", "internal"),
-    ("14:15", "update", "Customer impact confirmed - all regions affected", "Lena Fischer",
-     "public"),
-    ("14:30", "identified", "Root cause identified - connection pool exhaustion", "Marcus Chen",
-     "public"),
+    (
+        "14:15",
+        "update",
+        "Customer impact confirmed - all regions affected",
+        "Lena Fischer",
+        "public",
+    ),
+    (
+        "14:30",
+        "identified",
+        "Root cause identified - connection pool exhaustion",
+        "Marcus Chen",
+        "public",
+    ),
     ("15:45", "update", "Failover to secondary cluster initiated", "Sam Okafor", "internal"),
     ("16:20", "update", "Secondary cluster also experiencing issues", "Sam Okafor", "internal"),
     ("17:30", "decision", "Decision made to restore from backup", "Jane Doe", "internal"),
-    ("18:45", "mitigated", "Primary services restored, validation underway", "Marcus Chen",
-     "public"),
+    (
+        "18:45",
+        "mitigated",
+        "Primary services restored, validation underway",
+        "Marcus Chen",
+        "public",
+    ),
     ("19:49", "resolved", "Full service restoration confirmed", "Jane Doe", "public"),
 )
 ROOT_CAUSE = (
     "The incident was triggered by a database connection pool configuration change deployed "
     "as part of routine maintenance. The new configuration reduced the maximum connection "
-    "limit without a corresponding adjustment to application connection retry logic.")
+    "limit without a corresponding adjustment to application connection retry logic."
+)
 CONTRIBUTING_FACTORS = (
     "Application retry logic was not adjusted to the lower connection limit; immediate "
     "retries multiplied the load on the exhausted pool",
     "The secondary cluster shared the primary's connection pool configuration, so the "
     "failover reproduced the exhaustion",
-    "The configuration change was not load-tested at production traffic before the "
-    "maintenance",
+    "The configuration change was not load-tested at production traffic before the maintenance",
 )
 # What customers and the status page are told (the internal wording above stays inside).
 PUBLIC_SUMMARY = (
     "On November 8, 2025 our service was unavailable for all customers from 14:02 to 19:49 "
     "UTC while we restored our primary database cluster. All services have been fully "
-    "restored, and we have put measures in place to prevent a recurrence.")
+    "restored, and we have put measures in place to prevent a recurrence."
+)
 PUBLIC_ROOT_CAUSE = (
     "A configuration change made during routine maintenance of our primary database cluster "
     "reduced the number of connections available to our application, and the resulting "
-    "failures spread to the secondary cluster.")
+    "failures spread to the secondary cluster."
+)
 # (title, owner, due, status, link, audience): public actions reach customer notices
 ACTIONS = (
-    ("Configuration change process now requires production-equivalent load testing",
-     "Marcus Chen", "2025-12-15", "done", "https://tracker.example.com/OPS-2411", "public"),
-    ("Enhanced monitoring with connection pool metrics and alerting", "Alex Rivera",
-     "2025-12-05", "done", "https://tracker.example.com/OPS-2412", "public"),
-    ("Updated failover runbooks and conducted team training", "Jane Doe", "2025-12-19",
-     "in_progress", None, "internal"),
-    ("Implemented automated canary deployments for infrastructure changes", "Priya Nair",
-     "2026-01-30", "open", "https://tracker.example.com/OPS-2415", "public"),
-    ("Added circuit breakers to prevent cascade failures", "Tom Becker", "2026-01-16",
-     "in_progress", None, "internal"),
+    (
+        "Configuration change process now requires production-equivalent load testing",
+        "Marcus Chen",
+        "2025-12-15",
+        "done",
+        "https://tracker.example.com/OPS-2411",
+        "public",
+    ),
+    (
+        "Enhanced monitoring with connection pool metrics and alerting",
+        "Alex Rivera",
+        "2025-12-05",
+        "done",
+        "https://tracker.example.com/OPS-2412",
+        "public",
+    ),
+    (
+        "Updated failover runbooks and conducted team training",
+        "Jane Doe",
+        "2025-12-19",
+        "in_progress",
+        None,
+        "internal",
+    ),
+    (
+        "Implemented automated canary deployments for infrastructure changes",
+        "Priya Nair",
+        "2026-01-30",
+        "open",
+        "https://tracker.example.com/OPS-2415",
+        "public",
+    ),
+    (
+        "Added circuit breakers to prevent cascade failures",
+        "Tom Becker",
+        "2026-01-16",
+        "in_progress",
+        None,
+        "internal",
+    ),
 )
 
 
@@ -831,8 +1074,12 @@ def _plain(value: str | None) -> str:
     if value is None:
         return "null"
     special = set(",:{}[]#&*!|>'\"%@`")
-    if (value == value.strip() and not special & set(value) and not value.startswith(("-", "?"))
-            and yaml.safe_load(value) == value):
+    if (
+        value == value.strip()
+        and not special & set(value)
+        and not value.startswith(("-", "?"))
+        and yaml.safe_load(value) == value
+    ):
         return value
     return json.dumps(value, ensure_ascii=False)
 
@@ -853,8 +1100,10 @@ def incident_yaml() -> str:
         "timeline:",
     ]
     for at, kind, text, author, audience in TIMELINE:
-        lines.append(f"  - {{at: 2025-11-08T{at}:00Z, kind: {kind}, text: {_plain(text)}, "
-                     f"author: {_plain(author)}, audience: {audience}}}")
+        lines.append(
+            f"  - {{at: 2025-11-08T{at}:00Z, kind: {kind}, text: {_plain(text)}, "
+            f"author: {_plain(author)}, audience: {audience}}}"
+        )
     lines.append("root_cause: >-")
     lines += textwrap.wrap(ROOT_CAUSE, 88, initial_indent="  ", subsequent_indent="  ")
     lines.append(f"public_root_cause: {_plain(PUBLIC_ROOT_CAUSE)}")
@@ -862,32 +1111,49 @@ def incident_yaml() -> str:
     lines += [f"  - {_plain(factor)}" for factor in CONTRIBUTING_FACTORS]
     lines.append("actions:")
     for title, owner, due, status, link, audience in ACTIONS:
-        lines.append(f"  - {{title: {_plain(title)}, owner: {_plain(owner)}, due: {due}, "
-                     f"status: {status}, link: {_plain(link)}, audience: {audience}}}")
+        lines.append(
+            f"  - {{title: {_plain(title)}, owner: {_plain(owner)}, due: {due}, "
+            f"status: {status}, link: {_plain(link)}, audience: {audience}}}"
+        )
     text = "\n".join(lines) + "\n"
     data = yaml.safe_load(text)  # the text reads back as meant
-    if (data["root_cause"] != ROOT_CAUSE or len(data["timeline"]) != len(TIMELINE)
-            or [e["text"] for e in data["timeline"]] != [t[2] for t in TIMELINE]
-            or data["contributing_factors"] != list(CONTRIBUTING_FACTORS)
-            or [a["title"] for a in data["actions"]] != [a[0] for a in ACTIONS]
-            or data["public_summary"] != PUBLIC_SUMMARY
-            or data["public_root_cause"] != PUBLIC_ROOT_CAUSE):
+    if (
+        data["root_cause"] != ROOT_CAUSE
+        or len(data["timeline"]) != len(TIMELINE)
+        or [e["text"] for e in data["timeline"]] != [t[2] for t in TIMELINE]
+        or data["contributing_factors"] != list(CONTRIBUTING_FACTORS)
+        or [a["title"] for a in data["actions"]] != [a[0] for a in ACTIONS]
+        or data["public_summary"] != PUBLIC_SUMMARY
+        or data["public_root_cause"] != PUBLIC_ROOT_CAUSE
+    ):
         raise CalibrationError("incident.yaml does not read back as written")
     return text
 
 
 # The maintenance window the incident began in, as `make run` records it: announced
 # 17 h 45 min before it started, against the policy's 48 h, so it excuses nothing.
-MAINTENANCE = {"title": "DB cluster connection pool maintenance",
-               "start": "2025-11-08T13:45:00Z", "end": "2025-11-08T14:45:00Z",
-               "announced_at": "2025-11-07T20:00:00Z"}
+MAINTENANCE = {
+    "title": "DB cluster connection pool maintenance",
+    "start": "2025-11-08T13:45:00Z",
+    "end": "2025-11-08T14:45:00Z",
+    "announced_at": "2025-11-07T20:00:00Z",
+}
 
 
 def maintenance_args() -> list[str]:
     """`warroom maintenance schedule` arguments that record MAINTENANCE."""
-    return ["maintenance", "schedule", "--title", MAINTENANCE["title"], "--start",
-            MAINTENANCE["start"], "--end", MAINTENANCE["end"], "--announced-at",
-            MAINTENANCE["announced_at"]]
+    return [
+        "maintenance",
+        "schedule",
+        "--title",
+        MAINTENANCE["title"],
+        "--start",
+        MAINTENANCE["start"],
+        "--end",
+        MAINTENANCE["end"],
+        "--announced-at",
+        MAINTENANCE["announced_at"],
+    ]
 
 
 SLA_POLICY = """\
@@ -922,27 +1188,32 @@ tiers:
 
 # -- the demo ---------------------------------------------------------------------------------
 
-def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, *,
-                  rows: int = DEFAULT_ROWS) -> dict[str, Any]:
+
+def generate_demo(
+    out_dir: Path, seed: int = DEFAULT_SEED, *, rows: int = DEFAULT_ROWS
+) -> dict[str, Any]:
     """Write the four demo files into `out_dir`; raise CalibrationError if a number is off."""
     if rows < CALIBRATED_ROWS:
-        raise ValueError(f"the demo needs at least {CALIBRATED_ROWS:,} rows for its calibrated "
-                         f"numbers, got {rows:,}")
+        raise ValueError(
+            f"the demo needs at least {CALIBRATED_ROWS:,} rows for its calibrated "
+            f"numbers, got {rows:,}"
+        )
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     customers = make_customers(seed)  # checks the fees in Decimal
     incident = incident_yaml()
-    log = generate_requests(out_dir / "requests.parquet", rows=rows, seed=seed,
-                            customers=customers)
+    log = generate_requests(out_dir / "requests.parquet", rows=rows, seed=seed, customers=customers)
     down = log.pop("down_minutes")
     low = liability(customers, down)
     high = liability(customers, np.full(len(customers), WINDOW_MINUTES))
     problems = []
     if log["affected_customers"] != len(customers):
         problems.append(f"{log['affected_customers']} affected customers, not {len(customers)}")
-    for key, target in (("affected_users", AFFECTED_USERS),
-                        ("affected_transactions", AFFECTED_TRANSACTIONS)):
+    for key, target in (
+        ("affected_users", AFFECTED_USERS),
+        ("affected_transactions", AFFECTED_TRANSACTIONS),
+    ):
         if abs(log[key] - target) > target // 100:
             problems.append(f"{log[key]} {key.replace('_', ' ')}, not about {target}")
     if (low, high) != (LOW_LIABILITY, HIGH_LIABILITY):
@@ -971,13 +1242,18 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, *,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS,
-                        help=f"requests in the log (default {DEFAULT_ROWS:,}; at least 1,000,000 "
-                             "for the calibrated numbers)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=DEFAULT_ROWS,
+        help=f"requests in the log (default {DEFAULT_ROWS:,}; at least 1,000,000 "
+        "for the calibrated numbers)",
+    )
     args = parser.parse_args(argv)
     try:
         summary = generate_demo(args.out, args.seed, rows=args.rows)

@@ -1,6 +1,6 @@
 """Write the API's OpenAPI document (docs/openapi.json): the reviewed snapshot of the API.
 
-    python scripts/openapi.py [OUTPUT]      # `make docs` runs it; a test checks it is current
+python scripts/openapi.py [OUTPUT]      # `make docs` runs it; a test checks it is current
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ def clock() -> Clock:
 
 # -- PostgreSQL ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[object]:
     from support.pg_server import PostgresServer, PostgresUnavailable

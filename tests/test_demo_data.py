@@ -26,8 +26,11 @@ FAILED = "(status IS NULL OR status = 0 OR status >= 500)"
 MONTH_MINUTES = 43_200
 FILES = ("incident.yaml", "customers.csv", "sla-policy.yaml", "requests.parquet")
 BRACKETS = {
-    "enterprise": ((Decimal("99.95"), Decimal(10)), (Decimal("99.0"), Decimal(25)),
-                   (Decimal("95.0"), Decimal(100))),
+    "enterprise": (
+        (Decimal("99.95"), Decimal(10)),
+        (Decimal("99.0"), Decimal(25)),
+        (Decimal("95.0"), Decimal(100)),
+    ),
     "business": ((Decimal("99.9"), Decimal(5)), (Decimal("99.0"), Decimal(10))),
 }
 
@@ -45,7 +48,7 @@ def con(demo: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect()
     log = demo / "requests.parquet"
     con.execute(f"CREATE VIEW requests AS SELECT * FROM read_parquet('{log}')")
-    con.execute(f"""CREATE VIEW customers AS SELECT * FROM read_csv('{demo / 'customers.csv'}',
+    con.execute(f"""CREATE VIEW customers AS SELECT * FROM read_csv('{demo / "customers.csv"}',
                     header = true, all_varchar = true)""")
     con.execute(f"""CREATE VIEW window_requests AS SELECT * FROM requests
                     WHERE ts >= {WINDOW_START} AND ts < {WINDOW_END}""")
@@ -72,8 +75,15 @@ def test_customer_registry(con: duckdb.DuckDBPyConnection, demo: Path) -> None:
     assert _one(con, "SELECT count(*) FROM customers WHERE currency <> 'USD'") == 0
     with (demo / "customers.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["customer_id", "name", "tier", "monthly_fee", "currency", "regions",
-                             "contact_email"]
+    assert list(rows[0]) == [
+        "customer_id",
+        "name",
+        "tier",
+        "monthly_fee",
+        "currency",
+        "regions",
+        "contact_email",
+    ]
     regions = {"us-east", "us-west", "eu-west", "eu-central", "ap-south"}
     for row in rows:
         fee = Decimal(row["monthly_fee"])
@@ -86,8 +96,15 @@ def test_customer_registry(con: duckdb.DuckDBPyConnection, demo: Path) -> None:
 
 def test_request_log_shape(demo: Path) -> None:
     file = pq.ParquetFile(demo / "requests.parquet")
-    assert file.schema_arrow.names == ["ts", "customer_id", "user_id", "status", "region",
-                                       "service", "txn_id"]
+    assert file.schema_arrow.names == [
+        "ts",
+        "customer_id",
+        "user_id",
+        "status",
+        "region",
+        "service",
+        "txn_id",
+    ]
     assert file.schema_arrow.field("ts").type == pa.timestamp("us", tz="UTC")
     assert file.schema_arrow.field("status").type in (pa.int16(), pa.int32())
     rows = file.metadata.num_rows
@@ -101,8 +118,11 @@ def test_log_covers_the_whole_day(con: duckdb.DuckDBPyConnection) -> None:
         SELECT count(DISTINCT epoch_us(ts) // 60000000), count(DISTINCT epoch_us(ts) // 86400000000)
         FROM requests""").fetchone() or (0, 0)
     assert (minutes, days) == (1440, 1)
-    first = _one(con, """SELECT epoch_us(min(ts)) - epoch_us(TIMESTAMPTZ '2025-11-08 00:00:00+00')
-                         FROM requests""")
+    first = _one(
+        con,
+        """SELECT epoch_us(min(ts)) - epoch_us(TIMESTAMPTZ '2025-11-08 00:00:00+00')
+                         FROM requests""",
+    )
     assert isinstance(first, int) and 0 <= first < 60_000_000
 
 
@@ -120,8 +140,14 @@ def test_affected_counts(con: duckdb.DuckDBPyConnection) -> None:
     assert 51_480 <= users <= 52_520  # ~52,000 within 1 %
     assert 12_276 <= txns <= 12_524  # ~12,400 within 1 %
     # user ids never repeat across customers
-    assert _one(con, """SELECT count(*) FROM (SELECT user_id FROM requests GROUP BY user_id
-                        HAVING count(DISTINCT customer_id) > 1)""") == 0
+    assert (
+        _one(
+            con,
+            """SELECT count(*) FROM (SELECT user_id FROM requests GROUP BY user_id
+                        HAVING count(DISTINCT customer_id) > 1)""",
+        )
+        == 0
+    )
 
 
 def test_failures_start_and_stop_with_the_window(con: duckdb.DuckDBPyConnection) -> None:
@@ -134,21 +160,36 @@ def test_failures_start_and_stop_with_the_window(con: duckdb.DuckDBPyConnection)
         WHERE minute < epoch_us({WINDOW_START}) // 60000000
            OR minute >= epoch_us({WINDOW_END}) // 60000000""").fetchone() or (1, 1)
     assert outside_max < 0.05 and outside_rate < 0.01
-    inside_min = _one(con, f"""SELECT min(failed / total) FROM ({per_minute})
+    inside_min = _one(
+        con,
+        f"""SELECT min(failed / total) FROM ({per_minute})
         WHERE minute >= epoch_us({WINDOW_START}) // 60000000
-          AND minute < epoch_us({WINDOW_END}) // 60000000""")
+          AND minute < epoch_us({WINDOW_END}) // 60000000""",
+    )
     assert isinstance(inside_min, float) and inside_min > 0.2
     # The minute before 14:02 and the one from 19:49 have only the normal error rate.
     for start in ("2025-11-08 14:01:00+00", "2025-11-08 19:49:00+00"):
-        rate = _one(con, f"""SELECT avg(CASE WHEN {FAILED} THEN 1 ELSE 0 END) FROM requests
-            WHERE ts >= TIMESTAMPTZ '{start}' AND ts < TIMESTAMPTZ '{start}' + INTERVAL 1 MINUTE""")
+        rate = _one(
+            con,
+            f"""SELECT avg(CASE WHEN {FAILED} THEN 1 ELSE 0 END) FROM requests
+            WHERE ts >= TIMESTAMPTZ '{start}' AND ts < TIMESTAMPTZ '{start}' + INTERVAL 1 MINUTE""",
+        )
         assert isinstance(rate, float) and rate < 0.02
     # The incident's failures (timeouts and nulls never happen outside it this often).
-    first = _one(con, f"""SELECT epoch_us(min(ts)) - epoch_us({WINDOW_START})
-                           FROM window_requests WHERE {FAILED}""")
+    first = _one(
+        con,
+        f"""SELECT epoch_us(min(ts)) - epoch_us({WINDOW_START})
+                           FROM window_requests WHERE {FAILED}""",
+    )
     assert isinstance(first, int) and 0 <= first < 1_000_000  # within 14:02:00's first second
-    assert _one(con, f"""SELECT count(*) FROM requests WHERE status IS NULL
-                         AND (ts < {WINDOW_START} OR ts >= {WINDOW_END})""") == 0
+    assert (
+        _one(
+            con,
+            f"""SELECT count(*) FROM requests WHERE status IS NULL
+                         AND (ts < {WINDOW_START} OR ts >= {WINDOW_END})""",
+        )
+        == 0
+    )
 
 
 def _credit_percent(tier: str, down: int) -> Decimal:
@@ -176,22 +217,28 @@ def test_liability_range(con: duckdb.DuckDBPyConnection) -> None:
     assert len(rows) == 847
     assert _credit_percent("enterprise", 347) == 10 and _credit_percent("business", 347) == 5
     assert _credit_percent("enterprise", 21) == 0 and _credit_percent("business", 43) == 0
-    low = sum((_credit(Decimal(fee), _credit_percent(tier, down))
-               for _, tier, fee, down in rows), Decimal(0))
-    high = sum((_credit(Decimal(fee), _credit_percent(tier, 347))
-                for _, tier, fee, _ in rows), Decimal(0))
+    low = sum(
+        (_credit(Decimal(fee), _credit_percent(tier, down)) for _, tier, fee, down in rows),
+        Decimal(0),
+    )
+    high = sum(
+        (_credit(Decimal(fee), _credit_percent(tier, 347)) for _, tier, fee, _ in rows), Decimal(0)
+    )
     assert str(low) == "127000.00"
     assert str(high) == "185000.00"
     # The range comes from quiet customers (few minutes) vs. everyone else (most minutes).
     downs = sorted(down for *_, down in rows)
     quiet = [d for d in downs if d <= 15]
-    assert quiet and all(d >= 150 for d in downs[len(quiet):])
+    assert quiet and all(d >= 150 for d in downs[len(quiet) :])
 
 
 def test_quiet_customers_have_requests_in_few_minutes(con: duckdb.DuckDBPyConnection) -> None:
-    active = [n for (n,) in con.execute("""
+    active = [
+        n
+        for (n,) in con.execute("""
         SELECT count(DISTINCT epoch_us(ts) // 60000000) FROM window_requests
-        GROUP BY customer_id""").fetchall()]
+        GROUP BY customer_id""").fetchall()
+    ]
     assert len(active) == 847
     quiet = [n for n in active if n <= 15]
     busy = [n for n in active if n > 15]
@@ -214,12 +261,30 @@ def test_files_read_with_warroom(demo: Path) -> None:
 
 
 def test_incident_file_keys_in_order(demo: Path) -> None:
-    keys = [line.split(":")[0] for line in (demo / "incident.yaml").read_text().splitlines()
-            if line and not line.startswith(" ")]
+    keys = [
+        line.split(":")[0]
+        for line in (demo / "incident.yaml").read_text().splitlines()
+        if line and not line.startswith(" ")
+    ]
     # the order `warroom incident export` writes
-    assert keys == ["id", "title", "severity", "status", "classification", "commander",
-                    "roles", "scope", "data_loss", "summary", "public_summary", "timeline",
-                    "root_cause", "public_root_cause", "contributing_factors", "actions"]
+    assert keys == [
+        "id",
+        "title",
+        "severity",
+        "status",
+        "classification",
+        "commander",
+        "roles",
+        "scope",
+        "data_loss",
+        "summary",
+        "public_summary",
+        "timeline",
+        "root_cause",
+        "public_root_cause",
+        "contributing_factors",
+        "actions",
+    ]
 
 
 def test_same_seed_same_bytes(demo: Path, tmp_path: Path) -> None:

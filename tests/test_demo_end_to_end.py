@@ -40,8 +40,15 @@ INC = "INC-2025-1108-001"
 COMMANDER = "Jane Doe"
 PREPARED_BY = "Engineering Operations Team"  # as `make run` sets WARROOM_PREPARED_BY
 LEGAL, FINANCE = "Laura Legal", "Fred Finance"
-STAFF = ("Jane Doe", "Marcus Chen", "Alex Rivera", "Sam Okafor", "Lena Fischer", "Priya Nair",
-         "Tom Becker")
+STAFF = (
+    "Jane Doe",
+    "Marcus Chen",
+    "Alex Rivera",
+    "Sam Okafor",
+    "Lena Fischer",
+    "Priya Nair",
+    "Tom Becker",
+)
 FORMATS = ("md", "html", "pdf", "json")
 CENT = Decimal("0.01")
 # The reference report's timeline (reference/incident-report-2025-11-08.txt), in order.
@@ -67,14 +74,16 @@ REFERENCE_ACTIONS = (
 # "$1,234.56", "\$1,234.56" (Markdown), "$ 12": any money amount written with a sign.
 MONEY = re.compile(r"\$\s*\d[\d,]*(?:\.\d+)?")
 LIABILITY_FORMS = ("127,000", "185,000", "127000", "185000")
-REVIEW_WORDS = re.compile(r"pending|review|approv|legal|finance|liabilit|confidential",
-                          re.IGNORECASE)
+REVIEW_WORDS = re.compile(
+    r"pending|review|approv|legal|finance|liabilit|confidential", re.IGNORECASE
+)
 
 
 gen = generator()
 
 
 # -- the CLI, in-process ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Result:
@@ -123,13 +132,16 @@ class Warroom:
 
 def copy_database(source: Path, target: Path) -> Path:
     """A consistent copy of an SQLite database (the backup API, not a file copy)."""
-    with contextlib.closing(sqlite3.connect(source)) as src, \
-            contextlib.closing(sqlite3.connect(target)) as dst:
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
         src.backup(dst)
     return target
 
 
 # -- the demo, set up once ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Demo:
@@ -161,17 +173,39 @@ def demo(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> Demo:
     warroom.ok("user", "roles", COMMANDER, "--role", "commander", "--role", "admin")
     warroom.ok(*maintenance_args())  # as `make run` records it
     impact = warroom(
-        "impact", INC, "--requests", folder / "requests.parquet", "--customers",
-        folder / "customers.csv", "--policy", folder / "sla-policy.yaml", "--json").json()
+        "impact",
+        INC,
+        "--requests",
+        folder / "requests.parquet",
+        "--customers",
+        folder / "customers.csv",
+        "--policy",
+        folder / "sla-policy.yaml",
+        "--json",
+    ).json()
     assessment = warroom(
-        "sla", "assess", INC, "--customers", folder / "customers.csv", "--policy",
-        folder / "sla-policy.yaml", "--submit", "--json").json()
+        "sla",
+        "assess",
+        INC,
+        "--customers",
+        folder / "customers.csv",
+        "--policy",
+        folder / "sla-policy.yaml",
+        "--submit",
+        "--json",
+    ).json()
     with (folder / "customers.csv").open(newline="", encoding="utf-8") as f:
         customers = tuple(csv.DictReader(f))
-    return Demo(folder=folder, summary=summary, database=database, impact=impact,
-                assessment=assessment, customers=customers,
-                policy=yaml.safe_load((folder / "sla-policy.yaml").read_text()),
-                incident=yaml.safe_load((folder / "incident.yaml").read_text()))
+    return Demo(
+        folder=folder,
+        summary=summary,
+        database=database,
+        impact=impact,
+        assessment=assessment,
+        customers=customers,
+        policy=yaml.safe_load((folder / "sla-policy.yaml").read_text()),
+        incident=yaml.safe_load((folder / "incident.yaml").read_text()),
+    )
 
 
 @pytest.fixture
@@ -194,6 +228,7 @@ def approved(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Warroom:
 
 # -- reading reports ----------------------------------------------------------------------------
 
+
 def report_text(warroom: Warroom, tmp_path: Path, fmt: str, *args: str) -> str:
     """The report as text: Markdown, HTML and JSON as printed; a PDF through pdftotext."""
     if fmt != "pdf":
@@ -204,8 +239,12 @@ def report_text(warroom: Warroom, tmp_path: Path, fmt: str, *args: str) -> str:
     pdf = tmp_path / "report.pdf"
     warroom.ok("report", INC, *args, "--format", "pdf", "-o", pdf)
     assert pdf.read_bytes().startswith(b"%PDF-")
-    done = subprocess.run([str(pdftotext), "-enc", "UTF-8", str(pdf), "-"], check=True,
-                          capture_output=True, timeout=60)
+    done = subprocess.run(
+        [str(pdftotext), "-enc", "UTF-8", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return done.stdout.decode("utf-8")
 
 
@@ -231,13 +270,15 @@ def money_variants(amount: Decimal) -> set[str]:
 
 # -- expected credits, by hand ------------------------------------------------------------------
 
+
 def month_minutes(month: str) -> int:
     year, number = map(int, month.split("-"))
     return calendar.monthrange(year, number)[1] * 24 * 60
 
 
-def expected_credit(policy: dict[str, Any], tier: str, fee: Decimal, down: int,
-                    minutes: int) -> tuple[Decimal, Decimal, Decimal]:
+def expected_credit(
+    policy: dict[str, Any], tier: str, fee: Decimal, down: int, minutes: int
+) -> tuple[Decimal, Decimal, Decimal]:
     """(uptime, percent, amount) by docs/definitions.md's rules, straight from sla-policy.yaml.
 
     Uptime strictly below a bracket's `below` earns it; the lowest such bracket wins;
@@ -246,8 +287,11 @@ def expected_credit(policy: dict[str, Any], tier: str, fee: Decimal, down: int,
     """
     terms = policy["tiers"][tier]
     uptime = Decimal(100) * (minutes - down) / minutes
-    earned = [(Decimal(str(b["below"])), Decimal(str(b["percent"]))) for b in terms["credits"]
-              if uptime < Decimal(str(b["below"]))]
+    earned = [
+        (Decimal(str(b["below"])), Decimal(str(b["percent"])))
+        for b in terms["credits"]
+        if uptime < Decimal(str(b["below"]))
+    ]
     percent = min(earned)[1] if earned else Decimal(0)
     if terms.get("cap_percent") is not None:
         percent = min(percent, Decimal(str(terms["cap_percent"])))
@@ -260,8 +304,11 @@ def expected_credit(policy: dict[str, Any], tier: str, fee: Decimal, down: int,
 
 def test_the_hand_computation_follows_the_strict_bracket_rule() -> None:
     """The checker itself: exactly at a threshold earns nothing, just below earns it."""
-    policy = {"tiers": {"t": {"credits": [{"below": 99.5, "percent": 10},
-                                          {"below": 99.0, "percent": 25}]}}}
+    policy = {
+        "tiers": {
+            "t": {"credits": [{"below": 99.5, "percent": 10}, {"below": 99.0, "percent": 25}]}
+        }
+    }
     fee = Decimal("1000.05")
     assert expected_credit(policy, "t", fee, 50, 10_000)[1:] == (0, Decimal("0.00"))  # 99.5
     assert expected_credit(policy, "t", fee, 51, 10_000)[1:] == (10, Decimal("100.01"))  # half-up
@@ -271,24 +318,46 @@ def test_the_hand_computation_follows_the_strict_bracket_rule() -> None:
 
 # -- 1. the incident ----------------------------------------------------------------------------
 
+
 def test_incident_show_gives_the_reference_response_metrics(warroom: Warroom) -> None:
     metrics = warroom("incident", "show", INC, "--json").json()["metrics"]
-    assert metrics["impact_window"] == {"start": "2025-11-08T14:02:00Z",
-                                        "end": "2025-11-08T19:49:00Z", "minutes": 347}
-    assert {name: metrics[f"{name}_minutes"] for name in (
-        "duration", "time_to_declare", "time_to_identify", "time_to_detect",
-        "time_to_mitigate", "time_to_resolve")} == {
-        "duration": 347, "time_to_declare": 6, "time_to_identify": 28, "time_to_detect": 17,
-        "time_to_mitigate": 283, "time_to_resolve": 347}
+    assert metrics["impact_window"] == {
+        "start": "2025-11-08T14:02:00Z",
+        "end": "2025-11-08T19:49:00Z",
+        "minutes": 347,
+    }
+    assert {
+        name: metrics[f"{name}_minutes"]
+        for name in (
+            "duration",
+            "time_to_declare",
+            "time_to_identify",
+            "time_to_detect",
+            "time_to_mitigate",
+            "time_to_resolve",
+        )
+    } == {
+        "duration": 347,
+        "time_to_declare": 6,
+        "time_to_identify": 28,
+        "time_to_detect": 17,
+        "time_to_mitigate": 283,
+        "time_to_resolve": 347,
+    }
 
 
 # -- 2. the impact ------------------------------------------------------------------------------
 
-def test_impact_measures_the_reference_numbers_from_the_request_log(demo: Demo,
-                                                                     warroom: Warroom) -> None:
+
+def test_impact_measures_the_reference_numbers_from_the_request_log(
+    demo: Demo, warroom: Warroom
+) -> None:
     data = demo.impact
-    assert data["window"] == {"start": "2025-11-08T14:02:00Z", "end": "2025-11-08T19:49:00Z",
-                              "minutes": 347}
+    assert data["window"] == {
+        "start": "2025-11-08T14:02:00Z",
+        "end": "2025-11-08T19:49:00Z",
+        "minutes": 347,
+    }
     assert (data["customers_affected"], data["customers_total"]) == (847, 847)
     assert abs(data["users_affected"] - 52_000) <= 520
     assert abs(data["transactions_affected"] - 12_400) <= 124
@@ -300,8 +369,7 @@ def test_impact_measures_the_reference_numbers_from_the_request_log(demo: Demo,
     assert summary["window_minutes"] == data["window"]["minutes"]
     per_customer = data["per_customer"]
     assert [c["customer_id"] for c in per_customer] == [c["customer_id"] for c in demo.customers]
-    assert all(0 < c["down_minutes"] <= 347 and c["failed"] <= c["requests"]
-               for c in per_customer)
+    assert all(0 < c["down_minutes"] <= 347 and c["failed"] <= c["requests"] for c in per_customer)
     assert sum(c["requests"] for c in per_customer) == data["requests_total"]
     assert sum(c["failed"] for c in per_customer) == data["requests_failed"]
     # stored with the incident: shown again without re-reading the log
@@ -309,6 +377,7 @@ def test_impact_measures_the_reference_numbers_from_the_request_log(demo: Demo,
 
 
 # -- 3. the SLA assessment ----------------------------------------------------------------------
+
 
 def test_sla_assess_gives_the_reference_liability_range(demo: Demo) -> None:
     data = demo.assessment
@@ -318,8 +387,10 @@ def test_sla_assess_gives_the_reference_liability_range(demo: Demo) -> None:
     # the 13:45 maintenance, a record announced 17 h 45 min ahead against the policy's
     # 48 h: flagged from the facts, excluding nothing
     (finding,) = data["exclusions"]
-    assert (finding["start"], finding["announced_at"]) == ("2025-11-08T13:45:00Z",
-                                                           "2025-11-07T20:00:00Z")
+    assert (finding["start"], finding["announced_at"]) == (
+        "2025-11-08T13:45:00Z",
+        "2025-11-07T20:00:00Z",
+    )
     assert finding["announced_late"] and not finding["counts"]
     tiers = {t["tier"]: t for t in data["by_tier"]}
     assert set(tiers) == {"enterprise", "business"}
@@ -333,7 +404,8 @@ def test_sla_assess_gives_the_reference_liability_range(demo: Demo) -> None:
         assert sum(Decimal(r[column]) for r in rows) == Decimal(data["liability"][key])
         for name, tier in tiers.items():
             assert sum(Decimal(r[column]) for r in rows if r["tier"] == name) == Decimal(
-                tier[key]), (name, key)
+                tier[key]
+            ), (name, key)
 
 
 def sample_customers(demo: Demo) -> list[str]:
@@ -365,18 +437,23 @@ def test_sla_assess_credits_match_a_hand_check_of_sample_customers(demo: Demo) -
         customer, row = demo.customer(customer_id), rows[customer_id]
         fee = Decimal(customer["monthly_fee"])
         assert (row["name"], row["tier"], Decimal(row["monthly_fee"])) == (
-            customer["name"], customer["tier"], fee)
+            customer["name"],
+            customer["tier"],
+            fee,
+        )
         assert row["down_minutes_measured"] == down[customer_id]  # the only incident of the month
         assert row["down_minutes_declared"] == 347
         for label, minutes_down, uptime_key, percent_key, credit_key in (
-                ("measured", down[customer_id], "uptime_measured", "credit_percent_low",
-                 "credit_low"),
-                ("declared", 347, "uptime_declared", "credit_percent_high", "credit_high")):
-            uptime, percent, amount = expected_credit(demo.policy, customer["tier"], fee,
-                                                      minutes_down, minutes)
+            ("measured", down[customer_id], "uptime_measured", "credit_percent_low", "credit_low"),
+            ("declared", 347, "uptime_declared", "credit_percent_high", "credit_high"),
+        ):
+            uptime, percent, amount = expected_credit(
+                demo.policy, customer["tier"], fee, minutes_down, minutes
+            )
             where = f"{customer_id} {label} ({minutes_down} min, uptime {uptime})"
-            assert Decimal(row[uptime_key]) == uptime.quantize(Decimal("0.001"),
-                                                               rounding=ROUND_HALF_UP), where
+            assert Decimal(row[uptime_key]) == uptime.quantize(
+                Decimal("0.001"), rounding=ROUND_HALF_UP
+            ), where
             assert Decimal(row[percent_key]) == percent, where
             assert row[credit_key] == str(amount), where
         checked.append((customer["tier"], row["credit_percent_low"], row["credit_percent_high"]))
@@ -387,27 +464,41 @@ def test_sla_assess_credits_match_a_hand_check_of_sample_customers(demo: Demo) -
 
 # -- 4. the internal report ---------------------------------------------------------------------
 
+
 def test_internal_report_has_every_section_and_number_of_the_reference(warroom: Warroom) -> None:
     md = warroom.ok("report", INC, "--audience", "internal", "--format", "md")
-    for line in ("# INCIDENT REPORT", "Classification: CONFIDENTIAL - Internal Only",
-                 f"Incident ID: {INC}", "Severity: SEV-1 (Critical)", "Status: Closed"):
+    for line in (
+        "# INCIDENT REPORT",
+        "Classification: CONFIDENTIAL - Internal Only",
+        f"Incident ID: {INC}",
+        "Severity: SEV-1 (Critical)",
+        "Status: Closed",
+    ):
         assert line in md, line
     headings = re.findall(r"^## (.+)$", md, re.MULTILINE)
-    assert headings == ["Executive Summary", "Timeline (UTC)", "Customer Impact",
-                        "Root Cause Analysis", "Contributing Factors", "Corrective Actions",
-                        "SLA Impact Assessment"]
+    assert headings == [
+        "Executive Summary",
+        "Timeline (UTC)",
+        "Customer Impact",
+        "Root Cause Analysis",
+        "Contributing Factors",
+        "Corrective Actions",
+        "SLA Impact Assessment",
+    ]
     rows = re.findall(r"^\| (\d\d:\d\d) \| (.+?) \|$", md, re.MULTILINE)
     assert tuple(rows) == REFERENCE_TIMELINE
-    for figure in ("- **Affected Customers:** 847 (100% of customer base)",
-                   "- **Affected Users:** ~52,000",
-                   "- **Duration:** 5 hours 47 minutes",
-                   "- **Data Loss:** None confirmed",
-                   "- **Transactions Affected:** Approximately 12,400 during window",
-                   "Enterprise tier: Eligible for 10% monthly credit per SLA terms",
-                   "Business tier: Eligible for 5% monthly credit per SLA terms",
-                   r"Estimated total credit liability: \$127,000 - \$185,000",
-                   "NOTE: SLA credit calculations are pending legal and finance review. "
-                   "Do not communicate specific credit amounts to customers until approved."):
+    for figure in (
+        "- **Affected Customers:** 847 (100% of customer base)",
+        "- **Affected Users:** ~52,000",
+        "- **Duration:** 5 hours 47 minutes",
+        "- **Data Loss:** None confirmed",
+        "- **Transactions Affected:** Approximately 12,400 during window",
+        "Enterprise tier: Eligible for 10% monthly credit per SLA terms",
+        "Business tier: Eligible for 5% monthly credit per SLA terms",
+        r"Estimated total credit liability: \$127,000 - \$185,000",
+        "NOTE: SLA credit calculations are pending legal and finance review. "
+        "Do not communicate specific credit amounts to customers until approved.",
+    ):
         assert figure in md, figure
     for number, title in enumerate(REFERENCE_ACTIONS, start=1):
         assert re.search(rf"^{number}\. {re.escape(title)}\b", md, re.MULTILINE), title
@@ -417,8 +508,10 @@ def test_internal_report_has_every_section_and_number_of_the_reference(warroom: 
 
 # -- 5. the customer notice ---------------------------------------------------------------------
 
-def check_customer_notice(demo: Demo, text: str, customer: dict[str, str], fmt: str, *,
-                          credit: Decimal | None) -> None:
+
+def check_customer_notice(
+    demo: Demo, text: str, customer: dict[str, str], fmt: str, *, credit: Decimal | None
+) -> None:
     """`text` is `customer`'s notice: its own figures only, `credit` its only amount."""
     seen = flat(text)
     # positive controls: the search does find what the notice must show
@@ -438,8 +531,9 @@ def check_customer_notice(demo: Demo, text: str, customer: dict[str, str], fmt: 
     amounts = sorted(set(MONEY.findall(seen)))
     if credit is None:
         assert not amounts, f"{fmt}: money before approval: {amounts}"
-        row = next(r for r in demo.assessment["customers"]
-                   if r["customer_id"] == customer["customer_id"])
+        row = next(
+            r for r in demo.assessment["customers"] if r["customer_id"] == customer["customer_id"]
+        )
         figures = set(re.findall(r"[\d,]+\.\d\d", seen))
         for figure in (row["credit_low"], row["credit_high"]):
             assert not money_variants(Decimal(figure)) & figures, f"{fmt}: {figure} shown"
@@ -450,13 +544,13 @@ def check_customer_notice(demo: Demo, text: str, customer: dict[str, str], fmt: 
 
 
 def customer_notice(warroom: Warroom, tmp_path: Path, customer_id: str, fmt: str) -> str:
-    return report_text(warroom, tmp_path, fmt, "--audience", "customer", "--customer",
-                       customer_id)
+    return report_text(warroom, tmp_path, fmt, "--audience", "customer", "--customer", customer_id)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_customer_notice_before_approval_shows_no_money_and_no_one_else(
-        demo: Demo, warroom: Warroom, tmp_path: Path, fmt: str) -> None:
+    demo: Demo, warroom: Warroom, tmp_path: Path, fmt: str
+) -> None:
     customer = demo.first_enterprise
     text = customer_notice(warroom, tmp_path, customer["customer_id"], fmt)
     check_customer_notice(demo, text, customer, fmt, credit=None)
@@ -469,14 +563,18 @@ def test_customer_notice_before_approval_shows_no_money_and_no_one_else(
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_customer_notice_after_approval_shows_its_own_credit_only(
-        demo: Demo, approved: Warroom, tmp_path: Path, fmt: str) -> None:
+    demo: Demo, approved: Warroom, tmp_path: Path, fmt: str
+) -> None:
     state = approved("sla", "show", INC, "--json").json()
     assert state["status"] == "approved"
     assert {(a["role"], a["by"]) for a in state["review"]["approvals"]} == {
-        ("legal", LEGAL), ("finance", FINANCE)}
+        ("legal", LEGAL),
+        ("finance", FINANCE),
+    }
     customer = demo.first_enterprise
-    row = next(r for r in demo.assessment["customers"]
-               if r["customer_id"] == customer["customer_id"])
+    row = next(
+        r for r in demo.assessment["customers"] if r["customer_id"] == customer["customer_id"]
+    )
     # logs were analysed, so the offer is the measured credit (CustomerCredit.credit)
     credit = Decimal(row["credit_low"])
     assert credit > 0
@@ -484,8 +582,12 @@ def test_customer_notice_after_approval_shows_its_own_credit_only(
     check_customer_notice(demo, text, customer, fmt, credit=credit)
     if fmt == "json":
         offer = json.loads(text)["customer"]["credit"]
-        assert offer == {"percent": row["credit_percent_low"], "amount": str(credit),
-                         "currency": "USD", "claim_deadline": "2025-12-30"}
+        assert offer == {
+            "percent": row["credit_percent_low"],
+            "amount": str(credit),
+            "currency": "USD",
+            "claim_deadline": "2025-12-30",
+        }
     else:
         assert "Service Credit" in text
         assert f"a credit of {row['credit_percent_low']}% of your monthly fee" in flat(text)
@@ -493,9 +595,11 @@ def test_customer_notice_after_approval_shows_its_own_credit_only(
 
 @pytest.mark.parametrize("fmt", ["md", "json"])
 def test_a_customer_owed_nothing_is_not_invited_to_claim_a_zero_credit(
-        demo: Demo, approved: Warroom, tmp_path: Path, fmt: str) -> None:
-    row = next(r for r in demo.assessment["customers"]
-               if r["has_sla"] and Decimal(r["credit_low"]) == 0)
+    demo: Demo, approved: Warroom, tmp_path: Path, fmt: str
+) -> None:
+    row = next(
+        r for r in demo.assessment["customers"] if r["has_sla"] and Decimal(r["credit_low"]) == 0
+    )
     text = customer_notice(approved, tmp_path, row["customer_id"], fmt)
     assert row["customer_id"] in text and "$" not in text and "Service Credit" not in text
     if fmt == "json":
@@ -504,27 +608,31 @@ def test_a_customer_owed_nothing_is_not_invited_to_claim_a_zero_credit(
 
 # -- 6. the public version ----------------------------------------------------------------------
 
+
 def check_public_version(demo: Demo, text: str, fmt: str) -> None:
     """`text` is the status page's summary: public entries and actions, nothing more."""
     seen = flat(text)
-    internal_entries = [e["text"] for e in demo.incident["timeline"]
-                        if e.get("audience", "internal") == "internal"]
-    internal_actions = [a["title"] for a in demo.incident["actions"]
-                        if a.get("audience", "internal") == "internal"]
+    internal_entries = [
+        e["text"] for e in demo.incident["timeline"] if e.get("audience", "internal") == "internal"
+    ]
+    internal_actions = [
+        a["title"] for a in demo.incident["actions"] if a.get("audience", "internal") == "internal"
+    ]
     assert "Decision made to restore from backup" in internal_entries
     assert len(internal_actions) == 2
     # positive controls: public entries and actions are there
-    public_entries = [e["text"] for e in demo.incident["timeline"]
-                      if e.get("audience") == "public"]
+    public_entries = [e["text"] for e in demo.incident["timeline"] if e.get("audience") == "public"]
     assert all(entry in seen for entry in public_entries), fmt
     assert "Implemented automated canary deployments" in seen
     secrets = {
         "staff names": [n for n in STAFF if n in seen],
         "internal timeline": [t for t in internal_entries if t in seen],
         "internal actions": [t for t in internal_actions if t in seen],
-        "internal analysis": [t for t in (demo.incident["root_cause"],
-                                          *demo.incident["contributing_factors"])
-                              if flat(t) in seen],
+        "internal analysis": [
+            t
+            for t in (demo.incident["root_cause"], *demo.incident["contributing_factors"])
+            if flat(t) in seen
+        ],
         "links": re.findall(r"tracker\.example\.com\S*", seen),
         "amounts": MONEY.findall(seen) + [f for f in LIABILITY_FORMS if f in seen],
         "customers": sorted(set(others_of(demo, None).findall(seen))),
@@ -535,6 +643,7 @@ def check_public_version(demo: Demo, text: str, fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_public_version_shows_nothing_internal(demo: Demo, warroom: Warroom, tmp_path: Path,
-                                               fmt: str) -> None:
+def test_public_version_shows_nothing_internal(
+    demo: Demo, warroom: Warroom, tmp_path: Path, fmt: str
+) -> None:
     check_public_version(demo, report_text(warroom, tmp_path, fmt, "--audience", "public"), fmt)

@@ -19,11 +19,25 @@ def test_it_documents_every_setting_in_the_readme() -> None:
 
 def test_it_keeps_the_cli_reference_current(tmp_path: Path) -> None:
     out = tmp_path / "cli.md"
-    subprocess.run([sys.executable, "-m", "typer", "warroom.cli.app", "utils", "docs",
-                    "--name", "warroom", "--output", str(out)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "typer",
+            "warroom.cli.app",
+            "utils",
+            "docs",
+            "--name",
+            "warroom",
+            "--output",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert out.read_text() == (ROOT / "docs" / "cli.md").read_text(), (
-        "docs/cli.md is stale: run `make docs`")
+        "docs/cli.md is stale: run `make docs`"
+    )
 
 
 def test_it_keeps_the_readme_quick_start_to_two_commands() -> None:
@@ -42,14 +56,19 @@ def test_it_shows_the_permissions_table_the_code_uses() -> None:
     for line in page.splitlines():
         if line.startswith("| `") and line.count("|") == len(UserRole) + 2:
             cells = [c.strip() for c in line.strip("|").split("|")]
-            shown[cells[0].strip("`")] = {r.value for r, c in zip(UserRole, cells[1:],
-                                                                   strict=True) if c == "✓"}
+            shown[cells[0].strip("`")] = {
+                r.value for r, c in zip(UserRole, cells[1:], strict=True) if c == "✓"
+            }
     assert shown == {a.value: {r.value for r in roles} for a, roles in PERMISSIONS.items()}
 
 
 def test_it_keeps_the_openapi_snapshot_current(tmp_path: Path) -> None:
     out = tmp_path / "openapi.json"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "openapi.py"), str(out)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "openapi.py"), str(out)],
+        check=True,
+        capture_output=True,
+    )
     assert out.read_text() == (ROOT / "docs" / "openapi.json").read_text(), (
-        "docs/openapi.json is stale: run `make docs` and review the API's changes")
+        "docs/openapi.json is stale: run `make docs` and review the API's changes"
+    )

@@ -36,17 +36,26 @@ def log_config(fmt: str = "json", level: str = "INFO") -> dict[str, Any]:
     """A `logging.config.dictConfig` for warroom and uvicorn alike (uvicorn applies it in
     each worker process too)."""
     formatter: dict[str, Any] = (
-        {"()": "warroom.logs.JsonFormatter"} if fmt == "json"
-        else {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"})
+        {"()": "warroom.logs.JsonFormatter"}
+        if fmt == "json"
+        else {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "default",
-                                "stream": "ext://sys.stderr"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "stream": "ext://sys.stderr",
+            }
+        },
         "root": {"handlers": ["stderr"], "level": level},
-        "loggers": {name: {"handlers": [], "propagate": True, "level": level}
-                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "warroom")},
+        "loggers": {
+            name: {"handlers": [], "propagate": True, "level": level}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "warroom")
+        },
     }
 
 

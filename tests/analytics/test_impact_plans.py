@@ -20,8 +20,12 @@ from warroom.domain.scope import Scope
 from warroom.domain.window import TimeWindow
 
 row = Logs.row
-ROWS = [row(0, "a", 500, region="eu"), row(1, "a", 200, region="eu"),
-        row(1, "b", 503, region="us"), row(4, "b", 0, region="eu")]
+ROWS = [
+    row(0, "a", 500, region="eu"),
+    row(1, "a", 200, region="eu"),
+    row(1, "b", 503, region="us"),
+    row(4, "b", 0, region="eu"),
+]
 
 RUN = """
 import json, sys
@@ -51,17 +55,30 @@ def plans(cache: Path) -> list[Path]:
     return sorted(cache.glob("*.json")) if cache.exists() else []
 
 
-def impact(path: Path, window: TimeWindow, cache: Path | None, scope: Scope | None = None,
-           rule: DowntimeRule = DowntimeRule()) -> ImpactResult:
+def impact(
+    path: Path,
+    window: TimeWindow,
+    cache: Path | None,
+    scope: Scope | None = None,
+    rule: DowntimeRule = DowntimeRule(),
+) -> ImpactResult:
     return compute_impact(str(path), window, scope, rule=rule, plan_cache=cache)
 
 
 def test_a_second_run_reuses_the_plan_without_importing_ibis(logs: Logs, cache: Path) -> None:
     path = logs.parquet(ROWS)
-    runs = [json.loads(subprocess.run([sys.executable, "-c", RUN, str(path), str(cache)],
-                                      env=os.environ, check=True, capture_output=True,
-                                      text=True).stdout)
-            for _ in range(2)]
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", RUN, str(path), str(cache)],
+                env=os.environ,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        for _ in range(2)
+    ]
     assert [r["ibis"] for r in runs] == [True, False]
     assert runs[0]["failed"] == runs[1]["failed"] == 3
     assert runs[0]["hash"] == runs[1]["hash"] == definition_hash()
@@ -76,10 +93,14 @@ def test_a_kept_plan_holds_no_values_and_binds_each_runs(logs: Logs, cache: Path
     assert "2025" not in kept.read_text() and "'eu'" not in kept.read_text()
     assert [(c.customer_id, c.requests) for c in first.per_customer] == [("a", 2)]
     assert [(c.customer_id, c.requests) for c in second.per_customer] == [("b", 1)]
-    strict = impact(path, minutes(0, 2), cache, Scope(regions=("eu",)),
-                    DowntimeRule(Decimal("0.75")))  # a's minute 0: 1 of 1; minute 1: 0 of 1
-    assert strict.measured_down_minutes() == first.measured_down_minutes() == {
-        "a": MinuteSet.from_minutes([M0])}
+    strict = impact(
+        path, minutes(0, 2), cache, Scope(regions=("eu",)), DowntimeRule(Decimal("0.75"))
+    )  # a's minute 0: 1 of 1; minute 1: 0 of 1
+    assert (
+        strict.measured_down_minutes()
+        == first.measured_down_minutes()
+        == {"a": MinuteSet.from_minutes([M0])}
+    )
     floor = impact(path, minutes(0, 2), cache, Scope(regions=("eu",)), DowntimeRule(Decimal(1), 2))
     assert floor.measured_down_minutes() == {}
 

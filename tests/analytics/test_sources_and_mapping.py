@@ -26,9 +26,13 @@ from warroom.settings import plan_cache_dir
 
 row = Logs.row
 WINDOW = minutes(0, 3)
-ROWS = [row(0, "acme", 500, user="u1", txn="t1"), row(0, "acme", 200, user="u2"),
-        row(1, "globex", 0, user="u3", region="us-east-1"), row(2, "globex", 200, user="u3"),
-        row(2, "initech", 404, user="u4", service="search")]
+ROWS = [
+    row(0, "acme", 500, user="u1", txn="t1"),
+    row(0, "acme", 200, user="u2"),
+    row(1, "globex", 0, user="u3", region="us-east-1"),
+    row(2, "globex", 200, user="u3"),
+    row(2, "initech", 404, user="u4", service="search"),
+]
 
 
 @pytest.fixture
@@ -36,8 +40,9 @@ def logs(tmp_path: Path) -> Logs:
     return Logs(tmp_path)
 
 
-def impact(source: Path | str, window: TimeWindow, scope: Scope | None = None,
-           **options: Any) -> ImpactResult:
+def impact(
+    source: Path | str, window: TimeWindow, scope: Scope | None = None, **options: Any
+) -> ImpactResult:
     return compute_impact(str(source), window, scope, plan_cache=plan_cache_dir(), **options)
 
 
@@ -70,8 +75,10 @@ def test_it_reads_every_file_a_glob_matches(logs: Logs, expected: dict[str, Any]
     assert figures(result) == expected
 
 
-def test_it_reads_every_parquet_file_under_a_folder(logs: Logs, expected: dict[str, Any],
-                                                    ) -> None:
+def test_it_reads_every_parquet_file_under_a_folder(
+    logs: Logs,
+    expected: dict[str, Any],
+) -> None:
     logs.parquet(ROWS[:3], name="logs/day=08/a.parquet")
     logs.parquet(ROWS[3:], name="logs/day=09/b.parquet")
     assert figures(impact(logs.folder / "logs", WINDOW)) == expected
@@ -89,10 +96,19 @@ def test_it_reads_text_times_with_offsets(logs: Logs, expected: dict[str, Any]) 
     for r in ROWS:
         local = r["ts"].astimezone(datetime.now().astimezone().tzinfo)
         stamp = r["ts"].isoformat() if r["customer_id"] == "acme" else local.isoformat()
-        lines.append(",".join([f'"{stamp} "' if r["customer_id"] == "x" else stamp,
-                               r["customer_id"], r["user_id"],
-                               "" if r["status"] is None else str(r["status"]),
-                               r["region"], r["service"], r["txn_id"] or ""]))
+        lines.append(
+            ",".join(
+                [
+                    f'"{stamp} "' if r["customer_id"] == "x" else stamp,
+                    r["customer_id"],
+                    r["user_id"],
+                    "" if r["status"] is None else str(r["status"]),
+                    r["region"],
+                    r["service"],
+                    r["txn_id"] or "",
+                ]
+            )
+        )
     path.write_text("\n".join(lines) + "\n")
     assert figures(impact(f"csv:{path}", WINDOW)) == expected
 
@@ -128,26 +144,48 @@ def test_it_reads_a_postgresql_table(pg_server: Any, expected: dict[str, Any]) -
     db_url = url.rsplit("/", 1)[0] + "/warroom_analytics"
     with psycopg.connect(db_url, autocommit=True) as con:
         con.execute("CREATE SCHEMA ops")
-        con.execute("CREATE TABLE ops.access_log (event_time timestamptz, tenant bigint, "
-                    "user_id text, status smallint, region text, service text, txn_id text)")
+        con.execute(
+            "CREATE TABLE ops.access_log (event_time timestamptz, tenant bigint, "
+            "user_id text, status smallint, region text, service text, txn_id text)"
+        )
         tenants = {"acme": 1, "globex": 2, "initech": 3}
         with con.cursor().copy("COPY ops.access_log FROM STDIN") as copy:
             for r in ROWS:
-                copy.write_row([r["ts"], tenants[r["customer_id"]], r["user_id"], r["status"],
-                                r["region"], r["service"], r["txn_id"]])
+                copy.write_row(
+                    [
+                        r["ts"],
+                        tenants[r["customer_id"]],
+                        r["user_id"],
+                        r["status"],
+                        r["region"],
+                        r["service"],
+                        r["txn_id"],
+                    ]
+                )
     # a password in the URL (ignored by the test server) never reaches the provenance
     with_password = re.sub(r"^postgresql://([^:@/]+)@", r"postgresql://\1:hunter2@", db_url)
     assert "hunter2" in with_password
-    result = impact(f"{with_password}?sslpassword=zz9#ops.access_log", WINDOW,
-                            mapping=parse_map("ts=event_time,customer_id=tenant"))
+    result = impact(
+        f"{with_password}?sslpassword=zz9#ops.access_log",
+        WINDOW,
+        mapping=parse_map("ts=event_time,customer_id=tenant"),
+    )
     assert "hunter2" not in result.provenance.source and "zz9" not in result.provenance.source
     renamed = {"acme": "1", "globex": "2", "initech": "3"}
-    want = {**expected, "per_customer": [
-        {**c, "customer_id": renamed[c["customer_id"]]} for c in expected["per_customer"]]}
+    want = {
+        **expected,
+        "per_customer": [
+            {**c, "customer_id": renamed[c["customer_id"]]} for c in expected["per_customer"]
+        ],
+    }
     assert figures(result) == want
     assert result.provenance.columns["customer_id"] == "tenant"
-    scoped = impact(f"{db_url}#ops.access_log", WINDOW, Scope(regions=("us-east-1",)),
-                    mapping=parse_map("ts=event_time,customer_id=tenant"))
+    scoped = impact(
+        f"{db_url}#ops.access_log",
+        WINDOW,
+        Scope(regions=("us-east-1",)),
+        mapping=parse_map("ts=event_time,customer_id=tenant"),
+    )
     assert [(c.customer_id, c.requests, c.failed) for c in scoped.per_customer] == [("2", 1, 1)]
 
 
@@ -163,8 +201,7 @@ def test_secret_url_parameters_are_never_echoed() -> None:
     assert "s3cret" not in source.text and "sslmode=require" in source.text
 
 
-def test_a_set_of_files_whose_columns_differ_is_refused_naming_the_odd_file(
-        logs: Logs) -> None:
+def test_a_set_of_files_whose_columns_differ_is_refused_naming_the_odd_file(logs: Logs) -> None:
     logs.parquet(ROWS, name="day/part1.parquet")
     logs.parquet(ROWS, name="day/part2.parquet", rename={"ts": "timestamp"})
     with pytest.raises(UnreadableSource, match=r"part2\.parquet lacks ts, has timestamp"):
@@ -173,18 +210,22 @@ def test_a_set_of_files_whose_columns_differ_is_refused_naming_the_odd_file(
 
 def test_a_file_with_naive_times_among_zoned_ones_is_refused(logs: Logs) -> None:
     logs.parquet(ROWS, name="day/part1.parquet")
-    naive = pa.schema([pa.field("ts", pa.timestamp("us")) if f.name == "ts" else f
-                       for f in SCHEMA])
-    logs.parquet([{**r, "ts": r["ts"].replace(tzinfo=None)} for r in ROWS],
-                 name="day/part2.parquet", schema=naive)
+    naive = pa.schema([pa.field("ts", pa.timestamp("us")) if f.name == "ts" else f for f in SCHEMA])
+    logs.parquet(
+        [{**r, "ts": r["ts"].replace(tzinfo=None)} for r in ROWS],
+        name="day/part2.parquet",
+        schema=naive,
+    )
     with pytest.raises(UnreadableSource, match="holds ts without time zone"):
         impact(str(logs.folder / "day" / "*.parquet"), WINDOW)
 
 
 def test_nanosecond_timestamps_as_pandas_writes_them_are_read(
-        logs: Logs, expected: dict[str, Any]) -> None:
-    nanos = pa.schema([pa.field("ts", pa.timestamp("ns", tz="UTC")) if f.name == "ts" else f
-                       for f in SCHEMA])
+    logs: Logs, expected: dict[str, Any]
+) -> None:
+    nanos = pa.schema(
+        [pa.field("ts", pa.timestamp("ns", tz="UTC")) if f.name == "ts" else f for f in SCHEMA]
+    )
     assert figures(impact(logs.parquet(ROWS, schema=nanos), WINDOW)) == expected
 
 
@@ -193,12 +234,15 @@ def test_an_empty_transaction_id_is_no_transaction(logs: Logs) -> None:
     assert impact(logs.parquet(rows), WINDOW).transactions_affected == 1
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("postgresql://nobody@[::1/x#t", "URL is malformed"),
-    ("postgresql://db.internal/logs", "which table"),
-    ("mysql://db.internal/logs#requests", "unsupported source scheme 'mysql'"),
-    ("", "no request log given"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("postgresql://nobody@[::1/x#t", "URL is malformed"),
+        ("postgresql://db.internal/logs", "which table"),
+        ("mysql://db.internal/logs#requests", "unsupported source scheme 'mysql'"),
+        ("", "no request log given"),
+    ],
+)
 def test_a_source_url_without_what_it_needs_is_refused(text: str, message: str) -> None:
     with pytest.raises(UnreadableSource, match=message):
         parse_source(text)
@@ -264,8 +308,11 @@ def test_a_map_renames_contract_columns() -> None:
 
 
 def test_a_map_names_unknown_contract_columns_and_suggests_one() -> None:
-    with pytest.raises(InvalidInput, match=r"'customer' is not a request-log column.*"
-                                           r"did you mean customer_id\?"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"'customer' is not a request-log column.*"
+        r"did you mean customer_id\?",
+    ):
         parse_map("customer=tenant")
 
 
@@ -295,28 +342,35 @@ def test_the_command_line_map_wins_over_the_file() -> None:
 
 
 def test_a_mapped_log_gives_the_same_impact(logs: Logs, expected: dict[str, Any]) -> None:
-    path = logs.parquet(ROWS, rename={"ts": "event_time", "customer_id": "tenant",
-                                      "status": "http_status"})
+    path = logs.parquet(
+        ROWS, rename={"ts": "event_time", "customer_id": "tenant", "status": "http_status"}
+    )
     mapping = parse_map("ts=event_time,customer_id=tenant,status=http_status")
     result = impact(path, WINDOW, mapping=mapping)
     assert figures(result) == expected
     assert result.provenance.columns == {
-        "ts": "event_time", "customer_id": "tenant", "user_id": "user_id",
-        "status": "http_status", "region": "region", "service": "service", "txn_id": "txn_id"}
+        "ts": "event_time",
+        "customer_id": "tenant",
+        "user_id": "user_id",
+        "status": "http_status",
+        "region": "region",
+        "service": "service",
+        "txn_id": "txn_id",
+    }
 
 
 # -- bad input: columns and types ----------------------------------------------------------
 
 
 def test_a_missing_column_is_named_with_the_columns_found_and_the_map_that_fixes_it(
-        logs: Logs) -> None:
+    logs: Logs,
+) -> None:
     path = logs.parquet(ROWS, rename={"ts": "event_time", "customer_id": "tenant"})
     with pytest.raises(InvalidInput) as caught:
         impact(path, WINDOW)
     message = str(caught.value)
     assert "no columns ts, customer_id" in message
-    assert ("columns found: event_time, tenant, user_id, status, region, service, txn_id"
-            in message)
+    assert "columns found: event_time, tenant, user_id, status, region, service, txn_id" in message
     assert "--map ts=event_time,customer_id=tenant" in message
     assert [p.field for p in caught.value.problems] == ["ts", "customer_id"]
     assert all(p.code == "missing_column" for p in caught.value.problems)
@@ -324,15 +378,21 @@ def test_a_missing_column_is_named_with_the_columns_found_and_the_map_that_fixes
 
 def test_a_missing_column_without_a_likely_match_shows_a_placeholder(logs: Logs) -> None:
     path = logs.parquet(ROWS, rename={"user_id": "visitor"})
-    with pytest.raises(InvalidInput, match=r"no column 'user_id' \(the end user\);.*"
-                                           r"--map user_id=<column>$"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"no column 'user_id' \(the end user\);.*"
+        r"--map user_id=<column>$",
+    ):
         impact(path, WINDOW)
 
 
 def test_a_mapped_column_that_is_not_there_is_named(logs: Logs) -> None:
     path = logs.parquet(ROWS, rename={"ts": "event_time"})
-    with pytest.raises(InvalidInput, match=r"--map ts=evt_time: the request log has no "
-                                           r"column 'evt_time';.*--map ts=event_time$"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"--map ts=evt_time: the request log has no "
+        r"column 'evt_time';.*--map ts=event_time$",
+    ):
         impact(path, WINDOW, mapping=parse_map("ts=evt_time"))
 
 
@@ -343,28 +403,38 @@ def test_the_fix_keeps_the_rest_of_the_users_map(logs: Logs) -> None:
 
 
 def test_naive_timestamps_are_refused_because_warroom_needs_utc(logs: Logs) -> None:
-    schema = pa.schema([pa.field("ts", pa.timestamp("us")),
-                        *[f for f in SCHEMA if f.name != "ts"]])
+    schema = pa.schema([pa.field("ts", pa.timestamp("us")), *[f for f in SCHEMA if f.name != "ts"]])
     rows = [{**r, "ts": r["ts"].replace(tzinfo=None)} for r in ROWS]
-    with pytest.raises(InvalidInput, match=r"column 'ts' holds timestamps without a time "
-                                           r"zone; warroom counts UTC minutes"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"column 'ts' holds timestamps without a time "
+        r"zone; warroom counts UTC minutes",
+    ):
         impact(logs.parquet(rows, schema=schema), WINDOW)
 
 
 def test_naive_csv_times_are_refused(logs: Logs) -> None:
     path = logs.folder / "naive.csv"
     path.write_text("ts,customer_id,user_id,status\n2025-11-08 14:00:01,acme,u1,500\n")
-    with pytest.raises(InvalidInput, match=r"holds times without a UTC offset \(e\.g\. "
-                                           r"'2025-11-08 14:00:01'\); warroom needs UTC"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"holds times without a UTC offset \(e\.g\. "
+        r"'2025-11-08 14:00:01'\); warroom needs UTC",
+    ):
         impact(path, WINDOW)
 
 
 def test_text_times_without_an_offset_are_refused(logs: Logs) -> None:
     path = logs.folder / "mixed.csv"
-    path.write_text("ts,customer_id,user_id,status\n2025-11-08T14:00:01Z,acme,u1,500\n"
-                    "2025-11-08 14:00:02,acme,u1,500\n")
-    with pytest.raises(InvalidInput, match=r"without a UTC offset \(e\.g\. '2025-11-08 "
-                                           r"14:00:02'\); warroom needs UTC"):
+    path.write_text(
+        "ts,customer_id,user_id,status\n2025-11-08T14:00:01Z,acme,u1,500\n"
+        "2025-11-08 14:00:02,acme,u1,500\n"
+    )
+    with pytest.raises(
+        InvalidInput,
+        match=r"without a UTC offset \(e\.g\. '2025-11-08 "
+        r"14:00:02'\); warroom needs UTC",
+    ):
         impact(path, WINDOW)
 
 
@@ -377,24 +447,34 @@ def test_every_text_time_is_checked_not_just_the_first_rows(logs: Logs) -> None:
 
 
 def test_a_text_status_is_refused_with_its_type(logs: Logs) -> None:
-    schema = pa.schema([pa.field("status", pa.string()) if f.name == "status" else f
-                        for f in SCHEMA])
+    schema = pa.schema(
+        [pa.field("status", pa.string()) if f.name == "status" else f for f in SCHEMA]
+    )
     rows = [{**r, "status": None if r["status"] is None else str(r["status"])} for r in ROWS]
     with pytest.raises(InvalidInput, match=r"column 'status' is string, not an integer"):
         impact(logs.parquet(rows, schema=schema), WINDOW)
 
 
-def test_a_floating_status_written_by_pandas_is_accepted(logs: Logs,
-                                                         expected: dict[str, Any]) -> None:
-    schema = pa.schema([pa.field("status", pa.float64()) if f.name == "status" else f
-                        for f in SCHEMA])
+def test_a_floating_status_written_by_pandas_is_accepted(
+    logs: Logs, expected: dict[str, Any]
+) -> None:
+    schema = pa.schema(
+        [pa.field("status", pa.float64()) if f.name == "status" else f for f in SCHEMA]
+    )
     assert figures(impact(logs.parquet(ROWS, schema=schema), WINDOW)) == expected
 
 
 def test_every_problem_is_reported_at_once(logs: Logs) -> None:
-    schema = pa.schema([pa.field("ts", pa.timestamp("us")) if f.name == "ts" else
-                        pa.field("status", pa.string()) if f.name == "status" else f
-                        for f in SCHEMA])
+    schema = pa.schema(
+        [
+            pa.field("ts", pa.timestamp("us"))
+            if f.name == "ts"
+            else pa.field("status", pa.string())
+            if f.name == "status"
+            else f
+            for f in SCHEMA
+        ]
+    )
     rows = [{**r, "ts": r["ts"].replace(tzinfo=None), "status": "500"} for r in ROWS]
     with pytest.raises(InvalidInput) as caught:
         impact(logs.parquet(rows, schema=schema), WINDOW)
@@ -410,7 +490,8 @@ def test_an_empty_window_says_what_the_log_covers(logs: Logs) -> None:
         impact(logs.parquet(ROWS), later)
     assert str(caught.value) == (
         "the request log has no requests between 2025-11-08T15:00:00Z and "
-        "2025-11-08T16:00:00Z; the log covers 2025-11-08T14:00:00Z to 2025-11-08T14:02:00Z")
+        "2025-11-08T16:00:00Z; the log covers 2025-11-08T14:00:00Z to 2025-11-08T14:02:00Z"
+    )
     assert caught.value.problems[0].code == "empty_window"
 
 
@@ -419,15 +500,19 @@ def test_a_scope_that_matches_nothing_lists_what_the_log_has(logs: Logs) -> None
         impact(logs.parquet(ROWS), WINDOW, Scope(regions=("ap-south-1",)))
     assert str(caught.value) == (
         "no request between 2025-11-08T14:00:00Z and 2025-11-08T14:03:00Z is in the "
-        "incident's scope: regions ap-south-1 (the log has eu-west-1, us-east-1)")
+        "incident's scope: regions ap-south-1 (the log has eu-west-1, us-east-1)"
+    )
     assert caught.value.problems[0].code == "scope_matches_nothing"
 
 
 def test_a_scoped_incident_needs_the_scope_column(logs: Logs) -> None:
     path = logs.parquet(ROWS, drop=["region", "service"])
-    with pytest.raises(InvalidInput, match=r"no column 'service' \(service, for scoping\), "
-                                           r"needed because the incident is scoped to "
-                                           r"services api"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"no column 'service' \(service, for scoping\), "
+        r"needed because the incident is scoped to "
+        r"services api",
+    ):
         impact(path, WINDOW, Scope(services=("api",)))
     everything = impact(path, WINDOW, Scope.everything())
     assert everything.customers_total == 3
@@ -449,11 +534,13 @@ def test_an_unknown_backend_is_named() -> None:
 
 
 def test_spark_without_pyspark_installed_says_how_to_get_it(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setitem(sys.modules, "pyspark", None)
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
-    with pytest.raises(EngineUnavailable,
-                       match=r"PySpark is not installed: pip install 'warroom\[spark\]'"):
+    with pytest.raises(
+        EngineUnavailable, match=r"PySpark is not installed: pip install 'warroom\[spark\]'"
+    ):
         connect_pyspark("local[1]")
 
 
@@ -464,8 +551,7 @@ def test_database_sources_refuse_the_spark_backend() -> None:
         class FakeSpark:
             name = "pyspark"
 
-        open_source(parse_source("postgresql://db/logs#requests"),
-                    FakeSpark())  # type: ignore[arg-type]
+        open_source(parse_source("postgresql://db/logs#requests"), FakeSpark())  # type: ignore[arg-type]
 
 
 def test_a_timeout_log_written_with_pyarrow_is_read_with_row_groups(logs: Logs) -> None:

@@ -51,8 +51,7 @@ class Route:
 
     def matches(self, method: str, template: str) -> bool:
         pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template))
-        return method == self.method and re.fullmatch(pattern, self.path.split("?")[0]) \
-            is not None
+        return method == self.method and re.fullmatch(pattern, self.path.split("?")[0]) is not None
 
 
 def internal_report(roles: Roles) -> bool:
@@ -74,20 +73,45 @@ def ok(*codes: int) -> frozenset[int]:
 ONE = "/api/v1/incidents/" + A
 ROUTES = [
     Route("GET", "/api/v1/incidents", Action.INCIDENT_READ, ok(200)),
-    Route("POST", "/api/v1/incidents", Action.INCIDENT_DECLARE, ok(201),
-          {"title": "Checkout errors", "severity": "SEV-3"}),
+    Route(
+        "POST",
+        "/api/v1/incidents",
+        Action.INCIDENT_DECLARE,
+        ok(201),
+        {"title": "Checkout errors", "severity": "SEV-3"},
+    ),
     Route("GET", ONE, Action.INCIDENT_READ, ok(200)),
     Route("PATCH", ONE, Action.INCIDENT_UPDATE, ok(200), {"data_loss": "None."}),
     # the status moves on once; the same move again is an illegal transition
-    Route("POST", ONE.replace(A, B) + "/status", Action.INCIDENT_STATUS, ok(200, 409),
-          {"status": "identified"}),
-    Route("POST", ONE.replace(A, C) + "/reopen", Action.INCIDENT_REOPEN, ok(200, 409),
-          {"reason": "it came back", "status": "investigating"}),
-    Route("POST", ONE + "/assign", Action.INCIDENT_ASSIGN, ok(200),
-          {"person": "Riley Responder", "role": "scribe"}),
+    Route(
+        "POST",
+        ONE.replace(A, B) + "/status",
+        Action.INCIDENT_STATUS,
+        ok(200, 409),
+        {"status": "identified"},
+    ),
+    Route(
+        "POST",
+        ONE.replace(A, C) + "/reopen",
+        Action.INCIDENT_REOPEN,
+        ok(200, 409),
+        {"reason": "it came back", "status": "investigating"},
+    ),
+    Route(
+        "POST",
+        ONE + "/assign",
+        Action.INCIDENT_ASSIGN,
+        ok(200),
+        {"person": "Riley Responder", "role": "scribe"},
+    ),
     Route("GET", ONE + "/timeline", Action.INCIDENT_READ, ok(200)),
-    Route("POST", ONE + "/timeline", Action.TIMELINE_ADD, ok(201),
-          {"text": "a note", "kind": "note", "at": "2025-11-08T20:00:00Z"}),
+    Route(
+        "POST",
+        ONE + "/timeline",
+        Action.TIMELINE_ADD,
+        ok(201),
+        {"text": "a note", "kind": "note", "at": "2025-11-08T20:00:00Z"},
+    ),
     Route("GET", ONE + "/actions", Action.INCIDENT_READ, ok(200)),
     Route("POST", ONE + "/actions", Action.ACTION_WRITE, ok(201), {"title": "Alert on pools"}),
     Route("PATCH", ONE + "/actions/1", Action.ACTION_WRITE, ok(200), {"status": "in_progress"}),
@@ -98,21 +122,31 @@ ROUTES = [
     Route("GET", ONE + "/sla", Action.SLA_READ, ok(200)),
     Route("GET", ONE + "/sla/lines?search=c", Action.SLA_READ, ok(200)),
     Route("GET", ONE + "/sla/views/public", Action.INCIDENT_READ, ok(200)),
-    Route("POST", ONE + "/sla/assess", Action.SLA_ASSESS, ok(200),
-          {"customers": "default", "policy": "default"}),
+    Route(
+        "POST",
+        ONE + "/sla/assess",
+        Action.SLA_ASSESS,
+        ok(200),
+        {"customers": "default", "policy": "default"},
+    ),
     # review steps depend on the state the previous cases left: refused as a conflict,
     # never as a permission, for people who may take them
     Route("POST", ONE + "/sla/submit", Action.SLA_ASSESS, ok(200, 409)),
     Route("POST", ONE + "/sla/approve", reviews_as_legal, ok(200, 409), {"role": "legal"}),
-    Route("POST", ONE + "/sla/request-changes", reviews_as_finance, ok(200, 409),
-          {"role": "finance", "comment": "check C2's tier"}),
+    Route(
+        "POST",
+        ONE + "/sla/request-changes",
+        reviews_as_finance,
+        ok(200, 409),
+        {"role": "finance", "comment": "check C2's tier"},
+    ),
     Route("GET", ONE + "/sla/credits", Action.SLA_EXPORT, ok(409)),  # not approved yet
     Route("GET", ONE + "/report?audience=public", Action.INCIDENT_READ, ok(200)),
     Route("GET", ONE + "/report?audience=internal", internal_report, ok(200)),
-    Route("GET", ONE + "/report?audience=confidential", Action.REPORT_READ_CONFIDENTIAL,
-          ok(200)),
-    Route("POST", ONE + "/report/publish", Action.REPORT_PUBLISH, ok(201, 409),
-          {"audience": "public"}),
+    Route("GET", ONE + "/report?audience=confidential", Action.REPORT_READ_CONFIDENTIAL, ok(200)),
+    Route(
+        "POST", ONE + "/report/publish", Action.REPORT_PUBLISH, ok(201, 409), {"audience": "public"}
+    ),
     Route("GET", ONE + "/report/revisions", Action.INCIDENT_READ, ok(200)),
     Route("GET", ONE + "/report/revisions/1", internal_report, ok(200)),  # the internal one
     Route("GET", ONE + "/report/diff?from=1&to=2", internal_report, ok(200)),
@@ -123,35 +157,86 @@ ROUTES = [
     Route("GET", "/api/v1/alerts", Action.INCIDENT_READ, ok(200)),
     Route("GET", ONE + "/alerts", Action.INCIDENT_READ, ok(200)),
     Route("GET", "/api/v1/changes", Action.INCIDENT_READ, ok(200)),
-    Route("POST", "/api/v1/intake/alertmanager", Action.INTAKE_POST, ok(200),
-          json.loads((ALERTS / "alertmanager-0.25-webhook-firing-amtool.json").read_text()),
-          for_intake=True),
-    Route("POST", "/api/v1/intake/pagerduty", Action.INTAKE_POST, ok(202),
-          json.loads((ALERTS / "alertmanager-0.25-pagerduty-v2-trigger.json").read_text()),
-          for_intake=True),
-    Route("POST", "/api/v1/intake/change", Action.INTAKE_POST, ok(200),
-          {"id": "deploy-1", "kind": "deploy", "at": "2025-11-08T13:00:00Z",
-           "service": "checkout", "summary": "v2.14.0"}, for_intake=True),
+    Route(
+        "POST",
+        "/api/v1/intake/alertmanager",
+        Action.INTAKE_POST,
+        ok(200),
+        json.loads((ALERTS / "alertmanager-0.25-webhook-firing-amtool.json").read_text()),
+        for_intake=True,
+    ),
+    Route(
+        "POST",
+        "/api/v1/intake/pagerduty",
+        Action.INTAKE_POST,
+        ok(202),
+        json.loads((ALERTS / "alertmanager-0.25-pagerduty-v2-trigger.json").read_text()),
+        for_intake=True,
+    ),
+    Route(
+        "POST",
+        "/api/v1/intake/change",
+        Action.INTAKE_POST,
+        ok(200),
+        {
+            "id": "deploy-1",
+            "kind": "deploy",
+            "at": "2025-11-08T13:00:00Z",
+            "service": "checkout",
+            "summary": "v2.14.0",
+        },
+        for_intake=True,
+    ),
     # A is submitted, not approved: people who may send notices are refused by the gate
     Route("POST", ONE + "/notices", Action.NOTICE_SEND, ok(409), {"audience": "customer"}),
     Route("GET", ONE + "/notices", Action.NOTICE_READ, ok(200)),
     Route("POST", ONE + "/notices/retry", Action.NOTICE_SEND, ok(409), {}),
     Route("GET", "/api/v1/maintenance", Action.INCIDENT_READ, ok(200)),
-    Route("POST", "/api/v1/maintenance", Action.MAINTENANCE_WRITE, ok(201),
-          {"title": "Database upgrade", "starts_at": "2025-12-03T02:00:00Z",
-           "ends_at": "2025-12-03T03:00:00Z", "services": ["db"]}),
+    Route(
+        "POST",
+        "/api/v1/maintenance",
+        Action.MAINTENANCE_WRITE,
+        ok(201),
+        {
+            "title": "Database upgrade",
+            "starts_at": "2025-12-03T02:00:00Z",
+            "ends_at": "2025-12-03T03:00:00Z",
+            "services": ["db"],
+        },
+    ),
     Route("GET", "/api/v1/maintenance/1", Action.INCIDENT_READ, ok(200)),
     Route("POST", "/api/v1/maintenance/1/announce", Action.MAINTENANCE_WRITE, ok(200, 409)),
     Route("POST", "/api/v1/maintenance/1/cancel", Action.MAINTENANCE_WRITE, ok(200, 409)),
     # public: the same answer with or without a token (subscribing is rate-limited)
-    Route("POST", "/api/v1/subscriptions", Action.INCIDENT_READ, ok(202, 429),
-          {"email": "follower@example.com"}, public=True),
-    Route("GET", "/api/v1/subscriptions/confirm?token=" + "x" * 43, Action.INCIDENT_READ,
-          ok(404), public=True),
-    Route("GET", "/api/v1/subscriptions/unsubscribe?token=" + "x" * 43, Action.INCIDENT_READ,
-          ok(404), public=True),
-    Route("POST", "/api/v1/subscriptions/unsubscribe?token=" + "x" * 43,
-          Action.INCIDENT_READ, ok(404), public=True),
+    Route(
+        "POST",
+        "/api/v1/subscriptions",
+        Action.INCIDENT_READ,
+        ok(202, 429),
+        {"email": "follower@example.com"},
+        public=True,
+    ),
+    Route(
+        "GET",
+        "/api/v1/subscriptions/confirm?token=" + "x" * 43,
+        Action.INCIDENT_READ,
+        ok(404),
+        public=True,
+    ),
+    Route(
+        "GET",
+        "/api/v1/subscriptions/unsubscribe?token=" + "x" * 43,
+        Action.INCIDENT_READ,
+        ok(404),
+        public=True,
+    ),
+    Route(
+        "POST",
+        "/api/v1/subscriptions/unsubscribe?token=" + "x" * 43,
+        Action.INCIDENT_READ,
+        ok(404),
+        public=True,
+    ),
 ]
 PRINCIPALS = [*PEOPLE, NO_TOKEN, EXPIRED, REVOKED, INTAKE]
 
@@ -180,25 +265,35 @@ def access(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiWorld,
             item.incident.classification = Classification.INTERNAL
             item.incident.id = incident_id
         incidents.import_incidents(admin, parsed)
-        declared = incidents.declare(admin, title="Slow search", severity="SEV-3",
-                                     detected_at=datetime(2025, 11, 9, 8, 0, tzinfo=UTC))
+        declared = incidents.declare(
+            admin,
+            title="Slow search",
+            severity="SEV-3",
+            detected_at=datetime(2025, 11, 9, 8, 0, tzinfo=UTC),
+        )
         assert declared.id == B
-        job = impact_runs.start(admin, A, world.client.app.state.warroom.sources,
-                                source="test")
+        job = impact_runs.start(admin, A, world.client.app.state.warroom.sources, source="test")
         from warroom.cli.worker import job_worker
 
         assert job_worker(admin, folder / "sources.yaml").run_one()
         policy = read_policy_file(folder / "policy.yaml")
-        sla.assess_incident(admin, A, policy=policy,
-                            customers=read_registry_file(folder / "customers.csv",
-                                                         policy=policy),
-                            policy_source="policy.yaml", customers_source="customers.csv")
+        sla.assess_incident(
+            admin,
+            A,
+            policy=policy,
+            customers=read_registry_file(folder / "customers.csv", policy=policy),
+            policy_source="policy.yaml",
+            customers_source="customers.csv",
+        )
         sla.submit(admin, A)
         reports.publish(admin, A, Audience.INTERNAL)
         reports.publish(admin, A, Audience.CUSTOMER, customer_id="C1")
-        maintenance.schedule(admin, title="Network upgrade",
-                             starts_at=datetime(2025, 12, 1, 2, 0, tzinfo=UTC),
-                             ends_at=datetime(2025, 12, 1, 4, 0, tzinfo=UTC))
+        maintenance.schedule(
+            admin,
+            title="Network upgrade",
+            starts_at=datetime(2025, 12, 1, 2, 0, tzinfo=UTC),
+            ends_at=datetime(2025, 12, 1, 4, 0, tzinfo=UTC),
+        )
         assert jobs.get_job(admin, job.id).state == "succeeded"
         yield world, job.id
     db.dispose()
@@ -206,10 +301,12 @@ def access(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiWorld,
 
 def test_it_covers_every_route_of_the_api(access: tuple[ApiWorld, str]) -> None:
     world, _ = access
-    documented = {(method.upper(), path)
-                  for path, operations in world.client.get("/openapi.json").json()["paths"]
-                  .items() if path.startswith("/api/v1/")
-                  for method in operations}
+    documented = {
+        (method.upper(), path)
+        for path, operations in world.client.get("/openapi.json").json()["paths"].items()
+        if path.startswith("/api/v1/")
+        for method in operations
+    }
     missing = [(m, t) for m, t in documented if not any(r.matches(m, t) for r in ROUTES)]
     assert missing == []
     unknown = [r.path for r in ROUTES if not any(r.matches(m, t) for m, t in documented)]
@@ -218,8 +315,7 @@ def test_it_covers_every_route_of_the_api(access: tuple[ApiWorld, str]) -> None:
 
 @pytest.mark.parametrize("who", PRINCIPALS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
-def test_it_answers_as_the_table_says(access: tuple[ApiWorld, str], route: Route,
-                                      who: str) -> None:
+def test_it_answers_as_the_table_says(access: tuple[ApiWorld, str], route: Route, who: str) -> None:
     world, job_id = access
     path = route.path.replace("JOB", job_id)
     options: dict[str, Any] = {"json": route.body} if route.body is not None else {}

@@ -29,14 +29,16 @@ def test_it_answers_401_with_a_bearer_challenge(world: ApiWorld) -> None:
     response = world.get("/api/v1/incidents", as_=None)
     assert_envelope(response, 401, "unauthenticated")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    bad = world.get("/api/v1/incidents", headers={"Authorization": "Bearer wr_nonsense"},
-                    as_=None)
+    bad = world.get("/api/v1/incidents", headers={"Authorization": "Bearer wr_nonsense"}, as_=None)
     assert_envelope(bad, 401, "unauthenticated")
 
 
 def test_it_answers_403_naming_the_role_needed(world: ApiWorld) -> None:
-    response = world.post("/api/v1/incidents", as_="Val Viewer",
-                          json={"title": "Checkout errors", "severity": "SEV-2"})
+    response = world.post(
+        "/api/v1/incidents",
+        as_="Val Viewer",
+        json={"title": "Checkout errors", "severity": "SEV-2"},
+    )
     body = assert_envelope(response, 403, "permission_denied")
     assert "responder" in body["error"]
 
@@ -62,32 +64,39 @@ def test_it_answers_413_for_a_chunked_body_over_the_limit(world: ApiWorld) -> No
         for _ in range(40):
             yield b"x" * 65536
 
-    response = world.post("/api/v1/incidents", content=chunks(),
-                          headers={"content-type": "application/json"})
+    response = world.post(
+        "/api/v1/incidents", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert_envelope(response, 413, "payload_too_large")
 
 
 def test_it_answers_415_for_a_body_that_is_not_json(world: ApiWorld) -> None:
-    response = world.post("/api/v1/incidents", content=b"title=x",
-                          headers={"content-type": "application/x-www-form-urlencoded"})
+    response = world.post(
+        "/api/v1/incidents",
+        content=b"title=x",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert_envelope(response, 415, "unsupported_media_type")
 
 
 def test_it_answers_400_for_malformed_json(world: ApiWorld) -> None:
-    response = world.post("/api/v1/incidents", content=b'{"title": ',
-                          headers={"content-type": "application/json"})
+    response = world.post(
+        "/api/v1/incidents", content=b'{"title": ', headers={"content-type": "application/json"}
+    )
     assert_envelope(response, 400, "malformed_body")
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"title": "x", "severity": "SEV-2", "classification": "secret"}, "classification"),
-    ({"title": "x"}, "severity"),
-    ({"title": "x", "severity": "SEV-9"}, "severity"),
-    ({"title": "x", "severity": "SEV-2", "regions": "eu"}, "regions"),
-    ({"title": "x", "severity": "SEV-2", "detected_at": "0001-01-01T00:00:00Z"}, "detected_at"),
-])
-def test_it_answers_422_naming_the_field(world: ApiWorld, body: dict[str, Any],
-                                         field: str) -> None:
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"title": "x", "severity": "SEV-2", "classification": "secret"}, "classification"),
+        ({"title": "x"}, "severity"),
+        ({"title": "x", "severity": "SEV-9"}, "severity"),
+        ({"title": "x", "severity": "SEV-2", "regions": "eu"}, "regions"),
+        ({"title": "x", "severity": "SEV-2", "detected_at": "0001-01-01T00:00:00Z"}, "detected_at"),
+    ],
+)
+def test_it_answers_422_naming_the_field(world: ApiWorld, body: dict[str, Any], field: str) -> None:
     found = assert_envelope(world.post("/api/v1/incidents", json=body), 422, "invalid")
     assert [e["field"] for e in found["errors"]] == [field]
 

@@ -38,8 +38,11 @@ def _worker(world: ApiWorld, **options: object) -> jobs.Worker:
 
 @pytest.mark.postgres
 def test_it_runs_an_impact_analysis_as_a_job(runs: ApiWorld) -> None:
-    started = runs.post(f"/api/v1/incidents/{INC}/impact-runs", as_="Riley Responder",
-                        json={"source": "test", "customers": "default", "policy": "default"})
+    started = runs.post(
+        f"/api/v1/incidents/{INC}/impact-runs",
+        as_="Riley Responder",
+        json={"source": "test", "customers": "default", "policy": "default"},
+    )
     assert started.status_code == 202, started.text
     job = started.json()
     assert job["state"] == "queued" and job["result"] is None
@@ -50,8 +53,11 @@ def test_it_runs_an_impact_analysis_as_a_job(runs: ApiWorld) -> None:
     done = runs.get(location, as_="Riley Responder").json()
     assert done["state"] == "succeeded" and done["progress"] == 1.0 and done["error"] is None
     result = done["result"]
-    assert (result["customers_affected"], result["users_affected"],
-            result["transactions_affected"]) == (2, 4, 5)
+    assert (
+        result["customers_affected"],
+        result["users_affected"],
+        result["transactions_affected"],
+    ) == (2, 4, 5)
     assert (result["requests_total"], result["requests_failed"]) == (40, 17)
     assert result["customers_total"] == 2
     assert runs.get(f"/api/v1/incidents/{INC}/impact").json() == result
@@ -77,8 +83,7 @@ def test_it_fails_a_job_with_a_clear_message(runs: ApiWorld) -> None:
 
 
 def test_it_refuses_a_name_that_is_not_configured(runs: ApiWorld) -> None:
-    response = runs.post(f"/api/v1/incidents/{INC}/impact-runs",
-                         json={"source": "/etc/passwd"})
+    response = runs.post(f"/api/v1/incidents/{INC}/impact-runs", json={"source": "/etc/passwd"})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "source"
     response = runs.post(f"/api/v1/incidents/{INC}/impact-runs", json={"source": "nope"})
     assert response.status_code == 422 and "no request log named 'nope'" in response.text
@@ -104,8 +109,9 @@ def test_it_fails_a_job_that_ran_out_of_tries(runs: ApiWorld) -> None:
     started = runs.post(f"/api/v1/incidents/{INC}/impact-runs", json={"source": "test"})
     now = utc_now()
     for attempt in range(jobs.DEFAULT_MAX_ATTEMPTS):
-        dying = _worker(runs, name=f"dying-{attempt}",
-                        clock=lambda a=attempt: now + timedelta(minutes=5 * a))
+        dying = _worker(
+            runs, name=f"dying-{attempt}", clock=lambda a=attempt: now + timedelta(minutes=5 * a)
+        )
         assert dying.claim() is not None
     last = _worker(runs, clock=lambda: now + timedelta(hours=1))
     assert not last.run_one()
@@ -115,17 +121,22 @@ def test_it_fails_a_job_that_ran_out_of_tries(runs: ApiWorld) -> None:
 
 
 @pytest.mark.postgres
-def test_it_runs_each_job_once_with_concurrent_workers(any_db: Database,
-                                                       tmp_path: Path) -> None:
+def test_it_runs_each_job_once_with_concurrent_workers(any_db: Database, tmp_path: Path) -> None:
     write_small_log(tmp_path / "requests.parquet")
     with api_world(any_db, tmp_path, requests=tmp_path / "requests.parquet") as world:
         world.import_reference()
-        ids = {world.post(f"/api/v1/incidents/{INC}/impact-runs",
-                          json={"source": "test"}).json()["id"] for _ in range(4)}
+        ids = {
+            world.post(f"/api/v1/incidents/{INC}/impact-runs", json={"source": "test"}).json()["id"]
+            for _ in range(4)
+        }
         counts: list[int] = []
         workers = [_worker(world, name=f"w{n}") for n in range(3)]
-        threads = [threading.Thread(target=lambda w=w: counts.append(
-            w.run(threading.Event(), until_idle=True))) for w in workers]
+        threads = [
+            threading.Thread(
+                target=lambda w=w: counts.append(w.run(threading.Event(), until_idle=True))
+            )
+            for w in workers
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -13,8 +13,8 @@ from warroom.services import incidents
 
 
 def test_it_shows_exactly_what_incident_show_json_prints(
-        world: ApiWorld, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    world: ApiWorld, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     incident_id = world.import_reference()
     monkeypatch.setenv("WARROOM_DATABASE_URL", world.db.url)
     monkeypatch.setenv("WARROOM_USER", "Ada Admin")
@@ -27,8 +27,8 @@ def test_it_shows_exactly_what_incident_show_json_prints(
 
 
 def test_it_lists_the_same_rows_as_incident_list_json(
-        world: ApiWorld, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    world: ApiWorld, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     world.import_reference()
     monkeypatch.setenv("WARROOM_DATABASE_URL", world.db.url)
     monkeypatch.setenv("WARROOM_USER", "Ada Admin")
@@ -43,8 +43,15 @@ def test_it_lists_the_same_rows_as_incident_list_json(
 def _declare(world: ApiWorld, count: int) -> list[str]:
     ctx = world.context("Riley Responder")
     start = datetime(2025, 10, 1, 9, 0, tzinfo=UTC)
-    return [incidents.declare(ctx, title=f"Incident {n}", severity="SEV-2" if n % 2 else "SEV-3",
-                              detected_at=start + timedelta(days=n)).id for n in range(count)]
+    return [
+        incidents.declare(
+            ctx,
+            title=f"Incident {n}",
+            severity="SEV-2" if n % 2 else "SEV-3",
+            detected_at=start + timedelta(days=n),
+        ).id
+        for n in range(count)
+    ]
 
 
 def test_it_filters_active_incidents_and_by_text(world: ApiWorld) -> None:
@@ -52,8 +59,9 @@ def test_it_filters_active_incidents_and_by_text(world: ApiWorld) -> None:
 
     ids = _declare(world, 4)
     ctx = world.context("Riley Responder")
-    incidents.change_status(ctx, ids[1], Status.RESOLVED,
-                            at=datetime(2025, 10, 3, 12, 0, tzinfo=UTC))
+    incidents.change_status(
+        ctx, ids[1], Status.RESOLVED, at=datetime(2025, 10, 3, 12, 0, tzinfo=UTC)
+    )
     active = world.get("/api/v1/incidents?active=true").json()
     assert sorted(r["id"] for r in active["data"]) == sorted([ids[0], ids[2], ids[3]])
     both = world.get("/api/v1/incidents?active=true&status=resolved").json()
@@ -76,8 +84,9 @@ def test_it_pages_newest_first_with_a_next_link(any_world: ApiWorld) -> None:
         link = page["next"]
     assert seen == ids[::-1]
     filtered = any_world.get("/api/v1/incidents?severity=SEV-2&since=2025-10-03").json()
-    assert [r["id"] for r in filtered["data"]] == [i for n, i in enumerate(ids)
-                                                    if n % 2 and n >= 2][::-1]
+    assert [r["id"] for r in filtered["data"]] == [
+        i for n, i in enumerate(ids) if n % 2 and n >= 2
+    ][::-1]
 
 
 @pytest.mark.postgres
@@ -100,9 +109,17 @@ def test_it_refuses_a_page_larger_than_a_thousand(world: ApiWorld) -> None:
 
 
 def test_it_declares_an_incident_and_points_to_it(world: ApiWorld) -> None:
-    response = world.post("/api/v1/incidents", as_="Riley Responder", json={
-        "title": "Checkout errors", "severity": "SEV-2", "commander": "Riley Responder",
-        "detected_at": "2025-11-08T14:02:00Z", "regions": ["eu-west-1"]})
+    response = world.post(
+        "/api/v1/incidents",
+        as_="Riley Responder",
+        json={
+            "title": "Checkout errors",
+            "severity": "SEV-2",
+            "commander": "Riley Responder",
+            "detected_at": "2025-11-08T14:02:00Z",
+            "regions": ["eu-west-1"],
+        },
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["id"] == "INC-2025-1108-001" and body["commander"] == "Riley Responder"
@@ -112,8 +129,10 @@ def test_it_declares_an_incident_and_points_to_it(world: ApiWorld) -> None:
 
 
 def test_it_names_the_field_of_a_bad_body(world: ApiWorld) -> None:
-    response = world.post("/api/v1/incidents", json={
-        "title": "x" * 501, "severity": "SEV-2", "detected_at": "2025-11-08T14:02:00"})
+    response = world.post(
+        "/api/v1/incidents",
+        json={"title": "x" * 501, "severity": "SEV-2", "detected_at": "2025-11-08T14:02:00"},
+    )
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"title", "detected_at"}
@@ -140,13 +159,16 @@ def test_it_changes_status_assigns_and_updates(world: ApiWorld) -> None:
 def test_it_adds_timeline_entries_and_actions(world: ApiWorld) -> None:
     incident_id = _declare(world, 1)[0]
     path = f"/api/v1/incidents/{incident_id}"
-    entry = world.post(path + "/timeline", json={"text": "Rolled back", "kind": "mitigated",
-                                                 "audience": "public"})
+    entry = world.post(
+        path + "/timeline", json={"text": "Rolled back", "kind": "mitigated", "audience": "public"}
+    )
     assert entry.status_code == 201
     assert entry.json()["text"] == "Rolled back" and entry.json()["author"] == "Ada Admin"
     assert world.get(path + "/timeline").json()["count"] == 3
-    action = world.post(path + "/actions", json={"title": "Canary deploys", "owner": "Riley "
-                                                 "Responder", "due": "2025-12-15"})
+    action = world.post(
+        path + "/actions",
+        json={"title": "Canary deploys", "owner": "Riley Responder", "due": "2025-12-15"},
+    )
     assert action.status_code == 201 and action.json()["number"] == 1
     changed = world.patch(path + "/actions/1", json={"status": "done", "owner": None})
     assert changed.json()["status"] == "done" and changed.json()["owner"] is None
@@ -154,12 +176,14 @@ def test_it_adds_timeline_entries_and_actions(world: ApiWorld) -> None:
 
 
 def test_it_writes_audit_entries_naming_the_person_and_the_token(world: ApiWorld) -> None:
-    world.post("/api/v1/incidents", as_="Riley Responder",
-               json={"title": "Checkout errors", "severity": "SEV-2"})
+    world.post(
+        "/api/v1/incidents",
+        as_="Riley Responder",
+        json={"title": "Checkout errors", "severity": "SEV-2"},
+    )
     from warroom.store import audit
 
     with world.db.reading() as conn:
         entry = audit.entries(conn, action_prefix="incident.declare")[-1]
     assert entry.actor == "Riley Responder" and entry.channel == "api"
     assert entry.token_id == world.token_ids["Riley Responder"] and entry.os_login is None
-

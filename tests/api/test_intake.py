@@ -30,9 +30,18 @@ PD_TRIGGER = fixture("alertmanager-0.25-pagerduty-v2-trigger.json")
 def test_it_opens_an_incident_and_answers_only_after_storing(any_world: ApiWorld) -> None:
     answer = any_world.post(AM, as_=INTAKE, json=FIRING)
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"received": 1, "alerts": [{
-        "source": "alertmanager", "key": "69c2e62f0b0aec37@2026-11-26T19:23:18.441250922Z",
-        "outcome": "created", "incident_id": "INC-2026-1126-001", "opened": True}]}
+    assert answer.json() == {
+        "received": 1,
+        "alerts": [
+            {
+                "source": "alertmanager",
+                "key": "69c2e62f0b0aec37@2026-11-26T19:23:18.441250922Z",
+                "outcome": "created",
+                "incident_id": "INC-2026-1126-001",
+                "opened": True,
+            }
+        ],
+    }
     shown = any_world.get("/api/v1/incidents/INC-2026-1126-001").json()
     assert shown["timeline"][0]["kind"] == "detected"
     assert shown["timeline"][0]["author"] == "alertmanager"
@@ -75,14 +84,23 @@ def test_a_malformed_body_is_a_4xx_naming_the_problem(world: ApiWorld) -> None:
     answer = world.post(AM, as_=INTAKE, json=bad_time)
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "alerts[0].startsAt"
-    answer = world.post(AM, as_=INTAKE, content=b"{not json",
-                        headers={"Content-Type": "application/json"})
+    answer = world.post(
+        AM, as_=INTAKE, content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 400 and answer.json()["code"] == "malformed_body"
-    answer = world.post(AM, as_=INTAKE, content=b"version=4",
-                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    answer = world.post(
+        AM,
+        as_=INTAKE,
+        content=b"version=4",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert answer.status_code == 415
-    huge = world.post(AM, as_=INTAKE, content=b"{" + b" " * (17 * 1024 * 1024) + b"}",
-                      headers={"Content-Type": "application/json"})
+    huge = world.post(
+        AM,
+        as_=INTAKE,
+        content=b"{" + b" " * (17 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
     assert huge.status_code == 413 and "WARROOM_MAX_INTAKE_BODY_BYTES" in huge.text
     assert world.get("/api/v1/alerts").json()["count"] == 0  # nothing stored
 
@@ -92,10 +110,15 @@ def test_a_group_of_a_thousand_alerts_fits_the_intake_limit(world: ApiWorld) -> 
     1000, alerts with long annotations: over 2 MiB) must be taken, though the API's other
     routes refuse bodies over 1 MiB."""
     (template,) = FIRING["alerts"]
-    alerts = [{**template, "fingerprint": f"{n:016x}",
-               "labels": {**template["labels"], "instance": f"db-{n}"},
-               "annotations": {**template["annotations"], "description": "x" * 2000}}
-              for n in range(1000)]
+    alerts = [
+        {
+            **template,
+            "fingerprint": f"{n:016x}",
+            "labels": {**template["labels"], "instance": f"db-{n}"},
+            "annotations": {**template["annotations"], "description": "x" * 2000},
+        }
+        for n in range(1000)
+    ]
     body = {**FIRING, "alerts": alerts}
     assert len(json.dumps(body)) > 2 * 1024 * 1024
     answer = world.post(AM, as_=INTAKE, json=body)
@@ -112,7 +135,8 @@ def test_only_intake_tokens_and_admins_post_alerts(world: ApiWorld) -> None:
 
 
 def test_a_revoked_intake_token_stops_within_the_servers_delay(
-        sqlite_db: Database, tmp_path: Path, clock: Clock) -> None:
+    sqlite_db: Database, tmp_path: Path, clock: Clock
+) -> None:
     with api_world(sqlite_db, tmp_path, clock=clock) as world:
         assert world.post(AM, as_=INTAKE, json=FIRING).status_code == 200
         tokens.revoke(world.context("Ada Admin"), world.token_ids[INTAKE])
@@ -126,8 +150,11 @@ def test_pagerduty_senders_authenticate_with_the_routing_key(world: ApiWorld) ->
     event = {**PD_TRIGGER, "routing_key": world.tokens[INTAKE]}
     answer = world.post(PD, as_=NO_TOKEN, json=event)
     assert answer.status_code == 202, answer.text
-    assert answer.json() == {"status": "success", "message": "Event processed",
-                             "dedup_key": PD_TRIGGER["dedup_key"]}
+    assert answer.json() == {
+        "status": "success",
+        "message": "Event processed",
+        "dedup_key": PD_TRIGGER["dedup_key"],
+    }
     stranger = {**PD_TRIGGER, "routing_key": "0123456789abcdef0123456789abcdef"}
     assert world.post(PD, as_=NO_TOKEN, json=stranger).status_code == 401
     no_summary = json.loads(json.dumps(event))
@@ -142,15 +169,22 @@ def test_pagerduty_senders_authenticate_with_the_routing_key(world: ApiWorld) ->
 
 
 def test_a_change_is_stored_once_and_listed(world: ApiWorld) -> None:
-    change = {"id": "deploy-42", "kind": "deploy", "at": "2026-11-26T19:00:00Z",
-              "service": "checkout", "summary": "checkout v2.14.0", "author": "Sam"}
+    change = {
+        "id": "deploy-42",
+        "kind": "deploy",
+        "at": "2026-11-26T19:00:00Z",
+        "service": "checkout",
+        "summary": "checkout v2.14.0",
+        "author": "Sam",
+    }
     first = world.post(CHANGE, as_=INTAKE, json=change)
     assert first.status_code == 200 and first.json()["outcome"] == "created"
     assert world.post(CHANGE, as_=INTAKE, json=change).json()["outcome"] == "duplicate"
     world.post(AM, as_=INTAKE, json=FIRING)
     shown = world.get("/api/v1/incidents/INC-2026-1126-001").json()
     assert [e["text"] for e in shown["timeline"] if e["kind"] == "change"] == [
-        "Possible trigger: Deploy on checkout: checkout v2.14.0 (by Sam)"]
+        "Possible trigger: Deploy on checkout: checkout v2.14.0 (by Sam)"
+    ]
     assert [c["key"] for c in world.get("/api/v1/changes").json()["data"]] == ["deploy-42"]
     bad = world.post(CHANGE, as_=INTAKE, json={"kind": "deploy", "summary": "x"})
     assert bad.status_code == 422
@@ -175,16 +209,28 @@ def test_intake_outcomes_are_counted(world: ApiWorld) -> None:
 
 
 def test_change_events_are_counted_by_outcome(world: ApiWorld) -> None:
-    change = {"id": "deploy-7", "kind": "deploy", "summary": "checkout v2.15.0",
-              "service": "checkout", "at": "2026-11-26T13:40:00Z"}
+    change = {
+        "id": "deploy-7",
+        "kind": "deploy",
+        "summary": "checkout v2.15.0",
+        "service": "checkout",
+        "at": "2026-11-26T13:40:00Z",
+    }
 
     def counted() -> list[float]:  # the counters are the process's: compare before/after
         exposed = world.get("/metrics", as_=None).text
         found = []
         for outcome in ("created", "duplicate", "rejected"):
-            line = next((x for x in exposed.splitlines() if x.startswith(
-                "warroom_intake_alerts_total{") and f'outcome="{outcome}"' in x
-                and 'source="change"' in x), " 0")
+            line = next(
+                (
+                    x
+                    for x in exposed.splitlines()
+                    if x.startswith("warroom_intake_alerts_total{")
+                    and f'outcome="{outcome}"' in x
+                    and 'source="change"' in x
+                ),
+                " 0",
+            )
             found.append(float(line.rsplit(" ", 1)[1]))
         return found
 

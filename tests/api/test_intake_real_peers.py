@@ -102,12 +102,28 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         env = {**os.environ, "WARROOM_DATABASE_URL": url, "WARROOM_USER": "Ada Admin"}
         with log.open("wb") as err:
             process = subprocess.Popen(
-                [sys.executable, "-m", "warroom", "serve", "--port", str(port), "--workers",
-                 "2", "--no-jobs"], env=env, stdout=subprocess.DEVNULL, stderr=err)
+                [
+                    sys.executable,
+                    "-m",
+                    "warroom",
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    "2",
+                    "--no-jobs",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_for(lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200,
-                     "warroom serve to get ready", timeout=90)
+            wait_for(
+                lambda: httpx.get(f"{base}/readyz", timeout=2).status_code == 200,
+                "warroom serve to get ready",
+                timeout=90,
+            )
             yield Stack(pg, url, base, intake_token, admin_token, log)
         finally:
             process.terminate()
@@ -121,43 +137,53 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 def alertmanager(stack: Stack, tmp_path: Path) -> Alertmanager:
     """An Alertmanager pointed at the stack; `with` starts it and stops it after."""
-    return Alertmanager(webhook_url=f"{stack.base}/api/v1/intake/alertmanager",
-                        bearer_token=stack.intake_token, root=tmp_path / "am")
+    return Alertmanager(
+        webhook_url=f"{stack.base}/api/v1/intake/alertmanager",
+        bearer_token=stack.intake_token,
+        root=tmp_path / "am",
+    )
 
 
 def test_alertmanager_fires_and_resolves_into_warroom(stack: Stack, tmp_path: Path) -> None:
     with alertmanager(stack, tmp_path) as am:
-        labels = {"alertname": "CheckoutErrors", "service": "checkout",
-                  "severity": "critical"}
+        labels = {"alertname": "CheckoutErrors", "service": "checkout", "severity": "critical"}
         am.fire(labels, annotations={"summary": "5xx above 5%"})
         wait_for(lambda: stack.alerts_named("CheckoutErrors") == 1, "the alert")
         wait_for(lambda: stack.count("SELECT count(*) FROM incidents") == 1, "the incident")
         am.resolve(labels)
-        wait_for(lambda: stack.count("SELECT count(*) FROM alerts WHERE status = 'resolved'")
-                 == 1, "the resolution")
-    incident = httpx.get(f"{stack.base}/api/v1/incidents",
-                         headers={"Authorization": f"Bearer {stack.admin_token}"}).json()
+        wait_for(
+            lambda: stack.count("SELECT count(*) FROM alerts WHERE status = 'resolved'") == 1,
+            "the resolution",
+        )
+    incident = httpx.get(
+        f"{stack.base}/api/v1/incidents", headers={"Authorization": f"Bearer {stack.admin_token}"}
+    ).json()
     [row] = incident["data"]
-    shown = httpx.get(f"{stack.base}/api/v1/incidents/{row['id']}",
-                      headers={"Authorization": f"Bearer {stack.admin_token}"}).json()
+    shown = httpx.get(
+        f"{stack.base}/api/v1/incidents/{row['id']}",
+        headers={"Authorization": f"Bearer {stack.admin_token}"},
+    ).json()
     texts = [e["text"] for e in shown["timeline"]]
     assert "Alert firing: CheckoutErrors - 5xx above 5%" in texts
     assert any(t.startswith("Alert resolved: CheckoutErrors") for t in texts)
     assert shown["status"] == "investigating"  # resolved by people
 
 
-def test_a_database_outage_ends_with_exactly_one_stored_alert(stack: Stack,
-                                                              tmp_path: Path) -> None:
+def test_a_database_outage_ends_with_exactly_one_stored_alert(stack: Stack, tmp_path: Path) -> None:
     with alertmanager(stack, tmp_path) as am:
         stack.pg.pause()
         try:
             am.fire({"alertname": "DiskFull", "service": "db", "severity": "critical"})
             time.sleep(3)  # Alertmanager delivers, warroom answers 503, Alertmanager retries
-            answer = httpx.post(f"{stack.base}/api/v1/intake/alertmanager",
-                                content=(FIXTURES / "alertmanager-0.25-webhook-firing-amtool"
-                                         ".json").read_bytes(),
-                                headers={"Authorization": f"Bearer {stack.intake_token}",
-                                         "Content-Type": "application/json"}, timeout=30)
+            answer = httpx.post(
+                f"{stack.base}/api/v1/intake/alertmanager",
+                content=(FIXTURES / "alertmanager-0.25-webhook-firing-amtool.json").read_bytes(),
+                headers={
+                    "Authorization": f"Bearer {stack.intake_token}",
+                    "Content-Type": "application/json",
+                },
+                timeout=30,
+            )
             assert answer.status_code == 503 and answer.headers["Retry-After"]
         finally:
             stack.pg.resume()
@@ -180,8 +206,11 @@ def test_postgresql_restarted_mid_stream_loses_nothing(stack: Stack, tmp_path: P
             if i == 10:
                 stack.pg.resume()
             time.sleep(0.3)
-        wait_for(lambda: stack.count("SELECT count(*) FROM alerts") == len(names),
-                 "every alert of the stream", 120)
+        wait_for(
+            lambda: stack.count("SELECT count(*) FROM alerts") == len(names),
+            "every alert of the stream",
+            120,
+        )
         time.sleep(4)
     for name in names:
         assert stack.alerts_named(name) == 1, name
@@ -190,12 +219,12 @@ def test_postgresql_restarted_mid_stream_loses_nothing(stack: Stack, tmp_path: P
 
 def test_two_workers_receiving_the_same_alerts_store_them_once(stack: Stack) -> None:
     payload = (FIXTURES / "alertmanager-0.25-webhook-group-two-alerts.json").read_bytes()
-    headers = {"Authorization": f"Bearer {stack.intake_token}",
-               "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {stack.intake_token}", "Content-Type": "application/json"}
 
     def deliver(_n: int) -> tuple[int, list[str]]:
-        answer = httpx.post(f"{stack.base}/api/v1/intake/alertmanager", content=payload,
-                            headers=headers, timeout=60)
+        answer = httpx.post(
+            f"{stack.base}/api/v1/intake/alertmanager", content=payload, headers=headers, timeout=60
+        )
         return answer.status_code, [a["outcome"] for a in answer.json()["alerts"]]
 
     with ThreadPoolExecutor(24) as pool:
@@ -204,8 +233,11 @@ def test_two_workers_receiving_the_same_alerts_store_them_once(stack: Stack) -> 
     outcomes = [o for _, found in results for o in found]
     assert outcomes.count("created") == 2 and outcomes.count("duplicate") == 94
     assert stack.count("SELECT count(*) FROM alerts") == 2
-    served_by = {line.get("pid") for line in map(_json, stack.log.read_text().splitlines())
-                 if line.get("path") == "/api/v1/intake/alertmanager"}
+    served_by = {
+        line.get("pid")
+        for line in map(_json, stack.log.read_text().splitlines())
+        if line.get("path") == "/api/v1/intake/alertmanager"
+    }
     assert len(served_by - {None}) == 2  # both worker processes took deliveries
 
 

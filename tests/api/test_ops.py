@@ -93,8 +93,13 @@ def test_it_counts_requests_by_route_template(world: ApiWorld) -> None:
     world.get("/api/v1/incidents/INC-2099-0101-001")
     world.get("/api/v1/incidents/INC-2099-0101-002")
     text = world.get("/metrics", as_=None).text
-    line = next(x for x in text.splitlines() if x.startswith("warroom_http_requests_total{")
-                and 'route="/api/v1/incidents/{incident_id}"' in x and 'status="404"' in x)
+    line = next(
+        x
+        for x in text.splitlines()
+        if x.startswith("warroom_http_requests_total{")
+        and 'route="/api/v1/incidents/{incident_id}"' in x
+        and 'status="404"' in x
+    )
     assert float(line.rsplit(" ", 1)[1]) >= 2
     assert "warroom_http_request_duration_seconds_bucket{" in text
     assert 'warroom_db_pool_connections{state="in_use"}' in text

@@ -24,8 +24,12 @@ from warroom.services import impact_runs, reports, sla
 from warroom.store.database import Database
 
 INC = "INC-2025-1108-001"
-CHECKS = [checks.not_a_server_error, checks.response_schema_conformance,
-          checks.status_code_conformance, checks.content_type_conformance]
+CHECKS = [
+    checks.not_a_server_error,
+    checks.response_schema_conformance,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+]
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +44,14 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
         impact_runs.start(admin, INC, world.client.app.state.warroom.sources, source="test")
         assert job_worker(admin, folder / "sources.yaml").run_one()
         policy = read_policy_file(folder / "policy.yaml")
-        sla.assess_incident(admin, INC, policy=policy,
-                            customers=read_registry_file(folder / "customers.csv",
-                                                         policy=policy),
-                            policy_source="policy.yaml", customers_source="customers.csv")
+        sla.assess_incident(
+            admin,
+            INC,
+            policy=policy,
+            customers=read_registry_file(folder / "customers.csv", policy=policy),
+            policy_source="policy.yaml",
+            customers_source="customers.csv",
+        )
         sla.submit(admin, INC)
         reports.publish(admin, INC, Audience.INTERNAL)
         yield world
@@ -57,9 +65,15 @@ def test_it_never_fails_and_keeps_to_its_schema(fuzzed: ApiWorld) -> None:
     assert len(operations) > 30
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=40,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def exercise(case: Any) -> None:
             if "incident_id" in (case.path_parameters or {}):
                 case.path_parameters["incident_id"] = INC  # the incident that exists

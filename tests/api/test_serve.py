@@ -67,12 +67,30 @@ def served(postgres_db: Database, tmp_path: Path) -> Iterator[Served]:
     db.dispose()
     port = free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "WARROOM_DATABASE_URL": db.url, "WARROOM_USER": "Ada Admin",
-           "WARROOM_LOG_FORMAT": "json"}
+    env = {
+        **os.environ,
+        "WARROOM_DATABASE_URL": db.url,
+        "WARROOM_USER": "Ada Admin",
+        "WARROOM_LOG_FORMAT": "json",
+    }
     with log.open("wb") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "warroom", "serve", "--port", str(port), "--workers", "2",
-             "--graceful-timeout", "60"], env=env, stdout=subprocess.DEVNULL, stderr=err)
+            [
+                sys.executable,
+                "-m",
+                "warroom",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--graceful-timeout",
+                "60",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -102,13 +120,20 @@ def test_it_serves_from_both_workers_and_adds_up_their_metrics(served: Served) -
     with ThreadPoolExecutor(max_workers=16) as pool:
         codes = list(pool.map(fetch, range(120)))
     assert codes == [200] * 120
-    pids = {line["pid"] for line in served.log_lines() if line.get("logger") == "warroom.access"
-            and line.get("route") == "/api/v1/incidents/{incident_id}"}
+    pids = {
+        line["pid"]
+        for line in served.log_lines()
+        if line.get("logger") == "warroom.access"
+        and line.get("route") == "/api/v1/incidents/{incident_id}"
+    }
     assert len(pids) == 2
     text = httpx.get(f"{served.base}/metrics").text
-    counted = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                  if line.startswith("warroom_http_requests_total{")
-                  and 'route="/api/v1/incidents/{incident_id}"' in line)
+    counted = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("warroom_http_requests_total{")
+        and 'route="/api/v1/incidents/{incident_id}"' in line
+    )
     assert counted == 120
     assert 'warroom_db_pool_connections{state="in_use"}' in text
 
@@ -117,9 +142,12 @@ def test_it_finishes_the_request_in_flight_on_sigterm(served: Served) -> None:
     result: dict[str, httpx.Response] = {}
 
     def download() -> None:
-        result["pdf"] = httpx.get(f"{served.base}/api/v1/incidents/{INC}/report",
-                                  params={"format": "pdf", "audience": "internal"},
-                                  headers=served.headers(), timeout=120)
+        result["pdf"] = httpx.get(
+            f"{served.base}/api/v1/incidents/{INC}/report",
+            params={"format": "pdf", "audience": "internal"},
+            headers=served.headers(),
+            timeout=120,
+        )
 
     thread = threading.Thread(target=download)
     thread.start()

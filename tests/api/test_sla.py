@@ -31,11 +31,18 @@ def assessed(world: ApiWorld, folder: Path, *, approved: bool = False) -> str:
     [parsed] = read_incident_file(REFERENCE_INCIDENT)
     parsed.incident.classification = Classification.INTERNAL
     incident_id = incidents.import_incidents(admin, [parsed])[0].id
-    customers = [Customer(f"C{i}", name, "enterprise" if i % 2 else "business",
-                          D(1000 * (i + 1)), "USD") for i, name in enumerate(NAMES)]
-    sla.assess_incident(admin, incident_id, policy=read_policy_file(folder / "policy.yaml"),
-                        customers=customers, policy_source="policy.yaml",
-                        customers_source="customers")
+    customers = [
+        Customer(f"C{i}", name, "enterprise" if i % 2 else "business", D(1000 * (i + 1)), "USD")
+        for i, name in enumerate(NAMES)
+    ]
+    sla.assess_incident(
+        admin,
+        incident_id,
+        policy=read_policy_file(folder / "policy.yaml"),
+        customers=customers,
+        policy_source="policy.yaml",
+        customers_source="customers",
+    )
     if approved:
         sla.submit(admin, incident_id)
         sla.approve(world.context("Lee Legal"), incident_id, role=ReviewRole.LEGAL)
@@ -44,8 +51,9 @@ def assessed(world: ApiWorld, folder: Path, *, approved: bool = False) -> str:
 
 
 @pytest.mark.postgres
-def test_it_lists_lines_a_page_at_a_time_in_registry_order(any_world: ApiWorld,
-                                                          tmp_path: Path) -> None:
+def test_it_lists_lines_a_page_at_a_time_in_registry_order(
+    any_world: ApiWorld, tmp_path: Path
+) -> None:
     incident_id = assessed(any_world, tmp_path)
     base = f"/api/v1/incidents/{incident_id}/sla/lines"
     first = any_world.get(f"{base}?limit=3").json()
@@ -73,19 +81,20 @@ def test_a_viewer_sees_no_lines_before_approval(world: ApiWorld, tmp_path: Path)
     assert response.status_code == 403
 
 
-def test_the_assessment_holds_the_page_of_lines_asked_for(world: ApiWorld,
-                                                          tmp_path: Path) -> None:
+def test_the_assessment_holds_the_page_of_lines_asked_for(world: ApiWorld, tmp_path: Path) -> None:
     incident_id = assessed(world, tmp_path)
     data = world.get(f"/api/v1/incidents/{incident_id}/sla?limit=2&offset=5").json()
     assert [r["name"] for r in data["customers"]] == NAMES[5:]
     assert (data["customers_count"], data["customers_offset"]) == (7, 5)
-    assert data["liability"] == world.get(f"/api/v1/incidents/{incident_id}/sla").json()[
-        "liability"]
+    assert (
+        data["liability"] == world.get(f"/api/v1/incidents/{incident_id}/sla").json()["liability"]
+    )
 
 
 @pytest.mark.postgres
 def test_it_pages_approved_credits_as_json_and_streams_them_as_csv(
-        any_world: ApiWorld, tmp_path: Path) -> None:
+    any_world: ApiWorld, tmp_path: Path
+) -> None:
     incident_id = assessed(any_world, tmp_path, approved=True)
     base = f"/api/v1/incidents/{incident_id}/sla/credits"
     page = any_world.get(f"{base}?limit=2&offset=1", as_="Fay Finance").json()
@@ -101,15 +110,19 @@ def test_it_pages_approved_credits_as_json_and_streams_them_as_csv(
 
 def test_a_refused_csv_export_is_an_ordinary_error(world: ApiWorld, tmp_path: Path) -> None:
     incident_id = assessed(world, tmp_path)
-    response = world.get(f"/api/v1/incidents/{incident_id}/sla/credits?format=csv",
-                         as_="Fay Finance")
+    response = world.get(
+        f"/api/v1/incidents/{incident_id}/sla/credits?format=csv", as_="Fay Finance"
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "not_approved"
 
 
 def test_sla_show_json_and_the_api_print_the_same(
-        world: ApiWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    world: ApiWorld,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     incident_id = assessed(world, tmp_path)
     monkeypatch.setenv("WARROOM_DATABASE_URL", world.db.url)
     monkeypatch.setenv("WARROOM_USER", "Ada Admin")

@@ -63,21 +63,40 @@ def test_a_sqlite_file_in_a_missing_folder_is_a_message(call: Call, tmp_path: Pa
     assert "folder does not exist" in one_line(err)
 
 
-def test_a_database_locked_for_too_long_is_a_message(call: Call, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_database_locked_for_too_long_is_a_message(
+    call: Call, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from warroom.store import database
 
     path = tmp_path / "w.db"
     assert call("--database", f"sqlite:///{path}", "--as", "Ada", "init")[0] == 0
-    assert call("--database", f"sqlite:///{path}", "--as", "Ada", "incident", "import",
-                REFERENCE_INCIDENT)[0] == 0
+    assert (
+        call(
+            "--database",
+            f"sqlite:///{path}",
+            "--as",
+            "Ada",
+            "incident",
+            "import",
+            REFERENCE_INCIDENT,
+        )[0]
+        == 0
+    )
     monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 200)
     monkeypatch.setattr(database, "WRITE_DEADLINE_S", 1.0)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # someone else's long write
     try:
-        code, _, err = call("--database", f"sqlite:///{path}", "--as", "Ada", "event", "add",
-                            "INC-2025-1108-001", "a note")
+        code, _, err = call(
+            "--database",
+            f"sqlite:///{path}",
+            "--as",
+            "Ada",
+            "event",
+            "add",
+            "INC-2025-1108-001",
+            "a note",
+        )
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -86,7 +105,8 @@ def test_a_database_locked_for_too_long_is_a_message(call: Call, tmp_path: Path,
 
 
 def test_a_bug_says_so_in_one_line_and_shows_the_traceback_with_debug(
-        call: Call, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    call: Call, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from warroom.services import incidents
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -98,23 +118,40 @@ def test_a_bug_says_so_in_one_line_and_shows_the_traceback_with_debug(
     code, _, err = call("--database", f"sqlite:///{path}", "--as", "Ada", "incident", "list")
     assert code == EXIT_BUG
     assert "this is a bug" in one_line(err) and "ZeroDivisionError" in err
-    code, _, err = call("--debug", "--database", f"sqlite:///{path}", "--as", "Ada",
-                        "incident", "list")
+    code, _, err = call(
+        "--debug", "--database", f"sqlite:///{path}", "--as", "Ada", "incident", "list"
+    )
     assert code == EXIT_BUG and "Traceback" in err
 
 
 def test_not_allowed_is_exit_code_3(call: Call, tmp_path: Path) -> None:
     path = tmp_path / "w.db"
     assert call("--database", f"sqlite:///{path}", "--as", "Ada", "init")[0] == 0
-    code, _, err = call("--database", f"sqlite:///{path}", "--as", "Mallory", "incident",
-                        "declare", "x", "-s", "SEV-1")
+    code, _, err = call(
+        "--database",
+        f"sqlite:///{path}",
+        "--as",
+        "Mallory",
+        "incident",
+        "declare",
+        "x",
+        "-s",
+        "SEV-1",
+    )
     assert code == EXIT_NOT_ALLOWED and "not a registered user" in one_line(err)
 
 
 def test_the_documented_exit_codes_are_the_ones_used() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "security.md").read_text()
-    for name in ("EXIT_REFUSED", "EXIT_USAGE", "EXIT_NOT_ALLOWED", "EXIT_DATABASE",
-                 "EXIT_FILE", "EXIT_BUG", "EXIT_INTERRUPTED"):
+    for name in (
+        "EXIT_REFUSED",
+        "EXIT_USAGE",
+        "EXIT_NOT_ALLOWED",
+        "EXIT_DATABASE",
+        "EXIT_FILE",
+        "EXIT_BUG",
+        "EXIT_INTERRUPTED",
+    ):
         assert f"| {getattr(cli_app, name)} |" in docs, name
 
 
@@ -143,24 +180,44 @@ def test_ctrl_c_at_any_moment_is_one_line_and_stores_nothing_half(tmp_path: Path
     from support.request_logs import T0
 
     rows = 2_000_000
-    ts = pa.array([T0.timestamp() * 1_000_000 + i * 100 for i in range(rows)],
-                  pa.int64()).cast(pa.timestamp("us", tz="UTC"))
-    table = pa.table({"ts": ts, "customer_id": pa.array([f"c{i % 500}" for i in range(rows)]),
-                      "user_id": pa.array([f"u{i % 5000}" for i in range(rows)]),
-                      "status": pa.array([503 if i % 7 == 0 else 200 for i in range(rows)],
-                                         pa.int32())})
+    ts = pa.array([T0.timestamp() * 1_000_000 + i * 100 for i in range(rows)], pa.int64()).cast(
+        pa.timestamp("us", tz="UTC")
+    )
+    table = pa.table(
+        {
+            "ts": ts,
+            "customer_id": pa.array([f"c{i % 500}" for i in range(rows)]),
+            "user_id": pa.array([f"u{i % 5000}" for i in range(rows)]),
+            "status": pa.array([503 if i % 7 == 0 else 200 for i in range(rows)], pa.int32()),
+        }
+    )
     pq.write_table(table, tmp_path / "requests.parquet", row_group_size=200_000)
-    env = {**os.environ, "WARROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
-           "WARROOM_USER": "Ada Admin"}
+    env = {
+        **os.environ,
+        "WARROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "WARROOM_USER": "Ada Admin",
+    }
     for argv in (["init"], ["incident", "import", str(REFERENCE_INCIDENT)]):
-        subprocess.run([sys.executable, "-m", "warroom", *argv], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "warroom", *argv], env=env, check=True, capture_output=True
+        )
     interrupted = 0
     for delay in (0.05, 0.15, 0.3, 0.6, 1.0, 1.5):
         process = subprocess.Popen(
-            [sys.executable, "-m", "warroom", "impact", "INC-2025-1108-001", "--requests",
-             str(tmp_path / "requests.parquet")], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "warroom",
+                "impact",
+                "INC-2025-1108-001",
+                "--requests",
+                str(tmp_path / "requests.parquet"),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         # counted from when the command runs (it opened the database): before Python's
         # and warroom's handlers are in place a Ctrl-C ends any program by the signal or
         # with Python's traceback, and on a busy machine that can take a while
@@ -179,7 +236,11 @@ def test_ctrl_c_at_any_moment_is_one_line_and_stores_nothing_half(tmp_path: Path
             interrupted += 1
             assert "Interrupted" in err and "nothing was stored" in err
     assert interrupted >= 2  # the early interruptions did land
-    shown = subprocess.run([sys.executable, "-m", "warroom", "impact", "INC-2025-1108-001",
-                            "--json"], env=env, capture_output=True, text=True)
+    shown = subprocess.run(
+        [sys.executable, "-m", "warroom", "impact", "INC-2025-1108-001", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     # either no analysis was stored, or whole ones were: never a half-written record
     assert shown.returncode in (0, 1) and "Traceback" not in shown.stderr

@@ -29,19 +29,43 @@ from warroom.store.database import Database
 
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 FRAGMENTS = [
-    "[/]", "[bold]", "[/bold]", "[x]", "[link=https://evil.example]click[/link]", ":smile:",
-    "\x1b[31m", "\x1b[2J", "\x1b]8;;https://evil.example\x1b\\", "\x9b31m", "\r", "\x08",
-    "\x07", "\u202e", "\u2066", "\u200f", "\x7f", "**bold**", "<script>x</script>", "=1+2",
-    "\t", "closing", " tag ", "Ünïcödé", "数据库",
+    "[/]",
+    "[bold]",
+    "[/bold]",
+    "[x]",
+    "[link=https://evil.example]click[/link]",
+    ":smile:",
+    "\x1b[31m",
+    "\x1b[2J",
+    "\x1b]8;;https://evil.example\x1b\\",
+    "\x9b31m",
+    "\r",
+    "\x08",
+    "\x07",
+    "\u202e",
+    "\u2066",
+    "\u200f",
+    "\x7f",
+    "**bold**",
+    "<script>x</script>",
+    "=1+2",
+    "\t",
+    "closing",
+    " tag ",
+    "Ünïcödé",
+    "数据库",
 ]
-HOSTILE = st.lists(st.sampled_from(FRAGMENTS) | st.text(min_size=1, max_size=5),
-                   min_size=1, max_size=8).map("".join).filter(
-    lambda t: t.strip() and "\x00" not in t and "\n" not in t)
+HOSTILE = (
+    st.lists(st.sampled_from(FRAGMENTS) | st.text(min_size=1, max_size=5), min_size=1, max_size=8)
+    .map("".join)
+    .filter(lambda t: t.strip() and "\x00" not in t and "\n" not in t)
+)
 
 
 @pytest.fixture
-def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-            capsys: pytest.CaptureFixture[str]) -> Call:
+def warroom(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Call:
     monkeypatch.setenv("WARROOM_DATABASE_URL", f"sqlite:///{tmp_path / 'hostile.db'}")
     monkeypatch.setenv("WARROOM_USER", "Ada Admin")
     call = cli(capsys)
@@ -57,8 +81,10 @@ def test_the_reported_title_saves_and_lists(warroom: Call) -> None:
     code, out, err = warroom("incident", "list")
     assert code == 0, err
     assert "closing" in out and "[/]" in out  # the title column may wrap
-    assert json.loads(warroom("incident", "list", "--json")[1])["data"][0]["title"] == \
-        "closing [/] tag"
+    assert (
+        json.loads(warroom("incident", "list", "--json")[1])["data"][0]["title"]
+        == "closing [/] tag"
+    )
 
 
 def test_markup_and_links_print_literally(warroom: Call) -> None:
@@ -70,17 +96,22 @@ def test_markup_and_links_print_literally(warroom: Call) -> None:
     assert code == 0 and title in out.splitlines()[0]
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(title=HOSTILE, text=HOSTILE)
-def test_the_terminal_shows_any_text_literally_and_escaped(warroom: Call, title: str,
-                                                           text: str) -> None:
+def test_the_terminal_shows_any_text_literally_and_escaped(
+    warroom: Call, title: str, text: str
+) -> None:
     code, out, err = warroom("incident", "declare", title, "--severity", "SEV-3")
     assert code == 0, err
     incident = re.search(r"INC-\d{4}-\d{4}-\d+", out).group()  # type: ignore[union-attr]
     assert warroom("event", "add", incident, text)[0] == 0
-    for command in (("incident", "show", incident), ("incident", "list"),
-                    ("incident", "audit", incident)):
+    for command in (
+        ("incident", "show", incident),
+        ("incident", "list"),
+        ("incident", "audit", incident),
+    ):
         code, out, err = warroom(*command)
         assert code == 0, err
         assert not CONTROL.search(out.replace("\n", "")), (command, out)
@@ -100,20 +131,28 @@ def service_ctx(tmp_path: Path) -> Context:
     db = Database(f"sqlite:///{tmp_path / 'reports.db'}")
     db.migrate()
     register_people(db)
-    return Context(db=db, actor="Ada Admin",
-                   clock=lambda: datetime(2025, 11, 8, 20, 0, tzinfo=UTC))
+    return Context(db=db, actor="Ada Admin", clock=lambda: datetime(2025, 11, 8, 20, 0, tzinfo=UTC))
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(title=HOSTILE, text=HOSTILE)
-def test_reports_leave_control_characters_out(service_ctx: Context, title: str,
-                                              text: str) -> None:
-    incident = incidents.declare(service_ctx, title=title, severity="SEV-2",
-                                 detected_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC))
-    incidents.add_event(service_ctx, incident.id, kind=EntryKind.UPDATE, text=text,
-                        audience=Audience.PUBLIC,
-                        at=datetime(2025, 11, 8, 14, 5, tzinfo=UTC))
+def test_reports_leave_control_characters_out(service_ctx: Context, title: str, text: str) -> None:
+    incident = incidents.declare(
+        service_ctx,
+        title=title,
+        severity="SEV-2",
+        detected_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC),
+    )
+    incidents.add_event(
+        service_ctx,
+        incident.id,
+        kind=EntryKind.UPDATE,
+        text=text,
+        audience=Audience.PUBLIC,
+        at=datetime(2025, 11, 8, 14, 5, tzinfo=UTC),
+    )
     for audience in (Audience.INTERNAL, Audience.PUBLIC):
         model = reports.report(service_ctx, incident.id, audience)
         for fmt in ("md", "html", "json"):
@@ -121,11 +160,13 @@ def test_reports_leave_control_characters_out(service_ctx: Context, title: str,
             assert not CONTROL.search(rendered.replace("\n", "").replace("\t", "")), fmt
 
 
-@settings(max_examples=6, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(title=HOSTILE, text=HOSTILE)
-def test_pdfs_leave_control_characters_out(service_ctx: Context, tmp_path: Path, title: str,
-                                           text: str) -> None:
+def test_pdfs_leave_control_characters_out(
+    service_ctx: Context, tmp_path: Path, title: str, text: str
+) -> None:
     import shutil
     import subprocess
 
@@ -133,15 +174,26 @@ def test_pdfs_leave_control_characters_out(service_ctx: Context, tmp_path: Path,
         from support.outside import need
 
         need("pdftotext", "install poppler-utils")
-    incident = incidents.declare(service_ctx, title=title, severity="SEV-2",
-                                 detected_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC))
-    incidents.add_event(service_ctx, incident.id, kind=EntryKind.UPDATE, text=text,
-                        audience=Audience.PUBLIC, at=datetime(2025, 11, 8, 14, 5, tzinfo=UTC))
+    incident = incidents.declare(
+        service_ctx,
+        title=title,
+        severity="SEV-2",
+        detected_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC),
+    )
+    incidents.add_event(
+        service_ctx,
+        incident.id,
+        kind=EntryKind.UPDATE,
+        text=text,
+        audience=Audience.PUBLIC,
+        at=datetime(2025, 11, 8, 14, 5, tzinfo=UTC),
+    )
     for audience in (Audience.INTERNAL, Audience.PUBLIC):
         pdf = tmp_path / f"{incident.id}-{audience.value}.pdf"
         pdf.write_bytes(render(reports.report(service_ctx, incident.id, audience), "pdf"))
-        shown = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                               check=True).stdout
+        shown = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert not CONTROL.search(shown.replace("\n", "").replace("\x0c", "")), audience
 
 
@@ -153,28 +205,41 @@ def test_the_pdf_holds_no_escape_sequences(service_ctx: Context, tmp_path: Path)
         from support.outside import need
 
         need("pdftotext", "install poppler-utils")
-    incident = incidents.declare(service_ctx, title="DB \x1b[31mred\x1b[0m \u202eevil",
-                                 severity="SEV-2",
-                                 detected_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC))
+    incident = incidents.declare(
+        service_ctx,
+        title="DB \x1b[31mred\x1b[0m \u202eevil",
+        severity="SEV-2",
+        detected_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC),
+    )
     pdf = render(reports.report(service_ctx, incident.id, Audience.INTERNAL), "pdf")
     (tmp_path / "r.pdf").write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "\x1b" not in text and "\u202e" not in text  # the escapes' own bytes are gone
     assert "red" in text and "evil" in text
     assert not CONTROL.search(text.replace("\n", "").replace("\x0c", ""))  # \f: page breaks
 
 
-def test_nul_is_refused_with_the_field_and_nothing_is_stored(service_ctx: Context,
-                                                              tmp_path: Path,
-                                                              warroom: Call) -> None:
+def test_nul_is_refused_with_the_field_and_nothing_is_stored(
+    service_ctx: Context, tmp_path: Path, warroom: Call
+) -> None:
     with pytest.raises(InvalidInput, match="NUL"):
         incidents.declare(service_ctx, title="a\x00b", severity="SEV-2")
     assert incidents.list_incidents(service_ctx) == []
     bad = tmp_path / "nul.json"
-    bad.write_text(json.dumps({"title": "ok", "severity": "SEV-2", "status": "investigating",
-                               "timeline": [{"at": "2025-11-08T14:02:00Z", "kind": "detected",
-                                             "text": "bad \u0000 byte"}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "title": "ok",
+                "severity": "SEV-2",
+                "status": "investigating",
+                "timeline": [
+                    {"at": "2025-11-08T14:02:00Z", "kind": "detected", "text": "bad \u0000 byte"}
+                ],
+            }
+        )
+    )
     code, _, err = warroom("incident", "import", bad)
     assert code == 1 and "NUL" in err and "timeline[0].text" in err
     assert "No incidents" in warroom("incident", "list")[1]

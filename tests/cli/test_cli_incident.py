@@ -41,16 +41,26 @@ def test_it_shows_the_reference_metrics_as_json(warroom) -> None:
     assert data["metrics"]["time_to_detect_minutes"] == 17
     assert data["metrics"]["time_to_mitigate_minutes"] == 283
     assert data["metrics"]["time_to_resolve_minutes"] == 347
-    assert data["impact_window"] == {"start": "2025-11-08T14:02:00Z",
-                                     "end": "2025-11-08T19:49:00Z", "minutes": 347}
+    assert data["impact_window"] == {
+        "start": "2025-11-08T14:02:00Z",
+        "end": "2025-11-08T19:49:00Z",
+        "minutes": 347,
+    }
     assert data["metrics"]["impact_window"] == data["impact_window"]
     assert data["commander"] == "Jane Doe"
     assert data["timeline"][0]["at"] == "2025-11-08T13:45:00Z"
 
 
 def test_it_gives_null_for_metrics_it_cannot_compute(warroom) -> None:
-    warroom("incident", "declare", "Search is slow", "--severity", "SEV-3",
-            "--detected-at", "2025-11-08T09:00:00Z")
+    warroom(
+        "incident",
+        "declare",
+        "Search is slow",
+        "--severity",
+        "SEV-3",
+        "--detected-at",
+        "2025-11-08T09:00:00Z",
+    )
     _code, out, _ = warroom("incident", "show", "INC-2025-1108-001", "--json")
     metrics = json.loads(out)["metrics"]
     assert metrics["duration_minutes"] is None
@@ -60,12 +70,16 @@ def test_it_gives_null_for_metrics_it_cannot_compute(warroom) -> None:
 
 
 def test_it_refuses_a_malformed_file_and_leaves_the_database_unchanged(
-        warroom, tmp_path: Path) -> None:
+    warroom, tmp_path: Path
+) -> None:
     warroom("incident", "import", REFERENCE)
     bad = tmp_path / "bad.yaml"
-    bad.write_text(REFERENCE.read_text().replace("INC-2025-1108-001", "INC-2025-1109-001")
-                   .replace("kind: identified", "kind: exploded")
-                   .replace("2025-11-08T14:02:00Z", "2025-11-08T14:02:00"))
+    bad.write_text(
+        REFERENCE.read_text()
+        .replace("INC-2025-1108-001", "INC-2025-1109-001")
+        .replace("kind: identified", "kind: exploded")
+        .replace("2025-11-08T14:02:00Z", "2025-11-08T14:02:00")
+    )
     code, _out, err = warroom("incident", "import", bad)
     assert code == 1
     assert "bad.yaml, line 10, timeline[1].at" in err
@@ -100,26 +114,64 @@ def test_it_exports_what_it_imported_exactly(warroom, tmp_path: Path) -> None:
     assert run(["--database", f"sqlite:///{fresh}", "init"]) == 0
     assert run(["--database", f"sqlite:///{fresh}", "incident", "import", str(first)]) == 0
     second = tmp_path / "second.yaml"
-    assert run(["--database", f"sqlite:///{fresh}", "incident", "export", "--all",
-                "-o", str(second)]) == 0
+    assert (
+        run(["--database", f"sqlite:///{fresh}", "incident", "export", "--all", "-o", str(second)])
+        == 0
+    )
     assert first.read_text() == second.read_text()
     _code, out, _ = warroom("incident", "export", "INC-2025-1108-001", "--format", "json")
     assert json.loads(out)["timeline"][5]["kind"] == "resolved"
 
 
 def test_it_drives_an_incident_from_declaration_to_close(warroom) -> None:
-    code, out, _ = warroom("incident", "declare", "Checkout errors", "-s", "SEV-2",
-                           "--commander", "Jane Doe", "--detected-at", "2025-11-08T14:02:00Z",
-                           "--regions", "eu-west")
+    code, out, _ = warroom(
+        "incident",
+        "declare",
+        "Checkout errors",
+        "-s",
+        "SEV-2",
+        "--commander",
+        "Jane Doe",
+        "--detected-at",
+        "2025-11-08T14:02:00Z",
+        "--regions",
+        "eu-west",
+    )
     assert code == 0 and "INC-2025-1108-001" in out
     steps = [
-        ("event", "add", "INC-2025-1108-001", "Customer impact confirmed", "--kind", "update",
-         "--at", "2025-11-08T14:15:00Z", "--audience", "public"),
-        ("incident", "status", "INC-2025-1108-001", "identified", "-m", "Bad deploy",
-         "--at", "2025-11-08T14:30:00Z"),
+        (
+            "event",
+            "add",
+            "INC-2025-1108-001",
+            "Customer impact confirmed",
+            "--kind",
+            "update",
+            "--at",
+            "2025-11-08T14:15:00Z",
+            "--audience",
+            "public",
+        ),
+        (
+            "incident",
+            "status",
+            "INC-2025-1108-001",
+            "identified",
+            "-m",
+            "Bad deploy",
+            "--at",
+            "2025-11-08T14:30:00Z",
+        ),
         ("incident", "assign", "INC-2025-1108-001", "Sam Scribe", "--role", "scribe"),
-        ("action", "add", "INC-2025-1108-001", "Canary deploys", "--owner", "Ana",
-         "--due", "2025-12-15"),
+        (
+            "action",
+            "add",
+            "INC-2025-1108-001",
+            "Canary deploys",
+            "--owner",
+            "Ana",
+            "--due",
+            "2025-12-15",
+        ),
         ("action", "update", "INC-2025-1108-001", "1", "--status", "done"),
         ("incident", "status", "INC-2025-1108-001", "resolved", "--at", "2025-11-08T15:02:00Z"),
         ("incident", "status", "INC-2025-1108-001", "closed"),
@@ -155,8 +207,9 @@ def test_it_refuses_an_illegal_status_change(warroom) -> None:
 
 
 def test_it_refuses_naive_times_on_the_command_line(warroom) -> None:
-    code, _, err = warroom("incident", "declare", "x", "-s", "SEV-2",
-                           "--detected-at", "2025-11-08 14:02")
+    code, _, err = warroom(
+        "incident", "declare", "x", "-s", "SEV-2", "--detected-at", "2025-11-08 14:02"
+    )
     assert code == 1 and "has no UTC offset" in err
     assert json.loads(warroom("incident", "list", "--json")[1])["count"] == 0
 
@@ -166,8 +219,11 @@ def test_it_summarises_metrics_across_incidents(warroom) -> None:
     code, out, _ = warroom("metrics", "--since", "2025-11-01", "--until", "2025-11-30", "--json")
     assert code == 0
     groups = {g["severity"]: g for g in json.loads(out)["groups"]}
-    assert groups["SEV-1"]["time_to_resolve"] == {"count": 1, "median_minutes": 347,
-                                                  "p90_minutes": 347}
+    assert groups["SEV-1"]["time_to_resolve"] == {
+        "count": 1,
+        "median_minutes": 347,
+        "p90_minutes": 347,
+    }
     code, out, _ = warroom("metrics", "INC-2025-1108-001")
     assert code == 0 and "5 h 47 min" in out
 
@@ -180,8 +236,15 @@ def test_it_asks_for_init_on_a_new_database(tmp_path: Path, capsys) -> None:
 
 def test_it_lists_incidents_a_page_at_a_time(warroom) -> None:
     for day in (10, 11, 12):
-        code, _, err = warroom("incident", "declare", f"Outage on the {day}th", "-s", "SEV-3",
-                               "--detected-at", f"2025-11-{day}T09:00:00Z")
+        code, _, err = warroom(
+            "incident",
+            "declare",
+            f"Outage on the {day}th",
+            "-s",
+            "SEV-3",
+            "--detected-at",
+            f"2025-11-{day}T09:00:00Z",
+        )
         assert code == 0, err
     code, out, _ = warroom("incident", "list", "--json", "--limit", "2")
     page = json.loads(out)

@@ -28,8 +28,16 @@ def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     call = cli_with_reference_incident(tmp_path, monkeypatch, capsys)
     call("user", "add", "Lee Legal", "--role", "legal")
     call("user", "add", "Fay Finance", "--role", "finance")
-    code, _, err = call("sla", "assess", INC, "--customers", tmp_path / "customers.csv",
-                        "--policy", tmp_path / "policy.yaml", "--submit")
+    code, _, err = call(
+        "sla",
+        "assess",
+        INC,
+        "--customers",
+        tmp_path / "customers.csv",
+        "--policy",
+        tmp_path / "policy.yaml",
+        "--submit",
+    )
     assert code == 0, err
     return call
 
@@ -39,8 +47,7 @@ def approve(warroom) -> None:
     assert warroom("--as", "Fay Finance", "sla", "approve", INC, "--role", "finance")[0] == 0
 
 
-def test_contacts_load_from_the_registry_and_webhooks_get_a_secret(warroom,
-                                                                   tmp_path: Path) -> None:
+def test_contacts_load_from_the_registry_and_webhooks_get_a_secret(warroom, tmp_path: Path) -> None:
     code, out, err = warroom("contacts", "load", tmp_path / "customers.csv")
     assert code == 0, err
     assert "2 added" in out and "1 webhook(s) got a signing secret" in out
@@ -62,8 +69,7 @@ def test_a_bad_contact_is_refused_with_its_line(warroom, tmp_path: Path) -> None
     assert code == 1 and "line 2" in err and "contact_email" in err and "cfo@acme" in err
 
 
-def test_contacts_load_streams_a_registry_from_parquet_in_batches(warroom,
-                                                                  tmp_path: Path) -> None:
+def test_contacts_load_streams_a_registry_from_parquet_in_batches(warroom, tmp_path: Path) -> None:
     """A registry of more than one batch, kept as Parquet: every contact loads; a bad
     address anywhere (the last row here) refuses the whole load, with its row."""
     import pyarrow as pa
@@ -73,10 +79,15 @@ def test_contacts_load_streams_a_registry_from_parquet_in_batches(warroom,
 
     count = BATCH + 2_500
     ids = [f"C{n:06d}" for n in range(count)]
-    table = {"customer_id": ids, "name": [f"Customer {n}" for n in range(count)],
-             "tier": ["business"] * count, "monthly_fee": ["100.00"] * count,
-             "currency": ["USD"] * count, "regions": [""] * count,
-             "contact_email": [f"ops@{i.lower()}.example" for i in ids]}
+    table = {
+        "customer_id": ids,
+        "name": [f"Customer {n}" for n in range(count)],
+        "tier": ["business"] * count,
+        "monthly_fee": ["100.00"] * count,
+        "currency": ["USD"] * count,
+        "regions": [""] * count,
+        "contact_email": [f"ops@{i.lower()}.example" for i in ids],
+    }
     pq.write_table(pa.table(table), tmp_path / "registry.parquet")
     code, out, err = warroom("contacts", "load", tmp_path / "registry.parquet", "--replace")
     assert code == 0, err
@@ -88,12 +99,14 @@ def test_contacts_load_streams_a_registry_from_parquet_in_batches(warroom,
     code, _, err = warroom("contacts", "load", tmp_path / "bad.parquet")
     assert code == 1 and f"line {count}" in err and "contact_email" in err
     # nothing of the refused load was stored
-    assert json.loads(warroom("contacts", "list", "--json")[1])[-1]["emails"] == \
-        [f"ops@{ids[-1].lower()}.example"]
+    assert json.loads(warroom("contacts", "list", "--json")[1])[-1]["emails"] == [
+        f"ops@{ids[-1].lower()}.example"
+    ]
 
 
 def test_notices_are_refused_before_approval_and_previewed_in_a_dry_run(
-        warroom, tmp_path: Path) -> None:
+    warroom, tmp_path: Path
+) -> None:
     warroom("contacts", "load", tmp_path / "customers.csv")
     code, _, err = warroom("notify", INC, "--audience", "customer")
     assert code == 1 and "not approved" in err
@@ -105,8 +118,9 @@ def test_notices_are_refused_before_approval_and_previewed_in_a_dry_run(
     assert code == 0, err
     assert "wrote 2 message(s)" in out and "nothing was sent" in out
     assert sorted(p.name for p in folder.iterdir()) == ["C1.eml", "C2.webhook.json"]
-    message = email.message_from_bytes((folder / "C1.eml").read_bytes(),
-                                       policy=email.policy.default)
+    message = email.message_from_bytes(
+        (folder / "C1.eml").read_bytes(), policy=email.policy.default
+    )
     assert message["To"] == "ops@acme.example, cfo@acme.example"
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Acme" in text and "Beta" not in text and "1,000.00" in text
@@ -118,10 +132,12 @@ def test_notices_are_refused_before_approval_and_previewed_in_a_dry_run(
     assert "has no customer notices yet" in warroom("notify", "status", INC)[1]
 
 
-def test_notices_go_out_through_the_worker(warroom, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "emails.csv").write_text(REGISTRY.replace(
-        ",,https://hooks.beta.example/warroom", ",it@beta.example,"))
+def test_notices_go_out_through_the_worker(
+    warroom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "emails.csv").write_text(
+        REGISTRY.replace(",,https://hooks.beta.example/warroom", ",it@beta.example,")
+    )
     warroom("contacts", "load", tmp_path / "emails.csv")
     approve(warroom)
     code, out, err = warroom("notify", INC, "--audience", "customer")
@@ -133,8 +149,10 @@ def test_notices_go_out_through_the_worker(warroom, tmp_path: Path,
         monkeypatch.setenv("WARROOM_MAIL_FROM", "status@example.com")
         code, _, err = warroom("worker", "--until-idle")
         assert code == 0 and "2 message(s) handed" in err
-    assert sorted(m.recipients[0] for m in server.messages) == ["it@beta.example",
-                                                                "ops@acme.example"]
+    assert sorted(m.recipients[0] for m in server.messages) == [
+        "it@beta.example",
+        "ops@acme.example",
+    ]
     code, out, _ = warroom("notify", "status", INC)
     assert code == 0 and "2 sent" in out
     assert json.loads(warroom("notify", "outbox", "--json")[1])["sent"] == 2
@@ -142,24 +160,55 @@ def test_notices_go_out_through_the_worker(warroom, tmp_path: Path,
 
 
 def test_maintenance_is_scheduled_listed_and_announced(warroom) -> None:
-    code, out, err = warroom("maintenance", "schedule", "--start", "2030-01-10T02:00:00Z",
-                             "--end", "2030-01-10T04:00:00Z", "--title", "Database upgrade",
-                             "--services", "db,api", "--json")
+    code, out, err = warroom(
+        "maintenance",
+        "schedule",
+        "--start",
+        "2030-01-10T02:00:00Z",
+        "--end",
+        "2030-01-10T04:00:00Z",
+        "--title",
+        "Database upgrade",
+        "--services",
+        "db,api",
+        "--json",
+    )
     assert code == 0, err
     record = json.loads(out)
     assert (record["state"], record["services"], record["regions"]) == (
-        "scheduled", ["db", "api"], None)
+        "scheduled",
+        ["db", "api"],
+        None,
+    )
     code, out, _ = warroom("maintenance", "announce", str(record["id"]))
     assert code == 0 and "announced" in out
     code, out, _ = warroom("maintenance", "list", "--json")
     assert [(r["title"], r["state"]) for r in json.loads(out)] == [
-        ("Database upgrade", "announced")]
-    code, _, err = warroom("maintenance", "schedule", "--start", "2030-01-10T02:00:00Z",
-                           "--end", "2030-01-10T01:00:00Z", "--title", "Backwards")
+        ("Database upgrade", "announced")
+    ]
+    code, _, err = warroom(
+        "maintenance",
+        "schedule",
+        "--start",
+        "2030-01-10T02:00:00Z",
+        "--end",
+        "2030-01-10T01:00:00Z",
+        "--title",
+        "Backwards",
+    )
     assert code == 1 and "before it starts" in err
-    code, _, err = warroom("maintenance", "schedule", "--start", "2030-01-10T02:00:00Z",
-                           "--end", "2030-01-10T03:00:00Z", "--title", "Later",
-                           "--announced-at", "2031-01-01T00:00:00Z")
+    code, _, err = warroom(
+        "maintenance",
+        "schedule",
+        "--start",
+        "2030-01-10T02:00:00Z",
+        "--end",
+        "2030-01-10T03:00:00Z",
+        "--title",
+        "Later",
+        "--announced-at",
+        "2031-01-01T00:00:00Z",
+    )
     assert code == 1 and "future" in err
     assert warroom("maintenance", "cancel", str(record["id"]))[0] == 0
     assert warroom("maintenance", "cancel", str(record["id"]))[0] == 1

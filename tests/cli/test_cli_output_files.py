@@ -17,13 +17,21 @@ import pytest
 from support.cli_world import POLICY, Call, cli_with_reference_incident
 
 INC = "INC-2025-1108-001"
-HOSTILE_NAMES = ['=HYPERLINK("https://evil.example","click")', "@SUM(1+1)", "+1+2", "-3",
-                 "\tTabbed", "\rReturned", "Plain & Co"]
+HOSTILE_NAMES = [
+    '=HYPERLINK("https://evil.example","click")',
+    "@SUM(1+1)",
+    "+1+2",
+    "-3",
+    "\tTabbed",
+    "\rReturned",
+    "Plain & Co",
+]
 
 
 @pytest.fixture
-def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-            capsys: pytest.CaptureFixture[str]) -> Call:
+def warroom(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Call:
     monkeypatch.setenv("WARROOM_USER", "Ada Admin")
     call = cli_with_reference_incident(tmp_path, monkeypatch, capsys)
     return call
@@ -38,8 +46,16 @@ def approved_with_hostile_names(warroom: Call, tmp_path: Path) -> None:
     (tmp_path / "policy.yaml").write_text(POLICY)
     for name, role in (("Lee Legal", "legal"), ("Fay Finance", "finance")):
         assert warroom("user", "add", name, "--role", role)[0] == 0
-    code, _, err = warroom("sla", "assess", INC, "--customers", tmp_path / "customers.csv",
-                           "--policy", tmp_path / "policy.yaml", "--submit")
+    code, _, err = warroom(
+        "sla",
+        "assess",
+        INC,
+        "--customers",
+        tmp_path / "customers.csv",
+        "--policy",
+        tmp_path / "policy.yaml",
+        "--submit",
+    )
     assert code == 0, err
     assert warroom("--as", "Lee Legal", "sla", "approve", INC, "--role", "legal")[0] == 0
     assert warroom("--as", "Fay Finance", "sla", "approve", INC, "--role", "finance")[0] == 0
@@ -56,9 +72,20 @@ def test_credit_names_cannot_run_as_spreadsheet_formulas(warroom: Call, tmp_path
     assert set(amounts) == {"1000.00"}  # figures are written as they are
 
 
-@pytest.mark.parametrize(("cell", "written"), [
-    ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\tx", "'\tx"),
-    ("\rx", "'\rx"), ("Acme", "Acme"), ("a=b", "a=b"), ("", "")])
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@A1", "'@A1"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Acme", "Acme"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
 def test_each_formula_start_is_neutralised(cell: str, written: str) -> None:
     from warroom.formats.spreadsheet import csv_text, safe_cell
 
@@ -67,8 +94,9 @@ def test_each_formula_start_is_neutralised(cell: str, written: str) -> None:
     assert row == [written]
 
 
-def test_it_refuses_to_write_over_a_folder_or_into_a_missing_one(warroom: Call,
-                                                                 tmp_path: Path) -> None:
+def test_it_refuses_to_write_over_a_folder_or_into_a_missing_one(
+    warroom: Call, tmp_path: Path
+) -> None:
     code, _, err = warroom("incident", "export", INC, "-o", tmp_path)
     assert code == 1 and "is a folder" in err and "Traceback" not in err
     code, _, err = warroom("incident", "export", INC, "-o", tmp_path / "missing" / "x.yaml")
@@ -125,17 +153,25 @@ def test_a_full_disk_leaves_the_previous_file_whole(warroom: Call, tmp_path: Pat
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a kill
         resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
 
-    env = {**os.environ, "WARROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "WARROOM_USER": "Ada Admin"}
+    env = {
+        **os.environ,
+        "WARROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "WARROOM_USER": "Ada Admin",
+    }
     # the database's own files exist already (a connection held open here keeps SQLite's
     # shared-memory file, which the limit would not let the command create): only the
     # export meets the full disk
     holder = sqlite3.connect(tmp_path / "cli.db")
     try:
         holder.execute("SELECT count(*) FROM incidents").fetchone()
-        result = subprocess.run([sys.executable, "-m", "warroom", "incident", "export", INC,
-                                 "-o", str(out), "--force"], capture_output=True, text=True,
-                                env=env, preexec_fn=small_disk, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "warroom", "incident", "export", INC, "-o", str(out), "--force"],
+            capture_output=True,
+            text=True,
+            env=env,
+            preexec_fn=small_disk,
+            timeout=60,
+        )
     finally:
         holder.close()
     assert result.returncode == 5, result.stderr

@@ -13,9 +13,15 @@ from support.cli_world import POLICY, REGISTRY, cli_with_reference_incident
 INCIDENT = "INC-2025-1108-001"
 
 
-INTERNAL_SECTIONS = ("Executive Summary", "Timeline (UTC)", "Customer Impact",
-                     "Root Cause Analysis", "Contributing Factors", "Corrective Actions",
-                     "SLA Impact Assessment")
+INTERNAL_SECTIONS = (
+    "Executive Summary",
+    "Timeline (UTC)",
+    "Customer Impact",
+    "Root Cause Analysis",
+    "Contributing Factors",
+    "Corrective Actions",
+    "SLA Impact Assessment",
+)
 
 
 @pytest.fixture
@@ -30,14 +36,22 @@ def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
 
 
 def assess(warroom, tmp_path: Path) -> None:
-    code, _, err = warroom("sla", "assess", INCIDENT, "--customers", tmp_path / "customers.csv",
-                           "--policy", tmp_path / "policy.yaml")
+    code, _, err = warroom(
+        "sla",
+        "assess",
+        INCIDENT,
+        "--customers",
+        tmp_path / "customers.csv",
+        "--policy",
+        tmp_path / "policy.yaml",
+    )
     assert code == 0, err
 
 
 def add_public_entry(warroom, text: str = "Status page updated") -> None:
-    code, _, err = warroom("event", "add", INCIDENT, text, "--at", "2025-11-08T20:30:00Z",
-                           "--audience", "public")
+    code, _, err = warroom(
+        "event", "add", INCIDENT, text, "--at", "2025-11-08T20:30:00Z", "--audience", "public"
+    )
     assert code == 0, err
 
 
@@ -46,6 +60,7 @@ def headings(markdown: str) -> list[str]:
 
 
 # -- formats --------------------------------------------------------------------------------
+
 
 def test_markdown_to_stdout_has_every_section_of_the_internal_report(warroom, tmp_path) -> None:
     assess(warroom, tmp_path)
@@ -73,8 +88,11 @@ def test_json_format_is_valid_json_for_the_audience(warroom) -> None:
     assert public["impact"] is None and public["sla"] is None and public["prepared_by"] is None
 
 
-EXTERNAL = re.compile(r"""(?:\b(?:src|href)\s*=\s*["']?\s*|url\(\s*["']?\s*|@import\s+["']?)"""
-                      r"""(?:https?:)?//""", re.IGNORECASE)
+EXTERNAL = re.compile(
+    r"""(?:\b(?:src|href)\s*=\s*["']?\s*|url\(\s*["']?\s*|@import\s+["']?)"""
+    r"""(?:https?:)?//""",
+    re.IGNORECASE,
+)
 
 
 def test_html_to_a_file_is_one_self_contained_page(warroom, tmp_path: Path) -> None:
@@ -106,6 +124,7 @@ def test_pdf_to_a_file(warroom, tmp_path: Path) -> None:
 
 # -- publishing, revisions, diff ------------------------------------------------------------
 
+
 def test_a_published_revision_is_listed_and_printed_as_published(warroom) -> None:
     code, out, _ = warroom("report", "revisions", INCIDENT, "--json")
     assert code == 0 and json.loads(out) == []
@@ -117,8 +136,12 @@ def test_a_published_revision_is_listed_and_printed_as_published(warroom) -> Non
 
     code, out, _ = warroom("report", "revisions", INCIDENT, "--json")
     [listed] = json.loads(out)
-    assert (listed["number"], listed["audience"], listed["customer_id"],
-            listed["published_by"]) == (1, "internal", None, "Ada Admin")
+    assert (
+        listed["number"],
+        listed["audience"],
+        listed["customer_id"],
+        listed["published_by"],
+    ) == (1, "internal", None, "Ada Admin")
     assert listed["published_at"].endswith("Z")
 
     code, stored, _ = warroom("report", INCIDENT, "--revision", 1)
@@ -171,15 +194,21 @@ def test_diff_between_two_revisions(warroom) -> None:
 
 # -- mistakes -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--format", "docx"], "--format"),
-    (["--audience", "everyone"], "--audience"),
-    (["--audience", "customer"], "--customer"),
-    (["--revision", "9"], "revision 9"),
-    (["--revision", "1", "-f", "html"], "--format"),
-], ids=["format", "audience", "customer-missing", "unknown-revision", "revision-as-html"])
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "docx"], "--format"),
+        (["--audience", "everyone"], "--audience"),
+        (["--audience", "customer"], "--customer"),
+        (["--revision", "9"], "revision 9"),
+        (["--revision", "1", "-f", "html"], "--format"),
+    ],
+    ids=["format", "audience", "customer-missing", "unknown-revision", "revision-as-html"],
+)
 def test_a_bad_option_exits_1_with_a_message_and_writes_nothing(
-        warroom, tmp_path: Path, args: list[str], message: str) -> None:
+    warroom, tmp_path: Path, args: list[str], message: str
+) -> None:
     assert warroom("report", "publish", INCIDENT)[0] == 0  # revision 1 exists
     target = tmp_path / "out.txt"
     code, out, err = warroom("report", INCIDENT, *args, "-o", target)
@@ -196,12 +225,16 @@ def test_writing_into_a_missing_folder_exits_1(warroom, tmp_path: Path) -> None:
     assert out == "" and not target.parent.exists()
 
 
-@pytest.mark.parametrize("command", [
-    ["report", "INC-2099-0101-001"],
-    ["report", "publish", "INC-2099-0101-001"],
-    ["report", "revisions", "INC-2099-0101-001"],
-    ["report", "diff", "INC-2099-0101-001", "1", "2"],
-], ids=["show", "publish", "revisions", "diff"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "INC-2099-0101-001"],
+        ["report", "publish", "INC-2099-0101-001"],
+        ["report", "revisions", "INC-2099-0101-001"],
+        ["report", "diff", "INC-2099-0101-001", "1", "2"],
+    ],
+    ids=["show", "publish", "revisions", "diff"],
+)
 def test_an_unknown_incident_exits_1(warroom, command: list[str]) -> None:
     code, out, err = warroom(*command)
     assert code == 1
@@ -211,8 +244,10 @@ def test_an_unknown_incident_exits_1(warroom, command: list[str]) -> None:
 
 # -- who prepared it ------------------------------------------------------------------------
 
+
 def test_the_prepared_by_setting_signs_the_internal_version_only(
-        warroom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    warroom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assess(warroom, tmp_path)
     monkeypatch.setenv("WARROOM_PREPARED_BY", "SRE Platform Team")
     code, out, _ = warroom("report", INCIDENT)
@@ -229,12 +264,18 @@ def test_the_prepared_by_setting_signs_the_internal_version_only(
 
 # -- help -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("command", "mentions"), [
-    (["report", "--help"], ["publish", "revisions", "diff"]),
-    (["report", "publish", "--help"], ["--audience", "--customer", "--prepared-by"]),
-], ids=["report", "publish"])
-def test_help_exits_0(warroom, monkeypatch: pytest.MonkeyPatch, command: list[str],
-                     mentions: list[str]) -> None:
+
+@pytest.mark.parametrize(
+    ("command", "mentions"),
+    [
+        (["report", "--help"], ["publish", "revisions", "diff"]),
+        (["report", "publish", "--help"], ["--audience", "--customer", "--prepared-by"]),
+    ],
+    ids=["report", "publish"],
+)
+def test_help_exits_0(
+    warroom, monkeypatch: pytest.MonkeyPatch, command: list[str], mentions: list[str]
+) -> None:
     monkeypatch.setenv("COLUMNS", "160")  # a narrow terminal would cut option names
     code, out, err = warroom(*command)
     assert code == 0, err
@@ -243,6 +284,7 @@ def test_help_exits_0(warroom, monkeypatch: pytest.MonkeyPatch, command: list[st
 
 
 # -- a revision is read as the audience it was published for ------------------------------
+
 
 def test_a_revision_asked_for_the_public_never_prints_the_internal_version(warroom) -> None:
     assert warroom("report", "publish", INCIDENT)[0] == 0  # revision 1: internal

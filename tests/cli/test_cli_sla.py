@@ -24,9 +24,16 @@ def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
 
 
 def assess(warroom, tmp_path: Path) -> dict:
-    code, out, err = warroom("sla", "assess", "INC-2025-1108-001", "--customers",
-                             tmp_path / "customers.csv", "--policy", tmp_path / "policy.yaml",
-                             "--json")
+    code, out, err = warroom(
+        "sla",
+        "assess",
+        "INC-2025-1108-001",
+        "--customers",
+        tmp_path / "customers.csv",
+        "--policy",
+        tmp_path / "policy.yaml",
+        "--json",
+    )
     assert code == 0, err
     return json.loads(out)
 
@@ -38,11 +45,16 @@ def test_it_prints_the_assessment_as_json(warroom, tmp_path: Path) -> None:
     assert data["liability"] == {"low": "1100.00", "high": "1100.00"}
     assert data["by_tier"] == [
         {"tier": "enterprise", "customers": 1, "low": "1000.00", "high": "1000.00"},
-        {"tier": "business", "customers": 1, "low": "100.00", "high": "100.00"}]
+        {"tier": "business", "customers": 1, "low": "100.00", "high": "100.00"},
+    ]
     c1 = data["customers"][0]
-    assert (c1["customer_id"], c1["monthly_fee"], c1["uptime_declared"],
-            c1["credit_percent_high"], c1["credit_high"]) == (
-        "C1", "10000.00", "99.197", "10", "1000.00")
+    assert (
+        c1["customer_id"],
+        c1["monthly_fee"],
+        c1["uptime_declared"],
+        c1["credit_percent_high"],
+        c1["credit_high"],
+    ) == ("C1", "10000.00", "99.197", "10", "1000.00")
     assert c1["down_minutes_declared"] == 347
 
 
@@ -52,24 +64,34 @@ def test_it_walks_the_approval_gate_and_exports_credits(warroom, tmp_path: Path)
     code, _, err = warroom("sla", "export-credits", "INC-2025-1108-001", "-o", out_csv)
     assert code == 1 and "not approved" in err and not out_csv.exists()
     assert warroom("sla", "submit", "INC-2025-1108-001")[0] == 0
-    assert warroom("--as", "Lee Legal", "sla", "approve", "INC-2025-1108-001", "--role",
-                   "legal")[0] == 0
-    code, _, err = warroom("--as", "lee legal", "sla", "approve", "INC-2025-1108-001",
-                           "--role", "legal")
+    assert (
+        warroom("--as", "Lee Legal", "sla", "approve", "INC-2025-1108-001", "--role", "legal")[0]
+        == 0
+    )
+    code, _, err = warroom(
+        "--as", "lee legal", "sla", "approve", "INC-2025-1108-001", "--role", "legal"
+    )
     assert code == 1 and "already approved" in err
     assert warroom("sla", "export-credits", "INC-2025-1108-001", "-o", out_csv)[0] == 1
-    assert warroom("--as", "Fay Finance", "sla", "approve", "INC-2025-1108-001", "--role",
-                   "finance")[0] == 0
+    assert (
+        warroom("--as", "Fay Finance", "sla", "approve", "INC-2025-1108-001", "--role", "finance")[
+            0
+        ]
+        == 0
+    )
     assert warroom("sla", "export-credits", "INC-2025-1108-001", "-o", out_csv)[0] == 0
     rows = list(csv.DictReader(out_csv.open()))
     assert [(r["customer_id"], r["credit_amount"], r["approved_by_legal"]) for r in rows] == [
-        ("C1", "1000.00", "Lee Legal"), ("C2", "100.00", "Lee Legal")]
+        ("C1", "1000.00", "Lee Legal"),
+        ("C2", "100.00", "Lee Legal"),
+    ]
 
 
 def test_it_shows_a_customer_only_its_own_figures(warroom, tmp_path: Path) -> None:
     assess(warroom, tmp_path)
-    code, out, _ = warroom("sla", "show", "INC-2025-1108-001", "--audience", "customer",
-                           "--customer", "C2", "--json")
+    code, out, _ = warroom(
+        "sla", "show", "INC-2025-1108-001", "--audience", "customer", "--customer", "C2", "--json"
+    )
     view = json.loads(out)
     assert code == 0
     assert view["customer_id"] == "C2" and "credit" not in view
@@ -79,8 +101,15 @@ def test_it_shows_a_customer_only_its_own_figures(warroom, tmp_path: Path) -> No
 def test_it_refuses_a_bad_policy_with_file_and_line(warroom, tmp_path: Path) -> None:
     bad = tmp_path / "bad-policy.yaml"
     bad.write_text(POLICY.replace("percent: 25", "percent: 250"))
-    code, _, err = warroom("sla", "assess", "INC-2025-1108-001", "--customers",
-                           tmp_path / "customers.csv", "--policy", bad)
+    code, _, err = warroom(
+        "sla",
+        "assess",
+        "INC-2025-1108-001",
+        "--customers",
+        tmp_path / "customers.csv",
+        "--policy",
+        bad,
+    )
     assert code == 1
     assert "bad-policy.yaml, line 6" in err and "percent" in err
     code, _, err = warroom("sla", "show", "INC-2025-1108-001")
@@ -91,8 +120,7 @@ def test_it_lets_only_admins_add_people(warroom) -> None:
     code, _, err = warroom("--as", "Lee Legal", "user", "add", "Eve", "--role", "finance")
     assert code == 3 and "needs the admin role" in err
     code, out, _ = warroom("user", "list", "--json")
-    assert [u["name"] for u in json.loads(out)["data"]] == ["Ada Admin", "Fay Finance",
-                                                             "Lee Legal"]
+    assert [u["name"] for u in json.loads(out)["data"]] == ["Ada Admin", "Fay Finance", "Lee Legal"]
     code, _, err = warroom("user", "add", "Eve", "--role", "auditor")
     assert code == 1 and "unknown role 'auditor'" in err
 
@@ -119,16 +147,30 @@ def test_it_reads_a_registry_kept_in_parquet(warroom, tmp_path: Path) -> None:
 
     rows = list(csv.DictReader(io.StringIO(REGISTRY)))
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "customers.parquet")
-    code, out, err = warroom("sla", "assess", "INC-2025-1108-001", "--customers",
-                             tmp_path / "customers.parquet", "--policy",
-                             tmp_path / "policy.yaml", "--json")
+    code, out, err = warroom(
+        "sla",
+        "assess",
+        "INC-2025-1108-001",
+        "--customers",
+        tmp_path / "customers.parquet",
+        "--policy",
+        tmp_path / "policy.yaml",
+        "--json",
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["liability"] == {"low": "1100.00", "high": "1100.00"}
     assert data["customers_source"].endswith("customers.parquet")
     (tmp_path / "bad.csv").write_text(REGISTRY + "C3,Gamma,enterprize,1,USD,\n")
-    code, _, err = warroom("sla", "assess", "INC-2025-1108-001", "--customers",
-                           tmp_path / "bad.csv", "--policy", tmp_path / "policy.yaml")
+    code, _, err = warroom(
+        "sla",
+        "assess",
+        "INC-2025-1108-001",
+        "--customers",
+        tmp_path / "bad.csv",
+        "--policy",
+        tmp_path / "policy.yaml",
+    )
     assert code == 1 and "bad.csv, line 4, tier" in err and "did you mean 'enterprise'" in err
     code, out, _ = warroom("sla", "show", "INC-2025-1108-001", "--json")
     assert json.loads(out)["customers_source"].endswith("customers.parquet")  # unchanged

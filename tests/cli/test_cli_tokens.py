@@ -15,8 +15,9 @@ from warroom.settings import Settings
 
 
 @pytest.fixture
-def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-            capsys: pytest.CaptureFixture[str]) -> Iterator[Call]:
+def warroom(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Call]:
     monkeypatch.setenv("WARROOM_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("WARROOM_USER", "Ada Admin")
     call = cli(capsys)
@@ -50,7 +51,9 @@ def test_it_never_lists_a_secret(warroom: Call) -> None:
         assert secret not in listed and secret not in listed_json
     rows = json.loads(listed_json)["data"]
     assert {(r["name"], r["scope"], r["state"]) for r in rows} == {
-        ("Val Viewer", "api", "active"), ("alertmanager", "intake", "active")}
+        ("Val Viewer", "api", "active"),
+        ("alertmanager", "intake", "active"),
+    }
     assert next(r for r in rows if r["name"] == "Val Viewer")["expires_at"] is not None
 
 
@@ -66,8 +69,9 @@ def test_it_answers_401_once_a_token_is_revoked(warroom: Call) -> None:
         assert client.get("/api/v1/incidents", headers=headers).status_code == 401
 
 
-def test_it_lets_only_an_admin_create_tokens_for_others(warroom: Call,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_lets_only_an_admin_create_tokens_for_others(
+    warroom: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WARROOM_USER", "Val Viewer")
     code, out, err = warroom("token", "create", "Ada Admin")
     assert code == 3 and out == "" and "admin" in err

@@ -13,50 +13,73 @@ INC = "INC-2025-1108-001"
 
 
 @pytest.fixture
-def warroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-            capsys: pytest.CaptureFixture[str]) -> Call:
+def warroom(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Call:
     """The reference incident, made internal (visible to every registered person), assessed
     and submitted; Ada Admin ran `init` (first admin)."""
     monkeypatch.setenv("WARROOM_USER", "Ada Admin")
     (tmp_path / "policy.yaml").write_text(POLICY)
     (tmp_path / "customers.csv").write_text(REGISTRY)
     call = cli_with_reference_incident(tmp_path, monkeypatch, capsys)
-    for name, role in (("Lee Legal", "legal"), ("Fay Finance", "finance"),
-                       ("Val Viewer", "viewer"), ("Riley Responder", "responder")):
+    for name, role in (
+        ("Lee Legal", "legal"),
+        ("Fay Finance", "finance"),
+        ("Val Viewer", "viewer"),
+        ("Riley Responder", "responder"),
+    ):
         assert call("user", "add", name, "--role", role)[0] == 0
     assert call("incident", "update", INC, "--classification", "internal")[0] == 0
-    assert call("sla", "assess", INC, "--customers", tmp_path / "customers.csv", "--policy",
-                tmp_path / "policy.yaml", "--submit")[0] == 0
+    assert (
+        call(
+            "sla",
+            "assess",
+            INC,
+            "--customers",
+            tmp_path / "customers.csv",
+            "--policy",
+            tmp_path / "policy.yaml",
+            "--submit",
+        )[0]
+        == 0
+    )
     return call
 
 
 def test_it_has_no_option_to_approve_in_someone_elses_name(warroom: Call) -> None:
-    code, _, err = warroom("--as", "Mallory", "sla", "approve", INC, "--role", "legal",
-                           "--by", "Lee Legal")
+    code, _, err = warroom(
+        "--as", "Mallory", "sla", "approve", INC, "--role", "legal", "--by", "Lee Legal"
+    )
     assert code == 2 and "--by" in err  # the option does not exist
 
 
 @pytest.mark.parametrize("person", ["Mallory", "Val Viewer", "Riley Responder", "Ada Admin"])
-def test_only_legal_and_finance_people_approve(warroom: Call, tmp_path: Path,
-                                               person: str) -> None:
+def test_only_legal_and_finance_people_approve(warroom: Call, tmp_path: Path, person: str) -> None:
     """The reproduction: `--as mallory sla approve --role legal --by lee` then `... finance
     --by fin` recorded two approvals and let 847 credits be exported."""
     for role in ("legal", "finance"):
         code, _, err = warroom("--as", person, "sla", "approve", INC, "--role", role)
         assert code == 3, err
         assert "not a registered user" in err or "may not review" in err
-    code, _, err = warroom("--as", "Fay Finance", "sla", "export-credits", INC, "-o",
-                           tmp_path / "credits.csv")
+    code, _, err = warroom(
+        "--as", "Fay Finance", "sla", "export-credits", INC, "-o", tmp_path / "credits.csv"
+    )
     assert code == 1 and "not approved" in err and not (tmp_path / "credits.csv").exists()
 
 
 @pytest.mark.parametrize("person", ["Mallory", "Val Viewer"])
-def test_viewers_and_strangers_change_nothing(warroom: Call, tmp_path: Path,
-                                              person: str) -> None:
+def test_viewers_and_strangers_change_nothing(warroom: Call, tmp_path: Path, person: str) -> None:
     before = warroom("incident", "audit", INC, "--json")[1]
     attempts = [
-        ("sla", "assess", INC, "--customers", tmp_path / "customers.csv", "--policy",
-         tmp_path / "policy.yaml"),
+        (
+            "sla",
+            "assess",
+            INC,
+            "--customers",
+            tmp_path / "customers.csv",
+            "--policy",
+            tmp_path / "policy.yaml",
+        ),
         ("incident", "update", INC, "--title", "Nothing happened"),
         ("event", "add", INC, "All fine, really"),
         ("incident", "declare", "Fake outage", "--severity", "SEV-1"),
@@ -77,7 +100,8 @@ def test_a_person_is_the_same_person_whatever_the_case(warroom: Call, tmp_path: 
     assert warroom("--as", "Fay Finance", "sla", "export-credits", INC, "-o", out)[0] == 0
     rows = list(csv.DictReader(out.open()))
     assert {(r["approved_by_legal"], r["approved_by_finance"]) for r in rows} == {
-        ("Lee Legal", "Fay Finance")}
+        ("Lee Legal", "Fay Finance")
+    }
     code, _, err = warroom("user", "add", "LEE LEGAL", "--role", "viewer")
     assert code == 1 and "Lee Legal is already registered" in err
 
@@ -93,7 +117,8 @@ def test_the_audit_log_records_the_login_behind_a_cli_command(warroom: Call) -> 
 
 
 def test_approvals_outside_authenticated_sessions_can_be_refused(
-        warroom: Call, monkeypatch: pytest.MonkeyPatch) -> None:
+    warroom: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WARROOM_AUTHENTICATED_APPROVALS", "true")
     code, _, err = warroom("--as", "Lee Legal", "sla", "approve", INC, "--role", "legal")
     assert code == 3 and "authenticated sessions" in err
@@ -102,8 +127,9 @@ def test_approvals_outside_authenticated_sessions_can_be_refused(
     assert code == 1 and "expected true or false" in err
 
 
-def test_init_registers_the_first_admin_only_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_registers_the_first_admin_only_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from support.cli_world import cli
 
     monkeypatch.setenv("WARROOM_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")

@@ -45,8 +45,7 @@ def people() -> Iterator[Crowd]:
 def world(any_ctx: Context) -> Context:
     """The reference incident (confidential: its commanders, legal, finance and admins see
     it) and the people of the access tests."""
-    incidents.import_incidents(acting(any_ctx, "Ada Admin"),
-                               read_incident_file(REFERENCE_INCIDENT))
+    incidents.import_incidents(acting(any_ctx, "Ada Admin"), read_incident_file(REFERENCE_INCIDENT))
     return any_ctx
 
 
@@ -56,36 +55,72 @@ def url(db: Database) -> str:
 
 @pytest.mark.parametrize("trial", TRIALS)
 def test_parallel_declares_on_one_day_get_distinct_ids(
-        people: Crowd, world: Context, trial: int) -> None:
+    people: Crowd, world: Context, trial: int
+) -> None:
     day = f"2025-11-{10 + trial:02d}"
-    outcomes = people.round([
-        ["--database", url(world.db), "--as", "Riley Responder", "incident", "declare",
-         f"Outage seen by person {i}", "--severity", "SEV-2", "--detected-at",
-         f"{day}T10:{i:02d}:00Z"] for i in range(PEOPLE)], seed=trial)
+    outcomes = people.round(
+        [
+            [
+                "--database",
+                url(world.db),
+                "--as",
+                "Riley Responder",
+                "incident",
+                "declare",
+                f"Outage seen by person {i}",
+                "--severity",
+                "SEV-2",
+                "--detected-at",
+                f"{day}T10:{i:02d}:00Z",
+            ]
+            for i in range(PEOPLE)
+        ],
+        seed=trial,
+    )
     failures = [o for o in outcomes if o.code != 0]
     assert failures == [], failures[0].err
-    declared = sorted(incidents.list_incidents(world, since=_date(day), until=_date(day)),
-                      key=lambda i: i.id)
-    assert [i.id for i in declared] == [f"INC-{day[:4]}-{day[5:7]}{day[8:]}-{n:03d}"
-                                        for n in range(1, PEOPLE + 1)]
-    assert sorted(i.title for i in declared) == sorted(f"Outage seen by person {i}"
-                                                       for i in range(PEOPLE))
+    declared = sorted(
+        incidents.list_incidents(world, since=_date(day), until=_date(day)), key=lambda i: i.id
+    )
+    assert [i.id for i in declared] == [
+        f"INC-{day[:4]}-{day[5:7]}{day[8:]}-{n:03d}" for n in range(1, PEOPLE + 1)
+    ]
+    assert sorted(i.title for i in declared) == sorted(
+        f"Outage seen by person {i}" for i in range(PEOPLE)
+    )
     with world.db.reading() as conn:
-        trail = [e for e in audit.entries(conn, action_prefix="incident.declare")
-                 if e.entity_id.startswith(f"INC-{day[:4]}-{day[5:7]}{day[8:]}")]
+        trail = [
+            e
+            for e in audit.entries(conn, action_prefix="incident.declare")
+            if e.entity_id.startswith(f"INC-{day[:4]}-{day[5:7]}{day[8:]}")
+        ]
     assert sorted(e.entity_id for e in trail) == [i.id for i in declared]
 
 
 @pytest.mark.parametrize("trial", TRIALS)
 def test_parallel_timeline_entries_all_land(people: Crowd, world: Context, trial: int) -> None:
-    outcomes = people.round([
-        ["--database", url(world.db), "--as", "Riley Responder", "event", "add", INC,
-         f"trial {trial}: note {i} from the scribe"] for i in range(PEOPLE)], seed=trial)
+    outcomes = people.round(
+        [
+            [
+                "--database",
+                url(world.db),
+                "--as",
+                "Riley Responder",
+                "event",
+                "add",
+                INC,
+                f"trial {trial}: note {i} from the scribe",
+            ]
+            for i in range(PEOPLE)
+        ],
+        seed=trial,
+    )
     failures = [o for o in outcomes if o.code != 0]
     assert failures == [], failures[0].err  # nobody is told to try again
     texts = [e.text for e in incidents.get_incident(world, INC).timeline]
     assert sorted(t for t in texts if t.startswith(f"trial {trial}:")) == sorted(
-        f"trial {trial}: note {i} from the scribe" for i in range(PEOPLE))
+        f"trial {trial}: note {i} from the scribe" for i in range(PEOPLE)
+    )
     with world.db.reading() as conn:
         added = audit.entries(conn, entity_id=INC, action_prefix="timeline.add")
     assert len(added) == PEOPLE
@@ -93,7 +128,8 @@ def test_parallel_timeline_entries_all_land(people: Crowd, world: Context, trial
 
 @pytest.mark.parametrize("trial", range(6))
 def test_a_reassessment_racing_an_approval_is_never_lost(
-        people: Crowd, world: Context, tmp_path: Path, trial: int) -> None:
+    people: Crowd, world: Context, tmp_path: Path, trial: int
+) -> None:
     """Legal has approved; finance approves while someone re-assesses with a changed
     registry. Whatever the order, the final figures are the new ones, no approval given
     to the old figures stands, and the audit log tells the same story as the record."""
@@ -101,18 +137,47 @@ def test_a_reassessment_racing_an_approval_is_never_lost(
     (tmp_path / "before.csv").write_text(REGISTRY_BEFORE)
     (tmp_path / "after.csv").write_text(REGISTRY_AFTER)
     policy = read_policy_text(POLICY)
-    sla.assess_incident(world, INC, policy=policy,
-                        customers=read_registry_file(tmp_path / "before.csv", policy=policy),
-                        policy_source="policy.yaml", customers_source="before.csv")
+    sla.assess_incident(
+        world,
+        INC,
+        policy=policy,
+        customers=read_registry_file(tmp_path / "before.csv", policy=policy),
+        policy_source="policy.yaml",
+        customers_source="before.csv",
+    )
     sla.submit(world, INC)
     sla.approve(acting(world, "Lee Legal"), INC, role=ReviewRole.LEGAL)
 
-    reassess, approve = people.round([
-        ["--database", url(world.db), "--as", "Ada Admin", "sla", "assess", INC,
-         "--customers", str(tmp_path / "after.csv"), "--policy", str(tmp_path / "policy.yaml")],
-        ["--database", url(world.db), "--as", "Fay Finance", "sla", "approve", INC,
-         "--role", "finance"],
-    ], jitter=0.08, seed=trial)
+    reassess, approve = people.round(
+        [
+            [
+                "--database",
+                url(world.db),
+                "--as",
+                "Ada Admin",
+                "sla",
+                "assess",
+                INC,
+                "--customers",
+                str(tmp_path / "after.csv"),
+                "--policy",
+                str(tmp_path / "policy.yaml"),
+            ],
+            [
+                "--database",
+                url(world.db),
+                "--as",
+                "Fay Finance",
+                "sla",
+                "approve",
+                INC,
+                "--role",
+                "finance",
+            ],
+        ],
+        jitter=0.08,
+        seed=trial,
+    )
     assert reassess.code == 0, reassess.err
     final = sla.get_assessment(world, INC)
     assert {r.customer_id for r in final.result.rows} == {"C1", "C2", "C3"}  # not lost
@@ -126,7 +191,8 @@ def test_a_reassessment_racing_an_approval_is_never_lost(
     if last.action == "sla.approved":  # approved the new figures, after the re-assessment
         assert approve.code == 0
         assert [(a.role, a.by) for a in final.review.approvals] == [
-            (ReviewRole.FINANCE, "Fay Finance")]
+            (ReviewRole.FINANCE, "Fay Finance")
+        ]
         assert last.changes["fingerprint"] == final.fingerprint
     else:  # the re-assessment came second and voided finance's approval too
         assert last.action == "sla.reassess"
@@ -147,13 +213,27 @@ ALERTS = Path(__file__).parent.parent / "fixtures" / "alertmanager"
 
 @pytest.mark.parametrize("trial", TRIALS)
 def test_the_same_alerts_delivered_at_once_are_stored_once(
-        people: Crowd, any_ctx: Context, trial: int) -> None:
+    people: Crowd, any_ctx: Context, trial: int
+) -> None:
     """Alertmanager re-sends a group on retries and repeats, possibly to two server
     processes at the same moment: one alert, one incident, one detected entry."""
     firing = ALERTS / "alertmanager-0.25-webhook-firing-amtool.json"
-    outcomes = people.round([
-        ["--database", url(any_ctx.db), "--as", "Ada Admin", "alert", "receive", str(firing),
-         "--json"] for _ in range(PEOPLE)], seed=trial)
+    outcomes = people.round(
+        [
+            [
+                "--database",
+                url(any_ctx.db),
+                "--as",
+                "Ada Admin",
+                "alert",
+                "receive",
+                str(firing),
+                "--json",
+            ]
+            for _ in range(PEOPLE)
+        ],
+        seed=trial,
+    )
     failures = [o for o in outcomes if o.code != 0]
     assert failures == [], failures[0].err
     import json

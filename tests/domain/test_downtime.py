@@ -15,10 +15,11 @@ from warroom.domain.errors import InvalidInput
 D = Decimal
 
 
-@pytest.mark.parametrize(("failed", "total", "down"), [
-    (5, 100, True), (4, 100, False), (0, 0, False), (1, 1, True), (0, 10, False)])
-def test_it_decides_a_down_minute_from_the_error_rate(failed: int, total: int,
-                                                       down: bool) -> None:
+@pytest.mark.parametrize(
+    ("failed", "total", "down"),
+    [(5, 100, True), (4, 100, False), (0, 0, False), (1, 1, True), (0, 10, False)],
+)
+def test_it_decides_a_down_minute_from_the_error_rate(failed: int, total: int, down: bool) -> None:
     assert DowntimeRule().is_down(failed, total) is down
 
 
@@ -47,8 +48,7 @@ def test_its_threshold_is_a_ratio_in_lowest_terms() -> None:
     assert DowntimeRule(D("0.000000001")).threshold_ratio == (1, 10**9)
 
 
-@pytest.mark.parametrize("threshold", [D(0), D("1.5"), D("-0.1"), D("NaN"), D("Infinity"),
-                                       D(5)])
+@pytest.mark.parametrize("threshold", [D(0), D("1.5"), D("-0.1"), D("NaN"), D("Infinity"), D(5)])
 def test_a_threshold_outside_zero_to_one_is_refused(threshold: Decimal) -> None:
     with pytest.raises(InvalidInput) as caught:
         DowntimeRule(threshold)
@@ -72,8 +72,9 @@ def test_nine_decimal_places_or_trailing_zeros_are_accepted(threshold: Decimal) 
 
 @pytest.mark.parametrize("floor", [0, -1, True, 1.5])
 def test_a_floor_below_one_or_not_a_whole_number_is_refused(floor: object) -> None:
-    with pytest.raises(InvalidInput, match="min_failed_requests must be a whole number of at "
-                                           "least 1") as caught:
+    with pytest.raises(
+        InvalidInput, match="min_failed_requests must be a whole number of at least 1"
+    ) as caught:
         DowntimeRule(min_failed_requests=floor)  # type: ignore[arg-type]
     assert caught.value.problems[0].field == "downtime.min_failed_requests"
 
@@ -82,7 +83,9 @@ def test_every_problem_of_a_rule_is_reported_at_once() -> None:
     with pytest.raises(InvalidInput) as caught:
         DowntimeRule(D(2), 0)
     assert [p.field for p in caught.value.problems] == [
-        "downtime.error_rate_threshold", "downtime.min_failed_requests"]
+        "downtime.error_rate_threshold",
+        "downtime.min_failed_requests",
+    ]
 
 
 def test_its_defaults_are_the_designs() -> None:
@@ -92,10 +95,15 @@ def test_its_defaults_are_the_designs() -> None:
 thresholds = st.decimals(min_value=D("0.000000001"), max_value=D(1), places=9)
 
 
-@given(threshold=thresholds, floor=st.integers(1, 5), failed=st.integers(0, 10**6),
-       total=st.integers(0, 10**6))
-def test_it_agrees_with_dividing_in_exact_fractions(threshold: Decimal, floor: int,
-                                                    failed: int, total: int) -> None:
+@given(
+    threshold=thresholds,
+    floor=st.integers(1, 5),
+    failed=st.integers(0, 10**6),
+    total=st.integers(0, 10**6),
+)
+def test_it_agrees_with_dividing_in_exact_fractions(
+    threshold: Decimal, floor: int, failed: int, total: int
+) -> None:
     failed = min(failed, total)
     expected = total > 0 and failed >= floor and Fraction(failed, total) >= Fraction(threshold)
     assert DowntimeRule(threshold, floor).is_down(failed, total) is expected

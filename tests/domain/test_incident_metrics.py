@@ -61,6 +61,7 @@ def minutes_of(metrics: IncidentMetrics) -> dict[str, float | int | None]:
 
 # -- incident metrics ------------------------------------------------------------------------
 
+
 def test_it_computes_the_reference_incident_metrics() -> None:
     assert minutes_of(incident_metrics(reference_timeline())) == {
         "duration": 347,  # 14:02 -> 19:49 = 5 h 47 min
@@ -109,8 +110,12 @@ def test_missing_kinds_give_no_metric() -> None:
     timeline = [entry("14:02", K.DETECTED), entry("14:30", K.IDENTIFIED)]
     metrics = incident_metrics(timeline)
     assert minutes_of(metrics) == {
-        "duration": None, "time_to_detect": None, "time_to_declare": None,
-        "time_to_identify": 28, "time_to_mitigate": None, "time_to_resolve": None,
+        "duration": None,
+        "time_to_detect": None,
+        "time_to_declare": None,
+        "time_to_identify": 28,
+        "time_to_mitigate": None,
+        "time_to_resolve": None,
     }
     assert incident_metrics([]) == IncidentMetrics(None, None, None, None, None, None)
 
@@ -139,19 +144,24 @@ def test_minutes_are_ints_for_whole_minutes_and_two_decimals_otherwise() -> None
 
 # -- spreads across incidents ----------------------------------------------------------------
 
-@pytest.mark.parametrize(("values", "q", "expected"), [
-    ([10, 20, 30, 40], 0.5, 25),  # halfway between 20 and 30
-    ([10, 20, 30, 40], 0.9, 37),  # position 2.7: 30 + 0.7 * 10
-    ([40, 10, 30, 20], 0.9, 37),  # order of input does not matter
-    ([10, 20, 30, 40, 50], 0.5, 30),  # odd count: the middle value
-    ([10, 20, 30, 40, 50], 0.9, 46),  # position 3.6: 40 + 0.6 * 10
-    ([7], 0.5, 7),
-    ([7], 0.9, 7),
-    ([3, 1, 2], 0.0, 1),
-    ([3, 1, 2], 1.0, 3),
-])
+
+@pytest.mark.parametrize(
+    ("values", "q", "expected"),
+    [
+        ([10, 20, 30, 40], 0.5, 25),  # halfway between 20 and 30
+        ([10, 20, 30, 40], 0.9, 37),  # position 2.7: 30 + 0.7 * 10
+        ([40, 10, 30, 20], 0.9, 37),  # order of input does not matter
+        ([10, 20, 30, 40, 50], 0.5, 30),  # odd count: the middle value
+        ([10, 20, 30, 40, 50], 0.9, 46),  # position 3.6: 40 + 0.6 * 10
+        ([7], 0.5, 7),
+        ([7], 0.9, 7),
+        ([3, 1, 2], 0.0, 1),
+        ([3, 1, 2], 1.0, 3),
+    ],
+)
 def test_percentile_interpolates_linearly_between_ranks(
-        values: list[float], q: float, expected: float) -> None:
+    values: list[float], q: float, expected: float
+) -> None:
     assert percentile(values, q) == pytest.approx(expected)
 
 
@@ -173,21 +183,25 @@ def test_spread_of_nothing_has_no_median() -> None:
 
 def test_metric_spreads_give_median_and_p90_per_metric() -> None:
     reference = incident_metrics(reference_timeline())
-    short = incident_metrics([
-        entry("10:00", K.TRIGGER), entry("10:05", K.DETECTED), entry("10:15", K.RESOLVED)])
+    short = incident_metrics(
+        [entry("10:00", K.TRIGGER), entry("10:05", K.DETECTED), entry("10:15", K.RESOLVED)]
+    )
     spreads = metric_spreads([reference, short])
     assert list(spreads) == list(METRIC_NAMES)
     # time to detect: 17 and 5 -> median 11, p90 = 5 + 0.9 * 12 = 15.8
     assert spreads["time_to_detect"] == Spread(
-        2, timedelta(minutes=11), timedelta(minutes=15, seconds=48))
+        2, timedelta(minutes=11), timedelta(minutes=15, seconds=48)
+    )
     # time to resolve: 347 and 10 -> median 178.5, p90 = 10 + 0.9 * 337 = 313.3
     assert spreads["time_to_resolve"] == Spread(
-        2, timedelta(minutes=178, seconds=30), timedelta(minutes=313, seconds=18))
+        2, timedelta(minutes=178, seconds=30), timedelta(minutes=313, seconds=18)
+    )
     # only the reference incident was declared
     assert spreads["time_to_declare"] == Spread(1, timedelta(minutes=6), timedelta(minutes=6))
 
 
 # -- incident IDs ----------------------------------------------------------------------------
+
 
 def test_it_makes_the_reference_incident_id() -> None:
     assert make_incident_id(at("14:02"), 1) == "INC-2025-1108-001"
@@ -215,9 +229,16 @@ def test_it_refuses_a_naive_detection_time_for_an_id() -> None:
         make_incident_id(datetime(2025, 11, 8, 14, 2), 1)
 
 
-@pytest.mark.parametrize("text", [
-    "INC-2025-11-08-001", "INC-2025-1108-01", "inc-2025-1108-001", "INC-2025-1108-001x", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INC-2025-11-08-001",
+        "INC-2025-1108-01",
+        "inc-2025-1108-001",
+        "INC-2025-1108-001x",
+        "",
+    ],
+)
 def test_it_refuses_text_that_is_not_an_incident_id(text: str) -> None:
     with pytest.raises(ValueError, match="INC-YYYY-MMDD-NNN"):
         parse_incident_id(text)
@@ -225,9 +246,9 @@ def test_it_refuses_text_that_is_not_an_incident_id(text: str) -> None:
 
 # -- corrective actions ----------------------------------------------------------------------
 
+
 def _incident(**kwargs: object) -> Incident:
-    return Incident(id="INC-2025-1108-001", title="Database outage", severity="SEV-1",
-                    **kwargs)  # type: ignore[arg-type]
+    return Incident(id="INC-2025-1108-001", title="Database outage", severity="SEV-1", **kwargs)  # type: ignore[arg-type]
 
 
 def test_it_numbers_corrective_actions_from_one() -> None:
@@ -249,8 +270,9 @@ def test_it_updates_an_action_in_place_keeping_its_number() -> None:
     incident.add_action("Cap the pool size")
     incident.add_action("Alert on pool saturation")
     updated = incident.update_action(2, status=ActionStatus.DONE, owner="Ann")
-    assert updated == CorrectiveAction(2, "Alert on pool saturation", "Ann",
-                                       status=ActionStatus.DONE)
+    assert updated == CorrectiveAction(
+        2, "Alert on pool saturation", "Ann", status=ActionStatus.DONE
+    )
     assert incident.actions[1] == updated
     assert incident.action(2) == updated
     assert incident.action(1).status == ActionStatus.OPEN
@@ -268,6 +290,7 @@ def test_it_reports_an_unknown_action_as_not_found() -> None:
 
 # -- consistency -----------------------------------------------------------------------------
 
+
 def test_the_reference_timeline_is_consistent_when_closed() -> None:
     assert timeline_problems(reference_timeline(), Status.CLOSED) == []
     check_consistent(_incident(status=Status.CLOSED, timeline=reference_timeline()))
@@ -279,7 +302,8 @@ def test_it_finds_a_resolution_before_the_start_of_impact() -> None:
     assert (problem.field, problem.code) == ("timeline[1].at", "resolved_before_start")
     assert problem.message == (
         "the first resolved entry (2025-11-08T13:59:00Z) is before the start of impact "
-        "(2025-11-08T14:02:00Z)")
+        "(2025-11-08T14:02:00Z)"
+    )
 
 
 def test_a_resolution_at_the_start_is_not_a_problem() -> None:
@@ -302,13 +326,16 @@ def test_an_active_incident_needs_no_resolved_entry() -> None:
 
 
 def test_impact_started_is_the_start_the_resolution_is_checked_against() -> None:
-    timeline = [entry("13:50", K.DETECTED), entry("14:02", K.IMPACT_STARTED),
-                entry("14:00", K.RESOLVED)]
-    assert [p.code for p in timeline_problems(timeline, Status.CLOSED)] == [
-        "resolved_before_start"]
+    timeline = [
+        entry("13:50", K.DETECTED),
+        entry("14:02", K.IMPACT_STARTED),
+        entry("14:00", K.RESOLVED),
+    ]
+    assert [p.code for p in timeline_problems(timeline, Status.CLOSED)] == ["resolved_before_start"]
 
 
 # -- severity --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("text", ["sev1", "1", "SEV-1", "SEV1", " sev-1 ", "Sev_1"])
 def test_it_reads_every_usual_spelling_of_sev1(text: str) -> None:
@@ -322,7 +349,8 @@ def test_it_refuses_an_unknown_severity_naming_the_allowed_ones(text: str) -> No
     [problem] = refused.value.problems
     assert (problem.field, problem.code) == ("incident.severity", "bad_severity")
     assert problem.message == (
-        f"unknown severity {text!r}; expected one of SEV-1, SEV-2, SEV-3, SEV-4")
+        f"unknown severity {text!r}; expected one of SEV-1, SEV-2, SEV-3, SEV-4"
+    )
 
 
 def test_the_default_scale_runs_from_critical_to_minor() -> None:
@@ -334,10 +362,12 @@ def test_the_default_scale_runs_from_critical_to_minor() -> None:
 
 
 def test_an_organisation_can_set_its_own_definitions() -> None:
-    scale = DEFAULT_SCALE.with_definitions({
-        "SEV-1": {"label": "Outage", "description": "Everyone is paged."},
-        "SEV-3": {"label": "Degraded"},
-    })
+    scale = DEFAULT_SCALE.with_definitions(
+        {
+            "SEV-1": {"label": "Outage", "description": "Everyone is paged."},
+            "SEV-3": {"label": "Degraded"},
+        }
+    )
     assert scale.get("SEV-1").label == "Outage"
     assert scale.get("SEV-1").description == "Everyone is paged."
     assert scale.get("SEV-3").label == "Degraded"
@@ -351,28 +381,40 @@ def test_it_refuses_definitions_for_unknown_severities() -> None:
     with pytest.raises(InvalidInput) as refused:
         DEFAULT_SCALE.with_definitions({"SEV-9": {"label": "x"}, "P1": {"label": "y"}})
     assert [(p.field, p.code) for p in refused.value.problems] == [
-        ("severities.SEV-9", "bad_severity"), ("severities.P1", "bad_severity")]
+        ("severities.SEV-9", "bad_severity"),
+        ("severities.P1", "bad_severity"),
+    ]
     assert refused.value.problems[0].message == (
-        "unknown severity 'SEV-9'; expected one of SEV-1, SEV-2, SEV-3, SEV-4")
+        "unknown severity 'SEV-9'; expected one of SEV-1, SEV-2, SEV-3, SEV-4"
+    )
 
 
 def test_milestones_out_of_order_give_no_metric_rather_than_a_negative_one() -> None:
     # stored before out-of-order timelines were refused: a trigger after the detection
-    timeline = [entry("14:02", K.DETECTED), entry("14:30", K.TRIGGER),
-                entry("13:50", K.MITIGATED), entry("15:00", K.RESOLVED)]
+    timeline = [
+        entry("14:02", K.DETECTED),
+        entry("14:30", K.TRIGGER),
+        entry("13:50", K.MITIGATED),
+        entry("15:00", K.RESOLVED),
+    ]
     metrics = incident_metrics(timeline)
     assert metrics.time_to_detect is None and metrics.time_to_mitigate is None
     assert minutes(metrics.duration) == 58
     assert metric_spreads([metrics])["time_to_detect"].count == 0
 
 
-@pytest.mark.parametrize(("kinds", "code"), [
-    ([("14:30", K.TRIGGER), ("14:02", K.DETECTED)], "trigger_after_detection"),
-    ([("14:02", K.DETECTED), ("13:59", K.DECLARED)], "declared_before_detection"),
-    ([("14:02", K.DETECTED), ("14:01", K.MITIGATED)], "mitigated_before_detection"),
-    ([("14:00", K.IMPACT_STARTED), ("14:02", K.DETECTED), ("13:59", K.RESOLVED)],
-     "resolved_before_start"),
-])
+@pytest.mark.parametrize(
+    ("kinds", "code"),
+    [
+        ([("14:30", K.TRIGGER), ("14:02", K.DETECTED)], "trigger_after_detection"),
+        ([("14:02", K.DETECTED), ("13:59", K.DECLARED)], "declared_before_detection"),
+        ([("14:02", K.DETECTED), ("14:01", K.MITIGATED)], "mitigated_before_detection"),
+        (
+            [("14:00", K.IMPACT_STARTED), ("14:02", K.DETECTED), ("13:59", K.RESOLVED)],
+            "resolved_before_start",
+        ),
+    ],
+)
 def test_it_names_the_entry_out_of_order(kinds: list[tuple[str, EntryKind]], code: str) -> None:
     timeline = [entry(hhmm, kind) for hhmm, kind in kinds]
     problems = timeline_problems(timeline, Status.INVESTIGATING)

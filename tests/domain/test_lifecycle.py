@@ -55,8 +55,9 @@ ALL_PAIRS = [(a, b) for a in Status for b in Status]
 
 
 def _incident(status: Status) -> Incident:
-    return Incident(id="INC-2025-1108-001", title="Database outage", severity="SEV-1",
-                    status=status)
+    return Incident(
+        id="INC-2025-1108-001", title="Database outage", severity="SEV-1", status=status
+    )
 
 
 def test_allowed_next_lists_exactly_the_moves_of_the_table() -> None:
@@ -92,8 +93,7 @@ def test_it_refuses_a_move_to_the_same_status(status: Status) -> None:
 
 
 @pytest.mark.parametrize("new", sorted(REOPEN_TO), ids=lambda s: s.value)
-def test_it_refuses_to_leave_resolved_for_an_active_status_without_reopening(
-        new: Status) -> None:
+def test_it_refuses_to_leave_resolved_for_an_active_status_without_reopening(new: Status) -> None:
     with pytest.raises(IllegalTransition) as refused:
         check_transition(Status.RESOLVED, new)
     message = refused.value.message
@@ -105,7 +105,8 @@ def test_it_says_a_closed_incident_has_no_next_status() -> None:
     with pytest.raises(IllegalTransition) as refused:
         check_transition(Status.CLOSED, Status.DECLARED)
     assert refused.value.message == (
-        "cannot move an incident from closed to declared; allowed next: none (reopen it first)")
+        "cannot move an incident from closed to declared; allowed next: none (reopen it first)"
+    )
 
 
 def test_it_lists_the_allowed_next_statuses_when_refusing() -> None:
@@ -113,18 +114,24 @@ def test_it_lists_the_allowed_next_statuses_when_refusing() -> None:
         check_transition(Status.INVESTIGATING, Status.CLOSED)
     assert refused.value.message == (
         "cannot move an incident from investigating to closed; "
-        "allowed next: identified, monitoring, resolved")
+        "allowed next: identified, monitoring, resolved"
+    )
 
 
-@pytest.mark.parametrize(("new", "kind"), [
-    (Status.IDENTIFIED, EntryKind.IDENTIFIED),
-    (Status.MONITORING, EntryKind.MITIGATED),
-    (Status.RESOLVED, EntryKind.RESOLVED),
-    (Status.TRIAGE, EntryKind.UPDATE),
-    (Status.INVESTIGATING, EntryKind.UPDATE),
-], ids=lambda v: v.value)
+@pytest.mark.parametrize(
+    ("new", "kind"),
+    [
+        (Status.IDENTIFIED, EntryKind.IDENTIFIED),
+        (Status.MONITORING, EntryKind.MITIGATED),
+        (Status.RESOLVED, EntryKind.RESOLVED),
+        (Status.TRIAGE, EntryKind.UPDATE),
+        (Status.INVESTIGATING, EntryKind.UPDATE),
+    ],
+    ids=lambda v: v.value,
+)
 def test_it_records_a_status_change_with_the_kind_the_metrics_read(
-        new: Status, kind: EntryKind) -> None:
+    new: Status, kind: EntryKind
+) -> None:
     incident = _incident(Status.DECLARED)
     entry = incident.change_status(new, at=T0, by=None, text="Found it")
     assert entry.kind == kind
@@ -133,7 +140,8 @@ def test_it_records_a_status_change_with_the_kind_the_metrics_read(
 
 @pytest.mark.parametrize(("current", "new"), ALL_PAIRS, ids=lambda s: s.value)
 def test_it_reopens_only_from_resolved_or_closed_to_an_active_status(
-        current: Status, new: Status) -> None:
+    current: Status, new: Status
+) -> None:
     incident = _incident(current)
     if current in REOPEN_FROM and new in REOPEN_TO:
         entry = incident.reopen(new, at=T0, by="Jane Doe", reason="  fix did not hold ")
@@ -141,7 +149,8 @@ def test_it_reopens_only_from_resolved_or_closed_to_an_active_status(
         assert incident.timeline == [entry]
         assert entry.kind == EntryKind.UPDATE
         assert entry.text == (
-            f"Incident reopened ({current.value} -> {new.value}): fix did not hold")
+            f"Incident reopened ({current.value} -> {new.value}): fix did not hold"
+        )
     else:
         with pytest.raises(IllegalTransition):
             incident.reopen(new, at=T0, by="Jane Doe", reason="fix did not hold")
@@ -171,14 +180,16 @@ def test_it_names_the_status_when_refusing_to_reopen_an_active_incident() -> Non
     with pytest.raises(IllegalTransition) as refused:
         check_reopen(Status.MONITORING, Status.INVESTIGATING, "why not")
     assert refused.value.message == (
-        "only a resolved or closed incident can be reopened; this one is monitoring")
+        "only a resolved or closed incident can be reopened; this one is monitoring"
+    )
 
 
 def test_it_names_the_allowed_targets_when_reopening_to_a_wrong_status() -> None:
     with pytest.raises(IllegalTransition) as refused:
         check_reopen(Status.CLOSED, Status.RESOLVED, "why not")
     assert refused.value.message == (
-        "a reopened incident goes back to one of identified, investigating, monitoring")
+        "a reopened incident goes back to one of identified, investigating, monitoring"
+    )
 
 
 def test_it_parses_a_status_case_and_space_insensitively() -> None:
@@ -191,7 +202,8 @@ def test_it_refuses_an_unknown_status_naming_the_known_ones() -> None:
     assert refused.value.problems[0].field == "status"
     assert refused.value.problems[0].message == (
         "unknown status 'done'; expected one of declared, triage, investigating, "
-        "identified, monitoring, resolved, closed")
+        "identified, monitoring, resolved, closed"
+    )
 
 
 def test_only_resolved_and_closed_are_inactive() -> None:
@@ -213,7 +225,8 @@ _ATTEMPTS = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(start=st.sampled_from(list(Status)), attempts=_ATTEMPTS)
 def test_any_sequence_of_attempts_follows_the_table(
-        start: Status, attempts: list[tuple[str, Status, str]]) -> None:
+    start: Status, attempts: list[tuple[str, Status, str]]
+) -> None:
     incident = _incident(start)
     for minute, (how, new, reason) in enumerate(attempts):
         before, timeline_before = incident.status, list(incident.timeline)

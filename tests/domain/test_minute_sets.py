@@ -16,8 +16,7 @@ from warroom.domain.window import TimeWindow, iso_z
 REF_START = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)
 REF_END = datetime(2025, 11, 8, 19, 49, tzinfo=UTC)
 
-_RANGES = st.lists(
-    st.tuples(st.integers(-30, 120), st.integers(-30, 120)), max_size=8)
+_RANGES = st.lists(st.tuples(st.integers(-30, 120), st.integers(-30, 120)), max_size=8)
 
 
 def _as_set(ranges: list[tuple[int, int]]) -> set[int]:
@@ -33,17 +32,22 @@ def _assert_normalised(minutes: MinuteSet) -> None:
 
 # -- MinuteSet against set -------------------------------------------------------------------
 
+
 @settings(max_examples=200, deadline=None)
 @given(a=_RANGES, b=_RANGES)
 def test_set_operations_agree_with_python_sets(
-        a: list[tuple[int, int]], b: list[tuple[int, int]]) -> None:
+    a: list[tuple[int, int]], b: list[tuple[int, int]]
+) -> None:
     x, y = MinuteSet(tuple(a)), MinuteSet(tuple(b))
     sx, sy = _as_set(a), _as_set(b)
     assert set(x) == sx and len(x) == len(sx) and bool(x) == bool(sx)
     for result, expected in [
-        (x | y, sx | sy), (x.union(y), sx | sy),
-        (x & y, sx & sy), (x.intersection(y), sx & sy),
-        (x - y, sx - sy), (x.difference(y), sx - sy),
+        (x | y, sx | sy),
+        (x.union(y), sx | sy),
+        (x & y, sx & sy),
+        (x.intersection(y), sx & sy),
+        (x - y, sx - sy),
+        (x.difference(y), sx - sy),
         (y - x, sy - sx),
     ]:
         _assert_normalised(result)
@@ -95,6 +99,7 @@ def test_from_json_reads_numbers_written_as_text() -> None:
 
 # -- windows as minutes ----------------------------------------------------------------------
 
+
 def test_the_reference_window_covers_347_minutes() -> None:
     window = TimeWindow(REF_START, REF_END)
     minutes = MinuteSet.from_window(window)
@@ -107,8 +112,9 @@ def test_the_reference_window_covers_347_minutes() -> None:
 
 
 def test_a_window_starting_mid_minute_counts_its_partial_first_minute() -> None:
-    window = TimeWindow(datetime(2025, 11, 8, 14, 2, 30, tzinfo=UTC),
-                        datetime(2025, 11, 8, 14, 5, tzinfo=UTC))
+    window = TimeWindow(
+        datetime(2025, 11, 8, 14, 2, 30, tzinfo=UTC), datetime(2025, 11, 8, 14, 5, tzinfo=UTC)
+    )
     minutes = MinuteSet.from_window(window)
     assert [minute_start(m).strftime("%H:%M") for m in minutes] == ["14:02", "14:03", "14:04"]
     assert window.minutes == 2  # 2.5 minutes long, counted down to whole minutes
@@ -122,8 +128,9 @@ def test_a_window_ending_mid_minute_counts_the_minute_it_ends_in() -> None:
 
 def test_a_window_in_another_offset_covers_the_same_utc_minutes() -> None:
     paris = timezone(timedelta(hours=1))
-    window = TimeWindow(datetime(2025, 11, 8, 15, 2, tzinfo=paris),
-                        datetime(2025, 11, 8, 20, 49, tzinfo=paris))
+    window = TimeWindow(
+        datetime(2025, 11, 8, 15, 2, tzinfo=paris), datetime(2025, 11, 8, 20, 49, tzinfo=paris)
+    )
     assert window.start == REF_START and window.start.tzinfo == UTC
     assert MinuteSet.from_window(window) == MinuteSet.from_window(TimeWindow(REF_START, REF_END))
 
@@ -134,6 +141,7 @@ def test_epoch_minutes_count_from_1970() -> None:
 
 
 # -- TimeWindow ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("naive", ["start", "end"])
 def test_it_refuses_a_naive_time_in_a_window(naive: str) -> None:
@@ -166,6 +174,7 @@ def test_windows_overlap_only_when_they_share_time() -> None:
 
 # -- writing times ---------------------------------------------------------------------------
 
+
 def test_times_are_written_in_utc_with_a_z_to_the_precision_asked_for() -> None:
     at = datetime(2025, 11, 8, 15, 2, 3, 450600, tzinfo=timezone(timedelta(hours=1)))
     assert iso_z(at) == "2025-11-08T14:02:03.450600Z"  # exact: stored times round-trip
@@ -181,18 +190,22 @@ def test_a_naive_time_is_not_written() -> None:
 
 # -- Scope -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("scope_regions", "customer_regions", "expected"), [
-    (None, ["eu-west"], True),  # the incident touched every region
-    (None, None, True),
-    (("eu-west",), ["eu-west", "us-east"], True),  # one shared region is enough
-    (("eu-west",), ["us-east"], False),
-    (("eu-west",), None, True),  # a customer served from every region
-    (("eu-west",), [], True),
-    ((), ["eu-west"], False),  # an incident with an empty region list touched none
-])
+
+@pytest.mark.parametrize(
+    ("scope_regions", "customer_regions", "expected"),
+    [
+        (None, ["eu-west"], True),  # the incident touched every region
+        (None, None, True),
+        (("eu-west",), ["eu-west", "us-east"], True),  # one shared region is enough
+        (("eu-west",), ["us-east"], False),
+        (("eu-west",), None, True),  # a customer served from every region
+        (("eu-west",), [], True),
+        ((), ["eu-west"], False),  # an incident with an empty region list touched none
+    ],
+)
 def test_scope_covers_a_customer_that_shares_a_region(
-        scope_regions: tuple[str, ...] | None, customer_regions: list[str] | None,
-        expected: bool) -> None:
+    scope_regions: tuple[str, ...] | None, customer_regions: list[str] | None, expected: bool
+) -> None:
     assert Scope(regions=scope_regions).covers_any_region(customer_regions) is expected
 
 

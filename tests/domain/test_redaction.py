@@ -29,7 +29,11 @@ def test_outside_audiences_get_public_entries_and_customer_safe_wording_only() -
     for audience in OUTSIDE:
         view = incident_view(incident, audience)
         assert [e.at.strftime("%H:%M") for e in view.timeline] == [
-            "14:02", "14:15", "18:45", "19:49"]
+            "14:02",
+            "14:15",
+            "18:45",
+            "19:49",
+        ]
         assert all(e.author is None for e in view.timeline)
         assert view.summary == incident.public_summary
         assert view.root_cause == incident.public_root_cause
@@ -41,7 +45,10 @@ def test_outside_audiences_see_their_actions_numbered_without_gaps() -> None:
     # actions 3 and 5 of the reference incident are internal: a "4." would betray them
     view = incident_view(reference_incident(), Audience.PUBLIC)
     assert [(a.number, a.title[:20]) for a in view.actions] == [
-        (1, "Configuration change"), (2, "Enhanced monitoring "), (3, "Implemented automate")]
+        (1, "Configuration change"),
+        (2, "Enhanced monitoring "),
+        (3, "Implemented automate"),
+    ]
     assert all(a.owner is None and a.link is None for a in view.actions)
 
 
@@ -51,8 +58,14 @@ def test_no_outside_view_names_anyone_on_staff(world: World) -> None:
     names = staff_names(world.incident)
     for audience in OUTSIDE:
         view = incident_view(world.incident, audience)
-        shown = [view.title, view.summary or "", view.root_cause or "",
-                 *(e.text for e in view.timeline), *(a.title for a in view.actions),
-                 *(e.author or "" for e in view.timeline), *(a.owner or "" for a in view.actions)]
+        shown = [
+            view.title,
+            view.summary or "",
+            view.root_cause or "",
+            *(e.text for e in view.timeline),
+            *(a.title for a in view.actions),
+            *(e.author or "" for e in view.timeline),
+            *(a.owner or "" for a in view.actions),
+        ]
         assert not {name for name in names if any(name in text for text in shown)}
         assert [a.number for a in view.actions] == list(range(1, len(view.actions) + 1))

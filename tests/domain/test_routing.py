@@ -38,17 +38,33 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
-def alert(source: AlertSource = AlertSource.ALERTMANAGER, *, name: str = "HighErrorRate",
-          summary: str | None = "Checkout 5xx ratio above 5%", severity: str | None = None,
-          group_key: str = "{}:{alertname=\"HighErrorRate\"}", fingerprint: str = "69c2e62f",
-          receiver: str | None = "incident-webhook", annotations: dict[str, str] | None = None,
-          **labels: str) -> AlertIn:
-    return AlertIn(source=source, key=f"{fingerprint}@x", fingerprint=fingerprint,
-                   status=AlertStatus.FIRING, name=name, at=AT, starts_at=AT,
-                   group_key=group_key, summary=summary,
-                   severity=severity if severity is not None else labels.get("severity"),
-                   labels={"alertname": name, **labels}, annotations=annotations or {},
-                   receiver=receiver)
+def alert(
+    source: AlertSource = AlertSource.ALERTMANAGER,
+    *,
+    name: str = "HighErrorRate",
+    summary: str | None = "Checkout 5xx ratio above 5%",
+    severity: str | None = None,
+    group_key: str = '{}:{alertname="HighErrorRate"}',
+    fingerprint: str = "69c2e62f",
+    receiver: str | None = "incident-webhook",
+    annotations: dict[str, str] | None = None,
+    **labels: str,
+) -> AlertIn:
+    return AlertIn(
+        source=source,
+        key=f"{fingerprint}@x",
+        fingerprint=fingerprint,
+        status=AlertStatus.FIRING,
+        name=name,
+        at=AT,
+        starts_at=AT,
+        group_key=group_key,
+        summary=summary,
+        severity=severity if severity is not None else labels.get("severity"),
+        labels={"alertname": name, **labels},
+        annotations=annotations or {},
+        receiver=receiver,
+    )
 
 
 def rules(*routes: Route, defaults: Defaults | None = None) -> RoutingRules:
@@ -56,6 +72,7 @@ def rules(*routes: Route, defaults: Defaults | None = None) -> RoutingRules:
 
 
 # -- the defaults, on real alerts ----------------------------------------------------------------
+
 
 def test_it_declares_the_real_critical_alert_by_default() -> None:
     [firing] = parse_webhook(fixture("alertmanager-0.25-webhook-firing-amtool.json"))
@@ -72,31 +89,50 @@ def test_it_declares_the_real_critical_alert_by_default() -> None:
 
 
 def test_it_stores_but_does_not_declare_the_real_warnings_by_default() -> None:
-    decisions = [route(a) for a in parse_webhook(
-        fixture("alertmanager-0.25-webhook-group-two-alerts.json"))]
+    decisions = [
+        route(a) for a in parse_webhook(fixture("alertmanager-0.25-webhook-group-two-alerts.json"))
+    ]
     assert [(d.severity, d.declare, d.service) for d in decisions] == [
-        ("SEV-3", False, "db"), ("SEV-3", False, "db")]
+        ("SEV-3", False, "db"),
+        ("SEV-3", False, "db"),
+    ]
     assert decisions[0].group_key == decisions[1].group_key  # one group, one incident
-    assert [d.title for d in decisions] == ["DiskFull - Disk > 90% on db-1",
-                                            "DiskFull - Disk > 90% on db-2"]
+    assert [d.title for d in decisions] == [
+        "DiskFull - Disk > 90% on db-1",
+        "DiskFull - Disk > 90% on db-2",
+    ]
 
 
 def test_it_routes_a_pagerduty_event_by_its_payload_severity() -> None:
-    event = parse_event(fixture("alertmanager-0.25-pagerduty-v2-trigger.json"),
-                        received_at=AT, new_dedup_key=lambda: "unused")
+    event = parse_event(
+        fixture("alertmanager-0.25-pagerduty-v2-trigger.json"),
+        received_at=AT,
+        new_dedup_key=lambda: "unused",
+    )
     decision = route(event)
     assert (decision.severity, decision.declare, decision.service) == ("SEV-3", False, None)
     assert decision.group_key == f"pagerduty:{event.key}"
     assert decision.title == "HighLatency - [FIRING:1] HighLatency search (warning)"
 
 
-@pytest.mark.parametrize(("raw", "severity"), [
-    ("critical", "SEV-1"), ("error", "SEV-2"), ("warning", "SEV-3"), ("info", "SEV-4"),
-    ("CRITICAL", "SEV-1"), (" Warning ", "SEV-3"), ("SEV-2", "SEV-2"), ("sev4", "SEV-4"),
-    ("page", "SEV-3"), ("P1", "SEV-3"), (None, "SEV-3"), ("", "SEV-3"),
-])
-def test_it_maps_source_severities_to_warroom_severities(raw: str | None,
-                                                         severity: str) -> None:
+@pytest.mark.parametrize(
+    ("raw", "severity"),
+    [
+        ("critical", "SEV-1"),
+        ("error", "SEV-2"),
+        ("warning", "SEV-3"),
+        ("info", "SEV-4"),
+        ("CRITICAL", "SEV-1"),
+        (" Warning ", "SEV-3"),
+        ("SEV-2", "SEV-2"),
+        ("sev4", "SEV-4"),
+        ("page", "SEV-3"),
+        ("P1", "SEV-3"),
+        (None, "SEV-3"),
+        ("", "SEV-3"),
+    ],
+)
+def test_it_maps_source_severities_to_warroom_severities(raw: str | None, severity: str) -> None:
     decision = route(alert(severity=raw or ""))
     assert decision.severity == severity
     assert decision.declare is (severity in ("SEV-1", "SEV-2"))
@@ -119,50 +155,73 @@ def test_it_gives_the_scope_of_an_incident_it_would_open() -> None:
 
 # -- matchers ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "name", "op", "value"), [
-    ('service="db"', "service", MatchOp.EQUAL, "db"),
-    ("service=db", "service", MatchOp.EQUAL, "db"),
-    (' env != "prod" ', "env", MatchOp.NOT_EQUAL, "prod"),
-    ('instance=~"db-[0-9]+"', "instance", MatchOp.REGEX, "db-[0-9]+"),
-    ('team!~"web|mobile"', "team", MatchOp.NOT_REGEX, "web|mobile"),
-    ('team=""', "team", MatchOp.EQUAL, ""),
-    ('say="a \\"quoted\\" word"', "say", MatchOp.EQUAL, 'a "quoted" word'),
-])
+
+@pytest.mark.parametrize(
+    ("text", "name", "op", "value"),
+    [
+        ('service="db"', "service", MatchOp.EQUAL, "db"),
+        ("service=db", "service", MatchOp.EQUAL, "db"),
+        (' env != "prod" ', "env", MatchOp.NOT_EQUAL, "prod"),
+        ('instance=~"db-[0-9]+"', "instance", MatchOp.REGEX, "db-[0-9]+"),
+        ('team!~"web|mobile"', "team", MatchOp.NOT_REGEX, "web|mobile"),
+        ('team=""', "team", MatchOp.EQUAL, ""),
+        ('say="a \\"quoted\\" word"', "say", MatchOp.EQUAL, 'a "quoted" word'),
+    ],
+)
 def test_it_reads_alertmanager_matchers(text: str, name: str, op: MatchOp, value: str) -> None:
     assert parse_matcher(text) == Matcher(name=name, op=op, value=value)
 
 
-@pytest.mark.parametrize("text", [
-    "service", '="db"', 'service=="db"', 'a="b",c="d"', 'a="b" c', 'x=~"("', "1x=y", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "service",
+        '="db"',
+        'service=="db"',
+        'a="b",c="d"',
+        'a="b" c',
+        'x=~"("',
+        "1x=y",
+        "",
+    ],
+)
 def test_it_refuses_what_is_not_one_matcher(text: str) -> None:
     with pytest.raises(ValueError):
         parse_matcher(text)
 
 
-@pytest.mark.parametrize(("text", "labels", "expected"), [
-    ('service="db"', {"service": "db"}, True),
-    ('service="db"', {"service": "db-2"}, False),
-    ('service!="db"', {}, True),
-    ('team=""', {}, True),  # a missing label reads as ""
-    ('team!=""', {}, False),
-    ('instance=~"db-.*"', {"instance": "db-1:9100"}, True),
-    ('instance=~"db"', {"instance": "db-1"}, False),  # the whole value must match
-    ('instance!~"db-.*"', {"instance": "web-1"}, True),
-    ('instance=~".*"', {}, True),
-])
-def test_it_matches_labels_as_alertmanager_does(text: str, labels: dict[str, str],
-                                                expected: bool) -> None:
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        ('service="db"', {"service": "db"}, True),
+        ('service="db"', {"service": "db-2"}, False),
+        ('service!="db"', {}, True),
+        ('team=""', {}, True),  # a missing label reads as ""
+        ('team!=""', {}, False),
+        ('instance=~"db-.*"', {"instance": "db-1:9100"}, True),
+        ('instance=~"db"', {"instance": "db-1"}, False),  # the whole value must match
+        ('instance!~"db-.*"', {"instance": "web-1"}, True),
+        ('instance=~".*"', {}, True),
+    ],
+)
+def test_it_matches_labels_as_alertmanager_does(
+    text: str, labels: dict[str, str], expected: bool
+) -> None:
     assert parse_matcher(text).matches(labels) is expected
 
 
 # -- routes ------------------------------------------------------------------------------------
 
-DATABASE = Route(name="database", matchers=(parse_matcher('service=~"db|postgres"'),),
-                 settings=RouteSettings(severity=SeverityRule(fixed="SEV-1"),
-                                        group_by=("service", "region")))
-STAGING = Route(name="staging", matchers=(parse_matcher('env="staging"'),),
-                settings=RouteSettings(declare=False))
+DATABASE = Route(
+    name="database",
+    matchers=(parse_matcher('service=~"db|postgres"'),),
+    settings=RouteSettings(severity=SeverityRule(fixed="SEV-1"), group_by=("service", "region")),
+)
+STAGING = Route(
+    name="staging",
+    matchers=(parse_matcher('env="staging"'),),
+    settings=RouteSettings(declare=False),
+)
 
 
 def test_it_stops_at_the_first_matching_route() -> None:
@@ -175,11 +234,15 @@ def test_it_stops_at_the_first_matching_route() -> None:
 
 
 def test_it_layers_routes_that_continue() -> None:
-    regions = Route(name="regions", continue_matching=True,
-                    settings=RouteSettings(region=LabelChoice(("cluster_region",), "eu"),
-                                           declare=True))
-    decision = route(alert(service="db", cluster_region="us-east-1", severity="info"),
-                     rules(regions, STAGING, DATABASE))
+    regions = Route(
+        name="regions",
+        continue_matching=True,
+        settings=RouteSettings(region=LabelChoice(("cluster_region",), "eu"), declare=True),
+    )
+    decision = route(
+        alert(service="db", cluster_region="us-east-1", severity="info"),
+        rules(regions, STAGING, DATABASE),
+    )
     assert decision.routes == ("regions", "database")
     assert decision.region == "us-east-1"
     assert decision.severity == "SEV-1"  # from database: regions did not set it
@@ -193,21 +256,25 @@ def test_it_leaves_unmatched_alerts_to_the_defaults() -> None:
 
 
 def test_it_matches_by_source_and_receiver() -> None:
-    pd_only = Route(name="pd", sources=frozenset({AlertSource.PAGERDUTY}),
-                    settings=RouteSettings(declare=False))
-    ops = Route(name="ops", receivers=frozenset({"team.ops"}),
-                settings=RouteSettings(declare=False))
+    pd_only = Route(
+        name="pd", sources=frozenset({AlertSource.PAGERDUTY}), settings=RouteSettings(declare=False)
+    )
+    ops = Route(
+        name="ops", receivers=frozenset({"team.ops"}), settings=RouteSettings(declare=False)
+    )
     critical = {"severity": "critical"}
     assert route(alert(**critical), rules(pd_only)).routes == ()
-    assert route(alert(AlertSource.PAGERDUTY, receiver=None, **critical),
-                 rules(pd_only)).routes == ("pd",)
+    assert route(
+        alert(AlertSource.PAGERDUTY, receiver=None, **critical), rules(pd_only)
+    ).routes == ("pd",)
     assert route(alert(**critical), rules(ops)).routes == ()
     assert route(alert(receiver="team.ops", **critical), rules(ops)).routes == ("ops",)
 
 
 def test_it_reads_service_and_region_from_labels_with_defaults() -> None:
-    defaults = Defaults(service=LabelChoice(("service", "app")),
-                        region=LabelChoice(("region",), "eu-west-1"))
+    defaults = Defaults(
+        service=LabelChoice(("service", "app")), region=LabelChoice(("region",), "eu-west-1")
+    )
     decision = route(alert(app="search", region=""), rules(defaults=defaults))
     assert (decision.service, decision.region) == ("search", "eu-west-1")
     fixed = Route(name="fixed", settings=RouteSettings(service=LabelChoice((), "payments")))
@@ -215,16 +282,24 @@ def test_it_reads_service_and_region_from_labels_with_defaults() -> None:
 
 
 def test_it_maps_the_severity_of_another_label() -> None:
-    priority = Defaults(severity=SeverityRule(label="priority", map={"P1": "SEV-1"},
-                                              default="SEV-4"))
-    assert route(alert(priority="p1", severity="info"), rules(defaults=priority)).severity \
-        == "SEV-1"
+    priority = Defaults(
+        severity=SeverityRule(label="priority", map={"P1": "SEV-1"}, default="SEV-4")
+    )
+    assert (
+        route(alert(priority="p1", severity="info"), rules(defaults=priority)).severity == "SEV-1"
+    )
     assert route(alert(severity="critical"), rules(defaults=priority)).severity == "SEV-4"
 
 
-@pytest.mark.parametrize(("declare", "expected"), [
-    (True, True), (False, False), (frozenset({"SEV-4"}), True), (frozenset(), False),
-])
+@pytest.mark.parametrize(
+    ("declare", "expected"),
+    [
+        (True, True),
+        (False, False),
+        (frozenset({"SEV-4"}), True),
+        (frozenset(), False),
+    ],
+)
 def test_it_declares_as_told(declare: bool | frozenset[str], expected: bool) -> None:
     told = Route(name="told", settings=RouteSettings(declare=declare))
     assert route(alert(severity="info"), rules(told)).declare is expected
@@ -238,16 +313,16 @@ def test_it_resolves_incidents_only_when_a_rule_says_so() -> None:
 
 # -- grouping ----------------------------------------------------------------------------------
 
+
 def test_it_groups_by_labels_across_source_groups_within_a_route() -> None:
-    one = alert(service="db", region="eu", group_key="{}:{alertname=\"A\"}", fingerprint="a1")
-    two = alert(service="db", region="eu", group_key="{}:{alertname=\"B\"}", fingerprint="b2")
+    one = alert(service="db", region="eu", group_key='{}:{alertname="A"}', fingerprint="a1")
+    two = alert(service="db", region="eu", group_key='{}:{alertname="B"}', fingerprint="b2")
     other_region = alert(service="db", region="us", fingerprint="c3")
     keys = [route(a, rules(DATABASE)).group_key for a in (one, two, other_region)]
     assert keys[0] == keys[1] == 'labels:database:[["region","eu"],["service","db"]]'
     assert keys[2] != keys[0]
     by_defaults = rules(defaults=Defaults(group_by=("service", "region")))
-    assert route(one, by_defaults).group_key == \
-        'labels:defaults:[["region","eu"],["service","db"]]'
+    assert route(one, by_defaults).group_key == 'labels:defaults:[["region","eu"],["service","db"]]'
 
 
 def test_it_groups_every_alert_alone_when_told() -> None:
@@ -264,16 +339,29 @@ def test_it_hashes_group_keys_too_long_for_a_column() -> None:
 
 # -- titles ------------------------------------------------------------------------------------
 
+
 def titled(template: str, **kwargs: Any) -> str:
     return route(alert(**kwargs), rules(defaults=Defaults(title=TitleTemplate(template)))).title
 
 
 def test_it_fills_title_placeholders() -> None:
-    assert titled("{severity} {name} on {service}/{region} ({source}): {summary}",
-                  service="db", region="eu", severity="critical") == \
-        "SEV-1 HighErrorRate on db/eu (alertmanager): Checkout 5xx ratio above 5%"
-    assert titled("Database {labels.cluster}: {annotations.what}", cluster="main",
-                  annotations={"what": "replication lag"}) == "Database main: replication lag"
+    assert (
+        titled(
+            "{severity} {name} on {service}/{region} ({source}): {summary}",
+            service="db",
+            region="eu",
+            severity="critical",
+        )
+        == "SEV-1 HighErrorRate on db/eu (alertmanager): Checkout 5xx ratio above 5%"
+    )
+    assert (
+        titled(
+            "Database {labels.cluster}: {annotations.what}",
+            cluster="main",
+            annotations={"what": "replication lag"},
+        )
+        == "Database main: replication lag"
+    )
     assert titled("{{literal}} {name}") == "{literal} HighErrorRate"
 
 

@@ -31,12 +31,15 @@ from warroom.domain.window import TimeWindow
 D = Decimal
 NOV = Month(2025, 11)
 
-ENTERPRISE = Tier("enterprise", D("99.95"), (
-    Bracket(D("99.95"), D(10)), Bracket(D("99.0"), D(25)), Bracket(D("95.0"), D(100))))
-BUSINESS = Tier("business", D("99.9"), (Bracket(D("99.9"), D(5)), Bracket(D("99.0"), D(10))),
-                cap_percent=D(100))
-POLICY = SlaPolicy(tiers=(ENTERPRISE, BUSINESS), currency="USD", notice_hours=48,
-                   deadline_days=30)
+ENTERPRISE = Tier(
+    "enterprise",
+    D("99.95"),
+    (Bracket(D("99.95"), D(10)), Bracket(D("99.0"), D(25)), Bracket(D("95.0"), D(100))),
+)
+BUSINESS = Tier(
+    "business", D("99.9"), (Bracket(D("99.9"), D(5)), Bracket(D("99.0"), D(10))), cap_percent=D(100)
+)
+POLICY = SlaPolicy(tiers=(ENTERPRISE, BUSINESS), currency="USD", notice_hours=48, deadline_days=30)
 
 
 def at(text: str) -> datetime:
@@ -55,12 +58,14 @@ def minutes(start: str, end: str) -> MinuteSet:
 REFERENCE = window("2025-11-08T14:02", "2025-11-08T19:49")
 
 
-def customer(cid: str, tier: str = "enterprise", fee: str = "10000", *regions: str,
-             currency: str = "USD") -> Customer:
+def customer(
+    cid: str, tier: str = "enterprise", fee: str = "10000", *regions: str, currency: str = "USD"
+) -> Customer:
     return Customer(cid, f"Customer {cid}", tier, D(fee), currency, tuple(regions))
 
 
 # -- uptime ---------------------------------------------------------------------------------
+
 
 def test_it_computes_the_reference_uptime_in_full_precision() -> None:
     uptime = monthly_uptime(347, NOV)
@@ -93,16 +98,20 @@ def test_it_ignores_the_callers_decimal_context() -> None:
 
 # -- brackets and credits ---------------------------------------------------------------------
 
-@pytest.mark.parametrize(("uptime", "percent"), [
-    ("100", 0),
-    ("99.95", 0),  # exactly the target earns nothing: brackets are strictly below
-    ("99.949", 10),
-    ("99.0", 10),
-    ("98.99", 25),
-    ("95.0", 25),
-    ("94.999", 100),
-    ("0", 100),
-])
+
+@pytest.mark.parametrize(
+    ("uptime", "percent"),
+    [
+        ("100", 0),
+        ("99.95", 0),  # exactly the target earns nothing: brackets are strictly below
+        ("99.949", 10),
+        ("99.0", 10),
+        ("98.99", 25),
+        ("95.0", 25),
+        ("94.999", 100),
+        ("0", 100),
+    ],
+)
 def test_it_picks_the_lowest_bracket_strictly_above_the_uptime(uptime: str, percent: int) -> None:
     assert credit_percent(ENTERPRISE, D(uptime)) == percent
 
@@ -121,8 +130,12 @@ def test_it_reaches_a_bracket_edge_exactly_at_432_minutes_in_november() -> None:
 
 
 def test_it_holds_the_credit_at_the_tiers_cap() -> None:
-    capped = Tier("business", D("99.9"), (Bracket(D("99.9"), D(5)), Bracket(D("99"), D(10)),
-                                          Bracket(D("95"), D(60))), cap_percent=D(50))
+    capped = Tier(
+        "business",
+        D("99.9"),
+        (Bracket(D("99.9"), D(5)), Bracket(D("99"), D(10)), Bracket(D("95"), D(60))),
+        cap_percent=D(50),
+    )
     assert credit_percent(capped, D("90")) == 50
     assert credit_percent(capped, D("98")) == 10
 
@@ -151,6 +164,7 @@ def test_it_sets_the_claim_deadline_after_the_month_ends() -> None:
 
 
 # -- policy rules ---------------------------------------------------------------------------
+
 
 def test_it_accepts_the_policy_of_the_design() -> None:
     assert policy_problems(POLICY) == []
@@ -195,6 +209,7 @@ def test_it_refuses_an_unknown_currency() -> None:
 
 # -- the assessment ---------------------------------------------------------------------------
 
+
 def test_it_assesses_the_reference_incident() -> None:
     customers = [customer("E1", "enterprise", "10000"), customer("B1", "business", "2000")]
     result = assess(POLICY, customers, IncidentImpact(REFERENCE))
@@ -211,12 +226,18 @@ def test_it_assesses_the_reference_incident() -> None:
 
 
 def test_it_totals_each_tier() -> None:
-    customers = [customer("E1"), customer("E2", "enterprise", "1234.565"),
-                 customer("B1", "business", "2000")]
+    customers = [
+        customer("E1"),
+        customer("E2", "enterprise", "1234.565"),
+        customer("B1", "business", "2000"),
+    ]
     result = assess(POLICY, customers, IncidentImpact(REFERENCE))
     enterprise, business = result.tiers
     assert (enterprise.tier, enterprise.customers, enterprise.high) == (
-        "enterprise", 2, D("1123.46"))  # 1000.00 + 123.46 (123.4565 rounded first)
+        "enterprise",
+        2,
+        D("1123.46"),
+    )  # 1000.00 + 123.46 (123.4565 rounded first)
     assert (business.tier, business.customers, business.high) == ("business", 1, D("100.00"))
 
 
@@ -252,10 +273,12 @@ def test_it_clips_an_incident_to_its_month() -> None:
 
 
 def test_it_removes_the_minutes_of_a_maintenance_window_announced_in_time() -> None:
-    maintenance = MaintenanceWindow(at("2025-11-08T13:45"), at("2025-11-08T14:30"),
-                                    announced_at=at("2025-11-05T09:00"))
-    policy = SlaPolicy(tiers=(ENTERPRISE,), currency="USD", notice_hours=48,
-                       maintenance_windows=(maintenance,))
+    maintenance = MaintenanceWindow(
+        at("2025-11-08T13:45"), at("2025-11-08T14:30"), announced_at=at("2025-11-05T09:00")
+    )
+    policy = SlaPolicy(
+        tiers=(ENTERPRISE,), currency="USD", notice_hours=48, maintenance_windows=(maintenance,)
+    )
     result = assess(policy, [customer("E1")], IncidentImpact(REFERENCE))
     assert result.rows[0].down_minutes_declared == 347 - 28  # 14:02 -> 14:30 excluded
     [finding] = result.exclusions
@@ -265,10 +288,12 @@ def test_it_removes_the_minutes_of_a_maintenance_window_announced_in_time() -> N
 
 
 def test_it_keeps_the_minutes_of_a_window_announced_too_late_and_flags_it() -> None:
-    maintenance = MaintenanceWindow(at("2025-11-08T13:45"), at("2025-11-08T14:30"),
-                                    announced_at=at("2025-11-07T14:00"))  # 23:45 before
-    policy = SlaPolicy(tiers=(ENTERPRISE,), currency="USD", notice_hours=48,
-                       maintenance_windows=(maintenance,))
+    maintenance = MaintenanceWindow(
+        at("2025-11-08T13:45"), at("2025-11-08T14:30"), announced_at=at("2025-11-07T14:00")
+    )  # 23:45 before
+    policy = SlaPolicy(
+        tiers=(ENTERPRISE,), currency="USD", notice_hours=48, maintenance_windows=(maintenance,)
+    )
     result = assess(policy, [customer("E1")], IncidentImpact(REFERENCE))
     assert result.rows[0].down_minutes_declared == 347
     [finding] = result.exclusions
@@ -277,8 +302,9 @@ def test_it_keeps_the_minutes_of_a_window_announced_too_late_and_flags_it() -> N
 
 def test_it_counts_a_window_without_announcement_time_or_notice_rule() -> None:
     unannounced = MaintenanceWindow(at("2025-11-08T19:00"), at("2025-11-08T20:00"))
-    late = MaintenanceWindow(at("2025-11-08T14:00"), at("2025-11-08T14:10"),
-                             announced_at=at("2025-11-08T13:59"))
+    late = MaintenanceWindow(
+        at("2025-11-08T14:00"), at("2025-11-08T14:10"), announced_at=at("2025-11-08T13:59")
+    )
     policy = SlaPolicy(tiers=(ENTERPRISE,), maintenance_windows=(unannounced, late))
     result = assess(policy, [customer("E1")], IncidentImpact(REFERENCE))
     assert result.rows[0].down_minutes_declared == 347 - 49 - 8  # 19:00-19:49, 14:02-14:10
@@ -292,8 +318,9 @@ def test_it_reports_only_windows_that_touch_the_month() -> None:
 
 
 def test_it_gives_nothing_to_a_tier_without_sla() -> None:
-    result = assess(POLICY, [customer("F1", "free", "500"), customer("E1")],
-                    IncidentImpact(REFERENCE))
+    result = assess(
+        POLICY, [customer("F1", "free", "500"), customer("E1")], IncidentImpact(REFERENCE)
+    )
     free = result.row("F1")
     assert free is not None
     assert not free.has_sla
@@ -304,10 +331,12 @@ def test_it_gives_nothing_to_a_tier_without_sla() -> None:
 
 
 def test_it_leaves_customers_of_other_regions_out_of_a_regional_incident() -> None:
-    customers = [customer("EU", "enterprise", "10000", "eu-west"),
-                 customer("US", "enterprise", "10000", "us-east"),
-                 customer("ALL", "enterprise", "10000"),
-                 customer("BOTH", "enterprise", "10000", "us-east", "eu-west")]
+    customers = [
+        customer("EU", "enterprise", "10000", "eu-west"),
+        customer("US", "enterprise", "10000", "us-east"),
+        customer("ALL", "enterprise", "10000"),
+        customer("BOTH", "enterprise", "10000", "us-east", "eu-west"),
+    ]
     incident = IncidentImpact(REFERENCE, Scope(regions=("eu-west",)))
     result = assess(POLICY, customers, incident)
     assert [row.customer_id for row in result.rows] == ["EU", "ALL", "BOTH"]
@@ -317,10 +346,13 @@ def test_it_leaves_customers_of_other_regions_out_of_a_regional_incident() -> No
 
 
 def test_it_counts_another_incident_only_for_customers_in_its_scope() -> None:
-    customers = [customer("EU", "enterprise", "10000", "eu-west"),
-                 customer("US", "enterprise", "10000", "us-east")]
-    us_only = IncidentImpact(window("2025-11-20T08:00", "2025-11-20T13:00"),
-                             Scope(regions=("us-east",)))
+    customers = [
+        customer("EU", "enterprise", "10000", "eu-west"),
+        customer("US", "enterprise", "10000", "us-east"),
+    ]
+    us_only = IncidentImpact(
+        window("2025-11-20T08:00", "2025-11-20T13:00"), Scope(regions=("us-east",))
+    )
     result = assess(POLICY, customers, IncidentImpact(REFERENCE), others=[us_only])
     eu, us = result.rows
     assert eu.down_minutes_declared == 347
@@ -329,13 +361,18 @@ def test_it_counts_another_incident_only_for_customers_in_its_scope() -> None:
 
 def test_it_takes_the_low_figure_from_measured_minutes() -> None:
     start = epoch_minute(REFERENCE.start)
-    measured = {"E1": MinuteSet(((start, start + 20),)),  # 20 min: uptime 99.954 → nothing
-                "E2": MinuteSet(((start, start + 21),))}  # 21 min: 99.951… → nothing
+    measured = {
+        "E1": MinuteSet(((start, start + 20),)),  # 20 min: uptime 99.954 → nothing
+        "E2": MinuteSet(((start, start + 21),)),
+    }  # 21 min: 99.951… → nothing
     incident = IncidentImpact(REFERENCE, measured=measured)
     result = assess(POLICY, [customer("E1"), customer("E2"), customer("E3")], incident)
     e1, e2, e3 = result.rows
     assert (e1.down_minutes_measured, e1.credit_low, e1.credit_high) == (
-        20, D("0.00"), D("1000.00"))
+        20,
+        D("0.00"),
+        D("1000.00"),
+    )
     assert e2.down_minutes_measured == 21 and e2.credit_low == 0
     assert e3.down_minutes_measured == 0  # no failed requests at all
     assert result.logs_analysed
@@ -375,26 +412,31 @@ def test_it_names_measured_customers_missing_from_the_registry() -> None:
 
 def test_it_applies_the_minimum_credit_in_the_assessment() -> None:
     policy = SlaPolicy(tiers=(ENTERPRISE,), minimum_credit=D(50))
-    result = assess(policy, [customer("SMALL", "enterprise", "499"),
-                             customer("BIG", "enterprise", "500")], IncidentImpact(REFERENCE))
+    result = assess(
+        policy,
+        [customer("SMALL", "enterprise", "499"), customer("BIG", "enterprise", "500")],
+        IncidentImpact(REFERENCE),
+    )
     assert [row.credit_high for row in result.rows] == [D("0.00"), D("50.00")]
 
 
 def test_it_caps_a_business_credit() -> None:
-    business = Tier("business", D("99.9"), (Bracket(D("99.9"), D(5)), Bracket(D("99"), D(10))),
-                    cap_percent=D(7))
+    business = Tier(
+        "business", D("99.9"), (Bracket(D("99.9"), D(5)), Bracket(D("99"), D(10))), cap_percent=D(7)
+    )
     long = IncidentImpact(window("2025-11-08T00:00", "2025-11-09T00:00"))  # 1440 min
-    [row] = assess(SlaPolicy(tiers=(business,)), [customer("B1", "business", "1000")],
-                   long).rows
+    [row] = assess(SlaPolicy(tiers=(business,)), [customer("B1", "business", "1000")], long).rows
     assert (row.credit_percent_high, row.credit_high) == (D(7), D("70.00"))
 
 
 def test_it_takes_off_what_other_assessments_already_credited_this_month() -> None:
-    result = assess(POLICY, [customer("E1")], IncidentImpact(REFERENCE),
-                    already_credited={"E1": D("400.00")})
+    result = assess(
+        POLICY, [customer("E1")], IncidentImpact(REFERENCE), already_credited={"E1": D("400.00")}
+    )
     assert result.rows[0].credit_high == D("600.00")
-    none_left = assess(POLICY, [customer("E1")], IncidentImpact(REFERENCE),
-                       already_credited={"E1": D("1000.00")})
+    none_left = assess(
+        POLICY, [customer("E1")], IncidentImpact(REFERENCE), already_credited={"E1": D("1000.00")}
+    )
     assert none_left.rows[0].credit_high == D("0.00")
 
 
@@ -415,8 +457,9 @@ def test_it_refuses_mixed_currencies_when_the_policy_names_none() -> None:
 
 
 def test_it_does_not_mind_the_currency_of_customers_without_sla() -> None:
-    result = assess(POLICY, [customer("F1", "free", "10", currency="EUR")],
-                    IncidentImpact(REFERENCE))
+    result = assess(
+        POLICY, [customer("F1", "free", "10", currency="EUR")], IncidentImpact(REFERENCE)
+    )
     assert result.no_sla == ("F1",)
 
 
@@ -434,6 +477,7 @@ def test_it_assesses_an_explicit_month() -> None:
 
 # -- change detection -----------------------------------------------------------------------
 
+
 def test_it_fingerprints_inputs_regardless_of_customer_order() -> None:
     a, b = customer("A"), customer("B")
     incident = IncidentImpact(REFERENCE)
@@ -448,11 +492,11 @@ def test_it_changes_the_fingerprint_when_an_input_changes() -> None:
     assert inputs_digest(POLICY, [customer("A")], longer) != before
     measured = IncidentImpact(REFERENCE, measured={"A": MinuteSet(((1, 2),))})
     assert inputs_digest(POLICY, [customer("A")], measured) != before
-    assert inputs_digest(POLICY, [customer("A")], incident,
-                         already_credited={"A": D(1)}) != before
+    assert inputs_digest(POLICY, [customer("A")], incident, already_credited={"A": D(1)}) != before
 
 
 def test_it_treats_equal_decimals_as_the_same_input() -> None:
     incident = IncidentImpact(REFERENCE)
-    assert (inputs_digest(POLICY, [customer("A", "enterprise", "10")], incident)
-            == inputs_digest(POLICY, [customer("A", "enterprise", "10.00")], incident))
+    assert inputs_digest(POLICY, [customer("A", "enterprise", "10")], incident) == inputs_digest(
+        POLICY, [customer("A", "enterprise", "10.00")], incident
+    )

@@ -26,18 +26,34 @@ from warroom.domain.timeline import EntryKind, TimelineEntry
 NOW = datetime(2025, 11, 9, 12, 0, tzinfo=UTC)
 
 
-def incident(*, status: Status = Status.RESOLVED, services: tuple[str, ...] | None = None,
-             start: datetime = datetime(2025, 11, 8, 14, 2, tzinfo=UTC),
-             minutes: int = 347, public: bool = True) -> Incident:
-    found = Incident(id="INC-2025-1108-001", title="Database outage", severity="SEV-1",
-                     status=status, scope=Scope(services=services))
+def incident(
+    *,
+    status: Status = Status.RESOLVED,
+    services: tuple[str, ...] | None = None,
+    start: datetime = datetime(2025, 11, 8, 14, 2, tzinfo=UTC),
+    minutes: int = 347,
+    public: bool = True,
+) -> Incident:
+    found = Incident(
+        id="INC-2025-1108-001",
+        title="Database outage",
+        severity="SEV-1",
+        status=status,
+        scope=Scope(services=services),
+    )
     found.add_entry(TimelineEntry(start, EntryKind.DETECTED, "pager", author="Jane Doe"))
-    found.add_entry(TimelineEntry(start + timedelta(minutes=5), EntryKind.UPDATE,
-                                  "We are investigating", audience=Audience.PUBLIC
-                                  if public else Audience.INTERNAL))
+    found.add_entry(
+        TimelineEntry(
+            start + timedelta(minutes=5),
+            EntryKind.UPDATE,
+            "We are investigating",
+            audience=Audience.PUBLIC if public else Audience.INTERNAL,
+        )
+    )
     if not status.is_active:
-        found.add_entry(TimelineEntry(start + timedelta(minutes=minutes), EntryKind.RESOLVED,
-                                      "fixed"))
+        found.add_entry(
+            TimelineEntry(start + timedelta(minutes=minutes), EntryKind.RESOLVED, "fixed")
+        )
     return found
 
 
@@ -64,13 +80,12 @@ def test_it_counts_the_outage_in_the_days_uptime() -> None:
 
 
 def test_it_shows_an_active_incident_as_an_outage_of_its_services() -> None:
-    active = incident(status=Status.IDENTIFIED, services=("checkout",),
-                      start=NOW - timedelta(minutes=10))
-    status = build_status([announced(active, rank=2)], services=["search"], now=NOW,
-                          title="Status")
+    active = incident(
+        status=Status.IDENTIFIED, services=("checkout",), start=NOW - timedelta(minutes=10)
+    )
+    status = build_status([announced(active, rank=2)], services=["search"], now=NOW, title="Status")
     states = {s.name: s.state for s in status.services}
-    assert states == {"checkout": ServiceState.PARTIAL_OUTAGE,
-                      "search": ServiceState.OPERATIONAL}
+    assert states == {"checkout": ServiceState.PARTIAL_OUTAGE, "search": ServiceState.OPERATIONAL}
     assert status.state is ServiceState.PARTIAL_OUTAGE and status.headline == "Partial outage"
     checkout = next(s for s in status.services if s.name == "checkout")
     assert checkout.days[-1].down_minutes == 10 and checkout.days[-1].level == "minor"
@@ -90,18 +105,27 @@ def test_it_keeps_internal_entries_and_names_off_the_page() -> None:
 
 
 def slot(start: datetime, hours: int = 2, **scope: tuple[str, ...]) -> Maintenance:
-    return Maintenance("Database upgrade", start, start + timedelta(hours=hours),
-                       Scope(**scope), "Minor version upgrade.")
+    return Maintenance(
+        "Database upgrade",
+        start,
+        start + timedelta(hours=hours),
+        Scope(**scope),
+        "Minor version upgrade.",
+    )
 
 
 def test_running_maintenance_puts_what_it_touches_under_maintenance() -> None:
     running = slot(NOW - timedelta(minutes=30), services=("db",), regions=("eu-west",))
     later = slot(NOW + timedelta(days=2), services=("search",))
-    status = build_status([], services=["checkout"], now=NOW, title="S",
-                          maintenance=[later, running])
+    status = build_status(
+        [], services=["checkout"], now=NOW, title="S", maintenance=[later, running]
+    )
     states = {s.name: s.state for s in status.services}
-    assert states == {"checkout": ServiceState.OPERATIONAL, "db": ServiceState.MAINTENANCE,
-                      "search": ServiceState.OPERATIONAL}
+    assert states == {
+        "checkout": ServiceState.OPERATIONAL,
+        "db": ServiceState.MAINTENANCE,
+        "search": ServiceState.OPERATIONAL,
+    }
     assert {r.name: r.state for r in status.regions} == {"eu-west": ServiceState.MAINTENANCE}
     assert status.state is ServiceState.MAINTENANCE
     assert status.headline == "Scheduled maintenance in progress"
@@ -111,14 +135,16 @@ def test_running_maintenance_puts_what_it_touches_under_maintenance() -> None:
 
 
 def test_an_incident_during_maintenance_shows_as_the_worse_of_the_two() -> None:
-    active = incident(status=Status.IDENTIFIED, services=("db",),
-                      start=NOW - timedelta(minutes=10))
-    status = build_status([announced(active, rank=1)], now=NOW, title="S",
-                          maintenance=[slot(NOW - timedelta(minutes=30), services=("db",))])
+    active = incident(status=Status.IDENTIFIED, services=("db",), start=NOW - timedelta(minutes=10))
+    status = build_status(
+        [announced(active, rank=1)],
+        now=NOW,
+        title="S",
+        maintenance=[slot(NOW - timedelta(minutes=30), services=("db",))],
+    )
     assert {s.name: s.state for s in status.services} == {"db": ServiceState.MAJOR_OUTAGE}
 
 
 def test_maintenance_that_has_not_started_changes_no_state() -> None:
-    status = build_status([], now=NOW, title="S",
-                          maintenance=[slot(NOW + timedelta(minutes=1))])
+    status = build_status([], now=NOW, title="S", maintenance=[slot(NOW + timedelta(minutes=1))])
     assert status.state is ServiceState.OPERATIONAL and len(status.maintenance) == 1

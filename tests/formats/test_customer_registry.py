@@ -15,10 +15,13 @@ from warroom.formats.customer_registry import read_registry_file, read_registry_
 
 D = Decimal
 HEADER = "customer_id,name,tier,monthly_fee,currency,regions\n"
-POLICY = SlaPolicy(currency="USD", tiers=(
-    Tier("enterprise", D("99.95"), (Bracket(D("99.95"), D(10)),)),
-    Tier("business", D("99.9"), (Bracket(D("99.9"), D(5)),)),
-))
+POLICY = SlaPolicy(
+    currency="USD",
+    tiers=(
+        Tier("enterprise", D("99.95"), (Bracket(D("99.95"), D(10)),)),
+        Tier("business", D("99.9"), (Bracket(D("99.9"), D(5)),)),
+    ),
+)
 
 
 def problems(text: str, policy: SlaPolicy | None = POLICY) -> list[Problem]:
@@ -34,11 +37,12 @@ def only_problem(text: str, policy: SlaPolicy | None = POLICY) -> Problem:
 
 
 def test_it_reads_customers() -> None:
-    text = HEADER + ("ACME,Acme Corp,enterprise,12000.50,USD,eu-west;us-east\n"
-                     'GLBX,"Globex, Inc",business,800,USD,\n')
+    text = HEADER + (
+        "ACME,Acme Corp,enterprise,12000.50,USD,eu-west;us-east\n"
+        'GLBX,"Globex, Inc",business,800,USD,\n'
+    )
     assert read_registry_text(text, policy=POLICY) == (
-        Customer("ACME", "Acme Corp", "enterprise", D("12000.50"), "USD",
-                 ("eu-west", "us-east")),
+        Customer("ACME", "Acme Corp", "enterprise", D("12000.50"), "USD", ("eu-west", "us-east")),
         Customer("GLBX", "Globex, Inc", "business", D("800"), "USD", ()),
     )
 
@@ -50,16 +54,24 @@ def test_it_reads_a_registry_file(tmp_path: Path) -> None:
 
 
 def test_it_tidies_spaces_duplicates_and_a_byte_order_mark() -> None:
-    text = "\ufeff Customer_ID , name,tier,monthly_fee,currency,regions\n" \
-           "  ACME , Acme ,enterprise, 10 ,USD, eu ; us;eu ;\n"
+    text = (
+        "\ufeff Customer_ID , name,tier,monthly_fee,currency,regions\n"
+        "  ACME , Acme ,enterprise, 10 ,USD, eu ; us;eu ;\n"
+    )
     [acme] = read_registry_text(text)
     assert (acme.customer_id, acme.name, acme.monthly_fee, acme.regions) == (
-        "ACME", "Acme", D(10), ("eu", "us"))
+        "ACME",
+        "Acme",
+        D(10),
+        ("eu", "us"),
+    )
 
 
 def test_it_ignores_extra_columns_and_blank_lines() -> None:
-    text = ("notes,customer_id,name,tier,monthly_fee,currency,regions\n\n"
-            "vip,ACME,Acme,enterprise,1,USD,\n\n")
+    text = (
+        "notes,customer_id,name,tier,monthly_fee,currency,regions\n\n"
+        "vip,ACME,Acme,enterprise,1,USD,\n\n"
+    )
     assert read_registry_text(text)[0].customer_id == "ACME"
 
 
@@ -108,9 +120,17 @@ def test_it_names_both_lines_of_a_duplicate_customer_id() -> None:
     assert "also on line 2" in problem.message
 
 
-@pytest.mark.parametrize(("fee", "expected"), [
-    ("-5", "negative"), ("abc", "not a number"), ("", "empty"), ("NaN", "not a number"),
-    ('"1,000"', "comma"), ("inf", "not a number")])
+@pytest.mark.parametrize(
+    ("fee", "expected"),
+    [
+        ("-5", "negative"),
+        ("abc", "not a number"),
+        ("", "empty"),
+        ("NaN", "not a number"),
+        ('"1,000"', "comma"),
+        ("inf", "not a number"),
+    ],
+)
 def test_it_refuses_a_bad_fee(fee: str, expected: str) -> None:
     problem = only_problem(HEADER + f"A,A,enterprise,{fee},USD,\n")
     assert (problem.field, problem.line) == ("monthly_fee", 2)
@@ -137,9 +157,10 @@ def test_it_takes_any_known_currency_without_a_policy() -> None:
     assert read_registry_text(HEADER + "A,A,gold,1,EUR,\n")[0].currency == "EUR"
 
 
-@pytest.mark.parametrize(("tier", "meant"), [("enterprize", "enterprise"),
-                                             ("Business", "business"),
-                                             ("busines", "business")])
+@pytest.mark.parametrize(
+    ("tier", "meant"),
+    [("enterprize", "enterprise"), ("Business", "business"), ("busines", "business")],
+)
 def test_it_refuses_a_tier_that_looks_like_a_typo(tier: str, meant: str) -> None:
     problem = only_problem(HEADER + f"A,A,{tier},1,USD,\n")
     assert (problem.field, problem.line) == ("tier", 2)
@@ -170,7 +191,10 @@ def test_it_refuses_broken_csv() -> None:
 def test_it_reports_every_problem_at_once() -> None:
     text = HEADER + "A,A,enterprize,1,USD,\nB,B,enterprise,-1,EUR,\n"
     assert [(p.line, p.field) for p in problems(text)] == [
-        (2, "tier"), (3, "monthly_fee"), (3, "currency")]
+        (2, "tier"),
+        (3, "monthly_fee"),
+        (3, "currency"),
+    ]
 
 
 def test_it_stops_after_a_hundred_problems() -> None:
@@ -180,8 +204,9 @@ def test_it_stops_after_a_hundred_problems() -> None:
     assert found[-1].code == "too_many_problems"
 
 
-def test_it_refuses_a_file_over_the_size_limit(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_refuses_a_file_over_the_size_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(customer_registry, "MAX_REGISTRY_BYTES", 100)
     path = tmp_path / "customers.csv"
     path.write_text(HEADER + "A,A,enterprise,1,USD,\n" * 10)
@@ -203,25 +228,32 @@ def test_it_reads_the_optional_contact_columns() -> None:
     text = CONTACT_HEADER + (
         "ACME,Acme,enterprise,1,USD,,ops@acme.example; cfo@acme.example,"
         "https://hooks.acme.example/warroom\n"
-        "GLBX,Globex,business,1,USD,,,\n")
+        "GLBX,Globex,business,1,USD,,,\n"
+    )
     assert read_contacts_text(text) == (
-        Contact("ACME", ("ops@acme.example", "cfo@acme.example"),
-                "https://hooks.acme.example/warroom"),
-        Contact("GLBX"))
+        Contact(
+            "ACME", ("ops@acme.example", "cfo@acme.example"), "https://hooks.acme.example/warroom"
+        ),
+        Contact("GLBX"),
+    )
     assert [c.customer_id for c in read_registry_text(text, policy=POLICY)] == ["ACME", "GLBX"]
 
 
 def test_contacts_are_checked_with_line_and_column() -> None:
     from warroom.formats.customer_registry import read_contacts_text
 
-    text = CONTACT_HEADER + ("ACME,Acme,enterprise,1,USD,,ops@acme.example,\n"
-                             "GLBX,Globex,business,1,USD,,ops@globex; it@globex.example,\n"
-                             "INIT,Initech,business,1,USD,,,ftp://initech.example/\n")
+    text = CONTACT_HEADER + (
+        "ACME,Acme,enterprise,1,USD,,ops@acme.example,\n"
+        "GLBX,Globex,business,1,USD,,ops@globex; it@globex.example,\n"
+        "INIT,Initech,business,1,USD,,,ftp://initech.example/\n"
+    )
     with pytest.raises(InvalidInput) as caught:
         read_contacts_text(text, source="customers.csv")
     found = caught.value.problems
     assert [(p.line, p.field, p.code) for p in found] == [
-        (3, "contact_email", "bad_email"), (4, "webhook_url", "bad_url")]
+        (3, "contact_email", "bad_email"),
+        (4, "webhook_url", "bad_url"),
+    ]
     assert "'ops@globex'" in found[0].message and "http(s)" in found[1].message
 
 

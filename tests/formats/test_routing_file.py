@@ -50,14 +50,20 @@ def problems(text: str) -> list[tuple[int | None, str, str]]:
 
 # -- the example and the defaults ----------------------------------------------------------------
 
+
 def test_it_reads_the_example_file() -> None:
     rules = read_routing_file(EXAMPLE)
     assert rules.defaults.service == LabelChoice(("service", "app"))
     assert rules.defaults.region == LabelChoice(("region",), "eu-west-1")
     assert rules.defaults.severity.map == {**DEFAULT_SEVERITY_MAP, "page": "SEV-2"}
     assert rules.defaults.title == TitleTemplate("{name} - {summary}")
-    assert [r.name for r in rules.routes] == ["not-production", "database", "pagerduty",
-                                              "ops-regions", "capacity"]
+    assert [r.name for r in rules.routes] == [
+        "not-production",
+        "database",
+        "pagerduty",
+        "ops-regions",
+        "capacity",
+    ]
     database = rules.routes[1]
     assert database.matchers == (parse_matcher('service=~"db|postgres"'),)
     assert database.settings.severity == SeverityRule(fixed="SEV-1")
@@ -66,27 +72,36 @@ def test_it_reads_the_example_file() -> None:
     assert rules.routes[3].receivers == frozenset({"team.ops"})
     assert rules.routes[3].continue_matching is True
     # a route's service/region mapping fills what it leaves out from `defaults`
-    assert rules.routes[3].settings.region == LabelChoice(("cluster_region", "region"),
-                                                          "eu-west-1")
+    assert rules.routes[3].settings.region == LabelChoice(("cluster_region", "region"), "eu-west-1")
 
 
 def test_it_routes_the_real_alerts_with_the_example_as_documented() -> None:
     rules = read_routing_file(EXAMPLE)
     [checkout] = parse_webhook(fixture("alertmanager-0.25-webhook-firing-amtool.json"))
     decision = route(checkout, rules)
-    assert (decision.routes, decision.service, decision.region, decision.severity,
-            decision.declare) == ((), "checkout", "eu-west-1", "SEV-1", True)
+    assert (
+        decision.routes,
+        decision.service,
+        decision.region,
+        decision.severity,
+        decision.declare,
+    ) == ((), "checkout", "eu-west-1", "SEV-1", True)
     disk = parse_webhook(fixture("alertmanager-0.25-webhook-group-two-alerts.json"))[0]
     decision = route(disk, rules)
-    assert (decision.routes, decision.severity, decision.declare) == (
-        ("database",), "SEV-1", True)
+    assert (decision.routes, decision.severity, decision.declare) == (("database",), "SEV-1", True)
     assert decision.group_key == 'labels:database:[["region",""],["service","db"]]'
-    page = parse_event(fixture("alertmanager-0.25-pagerduty-v2-trigger.json"),
-                       received_at=datetime(2026, 11, 26, tzinfo=UTC),
-                       new_dedup_key=lambda: "unused")
+    page = parse_event(
+        fixture("alertmanager-0.25-pagerduty-v2-trigger.json"),
+        received_at=datetime(2026, 11, 26, tzinfo=UTC),
+        new_dedup_key=lambda: "unused",
+    )
     decision = route(page, rules)
     assert (decision.routes, decision.service, decision.severity, decision.declare) == (
-        ("pagerduty",), "search", "SEV-3", False)
+        ("pagerduty",),
+        "search",
+        "SEV-3",
+        False,
+    )
 
 
 def test_it_uses_the_defaults_without_a_file() -> None:
@@ -100,8 +115,9 @@ def test_it_reads_an_empty_mapping_as_the_defaults() -> None:
 
 def test_it_reads_json_too(tmp_path: Path) -> None:
     path = tmp_path / "routing.json"
-    path.write_text(json.dumps({"routes": [{"name": "db", "matchers": ['service="db"'],
-                                            "declare": True}]}))
+    path.write_text(
+        json.dumps({"routes": [{"name": "db", "matchers": ['service="db"'], "declare": True}]})
+    )
     assert read_routing_file(path).routes[0].settings.declare is True
     path.write_text('{"routes": [\n  {"name": "db",\n   "declare": "sometimes"}]}')
     with pytest.raises(InvalidInput) as caught:
@@ -112,6 +128,7 @@ def test_it_reads_json_too(tmp_path: Path) -> None:
 
 # -- how a route fills in ------------------------------------------------------------------------
 
+
 def test_it_adds_a_routes_severity_map_to_the_defaults() -> None:
     rules = read_routing_text("""\
 defaults:
@@ -121,9 +138,11 @@ routes:
     severity: {map: {ticket: SEV-4, page: SEV-1}}
 """)
     assert rules.defaults.severity == SeverityRule(
-        map={**DEFAULT_SEVERITY_MAP, "page": "SEV-2"}, default="SEV-4")
+        map={**DEFAULT_SEVERITY_MAP, "page": "SEV-2"}, default="SEV-4"
+    )
     assert rules.routes[0].settings.severity == SeverityRule(
-        map={**DEFAULT_SEVERITY_MAP, "page": "SEV-1", "ticket": "SEV-4"}, default="SEV-4")
+        map={**DEFAULT_SEVERITY_MAP, "page": "SEV-1", "ticket": "SEV-4"}, default="SEV-4"
+    )
 
 
 def test_it_reads_short_forms() -> None:
@@ -160,6 +179,7 @@ routes:
 
 # -- every mistake, with its line ----------------------------------------------------------------
 
+
 def test_it_names_the_line_of_every_mistake() -> None:
     text = """\
 defaults:
@@ -195,37 +215,46 @@ def test_it_says_which_fields_it_knows() -> None:
     assert str(caught.value) == (
         "<input>, line 3, routes[0].matcher: unknown field 'matcher'; expected one of "
         "service, region, severity, declare, group_by, resolve_incident, title, name, "
-        "matchers, source, receiver, continue")
+        "matchers, source, receiver, continue"
+    )
 
 
 def test_it_refuses_two_routes_of_one_name() -> None:
     assert problems("routes:\n  - {name: db}\n  - {name: web}\n  - {name: db}\n") == [
-        (4, "routes[2].name", "duplicate_name")]
-    assert problems("routes:\n  - {name: defaults}\n") == [
-        (2, "routes[0].name", "reserved_name")]
+        (4, "routes[2].name", "duplicate_name")
+    ]
+    assert problems("routes:\n  - {name: defaults}\n") == [(2, "routes[0].name", "reserved_name")]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("[]\n", [(1, "", "malformed")]),
-    ("routes: {db: {}}\n", [(1, "routes", "list_type")]),
-    ("routes:\n  - service: [a, b]\n", [(2, "routes[0].service", "bad_choice")]),
-    ("routes:\n  - severity: 2.5\n", [(2, "routes[0].severity", "bad_severity")]),
-    ("routes:\n  - group_by: []\n", [(2, "routes[0].group_by", "bad_group_by")]),
-    ("routes:\n  - matchers: [3]\n", [(2, "routes[0].matchers[0]", "bad_matcher")]),
-    ("routes:\n  - title: 3\n", [(2, "routes[0].title", "bad_template")]),
-    ("defaults:\n  service: {label: ''}\n", [(2, "defaults.service.label[0]",
-                                             "string_too_short")]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[]\n", [(1, "", "malformed")]),
+        ("routes: {db: {}}\n", [(1, "routes", "list_type")]),
+        ("routes:\n  - service: [a, b]\n", [(2, "routes[0].service", "bad_choice")]),
+        ("routes:\n  - severity: 2.5\n", [(2, "routes[0].severity", "bad_severity")]),
+        ("routes:\n  - group_by: []\n", [(2, "routes[0].group_by", "bad_group_by")]),
+        ("routes:\n  - matchers: [3]\n", [(2, "routes[0].matchers[0]", "bad_matcher")]),
+        ("routes:\n  - title: 3\n", [(2, "routes[0].title", "bad_template")]),
+        (
+            "defaults:\n  service: {label: ''}\n",
+            [(2, "defaults.service.label[0]", "string_too_short")],
+        ),
+    ],
+)
 def test_it_refuses_each_wrong_shape(text: str, expected: list[tuple[int, str, str]]) -> None:
     assert problems(text) == expected
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("", "empty"),
-    ("routes: [\n", "malformed"),
-    ("a: &x 1\nb: *x\n", "malformed"),
-    ("routes: !!python/object:os.system []\n", "bad_tag"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "empty"),
+        ("routes: [\n", "malformed"),
+        ("a: &x 1\nb: *x\n", "malformed"),
+        ("routes: !!python/object:os.system []\n", "bad_tag"),
+    ],
+)
 def test_it_refuses_what_is_not_safe_plain_yaml(text: str, code: str) -> None:
     [(_line, _field, found)] = problems(text)
     assert found == code

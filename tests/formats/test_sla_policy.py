@@ -80,10 +80,17 @@ def test_it_reads_the_example_of_the_design() -> None:
     enterprise = policy.tier("enterprise")
     assert enterprise is not None
     assert enterprise.uptime_target == D("99.95")
-    assert enterprise.brackets == (Bracket(D("99.95"), D(10)), Bracket(D("99.0"), D(25)),
-                                   Bracket(D("95.0"), D(100)))
-    assert policy.tier("business") == Tier("business", D("99.9"), (
-        Bracket(D("99.9"), D(5)), Bracket(D("99.0"), D(10))), cap_percent=D(100))
+    assert enterprise.brackets == (
+        Bracket(D("99.95"), D(10)),
+        Bracket(D("99.0"), D(25)),
+        Bracket(D("95.0"), D(100)),
+    )
+    assert policy.tier("business") == Tier(
+        "business",
+        D("99.9"),
+        (Bracket(D("99.9"), D(5)), Bracket(D("99.0"), D(10))),
+        cap_percent=D(100),
+    )
 
 
 def test_it_reads_numbers_exactly() -> None:
@@ -111,23 +118,31 @@ def test_it_reads_json_too(tmp_path: Path) -> None:
 
 
 def test_it_reads_maintenance_windows_in_utc() -> None:
-    text = DOCUMENTED_EXAMPLE.replace("maintenance_windows: []", """maintenance_windows:
+    text = DOCUMENTED_EXAMPLE.replace(
+        "maintenance_windows: []",
+        """maintenance_windows:
     - start: 2025-11-08T13:45:00Z
       end: "2025-11-08T15:45:00+01:00"
       announced_at: 2025-11-01T09:00:00Z
       description: DB cluster connection pool change
-    - {start: 2025-11-20T02:00:00Z, end: 2025-11-20T03:00:00Z}""")
+    - {start: 2025-11-20T02:00:00Z, end: 2025-11-20T03:00:00Z}""",
+    )
     first, second = read_policy_text(text).maintenance_windows
     assert first == MaintenanceWindow(
-        datetime(2025, 11, 8, 13, 45, tzinfo=UTC), datetime(2025, 11, 8, 14, 45, tzinfo=UTC),
+        datetime(2025, 11, 8, 13, 45, tzinfo=UTC),
+        datetime(2025, 11, 8, 14, 45, tzinfo=UTC),
         announced_at=datetime(2025, 11, 1, 9, tzinfo=UTC),
-        description="DB cluster connection pool change")
+        description="DB cluster connection pool change",
+    )
     assert second.announced_at is None
 
 
 def test_it_refuses_a_naive_time() -> None:
-    text = DOCUMENTED_EXAMPLE.replace("maintenance_windows: []", """maintenance_windows:
-    - {start: 2025-11-08T13:45:00, end: 2025-11-08T15:45:00Z}""")
+    text = DOCUMENTED_EXAMPLE.replace(
+        "maintenance_windows: []",
+        """maintenance_windows:
+    - {start: 2025-11-08T13:45:00, end: 2025-11-08T15:45:00Z}""",
+    )
     problem = only_problem(text)
     assert (problem.field, problem.line) == ("exclusions.maintenance_windows[0].start", 8)
     assert "no UTC offset" in problem.message
@@ -135,9 +150,12 @@ def test_it_refuses_a_naive_time() -> None:
 
 
 def test_it_refuses_a_window_that_ends_before_it_starts() -> None:
-    text = DOCUMENTED_EXAMPLE.replace("maintenance_windows: []", """maintenance_windows:
+    text = DOCUMENTED_EXAMPLE.replace(
+        "maintenance_windows: []",
+        """maintenance_windows:
     - start: 2025-11-08T13:45:00Z
-      end: 2025-11-08T12:45:00Z""")
+      end: 2025-11-08T12:45:00Z""",
+    )
     problem = only_problem(text)
     assert (problem.field, problem.line) == ("exclusions.maintenance_windows[0].end", 9)
 
@@ -156,16 +174,20 @@ def test_it_refuses_unknown_keys_inside_a_tier() -> None:
 
 
 def test_it_refuses_overlapping_brackets() -> None:
-    problem = only_problem(DOCUMENTED_EXAMPLE.replace("{below: 99.0, percent: 10}",
-                                                  "{below: 99.9, percent: 10}"))
+    problem = only_problem(
+        DOCUMENTED_EXAMPLE.replace("{below: 99.0, percent: 10}", "{below: 99.9, percent: 10}")
+    )
     assert (problem.field, problem.line) == ("tiers.business.credits[1].below", 23)
     assert "overlap" in problem.message
 
 
 def test_it_refuses_unsorted_brackets() -> None:
-    text = DOCUMENTED_EXAMPLE.replace("""      - {below: 99.0,  percent: 25}
-      - {below: 95.0,  percent: 100}""", """      - {below: 95.0,  percent: 100}
-      - {below: 99.0,  percent: 25}""")
+    text = DOCUMENTED_EXAMPLE.replace(
+        """      - {below: 99.0,  percent: 25}
+      - {below: 95.0,  percent: 100}""",
+        """      - {below: 95.0,  percent: 100}
+      - {below: 99.0,  percent: 25}""",
+    )
     found = problems(text)
     assert found[0].field == "tiers.enterprise.credits[2].below"
     assert found[0].line == 17
@@ -200,8 +222,9 @@ def test_it_refuses_a_negative_minimum_credit() -> None:
 
 
 def test_it_refuses_a_threshold_written_as_a_percentage() -> None:
-    problem = only_problem(DOCUMENTED_EXAMPLE.replace("error_rate_threshold: 0.05",
-                                                  "error_rate_threshold: 5"))
+    problem = only_problem(
+        DOCUMENTED_EXAMPLE.replace("error_rate_threshold: 0.05", "error_rate_threshold: 5")
+    )
     assert "0.05 means 5 %" in problem.message
 
 
@@ -211,8 +234,9 @@ def test_it_refuses_a_fractional_count() -> None:
 
 
 def test_it_refuses_a_boolean_for_a_count() -> None:
-    problem = only_problem(DOCUMENTED_EXAMPLE.replace("min_failed_requests: 1",
-                                                  "min_failed_requests: true"))
+    problem = only_problem(
+        DOCUMENTED_EXAMPLE.replace("min_failed_requests: 1", "min_failed_requests: true")
+    )
     assert problem.field == "downtime.min_failed_requests"
 
 
@@ -227,11 +251,16 @@ def test_it_needs_at_least_one_bracket() -> None:
 
 
 def test_it_reports_every_problem_at_once() -> None:
-    text = (DOCUMENTED_EXAMPLE.replace("currency: USD", "currency: XXX")
-            .replace("minimum_credit: 0", "minimum_credit: -1")
-            .replace("{below: 99.0, percent: 10}", "{below: 99.0, percent: 1}"))
+    text = (
+        DOCUMENTED_EXAMPLE.replace("currency: USD", "currency: XXX")
+        .replace("minimum_credit: 0", "minimum_credit: -1")
+        .replace("{below: 99.0, percent: 10}", "{below: 99.0, percent: 1}")
+    )
     assert [p.field for p in problems(text)] == [
-        "currency", "claims.minimum_credit", "tiers.business.credits[1].percent"]
+        "currency",
+        "claims.minimum_credit",
+        "tiers.business.credits[1].percent",
+    ]
 
 
 def test_it_refuses_aliases() -> None:
@@ -275,10 +304,14 @@ def test_it_writes_json_ready_data() -> None:
 
 
 def test_it_writes_times_in_utc_with_z() -> None:
-    policy = SlaPolicy(tiers=(Tier("gold", D("99.9"), (Bracket(D("99.9"), D(10)),)),),
-                       maintenance_windows=(MaintenanceWindow(
-                           datetime(2025, 11, 8, 13, 45, tzinfo=UTC),
-                           datetime(2025, 11, 8, 14, 45, tzinfo=UTC)),))
+    policy = SlaPolicy(
+        tiers=(Tier("gold", D("99.9"), (Bracket(D("99.9"), D(10)),)),),
+        maintenance_windows=(
+            MaintenanceWindow(
+                datetime(2025, 11, 8, 13, 45, tzinfo=UTC), datetime(2025, 11, 8, 14, 45, tzinfo=UTC)
+            ),
+        ),
+    )
     window = policy_to_dict(policy)["exclusions"]["maintenance_windows"][0]
     assert window == {"start": "2025-11-08T13:45:00Z", "end": "2025-11-08T14:45:00Z"}
     assert read_policy_text(dump_policy(policy)) == policy
@@ -291,16 +324,27 @@ def test_it_writes_yaml_that_reads_back_the_same() -> None:
     assert read_policy_text(text) == policy
 
 
-@given(st.lists(st.decimals(min_value=D("50.001"), max_value=100, places=3),
-                min_size=1, max_size=5, unique=True),
-       st.decimals(min_value=0, max_value=10_000, places=2),
-       st.none() | st.integers(0, 720))
-def test_any_valid_policy_survives_a_round_trip(belows: list[Decimal], minimum: Decimal,
-                                                notice: int | None) -> None:
+@given(
+    st.lists(
+        st.decimals(min_value=D("50.001"), max_value=100, places=3),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    ),
+    st.decimals(min_value=0, max_value=10_000, places=2),
+    st.none() | st.integers(0, 720),
+)
+def test_any_valid_policy_survives_a_round_trip(
+    belows: list[Decimal], minimum: Decimal, notice: int | None
+) -> None:
     ordered = sorted(belows, reverse=True)
     brackets = tuple(Bracket(below, D(i + 1)) for i, below in enumerate(ordered))
-    policy = SlaPolicy(tiers=(Tier("gold", ordered[0], brackets),), currency="EUR",
-                       minimum_credit=minimum, notice_hours=notice)
+    policy = SlaPolicy(
+        tiers=(Tier("gold", ordered[0], brackets),),
+        currency="EUR",
+        minimum_credit=minimum,
+        notice_hours=notice,
+    )
     assert read_policy_text(dump_policy(policy)) == policy
 
 

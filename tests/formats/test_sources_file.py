@@ -12,11 +12,13 @@ from warroom.formats.sources_file import read_sources_file
 
 def test_it_reads_names_and_resolves_paths_from_its_folder(tmp_path: Path) -> None:
     path = tmp_path / "sources.yaml"
-    path.write_text("request_logs:\n"
-                    "  demo: {location: logs/requests.parquet, map: {customer_id: tenant}}\n"
-                    "  warehouse: {location: 'postgresql://db/logs#requests'}\n"
-                    "customers: {default: customers.csv}\n"
-                    "policies: {default: /etc/warroom/policy.yaml}\n")
+    path.write_text(
+        "request_logs:\n"
+        "  demo: {location: logs/requests.parquet, map: {customer_id: tenant}}\n"
+        "  warehouse: {location: 'postgresql://db/logs#requests'}\n"
+        "customers: {default: customers.csv}\n"
+        "policies: {default: /etc/warroom/policy.yaml}\n"
+    )
     sources = read_sources_file(path)
     demo = sources.request_log("demo")
     assert demo.location == str(tmp_path / "logs" / "requests.parquet")
@@ -37,10 +39,12 @@ def test_it_names_an_unknown_name_and_the_known_ones(tmp_path: Path) -> None:
 
 def test_it_reports_every_problem_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "sources.yaml"
-    path.write_text("request_logs:\n"
-                    "  demo: {location: x.parquet, colour: red}\n"
-                    "  bad name!: {location: y.parquet}\n"
-                    "  mapped: {location: z.parquet, map: {tenant: customer}}\n")
+    path.write_text(
+        "request_logs:\n"
+        "  demo: {location: x.parquet, colour: red}\n"
+        "  bad name!: {location: y.parquet}\n"
+        "  mapped: {location: z.parquet, map: {tenant: customer}}\n"
+    )
     with pytest.raises(InvalidInput) as refused:
         read_sources_file(path)
     found = {(p.field, p.line) for p in refused.value.problems}
@@ -50,4 +54,5 @@ def test_it_reports_every_problem_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as refused:
         read_sources_file(path)
     assert [(p.field, p.line, p.code) for p in refused.value.problems] == [
-        ("request_logs.mapped.map.tenant", 2, "unknown_column")]
+        ("request_logs.mapped.map.tenant", 2, "unknown_column")
+    ]

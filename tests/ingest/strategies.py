@@ -20,27 +20,86 @@ def fixture(name: str) -> Any:
 
 # Values a real body holds, so that mutations stay close to what parsers branch on.
 _INTERESTING = [
-    "", "4", "3", "firing", "resolved", "trigger", "acknowledge", "resolve", "critical",
-    "info", "deploy", "maintenance_start", "0001-01-01T00:00:00Z",
-    "2026-11-26T19:23:18.441250922Z", "2026-11-26T19:23:18+0100", "9999-12-31T23:59:59-23:59",
-    "0001-01-01T00:00:00+01:00", "2026-02-30T00:00:00Z", "69c2e62f0b0aec37", "team\\.ops",
-    "a\x00b", "\ud800", "\x1b[31m", "x" * 3000, "SEV-1", " ", "\n\t", "\u2028",
+    "",
+    "4",
+    "3",
+    "firing",
+    "resolved",
+    "trigger",
+    "acknowledge",
+    "resolve",
+    "critical",
+    "info",
+    "deploy",
+    "maintenance_start",
+    "0001-01-01T00:00:00Z",
+    "2026-11-26T19:23:18.441250922Z",
+    "2026-11-26T19:23:18+0100",
+    "9999-12-31T23:59:59-23:59",
+    "0001-01-01T00:00:00+01:00",
+    "2026-02-30T00:00:00Z",
+    "69c2e62f0b0aec37",
+    "team\\.ops",
+    "a\x00b",
+    "\ud800",
+    "\x1b[31m",
+    "x" * 3000,
+    "SEV-1",
+    " ",
+    "\n\t",
+    "\u2028",
 ]
 _KEYS = [
-    "version", "alerts", "status", "labels", "annotations", "startsAt", "endsAt",
-    "fingerprint", "groupKey", "receiver", "truncatedAlerts", "generatorURL", "externalURL",
-    "routing_key", "event_action", "dedup_key", "payload", "summary", "source", "severity",
-    "timestamp", "class", "custom_details", "links", "href", "event_type", "id", "kind",
-    "service", "region", "at", "url", "author",
+    "version",
+    "alerts",
+    "status",
+    "labels",
+    "annotations",
+    "startsAt",
+    "endsAt",
+    "fingerprint",
+    "groupKey",
+    "receiver",
+    "truncatedAlerts",
+    "generatorURL",
+    "externalURL",
+    "routing_key",
+    "event_action",
+    "dedup_key",
+    "payload",
+    "summary",
+    "source",
+    "severity",
+    "timestamp",
+    "class",
+    "custom_details",
+    "links",
+    "href",
+    "event_type",
+    "id",
+    "kind",
+    "service",
+    "region",
+    "at",
+    "url",
+    "author",
 ]
 
-json_scalars = (st.none() | st.booleans() | st.integers() | st.integers(-(2**70), 2**70)
-                | st.floats() | st.text(max_size=20) | st.sampled_from(_INTERESTING))
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(_INTERESTING)
+)
 json_values = st.recursive(
     json_scalars,
-    lambda children: (st.lists(children, max_size=4)
-                      | st.dictionaries(st.text(max_size=10) | st.sampled_from(_KEYS),
-                                        children, max_size=5)),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=10) | st.sampled_from(_KEYS), children, max_size=5)
+    ),
     max_leaves=25,
 )
 

@@ -36,10 +36,16 @@ ALL = [FIRING, RESOLVED, GROUP, PROM_FIRING, PROM_RESOLVED]
 START = datetime(2026, 11, 26, 19, 23, 18, 441250, tzinfo=UTC)
 CHECKOUT_KEY = "69c2e62f0b0aec37@2026-11-26T19:23:18.441250922Z"
 CHECKOUT_GROUP = '{}:{alertname="HighErrorRate", service="checkout"}'
-CHECKOUT_LABELS = {"alertname": "HighErrorRate", "env": "prod", "service": "checkout",
-                   "severity": "critical"}
-CHECKOUT_ANNOTATIONS = {"runbook_url": "http://127.0.0.1/runbooks/checkout-5xx",
-                        "summary": "Checkout 5xx ratio above 5%"}
+CHECKOUT_LABELS = {
+    "alertname": "HighErrorRate",
+    "env": "prod",
+    "service": "checkout",
+    "severity": "critical",
+}
+CHECKOUT_ANNOTATIONS = {
+    "runbook_url": "http://127.0.0.1/runbooks/checkout-5xx",
+    "summary": "Checkout 5xx ratio above 5%",
+}
 
 
 def refusal(body: object) -> list[tuple[str, str]]:
@@ -57,38 +63,52 @@ def with_alert(**changes: Any) -> dict[str, Any]:
 
 # -- the real payloads -------------------------------------------------------------------------
 
+
 def test_it_reads_a_firing_alert_exactly() -> None:
-    assert parse_webhook(fixture(FIRING)) == [AlertIn(
-        source=AlertSource.ALERTMANAGER,
-        key=CHECKOUT_KEY,
-        fingerprint="69c2e62f0b0aec37",
-        status=AlertStatus.FIRING,
-        name="HighErrorRate",
-        at=START,
-        starts_at=START,
-        ends_at=None,
-        group_key=CHECKOUT_GROUP,
-        summary="Checkout 5xx ratio above 5%",
-        severity="critical",
-        labels=CHECKOUT_LABELS,
-        annotations=CHECKOUT_ANNOTATIONS,
-        generator_url="http://127.0.0.1:19090/graph?g0.expr=job%3Acheckout_5xx%3Aratio5m+%3E+0.05",
-        sender_url="http://127.0.0.1:19093",
-        receiver="incident-webhook",
-        group_truncated=0,
-    )]
+    assert parse_webhook(fixture(FIRING)) == [
+        AlertIn(
+            source=AlertSource.ALERTMANAGER,
+            key=CHECKOUT_KEY,
+            fingerprint="69c2e62f0b0aec37",
+            status=AlertStatus.FIRING,
+            name="HighErrorRate",
+            at=START,
+            starts_at=START,
+            ends_at=None,
+            group_key=CHECKOUT_GROUP,
+            summary="Checkout 5xx ratio above 5%",
+            severity="critical",
+            labels=CHECKOUT_LABELS,
+            annotations=CHECKOUT_ANNOTATIONS,
+            generator_url="http://127.0.0.1:19090/graph?g0.expr=job%3Acheckout_5xx%3Aratio5m+%3E+0.05",
+            sender_url="http://127.0.0.1:19093",
+            receiver="incident-webhook",
+            group_truncated=0,
+        )
+    ]
 
 
 def test_it_reads_the_resolution_under_the_same_key() -> None:
     [alert] = parse_webhook(fixture(RESOLVED))
     end = datetime(2026, 11, 26, 19, 23, 19, 984000, tzinfo=UTC)
     assert alert == AlertIn(
-        source=AlertSource.ALERTMANAGER, key=CHECKOUT_KEY, fingerprint="69c2e62f0b0aec37",
-        status=AlertStatus.RESOLVED, name="HighErrorRate", at=end, starts_at=START,
-        ends_at=end, group_key=CHECKOUT_GROUP, summary="Checkout 5xx ratio above 5%",
-        severity="critical", labels=CHECKOUT_LABELS, annotations=CHECKOUT_ANNOTATIONS,
+        source=AlertSource.ALERTMANAGER,
+        key=CHECKOUT_KEY,
+        fingerprint="69c2e62f0b0aec37",
+        status=AlertStatus.RESOLVED,
+        name="HighErrorRate",
+        at=end,
+        starts_at=START,
+        ends_at=end,
+        group_key=CHECKOUT_GROUP,
+        summary="Checkout 5xx ratio above 5%",
+        severity="critical",
+        labels=CHECKOUT_LABELS,
+        annotations=CHECKOUT_ANNOTATIONS,
         generator_url=None,  # empty on the resolving post
-        sender_url="http://127.0.0.1:19093", receiver="incident-webhook")
+        sender_url="http://127.0.0.1:19093",
+        receiver="incident-webhook",
+    )
 
 
 def test_it_reads_what_prometheus_sent_through_alertmanager() -> None:
@@ -106,8 +126,10 @@ def test_it_reads_what_prometheus_sent_through_alertmanager() -> None:
 
 def test_it_reads_each_alert_of_a_group() -> None:
     alerts = parse_webhook(fixture(GROUP))
-    assert [a.key for a in alerts] == ["8eeb995829cc09a5@2026-11-26T19:23:21.456262421Z",
-                                       "c8446ea9814ae2b0@2026-11-26T19:23:21.456262421Z"]
+    assert [a.key for a in alerts] == [
+        "8eeb995829cc09a5@2026-11-26T19:23:21.456262421Z",
+        "c8446ea9814ae2b0@2026-11-26T19:23:21.456262421Z",
+    ]
     assert {a.group_key for a in alerts} == {'{}:{alertname="DiskFull", service="db"}'}
     assert [a.summary for a in alerts] == ["Disk > 90% on db-1", "Disk > 90% on db-2"]
     assert [a.labels["instance"] for a in alerts] == ["db-1:9100", "db-2:9100"]
@@ -119,8 +141,9 @@ def test_it_reads_the_same_delivery_to_the_same_alerts() -> None:
 
 
 def test_it_is_the_registrys_alertmanager_adapter() -> None:
-    assert parse_alerts("alertmanager", fixture(GROUP), received_at=START,
-                        new_key=lambda: "unused") == parse_webhook(fixture(GROUP))
+    assert parse_alerts(
+        "alertmanager", fixture(GROUP), received_at=START, new_key=lambda: "unused"
+    ) == parse_webhook(fixture(GROUP))
     assert request_model("alertmanager") is AlertmanagerWebhook
 
 
@@ -136,7 +159,8 @@ def test_it_writes_timeline_texts() -> None:
     [resolved] = parse_webhook(fixture(RESOLVED))
     assert firing.timeline_text() == "Alert firing: HighErrorRate - Checkout 5xx ratio above 5%"
     assert resolved.timeline_text() == (
-        "Alert resolved: HighErrorRate - Checkout 5xx ratio above 5%")
+        "Alert resolved: HighErrorRate - Checkout 5xx ratio above 5%"
+    )
 
 
 def test_it_keeps_alerts_consistent() -> None:
@@ -152,14 +176,18 @@ def test_it_keeps_alerts_consistent() -> None:
 
 # -- identity ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("starts_at", [
-    "2026-11-26T19:23:18.441250922Z",
-    "2026-11-26T19:23:18.4412509220Z",
-    "2026-11-26T19:23:18.441250922z",
-    "2026-11-26T20:23:18.441250922+01:00",
-    "2026-11-26T18:53:18.441250922-00:30",
-    "2026-11-26T20:23:18.441250922+0100",
-])
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        "2026-11-26T19:23:18.441250922Z",
+        "2026-11-26T19:23:18.4412509220Z",
+        "2026-11-26T19:23:18.441250922z",
+        "2026-11-26T20:23:18.441250922+01:00",
+        "2026-11-26T18:53:18.441250922-00:30",
+        "2026-11-26T20:23:18.441250922+0100",
+    ],
+)
 def test_it_keys_equal_instants_alike(starts_at: str) -> None:
     [alert] = parse_webhook(with_alert(startsAt=starts_at))
     assert alert.key == CHECKOUT_KEY
@@ -204,6 +232,7 @@ def test_it_reads_a_missing_end_as_firing() -> None:
 
 # -- what is ignored -----------------------------------------------------------------------------
 
+
 def test_it_ignores_fields_newer_alertmanagers_add() -> None:
     body = fixture(FIRING)
     body["notification_reason"] = "repeat"  # 0.32+
@@ -212,13 +241,16 @@ def test_it_ignores_fields_newer_alertmanagers_add() -> None:
     assert parse_webhook(body) == parse_webhook(fixture(FIRING))
 
 
-@pytest.mark.parametrize(("sent", "name"), [
-    ("team\\.ops", "team.ops"),
-    ("incident-webhook", "incident-webhook"),
-    ("a\\+b\\*\\(c\\)\\[d\\]\\{e\\}\\^f\\$g\\|h\\?", "a+b*(c)[d]{e}^f$g|h?"),
-    ("back\\\\slash", "back\\slash"),
-    ("plain\\d", "plain\\d"),  # QuoteMeta never writes \d: left as sent
-])
+@pytest.mark.parametrize(
+    ("sent", "name"),
+    [
+        ("team\\.ops", "team.ops"),
+        ("incident-webhook", "incident-webhook"),
+        ("a\\+b\\*\\(c\\)\\[d\\]\\{e\\}\\^f\\$g\\|h\\?", "a+b*(c)[d]{e}^f$g|h?"),
+        ("back\\\\slash", "back\\slash"),
+        ("plain\\d", "plain\\d"),  # QuoteMeta never writes \d: left as sent
+    ],
+)
 def test_it_unescapes_receiver_names(sent: str, name: str) -> None:
     assert unescape_receiver(sent) == name
     body = fixture(FIRING)
@@ -259,6 +291,7 @@ def test_it_accepts_an_empty_group() -> None:
 
 # -- what is refused -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("body", [None, [], "text", 4, True])
 def test_it_refuses_a_body_that_is_not_an_object(body: object) -> None:
     assert refusal(body) == [("", "wrong_type")]
@@ -276,8 +309,11 @@ def test_it_refuses_other_webhook_versions(version: object) -> None:
 
 
 def test_it_requires_version_group_key_and_alerts() -> None:
-    assert refusal({"receiver": "x"}) == [("version", "required"), ("groupKey", "required"),
-                                          ("alerts", "required")]
+    assert refusal({"receiver": "x"}) == [
+        ("version", "required"),
+        ("groupKey", "required"),
+        ("alerts", "required"),
+    ]
 
 
 def test_it_names_the_json_path_of_every_problem() -> None:
@@ -285,13 +321,17 @@ def test_it_names_the_json_path_of_every_problem() -> None:
     body["alerts"][1]["startsAt"] = "yesterday"
     body["alerts"][0]["labels"]["instance"] = 9100
     body["alerts"][1]["status"] = "pending"
-    assert refusal(body) == [("alerts[0].labels.instance", "wrong_type"),
-                             ("alerts[1].status", "unknown_value")]
+    assert refusal(body) == [
+        ("alerts[0].labels.instance", "wrong_type"),
+        ("alerts[1].status", "unknown_value"),
+    ]
     body = fixture(GROUP)
     body["alerts"][1]["startsAt"] = "yesterday"
     body["alerts"][0]["fingerprint"] = "not-hex"
-    assert refusal(body) == [("alerts[0].fingerprint", "bad_fingerprint"),
-                             ("alerts[1].startsAt", "bad_time")]
+    assert refusal(body) == [
+        ("alerts[0].fingerprint", "bad_fingerprint"),
+        ("alerts[1].startsAt", "bad_time"),
+    ]
 
 
 def test_it_explains_a_wrong_type_in_json_terms() -> None:
@@ -300,17 +340,21 @@ def test_it_explains_a_wrong_type_in_json_terms() -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_webhook(body)
     assert str(caught.value) == (
-        "alerts[0].labels.instance: expected a string, found the number 9100")
+        "alerts[0].labels.instance: expected a string, found the number 9100"
+    )
 
 
-@pytest.mark.parametrize(("starts_at", "code"), [
-    ("2026-11-26T19:23:18", "bad_time"),  # no offset
-    ("2026-11-26", "bad_time"),
-    ("2026-02-30T00:00:00Z", "bad_time"),
-    ("2026-11-26T19:23:18+24:00", "bad_time"),
-    ("0001-01-01T00:00:00Z", "bad_time"),  # the zero time is no start
-    ("0001-01-01T00:00:00+01:00", "bad_time"),  # before year 1 in UTC
-])
+@pytest.mark.parametrize(
+    ("starts_at", "code"),
+    [
+        ("2026-11-26T19:23:18", "bad_time"),  # no offset
+        ("2026-11-26", "bad_time"),
+        ("2026-02-30T00:00:00Z", "bad_time"),
+        ("2026-11-26T19:23:18+24:00", "bad_time"),
+        ("0001-01-01T00:00:00Z", "bad_time"),  # the zero time is no start
+        ("0001-01-01T00:00:00+01:00", "bad_time"),  # before year 1 in UTC
+    ],
+)
 def test_it_refuses_start_times_it_cannot_read(starts_at: str, code: str) -> None:
     assert refusal(with_alert(startsAt=starts_at)) == [("alerts[0].startsAt", code)]
 
@@ -333,15 +377,23 @@ def test_it_refuses_nul_characters_wherever_they_are() -> None:
     body["alerts"][0]["labels"]["env"] = "prod\x00"
     body["alerts"][0]["annotations"]["summary"] = "\x00"
     body["alerts"][0]["generatorURL"] = "http://x/\x00"
-    assert refusal(body) == [("groupKey", "nul_character"),
-                             ("alerts[0].labels.env", "nul_character"),
-                             ("alerts[0].annotations.summary", "nul_character"),
-                             ("alerts[0].generatorURL", "nul_character")]
+    assert refusal(body) == [
+        ("groupKey", "nul_character"),
+        ("alerts[0].labels.env", "nul_character"),
+        ("alerts[0].annotations.summary", "nul_character"),
+        ("alerts[0].generatorURL", "nul_character"),
+    ]
 
 
 def test_it_replaces_other_control_characters_and_lone_surrogates() -> None:
-    [alert] = parse_webhook(with_alert(annotations={"summary": "red \x1b[31m \ud800 bell\x07",
-                                                    "runbook": "line 1\nline 2\ttab"}))
+    [alert] = parse_webhook(
+        with_alert(
+            annotations={
+                "summary": "red \x1b[31m \ud800 bell\x07",
+                "runbook": "line 1\nline 2\ttab",
+            }
+        )
+    )
     assert alert.annotations["summary"] == "red \ufffd[31m \ufffd bell\ufffd"
     assert alert.annotations["runbook"] == "line 1\nline 2\ttab"
 
@@ -349,13 +401,15 @@ def test_it_replaces_other_control_characters_and_lone_surrogates() -> None:
 def test_it_refuses_odd_label_names() -> None:
     assert refusal(with_alert(labels={"": "x"})) == [('alerts[0].labels[""]', "empty")]
     assert refusal(with_alert(labels={"a\x01": "x"})) == [
-        ('alerts[0].labels["a\\u0001"]', "control_character")]
+        ('alerts[0].labels["a\\u0001"]', "control_character")
+    ]
 
 
 def test_it_refuses_over_long_labels_but_cuts_over_long_annotations() -> None:
     long_label = "x" * (MAX_LABEL_VALUE_LENGTH + 1)
     assert refusal(with_alert(labels={"alertname": "A", "query": long_label})) == [
-        ("alerts[0].labels.query", "too_long")]
+        ("alerts[0].labels.query", "too_long")
+    ]
     [alert] = parse_webhook(with_alert(annotations={"description": "y" * 50_000}))
     assert len(alert.annotations["description"]) == MAX_ANNOTATION_LENGTH
     assert alert.annotations["description"].endswith("…")
@@ -390,6 +444,7 @@ def test_it_refuses_negative_and_fractional_truncation_counts() -> None:
 
 
 # -- nothing else ever comes out -----------------------------------------------------------------
+
 
 def _result_or_invalid(body: object) -> None:
     try:

@@ -26,8 +26,12 @@ DETECTED = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)
 
 
 def body(**changes: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": "deploy", "service": "checkout", "at": "2025-11-08T13:00:00Z",
-                           "summary": "checkout v2.14.0 rolled out"}
+    out: dict[str, Any] = {
+        "kind": "deploy",
+        "service": "checkout",
+        "at": "2025-11-08T13:00:00Z",
+        "summary": "checkout v2.14.0 rolled out",
+    }
     out.update(changes)
     return {key: value for key, value in out.items() if value is not ...}
 
@@ -61,11 +65,13 @@ def test_it_documents_the_body_with_the_example() -> None:
 def test_it_writes_a_timeline_text() -> None:
     assert parse_change(dict(EXAMPLE)).timeline_text() == (
         "Maintenance started on db, eu-west-1: Scheduled maintenance begins on DB cluster "
-        "(by Sam Lee)")
+        "(by Sam Lee)"
+    )
     assert parse_change(body()).timeline_text() == "Deploy on checkout: checkout v2.14.0 rolled out"
 
 
 # -- keys --------------------------------------------------------------------------------------
+
 
 def test_it_keys_a_change_without_id_by_its_content() -> None:
     change = parse_change(body())
@@ -78,11 +84,18 @@ def test_it_keys_the_same_instant_written_differently_alike(at: str) -> None:
     assert parse_change(body(at=at)).key == parse_change(body()).key
 
 
-@pytest.mark.parametrize("change", [
-    {"at": "2025-11-08T13:00:00.000000001Z"}, {"summary": "checkout v2.14.1 rolled out"},
-    {"kind": "config"}, {"region": "eu-west-1"}, {"author": "Sam"}, {"url": "https://x"},
-    {"source": "argo"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"at": "2025-11-08T13:00:00.000000001Z"},
+        {"summary": "checkout v2.14.1 rolled out"},
+        {"kind": "config"},
+        {"region": "eu-west-1"},
+        {"author": "Sam"},
+        {"url": "https://x"},
+        {"source": "argo"},
+    ],
+)
 def test_it_keys_any_other_content_differently(change: dict[str, str]) -> None:
     assert parse_change(body(**change)).key != parse_change(body()).key
 
@@ -93,6 +106,7 @@ def test_it_keys_a_change_with_an_id_by_the_id() -> None:
 
 
 # -- what is read and refused ------------------------------------------------------------------
+
 
 def test_it_takes_a_region_without_a_service() -> None:
     change = parse_change(body(service=..., region="us-east-1", kind="config"))
@@ -119,9 +133,16 @@ def test_it_refuses_unknown_fields_by_name() -> None:
 
 def test_it_names_every_problem_by_its_field() -> None:
     assert refusal(body(kind="rollout", at=3, summary=None)) == [
-        ("kind", "unknown_value"), ("at", "wrong_type"), ("summary", "wrong_type")]
+        ("kind", "unknown_value"),
+        ("at", "wrong_type"),
+        ("summary", "wrong_type"),
+    ]
     assert refusal(body(at="yesterday", summary="  ", id="", url="http://x/\x00")) == [
-        ("summary", "empty"), ("id", "empty"), ("url", "nul_character"), ("at", "bad_time")]
+        ("summary", "empty"),
+        ("id", "empty"),
+        ("url", "nul_character"),
+        ("at", "bad_time"),
+    ]
 
 
 def test_it_requires_the_time() -> None:
@@ -146,61 +167,84 @@ def test_it_refuses_over_long_service_names() -> None:
 
 # -- possible triggers -------------------------------------------------------------------------
 
-def change_at(at: datetime, *, service: str | None = "db",
-              region: str | None = None) -> ChangeIn:
-    return ChangeIn(key="c", kind=ChangeKind.MAINTENANCE_START, at=at, summary="maintenance",
-                    service=service, region=region)
+
+def change_at(at: datetime, *, service: str | None = "db", region: str | None = None) -> ChangeIn:
+    return ChangeIn(
+        key="c",
+        kind=ChangeKind.MAINTENANCE_START,
+        at=at,
+        summary="maintenance",
+        service=service,
+        region=region,
+    )
 
 
 def test_it_takes_the_reference_maintenance_as_a_possible_trigger() -> None:
-    assert is_possible_trigger(change_at(MAINTENANCE), detected_at=DETECTED,
-                               scope=Scope.everything())
+    assert is_possible_trigger(
+        change_at(MAINTENANCE), detected_at=DETECTED, scope=Scope.everything()
+    )
 
 
-@pytest.mark.parametrize(("offset", "expected"), [
-    (timedelta(0), True),
-    (-DEFAULT_LOOK_BACK, True),
-    (-DEFAULT_LOOK_BACK - timedelta(microseconds=1), False),
-    (timedelta(seconds=1), False),  # after detection: a response, not a cause
-])
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [
+        (timedelta(0), True),
+        (-DEFAULT_LOOK_BACK, True),
+        (-DEFAULT_LOOK_BACK - timedelta(microseconds=1), False),
+        (timedelta(seconds=1), False),  # after detection: a response, not a cause
+    ],
+)
 def test_it_looks_back_two_hours_by_default(offset: timedelta, expected: bool) -> None:
-    assert is_possible_trigger(change_at(DETECTED + offset), detected_at=DETECTED,
-                               scope=Scope.everything()) is expected
+    assert (
+        is_possible_trigger(
+            change_at(DETECTED + offset), detected_at=DETECTED, scope=Scope.everything()
+        )
+        is expected
+    )
 
 
 def test_it_takes_another_look_back() -> None:
     change = change_at(DETECTED - timedelta(hours=3))
     assert not is_possible_trigger(change, detected_at=DETECTED, scope=Scope.everything())
-    assert is_possible_trigger(change, detected_at=DETECTED, scope=Scope.everything(),
-                               look_back=timedelta(hours=4))
+    assert is_possible_trigger(
+        change, detected_at=DETECTED, scope=Scope.everything(), look_back=timedelta(hours=4)
+    )
 
 
-@pytest.mark.parametrize(("scope", "service", "region", "expected"), [
-    (Scope(services=("db",)), "db", None, True),
-    (Scope(services=("db",)), "web", None, False),
-    (Scope(regions=("eu",)), "web", "eu", True),
-    (Scope(regions=("eu",)), "db", "us", False),
-    (Scope(services=("checkout",), regions=("eu",)), "billing", "eu", True),  # same region
-    (Scope(services=("checkout",), regions=("eu",)), "checkout", "us", True),  # same service
-    (Scope(services=("checkout",), regions=("eu",)), "billing", "us", False),
-    # "all regions" is no evidence when the incident names its services
-    (Scope(services=("checkout",)), "billing", "eu", False),
-    (Scope(regions=("eu",)), "db", None, False),
-    (Scope.everything(), None, "ap-south", True),
-])
-def test_it_needs_the_same_service_or_region(scope: Scope, service: str | None,
-                                            region: str | None, expected: bool) -> None:
+@pytest.mark.parametrize(
+    ("scope", "service", "region", "expected"),
+    [
+        (Scope(services=("db",)), "db", None, True),
+        (Scope(services=("db",)), "web", None, False),
+        (Scope(regions=("eu",)), "web", "eu", True),
+        (Scope(regions=("eu",)), "db", "us", False),
+        (Scope(services=("checkout",), regions=("eu",)), "billing", "eu", True),  # same region
+        (Scope(services=("checkout",), regions=("eu",)), "checkout", "us", True),  # same service
+        (Scope(services=("checkout",), regions=("eu",)), "billing", "us", False),
+        # "all regions" is no evidence when the incident names its services
+        (Scope(services=("checkout",)), "billing", "eu", False),
+        (Scope(regions=("eu",)), "db", None, False),
+        (Scope.everything(), None, "ap-south", True),
+    ],
+)
+def test_it_needs_the_same_service_or_region(
+    scope: Scope, service: str | None, region: str | None, expected: bool
+) -> None:
     change = change_at(MAINTENANCE, service=service, region=region)
     assert is_possible_trigger(change, detected_at=DETECTED, scope=scope) is expected
 
 
 def test_it_refuses_naive_detection_times() -> None:
     with pytest.raises(ValueError):
-        is_possible_trigger(change_at(MAINTENANCE), detected_at=datetime(2025, 11, 8, 14, 2),
-                            scope=Scope.everything())
+        is_possible_trigger(
+            change_at(MAINTENANCE),
+            detected_at=datetime(2025, 11, 8, 14, 2),
+            scope=Scope.everything(),
+        )
 
 
 # -- nothing else ever comes out ---------------------------------------------------------------
+
 
 def _result_or_invalid(value: object) -> None:
     try:

@@ -72,6 +72,7 @@ def with_payload(**changes: Any) -> dict[str, Any]:
 
 # -- the real events ---------------------------------------------------------------------------
 
+
 def test_it_reads_alertmanagers_trigger_exactly() -> None:
     assert parse(fixture(TRIGGER)) == AlertIn(
         source=AlertSource.PAGERDUTY,
@@ -88,8 +89,11 @@ def test_it_reads_alertmanagers_trigger_exactly() -> None:
         labels={"source": "search", "severity": "warning", "class": "HighLatency"},
         annotations={
             "firing": "Labels:\n - alertname = HighLatency\n - service = search\n"
-                      " - severity = warning\nAnnotations:\n - summary = p99 > 2s\nSource: \n",
-            "num_firing": "1", "num_resolved": "0", "resolved": ""},
+            " - severity = warning\nAnnotations:\n - summary = p99 > 2s\nSource: \n",
+            "num_firing": "1",
+            "num_resolved": "0",
+            "resolved": "",
+        },
         generator_url=None,
         sender_url="http://127.0.0.1:19093",
         receiver=None,
@@ -107,19 +111,25 @@ def test_it_reads_the_resolve_under_the_triggers_key() -> None:
 def test_it_acknowledges_with_nothing_but_the_key() -> None:
     alert = parse({"routing_key": "k", "event_action": "acknowledge", "dedup_key": "disk-7"})
     assert (alert.status, alert.key, alert.name, alert.ends_at) == (
-        AlertStatus.ACKNOWLEDGED, "disk-7", "disk-7", None)
+        AlertStatus.ACKNOWLEDGED,
+        "disk-7",
+        "disk-7",
+        None,
+    )
     assert alert.labels == {} and alert.summary is None and alert.severity is None
 
 
 def test_it_is_the_registrys_pagerduty_adapter() -> None:
-    assert parse_alerts("pagerduty", fixture(TRIGGER), received_at=RECEIVED,
-                        new_key=_never) == [parse(fixture(TRIGGER))]
+    assert parse_alerts("pagerduty", fixture(TRIGGER), received_at=RECEIVED, new_key=_never) == [
+        parse(fixture(TRIGGER))
+    ]
     assert request_model("pagerduty") is PagerDutyEvent
     schema = PagerDutyEvent.model_json_schema(by_alias=True)
     assert schema["examples"] == [fixture(TRIGGER)]
 
 
 # -- dedup keys --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dedup_key", [None, "", "   "])
 def test_it_asks_for_a_key_when_a_trigger_has_none(dedup_key: str | None) -> None:
@@ -158,14 +168,16 @@ def test_it_refuses_keys_with_control_characters_rather_than_change_them() -> No
 
 # -- routing key -------------------------------------------------------------------------------
 
+
 def test_it_takes_any_routing_key_such_as_an_intake_token() -> None:
     alert = parse(trigger(routing_key="wr_intake_5f2c"))
     assert alert.key == DEDUP
     assert read_routing_key(trigger(routing_key="wr_intake_5f2c")) == "wr_intake_5f2c"
 
 
-@pytest.mark.parametrize("body", [None, [], {}, {"routing_key": 3}, {"routing_key": ""},
-                                  {"routing_key": "a\x00"}])
+@pytest.mark.parametrize(
+    "body", [None, [], {}, {"routing_key": 3}, {"routing_key": ""}, {"routing_key": "a\x00"}]
+)
 def test_it_reads_no_routing_key_from_bodies_without_one(body: object) -> None:
     assert read_routing_key(body) is None
 
@@ -179,6 +191,7 @@ def test_it_requires_a_routing_key() -> None:
 
 # -- payload -----------------------------------------------------------------------------------
 
+
 def test_it_requires_a_payload_to_trigger() -> None:
     body = fixture(TRIGGER)
     del body["payload"]
@@ -188,8 +201,11 @@ def test_it_requires_a_payload_to_trigger() -> None:
 def test_it_names_each_missing_payload_field() -> None:
     body = fixture(TRIGGER)
     body["payload"] = {"summary": " ", "class": "X"}
-    assert refusal(body) == [("payload.summary", "required"), ("payload.source", "required"),
-                             ("payload.severity", "required")]
+    assert refusal(body) == [
+        ("payload.summary", "required"),
+        ("payload.source", "required"),
+        ("payload.severity", "required"),
+    ]
 
 
 @pytest.mark.parametrize("severity", ["fatal", "CRITICAL", "", 1])
@@ -202,10 +218,13 @@ def test_it_refuses_an_unknown_action() -> None:
     assert refusal(trigger(event_action="escalate")) == [("event_action", "unknown_value")]
 
 
-@pytest.mark.parametrize(("timestamp", "at"), [
-    ("2015-07-17T08:42:58.315+0000", datetime(2015, 7, 17, 8, 42, 58, 315000, tzinfo=UTC)),
-    ("2015-07-17T10:42:58+02:00", datetime(2015, 7, 17, 8, 42, 58, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("timestamp", "at"),
+    [
+        ("2015-07-17T08:42:58.315+0000", datetime(2015, 7, 17, 8, 42, 58, 315000, tzinfo=UTC)),
+        ("2015-07-17T10:42:58+02:00", datetime(2015, 7, 17, 8, 42, 58, tzinfo=UTC)),
+    ],
+)
 def test_it_takes_the_events_own_time(timestamp: str, at: datetime) -> None:
     alert = parse(with_payload(timestamp=timestamp))
     assert alert.at == alert.starts_at == at
@@ -214,22 +233,37 @@ def test_it_takes_the_events_own_time(timestamp: str, at: datetime) -> None:
 
 def test_it_refuses_a_time_without_utc_offset() -> None:
     assert refusal(with_payload(timestamp="2015-07-17T08:42:58")) == [
-        ("payload.timestamp", "bad_time")]
+        ("payload.timestamp", "bad_time")
+    ]
 
 
 def test_it_keeps_custom_details_as_texts() -> None:
-    alert = parse(with_payload(custom_details={"free": "text", "n": 3, "ok": True,
-                                               "nested": {"b": [1, None], "a": "é"}}))
-    assert alert.annotations == {"free": "text", "n": "3", "ok": "true",
-                                 "nested": '{"a":"é","b":[1,null]}'}
+    alert = parse(
+        with_payload(
+            custom_details={
+                "free": "text",
+                "n": 3,
+                "ok": True,
+                "nested": {"b": [1, None], "a": "é"},
+            }
+        )
+    )
+    assert alert.annotations == {
+        "free": "text",
+        "n": "3",
+        "ok": "true",
+        "nested": '{"a":"é","b":[1,null]}',
+    }
 
 
-@pytest.mark.parametrize(("details", "text"), [
-    ("plain words", "plain words"),
-    ([1, 2], "[1,2]"),
-])
-def test_it_keeps_details_that_are_not_an_object_as_one_text(details: object,
-                                                             text: str) -> None:
+@pytest.mark.parametrize(
+    ("details", "text"),
+    [
+        ("plain words", "plain words"),
+        ([1, 2], "[1,2]"),
+    ],
+)
+def test_it_keeps_details_that_are_not_an_object_as_one_text(details: object, text: str) -> None:
     assert parse(with_payload(custom_details=details)).annotations == {"details": text}
 
 
@@ -255,12 +289,17 @@ def test_it_cuts_a_long_summary_as_pagerduty_does() -> None:
 
 def test_it_refuses_nul_characters() -> None:
     assert refusal(with_payload(summary="a\x00", source="b\x00")) == [
-        ("payload.source", "nul_character"), ("payload.summary", "nul_character")]
+        ("payload.source", "nul_character"),
+        ("payload.summary", "nul_character"),
+    ]
 
 
 def test_it_links_the_first_link_and_the_client() -> None:
-    body = trigger(links=[{"href": "https://grafana.test/d/1", "text": "dashboard"}],
-                   images=[{"src": "https://x.test/i.png"}], client_url="https://am.test")
+    body = trigger(
+        links=[{"href": "https://grafana.test/d/1", "text": "dashboard"}],
+        images=[{"src": "https://x.test/i.png"}],
+        client_url="https://am.test",
+    )
     alert = parse(body)
     assert alert.generator_url == "https://grafana.test/d/1"
     assert alert.sender_url == "https://am.test"
@@ -283,9 +322,13 @@ def test_it_refuses_a_v1_event_by_name() -> None:
 
 # -- answers -----------------------------------------------------------------------------------
 
+
 def test_it_answers_a_valid_event_as_pagerduty_does() -> None:
-    assert accepted(DEDUP) == {"status": "success", "message": "Event processed",
-                               "dedup_key": DEDUP}
+    assert accepted(DEDUP) == {
+        "status": "success",
+        "message": "Event processed",
+        "dedup_key": DEDUP,
+    }
 
 
 def test_it_answers_an_invalid_event_as_pagerduty_does() -> None:
@@ -296,20 +339,26 @@ def test_it_answers_an_invalid_event_as_pagerduty_does() -> None:
     assert invalid_event(caught.value) == {
         "status": "invalid event",
         "message": "Event object is invalid",
-        "errors": ["payload.summary: is required to trigger",
-                   "payload.source: is required to trigger"],
+        "errors": [
+            "payload.summary: is required to trigger",
+            "payload.source: is required to trigger",
+        ],
     }
 
 
 def test_it_needs_an_aware_time_of_receipt() -> None:
     with pytest.raises(ValueError):
         parse_event(fixture(TRIGGER), received_at=datetime(2026, 1, 1), new_dedup_key=_never)
-    alert = parse_event(fixture(TRIGGER), new_dedup_key=_never,
-                        received_at=datetime(2026, 1, 1, 1, tzinfo=timezone(timedelta(hours=1))))
+    alert = parse_event(
+        fixture(TRIGGER),
+        new_dedup_key=_never,
+        received_at=datetime(2026, 1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+    )
     assert alert.at == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 # -- nothing else ever comes out ---------------------------------------------------------------
+
 
 def _result_or_invalid(body: object) -> None:
     keys = Keys()
@@ -329,8 +378,15 @@ def test_it_turns_any_json_value_into_an_alert_or_invalid_input(body: object) ->
     _result_or_invalid(body)
 
 
-@given(mutations([fixture(TRIGGER), fixture(RESOLVE),
-                  {"routing_key": "k", "event_action": "acknowledge", "dedup_key": "d"}]))
+@given(
+    mutations(
+        [
+            fixture(TRIGGER),
+            fixture(RESOLVE),
+            {"routing_key": "k", "event_action": "acknowledge", "dedup_key": "d"},
+        ]
+    )
+)
 @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
 def test_it_turns_any_mutated_event_into_an_alert_or_invalid_input(body: object) -> None:
     _result_or_invalid(body)

@@ -81,8 +81,9 @@ class Inbox:
         self.server.shutdown()
         self.server.server_close()
 
-    def wait_for(self, predicate: Callable[[Delivery], bool], count: int = 1,
-                 timeout: float = WAIT) -> list[Delivery]:
+    def wait_for(
+        self, predicate: Callable[[Delivery], bool], count: int = 1, timeout: float = WAIT
+    ) -> list[Delivery]:
         """The first `count` deliveries matching `predicate`, waiting for them."""
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -92,19 +93,27 @@ class Inbox:
                     return found[:count]
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"waited {timeout} s for {count} deliveries, got "
-                                         f"{len(found)}: {[d.body for d in found]}")
+                    raise AssertionError(
+                        f"waited {timeout} s for {count} deliveries, got "
+                        f"{len(found)}: {[d.body for d in found]}"
+                    )
                 self._changed.wait(left)
 
 
 def webhook_of(alertname: str, status: str) -> Callable[[Delivery], bool]:
-    return lambda d: (d.path == "/alertmanager" and d.body.get("status") == status
-                      and d.body.get("commonLabels", {}).get("alertname") == alertname)
+    return lambda d: (
+        d.path == "/alertmanager"
+        and d.body.get("status") == status
+        and d.body.get("commonLabels", {}).get("alertname") == alertname
+    )
 
 
 def page_of(alertname: str, action: str) -> Callable[[Delivery], bool]:
-    return lambda d: (d.path == "/v2/enqueue" and d.body.get("event_action") == action
-                      and d.body.get("payload", {}).get("class") == alertname)
+    return lambda d: (
+        d.path == "/v2/enqueue"
+        and d.body.get("event_action") == action
+        and d.body.get("payload", {}).get("class") == alertname
+    )
 
 
 @pytest.fixture(scope="module")
@@ -115,9 +124,13 @@ def inbox() -> Iterator[Inbox]:
 
 @pytest.fixture(scope="module")
 def alertmanager(inbox: Inbox) -> Iterator[Alertmanager]:
-    with Alertmanager(webhook_url=f"{inbox.url}/alertmanager", bearer_token=TOKEN,
-                      pagerduty_url=f"{inbox.url}/v2/enqueue", routing_key=ROUTING_KEY,
-                      receiver=RECEIVER) as am:
+    with Alertmanager(
+        webhook_url=f"{inbox.url}/alertmanager",
+        bearer_token=TOKEN,
+        pagerduty_url=f"{inbox.url}/v2/enqueue",
+        routing_key=ROUTING_KEY,
+        receiver=RECEIVER,
+    ) as am:
         yield am
 
 
@@ -126,22 +139,36 @@ def a_while_ago(seconds: int = 5) -> datetime:
 
 
 def test_it_writes_a_config_amtool_accepts(tmp_path: Path) -> None:
-    am = Alertmanager(webhook_url="http://127.0.0.1:9/alertmanager", bearer_token=TOKEN,
-                      pagerduty_url="http://127.0.0.1:9/v2/enqueue", receiver=RECEIVER,
-                      repeat_interval="3s", root=tmp_path)
+    am = Alertmanager(
+        webhook_url="http://127.0.0.1:9/alertmanager",
+        bearer_token=TOKEN,
+        pagerduty_url="http://127.0.0.1:9/v2/enqueue",
+        receiver=RECEIVER,
+        repeat_interval="3s",
+        root=tmp_path,
+    )
     result = check_config(am.write_config())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout + result.stderr
 
 
 def test_it_reads_a_firing_alert_then_its_resolution_under_one_key(
-        alertmanager: Alertmanager, inbox: Inbox) -> None:
-    labels = {"alertname": "CheckoutErrors", "service": "checkout", "severity": "critical",
-              "region": "eu-west-1"}
+    alertmanager: Alertmanager, inbox: Inbox
+) -> None:
+    labels = {
+        "alertname": "CheckoutErrors",
+        "service": "checkout",
+        "severity": "critical",
+        "region": "eu-west-1",
+    }
     start = a_while_ago()
     starts_at = start.strftime("%Y-%m-%dT%H:%M:%S") + ".123456789Z"  # Go keeps nanoseconds
-    alertmanager.fire(labels, annotations={"summary": "Checkout 5xx above 5%"},
-                      starts_at=starts_at, generator_url="http://prometheus.test/graph")
+    alertmanager.fire(
+        labels,
+        annotations={"summary": "Checkout 5xx above 5%"},
+        starts_at=starts_at,
+        generator_url="http://prometheus.test/graph",
+    )
 
     [firing_delivery] = inbox.wait_for(webhook_of("CheckoutErrors", "firing"))
     [firing] = parse_webhook(firing_delivery.body)
@@ -180,13 +207,21 @@ def test_it_reads_a_firing_alert_then_its_resolution_under_one_key(
 
 def test_it_reads_a_group_of_two_alerts(alertmanager: Alertmanager, inbox: Inbox) -> None:
     starts_at = go_time(a_while_ago())
-    alertmanager.post_alerts([
-        Alertmanager.alert({"alertname": "DiskAlmostFull", "service": "db", "instance": name,
-                            "severity": "warning"},
-                           annotations={"summary": f"Disk > 90% on {name}"},
-                           starts_at=starts_at)
-        for name in ("db-1", "db-2")
-    ])
+    alertmanager.post_alerts(
+        [
+            Alertmanager.alert(
+                {
+                    "alertname": "DiskAlmostFull",
+                    "service": "db",
+                    "instance": name,
+                    "severity": "warning",
+                },
+                annotations={"summary": f"Disk > 90% on {name}"},
+                starts_at=starts_at,
+            )
+            for name in ("db-1", "db-2")
+        ]
+    )
     # one notification holds both; on a busy machine the group's first one may go out
     # before the second alert joined it, and the next one (group_interval) holds both
     firing = webhook_of("DiskAlmostFull", "firing")
@@ -200,7 +235,8 @@ def test_it_reads_a_group_of_two_alerts(alertmanager: Alertmanager, inbox: Inbox
 
 
 def test_it_receives_the_bearer_token_and_alertmanagers_headers(
-        alertmanager: Alertmanager, inbox: Inbox) -> None:
+    alertmanager: Alertmanager, inbox: Inbox
+) -> None:
     alertmanager.fire({"alertname": "TokenCheck", "service": "auth"})
     [delivery] = inbox.wait_for(webhook_of("TokenCheck", "firing"))
     headers = {name.lower(): value for name, value in delivery.headers.items()}
@@ -210,14 +246,14 @@ def test_it_receives_the_bearer_token_and_alertmanagers_headers(
 
 
 def test_it_reads_pagerduty_trigger_and_resolve_sharing_a_dedup_key(
-        alertmanager: Alertmanager, inbox: Inbox) -> None:
+    alertmanager: Alertmanager, inbox: Inbox
+) -> None:
     labels = {"alertname": "SearchLatency", "service": "search", "severity": "warning"}
     starts_at = go_time(a_while_ago())
     alertmanager.fire(labels, annotations={"summary": "p99 > 2s"}, starts_at=starts_at)
     [trigger_delivery] = inbox.wait_for(page_of("SearchLatency", "trigger"))
     received = datetime(2026, 11, 26, 19, 30, tzinfo=UTC)
-    trigger = parse_event(trigger_delivery.body, received_at=received,
-                          new_dedup_key=_no_key)
+    trigger = parse_event(trigger_delivery.body, received_at=received, new_dedup_key=_no_key)
     assert trigger_delivery.body["routing_key"] == ROUTING_KEY
     assert trigger.status is AlertStatus.FIRING
     assert trigger.source is AlertSource.PAGERDUTY
@@ -236,8 +272,11 @@ def test_it_reads_pagerduty_trigger_and_resolve_sharing_a_dedup_key(
 
 def test_it_reads_a_repeated_notification_to_the_same_alerts(inbox: Inbox) -> None:
     with Alertmanager(webhook_url=f"{inbox.url}/alertmanager", repeat_interval="3s") as am:
-        am.fire({"alertname": "RepeatedAlert", "service": "api", "severity": "critical"},
-                annotations={"summary": "still broken"}, starts_at=go_time(a_while_ago()))
+        am.fire(
+            {"alertname": "RepeatedAlert", "service": "api", "severity": "critical"},
+            annotations={"summary": "still broken"},
+            starts_at=go_time(a_while_ago()),
+        )
         first, again = inbox.wait_for(webhook_of("RepeatedAlert", "firing"), count=2)
     assert parse_webhook(first.body) == parse_webhook(again.body)
 

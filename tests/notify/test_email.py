@@ -21,12 +21,24 @@ from warroom.notify.email import EmailTransport, SmtpServer, parse_smtp_url, ren
 FROM = "status@example.com"
 
 
-def outgoing(body: str = "Hello\n", html: str | None = "<p>Hello</p>",
-             subject: str = "Incident notice", to: tuple[str, ...] = ("ops@acme.example",),
-             headers: dict[str, str] | None = None) -> Outgoing:
-    return Outgoing(id=1, kind="customer_notice", channel="email", recipients=to, body=body,
-                    message_id="<abc.notice@warroom>", subject=subject, body_html=html,
-                    headers=headers or {})
+def outgoing(
+    body: str = "Hello\n",
+    html: str | None = "<p>Hello</p>",
+    subject: str = "Incident notice",
+    to: tuple[str, ...] = ("ops@acme.example",),
+    headers: dict[str, str] | None = None,
+) -> Outgoing:
+    return Outgoing(
+        id=1,
+        kind="customer_notice",
+        channel="email",
+        recipients=to,
+        body=body,
+        message_id="<abc.notice@warroom>",
+        subject=subject,
+        body_html=html,
+        headers=headers or {},
+    )
 
 
 def parsed(data: bytes) -> email.message.EmailMessage:
@@ -42,8 +54,11 @@ def content(message: email.message.EmailMessage, kind: str) -> str:
 
 
 def test_it_writes_a_text_and_html_email_with_its_headers() -> None:
-    data = render_email(outgoing(headers={"List-Unsubscribe": "<https://x.example/u?t=1>"}),
-                        FROM, date=datetime(2025, 11, 9, 10, 0, tzinfo=UTC))
+    data = render_email(
+        outgoing(headers={"List-Unsubscribe": "<https://x.example/u?t=1>"}),
+        FROM,
+        date=datetime(2025, 11, 9, 10, 0, tzinfo=UTC),
+    )
     assert all(len(line) <= 998 for line in data.split(b"\r\n"))
     assert b"\n" not in data.replace(b"\r\n", b"")
     message = parsed(data)
@@ -57,9 +72,10 @@ def test_it_writes_a_text_and_html_email_with_its_headers() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"),
-               max_size=400),
-       st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=200))
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=400),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=200),
+)
 def test_any_text_and_subject_arrive_as_written(body: str, subject: str) -> None:
     message = parsed(render_email(outgoing(body=body, html=None, subject=subject), FROM))
     assert content(message, "plain") == body
@@ -73,27 +89,35 @@ def test_a_subject_cannot_add_a_header() -> None:
 
 def test_smtp_urls() -> None:
     assert parse_smtp_url("smtp://alerts@mail.example.com") == SmtpServer(
-        "mail.example.com", 587, "alerts", implicit_tls=False)
+        "mail.example.com", 587, "alerts", implicit_tls=False
+    )
     assert parse_smtp_url("smtps://mail.example.com").port == 465
     assert parse_smtp_url("smtp://127.0.0.1:8025").is_loopback
-    for url, why in (("http://mail.example.com", "smtp://"),
-                     ("smtp://u:pw@mail.example.com", "WARROOM_SMTP_PASSWORD"),
-                     ("smtp:///", "no host"), ("smtp://mail.example.com/x", "path")):
+    for url, why in (
+        ("http://mail.example.com", "smtp://"),
+        ("smtp://u:pw@mail.example.com", "WARROOM_SMTP_PASSWORD"),
+        ("smtp:///", "no host"),
+        ("smtp://mail.example.com/x", "path"),
+    ):
         with pytest.raises(ValueError, match=why):
             parse_smtp_url(url)
 
 
 def transport(port: int, timeout: float = 5.0) -> EmailTransport:
-    return EmailTransport(parse_smtp_url(f"smtp://127.0.0.1:{port}"), mail_from=FROM,
-                          timeout=timeout)
+    return EmailTransport(
+        parse_smtp_url(f"smtp://127.0.0.1:{port}"), mail_from=FROM, timeout=timeout
+    )
 
 
 def test_it_delivers_over_one_kept_connection() -> None:
     with mail_server() as server:
         sender = transport(server.port)
         for n in range(3):
-            sender.send(outgoing(body=f"notice {n}\n.leading dot\n",
-                                 to=("a@acme.example", "b@acme.example")))
+            sender.send(
+                outgoing(
+                    body=f"notice {n}\n.leading dot\n", to=("a@acme.example", "b@acme.example")
+                )
+            )
         sender.close()
     assert len(server.messages) == 3
     first = server.messages[0]
@@ -136,8 +160,10 @@ def test_no_server_is_a_temporary_failure() -> None:
 
 
 def test_no_answer_after_the_message_went_out_is_uncertain() -> None:
-    with mail_server(silent_for=2.0) as server, \
-            pytest.raises(TransportError, match="may have been delivered") as caught:
+    with (
+        mail_server(silent_for=2.0) as server,
+        pytest.raises(TransportError, match="may have been delivered") as caught,
+    ):
         transport(server.port, timeout=0.5).send(outgoing())
     assert caught.value.uncertain
     assert len(server.messages) == 1  # it did arrive: this is why it is never re-sent
@@ -152,7 +178,8 @@ def test_starttls_is_required_beyond_the_loopback(monkeypatch: pytest.MonkeyPatc
 
 
 def test_beyond_the_loopback_it_sends_over_starttls_and_logs_in(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A server that requires STARTTLS and a login (aiosmtpd with a certificate made
     here), taken for a remote one: the password goes only over TLS."""
     import shutil
@@ -166,27 +193,51 @@ def test_beyond_the_loopback_it_sends_over_starttls_and_logs_in(
     openssl = shutil.which("openssl")
     if openssl is None:
         need("openssl", "install the openssl package")
-    subprocess.run([str(openssl), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
-                    "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(openssl),
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(tmp_path / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     served.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     logins: list[tuple[bytes, bool]] = []
 
-    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
-                      data: Any) -> AuthResult:
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         ok = isinstance(data, LoginPassword) and data.password == b"s3cret"
         logins.append((data.login, session.ssl is not None))
         return AuthResult(success=ok)
 
-    with mail_server({"tls_context": served, "require_starttls": True,
-                      "authenticator": authenticator, "auth_require_tls": True}) as mail:
+    with mail_server(
+        {
+            "tls_context": served,
+            "require_starttls": True,
+            "authenticator": authenticator,
+            "auth_require_tls": True,
+        }
+    ) as mail:
         monkeypatch.setattr(SmtpServer, "is_loopback", property(lambda self: False))
         url = parse_smtp_url(f"smtp://alerts@127.0.0.1:{mail.port}")
         trusting = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
-        sender = EmailTransport(url, mail_from=FROM, password="s3cret", timeout=5,
-                                tls=trusting)
+        sender = EmailTransport(url, mail_from=FROM, password="s3cret", timeout=5, tls=trusting)
         sender.send(outgoing())
         sender.close()
         wrong = EmailTransport(url, mail_from=FROM, password="guess", timeout=1, tls=trusting)

@@ -58,33 +58,54 @@ def demo(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> Demo:
     pending.ok("user", "add", FINANCE, "--role", "finance")
     pending.ok("incident", "import", folder / "incident.yaml")
     pending.ok(*maintenance_args())
-    pending.ok("impact", INC, "--requests", folder / "requests.parquet", "--customers",
-               folder / "customers.csv", "--policy", folder / "sla-policy.yaml")
-    pending.ok("sla", "assess", INC, "--customers", folder / "customers.csv", "--policy",
-               folder / "sla-policy.yaml", "--submit")
+    pending.ok(
+        "impact",
+        INC,
+        "--requests",
+        folder / "requests.parquet",
+        "--customers",
+        folder / "customers.csv",
+        "--policy",
+        folder / "sla-policy.yaml",
+    )
+    pending.ok(
+        "sla",
+        "assess",
+        INC,
+        "--customers",
+        folder / "customers.csv",
+        "--policy",
+        folder / "sla-policy.yaml",
+        "--submit",
+    )
     pending.ok("contacts", "load", folder / "customers.csv")
     approved = pending.copy(base / "approved.db")
     approved.ok("--as", LEGAL, "sla", "approve", INC, "--role", "legal")
     approved.ok("--as", FINANCE, "sla", "approve", INC, "--role", "finance")
     approved.ok("sla", "export-credits", INC, "-o", base / "credits.csv")
     with (base / "credits.csv").open(newline="", encoding="utf-8") as f:
-        credits = {row["customer_id"]: Decimal(row["credit_amount"])
-                   for row in csv.DictReader(f)}
+        credits = {row["customer_id"]: Decimal(row["credit_amount"]) for row in csv.DictReader(f)}
     with (folder / "customers.csv").open(newline="", encoding="utf-8") as f:
         customers = {row["customer_id"]: row for row in csv.DictReader(f)}
     return Demo(folder, pending, approved, customers, credits)
 
 
 def mail_env(port: int, **more: str) -> dict[str, str]:
-    return {"WARROOM_SMTP_URL": f"smtp://127.0.0.1:{port}",
-            "WARROOM_MAIL_FROM": "status@example.com",
-            "WARROOM_NOTIFY_TIMEOUT_SECONDS": "1", **more}
+    return {
+        "WARROOM_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "WARROOM_MAIL_FROM": "status@example.com",
+        "WARROOM_NOTIFY_TIMEOUT_SECONDS": "1",
+        **more,
+    }
 
 
 def customer_of(demo: Demo, message: Received) -> str:
     """The customer a message was sent to, by its envelope (its contact addresses)."""
-    found = [cid for cid, row in demo.customers.items()
-             if sorted(row["contact_email"].split(";")) == sorted(message.recipients)]
+    found = [
+        cid
+        for cid, row in demo.customers.items()
+        if sorted(row["contact_email"].split(";")) == sorted(message.recipients)
+    ]
     assert len(found) == 1, message.recipients
     return found[0]
 
@@ -116,30 +137,34 @@ def test_nothing_is_queued_or_sent_before_approval(demo: Demo, tmp_path: Path) -
     assert "has no customer notices yet" in warroom.ok("notify", "status", INC)
 
 
-def test_every_customer_gets_exactly_one_notice_with_its_own_credit(demo: Demo,
-                                                                     tmp_path: Path) -> None:
+def test_every_customer_gets_exactly_one_notice_with_its_own_credit(
+    demo: Demo, tmp_path: Path
+) -> None:
     warroom = demo.approved.copy(tmp_path / "approved.db")
     queued = warroom("notify", INC, "--audience", "customer", "--json").json()
     assert (queued["messages"], queued["customers"]) == (847, 847)
     with mail_server() as server:
         warroom.worker(**mail_env(server.port))
         assert len(server.messages) == 847
-        assert warroom("notify", INC, "--audience", "customer", "--json").json()[
-            "messages"] == 0  # asked again: nothing new
+        assert (
+            warroom("notify", INC, "--audience", "customer", "--json").json()["messages"] == 0
+        )  # asked again: nothing new
         warroom.worker(**mail_env(server.port))
     assert Counter(customer_of(demo, m) for m in server.messages) == Counter(
-        dict.fromkeys(demo.customers, 1))
+        dict.fromkeys(demo.customers, 1)
+    )
     check_only_its_own(demo, server.messages)
     status = warroom("notify", "status", INC, "--json").json()
     assert status["customers"]["sent"] == 847 and status["customers"]["pending"] == 0
     first = server.messages[0].message
-    assert first["Subject"] == f"Incident notice: Service disruption - primary database " \
-                               f"cluster ({INC})"
+    assert (
+        first["Subject"] == f"Incident notice: Service disruption - primary database "
+        f"cluster ({INC})"
+    )
     assert first["From"] == "status@example.com" and first["Message-ID"].endswith("@warroom>")
 
 
-def test_the_worker_killed_mid_batch_delivers_the_rest_once(demo: Demo,
-                                                             tmp_path: Path) -> None:
+def test_the_worker_killed_mid_batch_delivers_the_rest_once(demo: Demo, tmp_path: Path) -> None:
     warroom = demo.approved.copy(tmp_path / "killed.db")
     warroom.ok("notify", INC, "--audience", "customer")
     worker: list[int] = []
@@ -150,8 +175,7 @@ def test_the_worker_killed_mid_batch_delivers_the_rest_once(demo: Demo,
             os.kill(worker[0], signal.SIGKILL)
 
     with mail_server(on_message=kill_at_the_hundredth) as server:
-        first = warroom.process("worker", "--until-idle", "--poll", "0.1",
-                                **mail_env(server.port))
+        first = warroom.process("worker", "--until-idle", "--poll", "0.1", **mail_env(server.port))
         worker.append(first.pid)
         first.communicate(timeout=300)
         assert first.returncode == -signal.SIGKILL
@@ -183,8 +207,15 @@ def test_a_voided_approval_stops_pending_notices(demo: Demo, tmp_path: Path) -> 
     policy = yaml.safe_load((demo.folder / "sla-policy.yaml").read_text())
     policy["claims"]["deadline_days"] = 45
     (tmp_path / "policy-v2.yaml").write_text(yaml.safe_dump(policy))
-    warroom.ok("sla", "assess", INC, "--customers", demo.folder / "customers.csv",
-               "--policy", tmp_path / "policy-v2.yaml")
+    warroom.ok(
+        "sla",
+        "assess",
+        INC,
+        "--customers",
+        demo.folder / "customers.csv",
+        "--policy",
+        tmp_path / "policy-v2.yaml",
+    )
     with mail_server() as server:
         warroom.worker(**mail_env(server.port))
     assert server.messages == []
@@ -192,8 +223,7 @@ def test_a_voided_approval_stops_pending_notices(demo: Demo, tmp_path: Path) -> 
     assert status["customers"]["cancelled"] == 847
 
 
-def test_customers_webhooks_arrive_signed_with_their_own_secret(demo: Demo,
-                                                                 tmp_path: Path) -> None:
+def test_customers_webhooks_arrive_signed_with_their_own_secret(demo: Demo, tmp_path: Path) -> None:
     warroom = demo.approved.copy(tmp_path / "webhooks.db")
     with webhook_receiver() as receiver:
         registry = tmp_path / "customers.csv"
@@ -204,14 +234,16 @@ def test_customers_webhooks_arrive_signed_with_their_own_secret(demo: Demo,
             writer.writeheader()
             for row in rows:
                 hooked = row["customer_id"] in ("C0001", "C0002")
-                writer.writerow({**row, "contact_email": "" if hooked else
-                                 row["contact_email"],
-                                 "webhook_url": receiver.url(f"/{row['customer_id']}")
-                                 if hooked else ""})
+                writer.writerow(
+                    {
+                        **row,
+                        "contact_email": "" if hooked else row["contact_email"],
+                        "webhook_url": receiver.url(f"/{row['customer_id']}") if hooked else "",
+                    }
+                )
         warroom.ok("contacts", "load", registry)
         for customer in ("C0001", "C0002"):
-            receiver.secrets[f"/{customer}"] = warroom.ok("contacts", "secret",
-                                                          customer).strip()
+            receiver.secrets[f"/{customer}"] = warroom.ok("contacts", "secret", customer).strip()
         for customer in ("C0001", "C0002"):
             warroom.ok("notify", INC, "--audience", "customer", "--customer", customer)
         warroom.worker(**mail_env(1))

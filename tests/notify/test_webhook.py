@@ -16,9 +16,16 @@ SECRET = "whsec_receiver"
 
 
 def hook(url: str, *, public_only: bool = False) -> Outgoing:
-    return Outgoing(id=1, kind="customer_notice", channel="webhook", recipients=(url,),
-                    body=json.dumps({"type": "customer_notice", "amount": "100.00"}),
-                    message_id="d0e1", secret=SECRET, public_only=public_only)
+    return Outgoing(
+        id=1,
+        kind="customer_notice",
+        channel="webhook",
+        recipients=(url,),
+        body=json.dumps({"type": "customer_notice", "amount": "100.00"}),
+        message_id="d0e1",
+        secret=SECRET,
+        public_only=public_only,
+    )
 
 
 def test_a_delivery_is_signed_and_names_itself() -> None:
@@ -31,12 +38,21 @@ def test_a_delivery_is_signed_and_names_itself() -> None:
     assert delivery.json["amount"] == "100.00"
 
 
-@pytest.mark.parametrize(("status", "permanent", "gone"), [
-    (500, False, False), (503, False, False), (429, False, False), (408, False, False),
-    (404, True, False), (400, True, False), (301, True, False), (410, True, True)])
+@pytest.mark.parametrize(
+    ("status", "permanent", "gone"),
+    [
+        (500, False, False),
+        (503, False, False),
+        (429, False, False),
+        (408, False, False),
+        (404, True, False),
+        (400, True, False),
+        (301, True, False),
+        (410, True, True),
+    ],
+)
 def test_each_answer_means_what_it_says(status: int, permanent: bool, gone: bool) -> None:
-    with webhook_receiver(answers=[status]) as receiver, \
-            pytest.raises(TransportError) as caught:
+    with webhook_receiver(answers=[status]) as receiver, pytest.raises(TransportError) as caught:
         WebhookTransport(timeout=5).send(hook(receiver.url()))
     assert (caught.value.permanent, caught.value.gone) == (permanent, gone)
     assert str(status) in caught.value.message
@@ -46,8 +62,10 @@ def test_no_receiver_is_temporary_and_no_answer_is_uncertain() -> None:
     with pytest.raises(TransportError, match="connection refused") as refused:
         WebhookTransport(timeout=5).send(hook(f"http://127.0.0.1:{free_port()}/hook"))
     assert not refused.value.permanent and not refused.value.uncertain
-    with webhook_receiver(delay=1.5) as receiver, \
-            pytest.raises(TransportError, match="may have been delivered") as silent:
+    with (
+        webhook_receiver(delay=1.5) as receiver,
+        pytest.raises(TransportError, match="may have been delivered") as silent,
+    ):
         WebhookTransport(timeout=0.3).send(hook(receiver.url()))
     assert silent.value.uncertain and len(receiver.deliveries) == 1
 
@@ -57,8 +75,7 @@ def test_a_subscribers_webhook_never_reaches_a_private_address() -> None:
         with pytest.raises(TransportError, match="not a public address") as caught:
             WebhookTransport(timeout=5).send(hook(receiver.url(), public_only=True))
         assert caught.value.permanent and receiver.deliveries == []
-        WebhookTransport(timeout=5, allow_private=True).send(hook(receiver.url(),
-                                                                  public_only=True))
+        WebhookTransport(timeout=5, allow_private=True).send(hook(receiver.url(), public_only=True))
         assert len(receiver.deliveries) == 1
     assert not is_public("10.1.2.3") and not is_public("::ffff:127.0.0.1")
     assert not is_public("169.254.169.254") and is_public("93.184.216.34")

@@ -57,8 +57,7 @@ def test_the_pdf_pages_are_not_blank(audience: Audience, artifacts: Path) -> Non
     prefix = artifacts / f"report-{audience.value}-pdf"
     for old in artifacts.glob(f"{prefix.name}-*.png"):
         old.unlink()
-    subprocess.run([pdftoppm, "-png", "-r", "60", str(pdf), str(prefix)], check=True,
-                   timeout=120)
+    subprocess.run([pdftoppm, "-png", "-r", "60", str(pdf), str(prefix)], check=True, timeout=120)
     pages = sorted(artifacts.glob(f"{prefix.name}-*.png"))
     assert pages, "pdftoppm wrote no page"
     for page in pages:
@@ -85,15 +84,22 @@ def test_the_html_page_is_not_blank_in_chromium(audience: Audience, artifacts: P
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
-                args=["--headless", "--no-sandbox", "--disable-gpu",
-                      "--disable-background-networking", "--disable-component-update"])
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                ],
+            )
             try:
                 page = browser.new_page(viewport={"width": 1000, "height": 1200})
                 page.on("request", lambda request: requests.append(request.url))
                 page.set_content(html, wait_until="load")
                 page.screenshot(path=str(screenshot), full_page=True)
                 svg_widths = page.eval_on_selector_all(
-                    "figure.chart svg", "nodes => nodes.map(n => n.getBoundingClientRect().width)")
+                    "figure.chart svg", "nodes => nodes.map(n => n.getBoundingClientRect().width)"
+                )
             finally:
                 browser.close()
     except Error as exc:

@@ -41,8 +41,11 @@ def check(world: World, audience: Audience, index: int, fmt: str) -> None:
     leaked = leaks(text, world.forbidden(audience, customer_id))
     assert not leaked, f"{audience.value} {fmt} shows what it must not: {leaked}"
     haystack = normalise(text)
-    missing = [forms for forms in world.allowed(audience, customer_id)
-               if not any(normalise(form) in haystack for form in forms)]
+    missing = [
+        forms
+        for forms in world.allowed(audience, customer_id)
+        if not any(normalise(form) in haystack for form in forms)
+    ]
     assert not missing, f"{audience.value} {fmt} lacks what it must show: {missing}"
 
 
@@ -50,8 +53,9 @@ def check(world: World, audience: Audience, index: int, fmt: str) -> None:
 @pytest.mark.parametrize("audience", OUTSIDE, ids=str)
 @settings(max_examples=40, **SETTINGS)  # type: ignore[arg-type]
 @given(world=worlds(), index=st.integers(0, 10))
-def test_outside_versions_never_show_secrets(audience: Audience, fmt: str, world: World,
-                                             index: int) -> None:
+def test_outside_versions_never_show_secrets(
+    audience: Audience, fmt: str, world: World, index: int
+) -> None:
     check(world, audience, index, fmt)
 
 
@@ -73,12 +77,14 @@ def test_the_search_finds_secrets_where_they_belong(world: World) -> None:
         assert found.get("other customers") is None  # the internal report lists no customers
         liability = world.assessment.liability.high
         if liability > 0:
-            assert f"{liability:,.2f}" in text or f"{liability:,.0f}" in text or (
-                f"{liability:.2f}" in text), fmt
+            assert (
+                f"{liability:,.2f}" in text
+                or f"{liability:,.0f}" in text
+                or (f"{liability:.2f}" in text)
+            ), fmt
 
 
 def test_the_search_sees_through_pdf_line_breaks() -> None:
     """A secret wrapped across lines in a PDF is still found."""
     wrapped = "lorem ipsum Nadia\nQRS123 dolor"
-    assert leaks(wrapped, {"staff names": {"Nadia QRS123"}}) == {
-        "staff names": {"Nadia QRS123"}}
+    assert leaks(wrapped, {"staff names": {"Nadia QRS123"}}) == {"staff names": {"Nadia QRS123"}}

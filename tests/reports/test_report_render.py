@@ -56,6 +56,7 @@ def internal_pdf() -> bytes:
 
 # -- every audience, every format ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", TEXT_FORMATS)
 @pytest.mark.parametrize("audience", AUDIENCES, ids=str)
 def test_it_renders_every_audience_in_every_text_format(audience: Audience, fmt: str) -> None:
@@ -138,8 +139,12 @@ def test_it_reproduces_every_section_and_number_of_the_reference_report() -> Non
         assert any(line.startswith(expected) for line in lines), expected
     sections = [line for line in lines if line.startswith("## ")]
     assert sections == [
-        "## Executive Summary", "## Timeline (UTC)", "## Customer Impact",
-        "## Root Cause Analysis", "## Contributing Factors", "## Corrective Actions",
+        "## Executive Summary",
+        "## Timeline (UTC)",
+        "## Customer Impact",
+        "## Root Cause Analysis",
+        "## Contributing Factors",
+        "## Corrective Actions",
         "## SLA Impact Assessment",
     ]
 
@@ -147,34 +152,48 @@ def test_it_reproduces_every_section_and_number_of_the_reference_report() -> Non
 def test_it_cites_the_evidence_of_the_impact_analysis() -> None:
     text = render(reference_model(Audience.INTERNAL), "md")
     evidence = next(line for line in text.splitlines() if line.startswith("Evidence:"))
-    for part in ("`s3://logs/requests/2025-11-08/*.parquet`",
-                 "November 8, 2025 14:02 - 19:49 UTC (347 minutes)", "duckdb 1.1.3",
-                 "342,117 rows scanned", "computed November 9, 2025 09:30 UTC",
-                 "definition 3f9a1c2b7d4e"):
+    for part in (
+        "`s3://logs/requests/2025-11-08/*.parquet`",
+        "November 8, 2025 14:02 - 19:49 UTC (347 minutes)",
+        "duckdb 1.1.3",
+        "342,117 rows scanned",
+        "computed November 9, 2025 09:30 UTC",
+        "definition 3f9a1c2b7d4e",
+    ):
         assert part in evidence
 
 
 def test_it_says_when_the_impact_was_declared_and_not_measured() -> None:
     model = reference_model(Audience.INTERNAL)
     assert model.impact is not None
-    declared = dataclasses.replace(model, impact=dataclasses.replace(
-        model.impact, declared_only=True, evidence=None, users_affected=None))
+    declared = dataclasses.replace(
+        model,
+        impact=dataclasses.replace(
+            model.impact, declared_only=True, evidence=None, users_affected=None
+        ),
+    )
     text = render(declared, "md")
-    assert ("Evidence: declared impact window only (November 8, 2025 14:02 - 19:49 UTC, "
-            "347 minutes)") in text
+    assert (
+        "Evidence: declared impact window only (November 8, 2025 14:02 - 19:49 UTC, 347 minutes)"
+    ) in text
     assert "Affected Users" not in text
 
 
 def test_it_keeps_staff_details_in_the_internal_version() -> None:
     text = text_of_html(render(reference_model(Audience.INTERNAL), "html"))
-    for detail in ("owner: Priya Raman", "status: in progress", "Commander Jane Doe",
-                   "Review status: Pending review; finance approved by Fred Finance",
-                   "212 customers; credits $90,000 - $130,000",
-                   "SLA terms: 99.95% monthly uptime; credit 10% below 99.95%, 25% below 99%"):
+    for detail in (
+        "owner: Priya Raman",
+        "status: in progress",
+        "Commander Jane Doe",
+        "Review status: Pending review; finance approved by Fred Finance",
+        "212 customers; credits $90,000 - $130,000",
+        "SLA terms: 99.95% monthly uptime; credit 10% below 99.95%, 25% below 99%",
+    ):
         assert detail in text
 
 
 # -- the SLA warning and the credit ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("state", list(ReviewState), ids=str)
 @pytest.mark.parametrize("fmt", ["md", "html"])
@@ -190,8 +209,7 @@ def test_it_warns_while_the_assessment_is_not_approved(state: ReviewState, fmt: 
 
 @pytest.mark.parametrize("credit", [True, False])
 @pytest.mark.parametrize("fmt", ["md", "html"])
-def test_it_shows_a_customer_its_credit_only_when_the_model_has_it(credit: bool,
-                                                                   fmt: str) -> None:
+def test_it_shows_a_customer_its_credit_only_when_the_model_has_it(credit: bool, fmt: str) -> None:
     output = render(reference_model(Audience.CUSTOMER, customer_credit=credit), fmt)  # type: ignore[arg-type]
     assert ("Service Credit" in output) == credit
     assert ("1,250.00" in output) == credit
@@ -204,9 +222,17 @@ def test_it_shows_a_customer_its_credit_only_when_the_model_has_it(credit: bool,
 def test_it_shows_outside_audiences_only_public_entries_and_actions(audience: Audience) -> None:
     text = render(reference_model(audience, state=ReviewState.APPROVED), "md")
     assert "14:15" in text and "Full service restoration confirmed" in text
-    for internal in ("Scheduled maintenance begins", "Decision made to restore",
-                     "Added circuit breakers", "Updated failover runbooks", "Jane Doe",
-                     "Priya Raman", REFERENCE_ROOT_CAUSE, "NOTE:", "liability"):
+    for internal in (
+        "Scheduled maintenance begins",
+        "Decision made to restore",
+        "Added circuit breakers",
+        "Updated failover runbooks",
+        "Jane Doe",
+        "Priya Raman",
+        REFERENCE_ROOT_CAUSE,
+        "NOTE:",
+        "liability",
+    ):
         assert internal not in text
     numbered = [line for line in text.splitlines() if re.match(r"\d+\. ", line)]
     assert [line.split(".")[0] for line in numbered] == ["1", "2", "3"]
@@ -214,20 +240,26 @@ def test_it_shows_outside_audiences_only_public_entries_and_actions(audience: Au
 
 def test_it_summarises_the_public_incident_for_the_status_page() -> None:
     text = render(reference_model(Audience.PUBLIC), "md")
-    for line in ("# Service Disruption", "- **Started:** November 8, 2025 14:02 UTC",
-                 "- **Resolved:** November 8, 2025 19:49 UTC",
-                 "- **Duration:** 5 hours 47 minutes",
-                 "- **Affected:** all regions; all services", "## Summary"):
+    for line in (
+        "# Service Disruption",
+        "- **Started:** November 8, 2025 14:02 UTC",
+        "- **Resolved:** November 8, 2025 19:49 UTC",
+        "- **Duration:** 5 hours 47 minutes",
+        "- **Affected:** all regions; all services",
+        "## Summary",
+    ):
         assert line in text
 
 
 # -- escaping ----------------------------------------------------------------------------------
 
+
 def _with_entry(model: ReportModel, text: str) -> ReportModel:
     entry = EntryView(at=at("14:20"), kind=EntryKind.UPDATE, text=text, author=None)
     timeline = tuple(sorted((*model.incident.timeline, entry), key=lambda e: e.at))
-    return dataclasses.replace(model, incident=dataclasses.replace(model.incident,
-                                                                   timeline=timeline))
+    return dataclasses.replace(
+        model, incident=dataclasses.replace(model.incident, timeline=timeline)
+    )
 
 
 def test_it_escapes_peoples_text_in_every_format() -> None:
@@ -246,14 +278,20 @@ def test_it_escapes_peoples_text_in_every_format() -> None:
 
 def test_it_dates_timeline_entries_past_the_first_day() -> None:
     model = _with_entry(reference_model(Audience.PUBLIC), "Post-incident review held")
-    late = dataclasses.replace(model.incident.timeline[-1], text="Next-day follow-up",
-                               at=datetime(2025, 11, 9, 2, 10, tzinfo=UTC))
-    model = dataclasses.replace(model, incident=dataclasses.replace(
-        model.incident, timeline=(*model.incident.timeline, late)))
+    late = dataclasses.replace(
+        model.incident.timeline[-1],
+        text="Next-day follow-up",
+        at=datetime(2025, 11, 9, 2, 10, tzinfo=UTC),
+    )
+    model = dataclasses.replace(
+        model,
+        incident=dataclasses.replace(model.incident, timeline=(*model.incident.timeline, late)),
+    )
     assert "| Nov 9 02:10 | Next-day follow-up |" in render(model, "md")
 
 
 # -- the model guards its audience -------------------------------------------------------------
+
 
 def test_it_refuses_a_customer_model_with_staff_sections() -> None:
     internal = reference_model(Audience.INTERNAL)
@@ -270,14 +308,17 @@ def test_it_refuses_a_customer_model_with_staff_sections() -> None:
 
 # -- charts ------------------------------------------------------------------------------------
 
+
 def _reference_charts() -> tuple[str, str]:
     model = reference_model(Audience.INTERNAL)
     assert model.impact is not None and model.sla is not None
     error_rate = charts.error_rate_chart(
         [(p.at, p.requests, p.failed) for p in model.impact.series],
-        [(e.at, e.kind.value) for e in model.milestones])
+        [(e.at, e.kind.value) for e in model.milestones],
+    )
     credits = charts.credits_by_tier_chart(
-        [(t.tier, t.low, t.high) for t in model.sla.by_tier], "USD")
+        [(t.tier, t.low, t.high) for t in model.sla.by_tier], "USD"
+    )
     assert error_rate is not None and credits is not None
     return error_rate, credits
 
@@ -322,8 +363,10 @@ def test_outside_versions_have_no_charts() -> None:
 
 # -- PDF ---------------------------------------------------------------------------------------
 
+
 def test_it_numbers_pdf_pages_and_puts_the_classification_on_every_page(
-        internal_pdf: bytes) -> None:
+    internal_pdf: bytes,
+) -> None:
     pages = pdf_pages(internal_pdf)
     assert len(pages) >= 2
     for number, text in enumerate(pages, 1):
@@ -354,13 +397,16 @@ def test_the_pdf_renderer_fetches_nothing() -> None:
 
     from warroom.reports.render import _refusing_fetcher
 
-    page = HTML(string='<p>x</p><img src="http://example.invalid/logo.png">',
-                url_fetcher=_refusing_fetcher())
+    page = HTML(
+        string='<p>x</p><img src="http://example.invalid/logo.png">',
+        url_fetcher=_refusing_fetcher(),
+    )
     with pytest.raises(BaseException, match=r"example\.invalid"):
         page.write_pdf()
 
 
 # -- JSON --------------------------------------------------------------------------------------
+
 
 def test_it_writes_json_with_exact_numbers() -> None:
     model = reference_model(Audience.INTERNAL)
@@ -371,8 +417,11 @@ def test_it_writes_json_with_exact_numbers() -> None:
     impact, sla = data["impact"], data["sla"]
     assert impact["users_affected"] == 51_873
     assert impact["transactions_affected"] == 12_412
-    assert impact["window"] == {"start": "2025-11-08T14:02:00Z", "end": "2025-11-08T19:49:00Z",
-                                "minutes": 347}
+    assert impact["window"] == {
+        "start": "2025-11-08T14:02:00Z",
+        "end": "2025-11-08T19:49:00Z",
+        "minutes": 347,
+    }
     assert sla["liability"] == {"low": "127000.00", "high": "185000.00"}
     assert Decimal(sla["by_tier"][0]["low"]) == Decimal("90000.00")
     assert sla["review_state"] == "pending_review"
@@ -381,15 +430,20 @@ def test_it_writes_json_with_exact_numbers() -> None:
     assert data["last_updated"] == "2025-11-22T16:05:00Z" and data["revision"] == 3
     assert model.impact is not None
     assert [(p["requests"], p["failed"]) for p in impact["series"]] == [
-        (p.requests, p.failed) for p in model.impact.series]
+        (p.requests, p.failed) for p in model.impact.series
+    ]
 
 
 def test_customer_json_holds_only_the_customer_section() -> None:
     data = json.loads(render(reference_model(Audience.CUSTOMER, customer_credit=True), "json"))
     assert data["sla"] is None and data["impact"] is None and data["prepared_by"] is None
     assert data["classification_banner"] is None
-    assert data["customer"]["credit"] == {"percent": "10", "amount": "1250.00",
-                                          "currency": "USD", "claim_deadline": "2025-12-30"}
+    assert data["customer"]["credit"] == {
+        "percent": "10",
+        "amount": "1250.00",
+        "currency": "USD",
+        "claim_deadline": "2025-12-30",
+    }
     assert data["customer"]["uptime"] == "99.197"
 
 
@@ -404,9 +458,18 @@ def test_peoples_text_never_becomes_markdown_structure() -> None:
     from warroom.reports.render import code_span, markdown_text
 
     parser = MarkdownIt("commonmark")
-    for hostile in ("Sum line\n---\nnext", "Sum line\n===", "1. first\n2) second",
-                    "- item\n+ item", "# heading", "> quote", "[x](http://evil.example)",
-                    "<b>bold</b>", "*em* _em_ `code`", "12. not a list"):
+    for hostile in (
+        "Sum line\n---\nnext",
+        "Sum line\n===",
+        "1. first\n2) second",
+        "- item\n+ item",
+        "# heading",
+        "> quote",
+        "[x](http://evil.example)",
+        "<b>bold</b>",
+        "*em* _em_ `code`",
+        "12. not a list",
+    ):
         html = parser.render(markdown_text(hostile))
         for tag in ("<h1", "<h2", "<ol", "<ul", "<blockquote", "<a ", "<b>", "<em", "<code"):
             assert tag not in html, (hostile, html)
@@ -416,14 +479,15 @@ def test_peoples_text_never_becomes_markdown_structure() -> None:
     for path in ("logs/my_logs/*.parquet", "odd`name`.csv", "`quoted`"):
         html = parser.render(code_span(path))
         assert html.strip().startswith("<p><code>")
-        shown = html.strip()[len("<p><code>"):-len("</code></p>")]
+        shown = html.strip()[len("<p><code>") : -len("</code></p>")]
         assert shown == path.replace("&", "&amp;")
 
 
 def test_a_reopened_incident_is_not_announced_as_resolved_on_the_status_page() -> None:
     model = reference_model(Audience.PUBLIC)
-    reopened = dataclasses.replace(model, incident=dataclasses.replace(
-        model.incident, status="investigating"))
+    reopened = dataclasses.replace(
+        model, incident=dataclasses.replace(model.incident, status="investigating")
+    )
     text = render(reopened, "md")
     assert "**Started:** November 8, 2025 14:02 UTC" in text
     assert "Resolved:" not in text and "**Investigating**" in text

@@ -53,8 +53,9 @@ POLICY_DATA = read_policy_text(POLICY)
 CUSTOMERS = (Customer("C1", "Acme", "enterprise", Decimal("10000.00"), "USD"),)
 
 
-def incident_file(incident_id: str, day: str, classification: str,
-                  commander: str = "Jane Doe") -> str:
+def incident_file(
+    incident_id: str, day: str, classification: str, commander: str = "Jane Doe"
+) -> str:
     return f"""
 id: {incident_id}
 title: Outage {incident_id}
@@ -76,15 +77,27 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db.migrate()
     register_people(db)
     admin = Context(db=db, actor="Ada Admin", clock=lambda: T)
-    incidents.import_incidents(admin, read_incident_text(
-        incident_file(OPEN, "2025-11-08", "internal")))
-    incidents.import_incidents(admin, read_incident_text(
-        incident_file(APPROVED, "2025-10-20", "internal")))
-    incidents.import_incidents(admin, read_incident_text(
-        incident_file(SECRET, "2025-10-21", "confidential", commander="Riley Responder")))
+    incidents.import_incidents(
+        admin, read_incident_text(incident_file(OPEN, "2025-11-08", "internal"))
+    )
+    incidents.import_incidents(
+        admin, read_incident_text(incident_file(APPROVED, "2025-10-20", "internal"))
+    )
+    incidents.import_incidents(
+        admin,
+        read_incident_text(
+            incident_file(SECRET, "2025-10-21", "confidential", commander="Riley Responder")
+        ),
+    )
     for incident_id in (OPEN, APPROVED):
-        sla.assess_incident(admin, incident_id, policy=POLICY_DATA, customers=CUSTOMERS,
-                            policy_source="policy.yaml", customers_source="customers.csv")
+        sla.assess_incident(
+            admin,
+            incident_id,
+            policy=POLICY_DATA,
+            customers=CUSTOMERS,
+            policy_source="policy.yaml",
+            customers_source="customers.csv",
+        )
         sla.submit(admin, incident_id)
     sla.approve(acting(admin, "Lee Legal"), APPROVED, role=ReviewRole.LEGAL)
     sla.approve(acting(admin, "Fay Finance"), APPROVED, role=ReviewRole.FINANCE)
@@ -101,25 +114,33 @@ def _review_role(ctx: Context) -> ReviewRole:
 PROBES: dict[Action, Callable[[Context], object]] = {
     Action.INCIDENT_READ: lambda c: incidents.get_incident(c, OPEN),
     Action.INCIDENT_DECLARE: lambda c: incidents.declare(c, title="New", severity="SEV-3"),
-    Action.INCIDENT_IMPORT: lambda c: incidents.import_incidents(c, read_incident_text(
-        incident_file("INC-2025-1109-001", "2025-11-09", "internal"))),
-    Action.INCIDENT_UPDATE: lambda c: incidents.update(c, OPEN, IncidentChanges(
-        root_cause="a bad deploy")),
+    Action.INCIDENT_IMPORT: lambda c: incidents.import_incidents(
+        c, read_incident_text(incident_file("INC-2025-1109-001", "2025-11-09", "internal"))
+    ),
+    Action.INCIDENT_UPDATE: lambda c: incidents.update(
+        c, OPEN, IncidentChanges(root_cause="a bad deploy")
+    ),
     Action.INCIDENT_STATUS: lambda c: incidents.change_status(c, OPEN, Status.CLOSED),
-    Action.INCIDENT_REOPEN: lambda c: incidents.reopen(c, OPEN, Status.INVESTIGATING,
-                                                       reason="it came back"),
+    Action.INCIDENT_REOPEN: lambda c: incidents.reopen(
+        c, OPEN, Status.INVESTIGATING, reason="it came back"
+    ),
     Action.INCIDENT_ASSIGN: lambda c: incidents.assign(c, OPEN, Role.SCRIBE, "Sam"),
-    Action.TIMELINE_ADD: lambda c: incidents.add_event(c, OPEN, kind=EntryKind.NOTE,
-                                                       text="a note"),
+    Action.TIMELINE_ADD: lambda c: incidents.add_event(c, OPEN, kind=EntryKind.NOTE, text="a note"),
     Action.ACTION_WRITE: lambda c: incidents.add_action(c, OPEN, title="Canary deploys"),
     # allowed people get past the check to the log, which does not exist
     Action.IMPACT_RUN: lambda c: _expect_missing_log(c),
     Action.SLA_READ: lambda c: sla.get_assessment(c, OPEN),
     Action.SLA_ASSESS: lambda c: sla.assess_incident(
-        c, OPEN, policy=POLICY_DATA, customers=CUSTOMERS,
-        policy_source="policy-v2.yaml", customers_source="customers.csv"),
-    Action.SLA_REVIEW: lambda c: sla.request_changes(c, OPEN, role=_review_role(c),
-                                                     comment="check C1's fee"),
+        c,
+        OPEN,
+        policy=POLICY_DATA,
+        customers=CUSTOMERS,
+        policy_source="policy-v2.yaml",
+        customers_source="customers.csv",
+    ),
+    Action.SLA_REVIEW: lambda c: sla.request_changes(
+        c, OPEN, role=_review_role(c), comment="check C1's fee"
+    ),
     Action.SLA_EXPORT: lambda c: sla.approved_credits(c, APPROVED),
     Action.REPORT_READ_CONFIDENTIAL: lambda c: reports.report(c, OPEN, Audience.CONFIDENTIAL),
     Action.REPORT_PUBLISH: lambda c: reports.publish(c, OPEN, Audience.PUBLIC),
@@ -130,10 +151,14 @@ PROBES: dict[Action, Callable[[Context], object]] = {
     Action.NOTICE_SEND: lambda c: notices.send_notices(c, APPROVED),
     Action.NOTICE_READ: lambda c: notices.notice_status(c, APPROVED),
     Action.CONTACT_MANAGE: lambda c: contacts.load_contacts(
-        c, [Contact("C1", ("ops@acme.example",))], source="customers.csv"),
+        c, [Contact("C1", ("ops@acme.example",))], source="customers.csv"
+    ),
     Action.MAINTENANCE_WRITE: lambda c: maintenance.schedule(
-        c, title="Database upgrade", starts_at=datetime(2025, 12, 3, 2, 0, tzinfo=UTC),
-        ends_at=datetime(2025, 12, 3, 3, 0, tzinfo=UTC)),
+        c,
+        title="Database upgrade",
+        starts_at=datetime(2025, 12, 3, 2, 0, tzinfo=UTC),
+        ends_at=datetime(2025, 12, 3, 3, 0, tzinfo=UTC),
+    ),
 }
 # Tokens and intake have their own doors (the API); their access tests live with them.
 ELSEWHERE = {Action.TOKEN_MANAGE, Action.INTAKE_POST}
@@ -162,8 +187,9 @@ def _people() -> list[tuple[str, frozenset[UserRole]]]:
 
 @pytest.mark.parametrize("action", sorted(PROBES, key=str))
 @pytest.mark.parametrize(("person", "roles"), [*_people(), ("Mallory Unknown", frozenset())])
-def test_it_allows_exactly_what_the_table_says(prepared: Path, tmp_path: Path, action: Action,
-                                               person: str, roles: frozenset[UserRole]) -> None:
+def test_it_allows_exactly_what_the_table_says(
+    prepared: Path, tmp_path: Path, action: Action, person: str, roles: frozenset[UserRole]
+) -> None:
     copy = tmp_path / "copy.db"
     shutil.copy(prepared, copy)
     db = Database(f"sqlite:///{copy}")
@@ -196,7 +222,8 @@ def test_names_match_whatever_their_case_and_spacing(prepared: Path, tmp_path: P
 
 
 def test_a_confidential_incident_is_seen_by_its_people_and_the_configured_roles(
-        prepared: Path, tmp_path: Path) -> None:
+    prepared: Path, tmp_path: Path
+) -> None:
     copy = tmp_path / "copy.db"
     shutil.copy(prepared, copy)
     db = Database(f"sqlite:///{copy}")
@@ -212,8 +239,13 @@ def test_a_confidential_incident_is_seen_by_its_people_and_the_configured_roles(
             incidents.get_incident(as_(outsider), SECRET)
         assert SECRET not in [i.id for i in incidents.list_incidents(as_(outsider))]
     # named on its timeline, Rita sees it too
-    incidents.add_event(as_("Riley Responder"), SECRET, kind=EntryKind.NOTE,
-                        text="Rita is helping", at=datetime(2025, 10, 21, 10, 30, tzinfo=UTC))
+    incidents.add_event(
+        as_("Riley Responder"),
+        SECRET,
+        kind=EntryKind.NOTE,
+        text="Rita is helping",
+        at=datetime(2025, 10, 21, 10, 30, tzinfo=UTC),
+    )
     incidents.assign(as_("Riley Responder"), SECRET, Role.SCRIBE, "Rita Responder")
     assert incidents.get_incident(as_("Rita Responder"), SECRET).id == SECRET
     # a deployment that keeps confidential incidents from legal

@@ -45,13 +45,15 @@ def deliver(ctx: Context, payload: Any, source: str = "alertmanager") -> list[in
 def sender(any_ctx: Context, clock) -> Context:  # type: ignore[no-untyped-def]
     """Alertmanager's intake token, on SQLite and PostgreSQL, the clock after the alerts."""
     clock.now = datetime(2026, 11, 26, 19, 30, tzinfo=UTC)
-    return dataclasses.replace(any_ctx, actor="alertmanager", intake_only=True,
-                               channel=Channel.INTAKE, authenticated=True)
+    return dataclasses.replace(
+        any_ctx, actor="alertmanager", intake_only=True, channel=Channel.INTAKE, authenticated=True
+    )
 
 
 def staff(sender: Context) -> Context:
-    return dataclasses.replace(sender, actor="Riley Responder", intake_only=False,
-                               channel=Channel.CLI)
+    return dataclasses.replace(
+        sender, actor="Riley Responder", intake_only=False, channel=Channel.CLI
+    )
 
 
 def trail(ctx: Context) -> list[audit.AuditEntry]:
@@ -68,12 +70,14 @@ def test_a_critical_alert_opens_an_incident_with_a_detected_entry(sender: Contex
     assert incident.severity == "SEV-1" and incident.status is Status.INVESTIGATING
     assert incident.scope.services == ("checkout",)
     detected = incident.timeline[0]
-    assert (detected.kind, detected.at, detected.author) == (EntryKind.DETECTED, STARTS,
-                                                              "alertmanager")
+    assert (detected.kind, detected.at, detected.author) == (
+        EntryKind.DETECTED,
+        STARTS,
+        "alertmanager",
+    )
     assert detected.text == "Alert firing: HighErrorRate - Checkout 5xx ratio above 5%"
     entry = trail(sender)[-1]
-    assert (entry.action, entry.actor, entry.channel) == ("intake.alert", "alertmanager",
-                                                          "intake")
+    assert (entry.action, entry.actor, entry.channel) == ("intake.alert", "alertmanager", "intake")
 
 
 def test_the_same_delivery_again_changes_nothing(sender: Context) -> None:
@@ -158,17 +162,28 @@ def test_a_group_reaches_its_incident_in_one_change_per_delivery(sender: Context
         alert.update(status="resolved", endsAt="2026-11-26T19:28:00Z")
     deliver(sender, group)
     incident = incidents.get_incident(staff(sender), first.incident_id)
-    assert sorted(e.kind for e in incident.timeline) == sorted([
-        EntryKind.DETECTED, EntryKind.DETECTED, EntryKind.DECLARED, EntryKind.UPDATE,
-        EntryKind.UPDATE])
+    assert sorted(e.kind for e in incident.timeline) == sorted(
+        [
+            EntryKind.DETECTED,
+            EntryKind.DETECTED,
+            EntryKind.DECLARED,
+            EntryKind.UPDATE,
+            EntryKind.UPDATE,
+        ]
+    )
     assert sorted(e.text for e in incident.timeline if e.kind is EntryKind.UPDATE) == [
         "Alert resolved: DiskFull - Disk > 90% on db-1",
-        "Alert resolved: DiskFull - Disk > 90% on db-2"]
+        "Alert resolved: DiskFull - Disk > 90% on db-2",
+    ]
     on_incident = [e.action for e in trail(sender) if e.entity_id == first.incident_id]
     # opened by the first alert, joined by the second, both resolutions in one change
     assert on_incident == ["incident.declare", "timeline.add", "timeline.add"]
     assert [e.action for e in trail(sender) if e.entity_type == "alert"] == [
-        "intake.alert", "intake.alert", "intake.alert_resolved", "intake.alert_resolved"]
+        "intake.alert",
+        "intake.alert",
+        "intake.alert_resolved",
+        "intake.alert_resolved",
+    ]
 
 
 def test_pagerduty_events_share_their_dedup_key(sender: Context) -> None:
@@ -193,40 +208,60 @@ def test_an_intake_token_may_only_post_alerts(sender: Context) -> None:
 
 
 def change(at: datetime, service: str | None = "checkout", key: str = "deploy-1") -> ChangeIn:
-    return ChangeIn(key=key, kind=ChangeKind.DEPLOY, at=at, summary="checkout v2.14.0",
-                    service=service, author="Sam")
+    return ChangeIn(
+        key=key,
+        kind=ChangeKind.DEPLOY,
+        at=at,
+        summary="checkout v2.14.0",
+        service=service,
+        author="Sam",
+    )
 
 
 def test_a_recent_change_is_shown_as_a_possible_trigger(sender: Context) -> None:
-    assert intake.receive_change(sender, change(STARTS - timedelta(minutes=30))).outcome \
+    assert (
+        intake.receive_change(sender, change(STARTS - timedelta(minutes=30))).outcome
         is Outcome.CREATED
+    )
     intake.receive_change(sender, change(STARTS - timedelta(hours=3), key="too-old"))
-    intake.receive_change(sender, change(STARTS - timedelta(minutes=5), service="search",
-                                         key="elsewhere"))
+    intake.receive_change(
+        sender, change(STARTS - timedelta(minutes=5), service="search", key="elsewhere")
+    )
     [receipt] = deliver(sender, body(FIRING))
     incident = incidents.get_incident(staff(sender), receipt.incident_id)
     shown = [e for e in incident.timeline if e.kind is EntryKind.CHANGE]
     assert [(e.at, e.text) for e in shown] == [
-        (STARTS - timedelta(minutes=30),
-         "Possible trigger: Deploy on checkout: checkout v2.14.0 (by Sam)")]
+        (
+            STARTS - timedelta(minutes=30),
+            "Possible trigger: Deploy on checkout: checkout v2.14.0 (by Sam)",
+        )
+    ]
     assert incident.detected_at() == STARTS  # a change is not a trigger until people say so
 
 
 def test_a_change_reported_after_the_incident_opened_is_shown_too(sender: Context) -> None:
     [receipt] = deliver(sender, body(FIRING))
-    maintenance = parse_change({"id": "mnt-7", "kind": "maintenance_start",
-                                "at": "2026-11-26T18:45:00Z", "service": "checkout",
-                                "summary": "Scheduled maintenance begins"})
+    maintenance = parse_change(
+        {
+            "id": "mnt-7",
+            "kind": "maintenance_start",
+            "at": "2026-11-26T18:45:00Z",
+            "service": "checkout",
+            "summary": "Scheduled maintenance begins",
+        }
+    )
     done = intake.receive_change(sender, maintenance)
     assert done.incidents == (receipt.incident_id,)
     assert intake.receive_change(sender, maintenance).outcome is Outcome.DUPLICATE
     incident = incidents.get_incident(staff(sender), receipt.incident_id)
     assert [e.text for e in incident.timeline if e.kind is EntryKind.CHANGE] == [
-        "Possible trigger: Maintenance started on checkout: Scheduled maintenance begins"]
+        "Possible trigger: Maintenance started on checkout: Scheduled maintenance begins"
+    ]
 
 
 def test_a_hand_declared_incident_looks_back_for_changes_too(sender: Context) -> None:
     intake.receive_change(sender, change(STARTS - timedelta(minutes=10)))
-    incident = incidents.declare(staff(sender), title="Checkout slow", severity="SEV-2",
-                                 detected_at=STARTS)
+    incident = incidents.declare(
+        staff(sender), title="Checkout slow", severity="SEV-2", detected_at=STARTS
+    )
     assert [e.kind for e in incident.timeline].count(EntryKind.CHANGE) == 1

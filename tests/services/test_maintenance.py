@@ -21,8 +21,11 @@ START = datetime(2025, 11, 20, 2, 0, tzinfo=UTC)
 
 
 def schedule(ctx: Context, **options: object) -> maintenance.MaintenanceRecord:
-    values: dict[str, object] = {"title": "Database upgrade", "starts_at": START,
-                                 "ends_at": START + timedelta(hours=2)}
+    values: dict[str, object] = {
+        "title": "Database upgrade",
+        "starts_at": START,
+        "ends_at": START + timedelta(hours=2),
+    }
     values.update(options)
     return maintenance.schedule(acting(ctx, "Riley Responder"), **values)  # type: ignore[arg-type]
 
@@ -45,8 +48,15 @@ def test_a_window_is_recorded_then_announced(ctx: Context, clock: Clock) -> None
 
 def test_announcing_tells_the_subscribers_it_touches(ctx: Context) -> None:
     for address, services in (("db@example.com", ["db"]), ("web@example.com", ["web"])):
-        subscriptions.subscribe(ctx, channel="email", address=address, services=services,
-                                regions=None, client="192.0.2.1", limit=100)
+        subscriptions.subscribe(
+            ctx,
+            channel="email",
+            address=address,
+            services=services,
+            regions=None,
+            client="192.0.2.1",
+            limit=100,
+        )
     recorder = Recorder()
     deliver(ctx, recorder)
     import re
@@ -55,8 +65,12 @@ def test_announcing_tells_the_subscribers_it_touches(ctx: Context) -> None:
         token = re.search(r"confirm\?token=([\w-]+)", message.body)
         assert token is not None
         subscriptions.confirm(ctx, token.group(1))
-    schedule(ctx, scope=Scope(services=("db",)), announce=True,
-             description="Primary database minor version upgrade.")
+    schedule(
+        ctx,
+        scope=Scope(services=("db",)),
+        announce=True,
+        description="Primary database minor version upgrade.",
+    )
     recorder = Recorder()
     deliver(ctx, recorder)
     (message,) = recorder.sent
@@ -66,8 +80,9 @@ def test_announcing_tells_the_subscribers_it_touches(ctx: Context) -> None:
     assert "List-Unsubscribe" in message.headers
 
 
-def test_an_announcement_made_elsewhere_is_recorded_but_not_sent(ctx: Context,
-                                                                 clock: Clock) -> None:
+def test_an_announcement_made_elsewhere_is_recorded_but_not_sent(
+    ctx: Context, clock: Clock
+) -> None:
     clock.now = START + timedelta(days=1)  # entered after the fact
     found = schedule(ctx, announced_at=START - timedelta(hours=20))
     assert found.announced_at == START - timedelta(hours=20)
@@ -80,25 +95,26 @@ def test_an_announcement_made_elsewhere_is_recorded_but_not_sent(ctx: Context,
         schedule(ctx, announce=True, announced_at=START - timedelta(hours=20))
 
 
-def test_the_sla_reads_announced_windows_covering_the_incident(ctx: Context,
-                                                               clock: Clock) -> None:
+def test_the_sla_reads_announced_windows_covering_the_incident(ctx: Context, clock: Clock) -> None:
     clock.now = START + timedelta(days=1)
     db = schedule(ctx, scope=Scope(services=("db",)), announced_at=START - timedelta(days=3))
     schedule(ctx, title="Unannounced")
     cancelled = schedule(ctx, announced_at=START - timedelta(days=3))
     maintenance.cancel(acting(ctx, "Riley Responder"), cancelled.id)
     with ctx.db.reading() as conn:
-        for_db = sla.maintenance_windows_for(conn, Month(2025, 11),
-                                                     scope=Scope(services=("db",)))
+        for_db = sla.maintenance_windows_for(conn, Month(2025, 11), scope=Scope(services=("db",)))
         for_all = sla.maintenance_windows_for(conn, Month(2025, 11), scope=Scope())
-        december = sla.maintenance_windows_for(conn, Month(2025, 12),
-                                                       scope=Scope(services=("db",)))
+        december = sla.maintenance_windows_for(conn, Month(2025, 12), scope=Scope(services=("db",)))
     assert [(w.start, w.announced_at) for w in for_db] == [(db.starts_at, db.announced_at)]
     assert for_all == () and december == ()
 
 
 def test_only_drivers_schedule_maintenance(ctx: Context) -> None:
     with pytest.raises(PermissionDenied):
-        maintenance.schedule(acting(ctx, "Val Viewer"), title="x", starts_at=START,
-                             ends_at=START + timedelta(hours=1))
+        maintenance.schedule(
+            acting(ctx, "Val Viewer"),
+            title="x",
+            starts_at=START,
+            ends_at=START + timedelta(hours=1),
+        )
     assert maintenance.list_maintenance(acting(ctx, "Val Viewer")) == []

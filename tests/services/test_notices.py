@@ -59,11 +59,13 @@ def test_it_queues_one_notice_per_customer_and_channel_once_approved(world: Cont
     assert (queued.messages, queued.customers, queued.already) == (3, 2, 0)
     assert queued.without_contact == ("C3",)
     rows = outbox_rows(world)
-    assert sorted((r.message.customer_id, r.message.channel, r.message.recipient)
-                  for r in rows) == [
+    assert sorted(
+        (r.message.customer_id, r.message.channel, r.message.recipient) for r in rows
+    ) == [
         ("C1", "email", "ops@acme.example;cfo@acme.example"),
         ("C1", "webhook", "http://127.0.0.1:9/acme"),
-        ("C2", "email", "it@beta.example")]
+        ("C2", "email", "it@beta.example"),
+    ]
     assert {r.message.revision for r in rows} == {queued.revision}
     again = notices.send_notices(world, INC)  # nothing new: never queued twice
     assert (again.messages, again.already) == (0, 2)
@@ -110,8 +112,7 @@ def test_the_webhook_notice_is_signed_with_the_customers_secret(world: Context) 
     assert body["report"]["customer"]["credit"]["amount"] == "1234.57"
     from warroom.notify.signing import signature
 
-    assert verify(secret, hook.body.encode(), signature(secret, hook.body.encode(), 1000),
-                  now=1000)
+    assert verify(secret, hook.body.encode(), signature(secret, hook.body.encode(), 1000), now=1000)
 
 
 def test_a_voided_approval_stops_pending_notices(world: Context) -> None:
@@ -141,8 +142,8 @@ def test_a_new_approval_is_sent_again_only_deliberately(world: Context) -> None:
     recorder = Recorder()
     assert deliver(world, recorder) == 3
     assert {m.message_id for m in recorder.sent}.isdisjoint(
-        {r.message.message_id for r in outbox_rows(world)
-         if r.message.revision == first.revision})
+        {r.message.message_id for r in outbox_rows(world) if r.message.revision == first.revision}
+    )
 
 
 def test_one_customer_only(world: Context) -> None:
@@ -190,7 +191,8 @@ def test_people_who_may_not_send_notices_are_refused(world: Context) -> None:
 
 
 def test_notices_cancelled_by_a_void_go_out_when_the_same_figures_are_approved_again(
-        world: Context) -> None:
+    world: Context,
+) -> None:
     from support.notices import assess
 
     approve(world)

@@ -30,10 +30,24 @@ def _test_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def put(ctx: Context, *keys: str, channel: str = "email", max_attempts: int = 3) -> None:
     def work(conn: object) -> None:
-        outbox.queue(conn, ctx, [  # type: ignore[arg-type]
-            outbox.Message(key=key, kind="test", channel=channel, recipient=f"{key}@example.com",
-                           body=f"hello {key}", message_id=f"<{key}@test>", subject=key)
-            for key in keys], created_by="test", max_attempts=max_attempts)
+        outbox.queue(
+            conn,
+            ctx,
+            [  # type: ignore[arg-type]
+                outbox.Message(
+                    key=key,
+                    kind="test",
+                    channel=channel,
+                    recipient=f"{key}@example.com",
+                    body=f"hello {key}",
+                    message_id=f"<{key}@test>",
+                    subject=key,
+                )
+                for key in keys
+            ],
+            created_by="test",
+            max_attempts=max_attempts,
+        )
 
     ctx.db.write(work)  # type: ignore[arg-type]
 
@@ -71,8 +85,9 @@ def test_the_same_key_is_never_queued_twice(any_ctx: Context) -> None:
     assert len(rows(any_ctx)) == 1
 
 
-def test_a_temporary_failure_is_retried_after_a_pause_that_doubles(any_ctx: Context,
-                                                                    clock: Clock) -> None:
+def test_a_temporary_failure_is_retried_after_a_pause_that_doubles(
+    any_ctx: Context, clock: Clock
+) -> None:
     put(any_ctx, "a", max_attempts=3)
     recorder = Recorder(script=[TransportError("451 try later"), TransportError("451")])
     assert run(any_ctx, recorder) == 1
@@ -91,12 +106,14 @@ def test_a_temporary_failure_is_retried_after_a_pause_that_doubles(any_ctx: Cont
     assert len(recorder.sent) == 3
 
 
-def test_it_fails_a_message_out_of_tries_or_refused_for_good(any_ctx: Context,
-                                                             clock: Clock) -> None:
+def test_it_fails_a_message_out_of_tries_or_refused_for_good(
+    any_ctx: Context, clock: Clock
+) -> None:
     put(any_ctx, "a", max_attempts=2)
     put(any_ctx, "b")
-    recorder = Recorder(script=[TransportError("timed out"),
-                                TransportError("550 no such user", permanent=True)])
+    recorder = Recorder(
+        script=[TransportError("timed out"), TransportError("550 no such user", permanent=True)]
+    )
     run(any_ctx, recorder)
     clock.advance(seconds=30)
     run(any_ctx, Recorder(script=[TransportError("timed out again")]))
@@ -107,7 +124,8 @@ def test_it_fails_a_message_out_of_tries_or_refused_for_good(any_ctx: Context,
 
 
 def test_a_message_the_receiver_may_have_is_uncertain_and_not_sent_again(
-        any_ctx: Context, clock: Clock) -> None:
+    any_ctx: Context, clock: Clock
+) -> None:
     put(any_ctx, "a")
     recorder = Recorder(script=[TransportError("no answer", uncertain=True)])
     run(any_ctx, recorder)
@@ -118,7 +136,8 @@ def test_a_message_the_receiver_may_have_is_uncertain_and_not_sent_again(
 
 
 def test_a_worker_that_died_while_sending_leaves_its_message_uncertain(
-        any_ctx: Context, clock: Clock) -> None:
+    any_ctx: Context, clock: Clock
+) -> None:
     put(any_ctx, "a", "b")
     dead = courier(any_ctx, Recorder(), timeout=10.0)
     claimed = dead.step()  # "a" is claimed and handed over; the worker dies before step 3
@@ -163,8 +182,10 @@ def test_several_couriers_hand_each_message_over_once(any_ctx: Context) -> None:
     couriers = [courier(any_ctx, recorder) for _ in range(4)]
     for n, c in enumerate(couriers):
         c.name = f"courier-{n}"
-    threads = [threading.Thread(target=c.run, args=(threading.Event(),),
-                                kwargs={"until_idle": True}) for c in couriers]
+    threads = [
+        threading.Thread(target=c.run, args=(threading.Event(),), kwargs={"until_idle": True})
+        for c in couriers
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -174,7 +195,8 @@ def test_several_couriers_hand_each_message_over_once(any_ctx: Context) -> None:
 
 
 def test_a_courier_without_a_mail_server_leaves_emails_for_one_that_has_it(
-        any_ctx: Context) -> None:
+    any_ctx: Context,
+) -> None:
     put(any_ctx, "mail")
     put(any_ctx, "hook", channel="webhook")
     recorder = Recorder()

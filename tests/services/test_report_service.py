@@ -43,14 +43,21 @@ CUSTOMERS = (
 def ctx(any_ctx: Context) -> Context:
     """Overrides the suite's `ctx`: SQLite and PostgreSQL (`any_ctx`), the reference incident,
     and registered people; the acting Riley Responder holds the commander role."""
-    incidents.import_incidents(any_ctx, read_incident_text(
-        (FIXTURES / "reference-incident.yaml").read_text()))
+    incidents.import_incidents(
+        any_ctx, read_incident_text((FIXTURES / "reference-incident.yaml").read_text())
+    )
     return any_ctx
 
 
 def assess_and_approve(ctx: Context, *, approve: bool) -> None:
-    sla.assess_incident(ctx, INCIDENT, policy=POLICY, customers=CUSTOMERS,
-                        policy_source="policy.yaml", customers_source="customers.csv")
+    sla.assess_incident(
+        ctx,
+        INCIDENT,
+        policy=POLICY,
+        customers=CUSTOMERS,
+        policy_source="policy.yaml",
+        customers_source="customers.csv",
+    )
     if approve:
         sla.submit(ctx, INCIDENT)
         sla.approve(acting(ctx, "Lee Legal"), INCIDENT, role=ReviewRole.LEGAL)
@@ -63,11 +70,18 @@ def publish_trail(ctx: Context, incident_id: str = INCIDENT) -> list[audit.Audit
 
 
 def public_entry(ctx: Context, text: str) -> None:
-    incidents.add_event(ctx, INCIDENT, kind=EntryKind.UPDATE, text=text,
-                        at=datetime(2025, 11, 8, 20, 30, tzinfo=UTC), audience=Audience.PUBLIC)
+    incidents.add_event(
+        ctx,
+        INCIDENT,
+        kind=EntryKind.UPDATE,
+        text=text,
+        at=datetime(2025, 11, 8, 20, 30, tzinfo=UTC),
+        audience=Audience.PUBLIC,
+    )
 
 
 # -- drafts and revisions -----------------------------------------------------------------------
+
 
 def test_a_report_nobody_published_is_a_draft(ctx: Context) -> None:
     model = reports.report(ctx, INCIDENT, Audience.INTERNAL)
@@ -92,7 +106,8 @@ def test_publishing_stores_revision_1_with_who_and_when(ctx: Context, clock) -> 
 
 
 def test_the_published_report_is_stamped_with_its_revision_and_publish_time(
-        ctx: Context, clock) -> None:
+    ctx: Context, clock
+) -> None:
     published_at = clock.advance(days=2)  # November 10
     stored = reports.publish(ctx, INCIDENT, Audience.INTERNAL)
     clock.advance(hours=5)  # reading it later does not move "last updated"
@@ -137,8 +152,13 @@ def test_a_change_makes_a_draft_of_the_next_revision(ctx: Context, clock) -> Non
 def test_a_summary_update_is_a_change_too(ctx: Context, clock) -> None:
     reports.publish(ctx, INCIDENT, Audience.INTERNAL)
     clock.advance(hours=2)
-    incidents.update(ctx, INCIDENT, IncidentChanges(
-        summary="A pool limit change exhausted database connections for 347 minutes."))
+    incidents.update(
+        ctx,
+        INCIDENT,
+        IncidentChanges(
+            summary="A pool limit change exhausted database connections for 347 minutes."
+        ),
+    )
     assert reports.report(ctx, INCIDENT, Audience.INTERNAL).previous_revision == 1
     assert reports.publish(ctx, INCIDENT, Audience.INTERNAL).number == 2
 
@@ -150,7 +170,10 @@ def test_revision_numbers_are_per_incident_across_audiences(ctx: Context, clock)
     clock.advance(minutes=10)
     assert reports.publish(ctx, INCIDENT, Audience.CONFIDENTIAL).number == 3
     assert [(r.number, r.audience) for r in reports.revisions(ctx, INCIDENT)] == [
-        (1, "internal"), (2, "public"), (3, "confidential")]
+        (1, "internal"),
+        (2, "public"),
+        (3, "confidential"),
+    ]
     # each audience's report is stamped with its own latest revision
     assert reports.report(ctx, INCIDENT, Audience.INTERNAL).revision == 1
     assert reports.report(ctx, INCIDENT, Audience.PUBLIC).revision == 2
@@ -161,12 +184,14 @@ def test_revision_numbers_are_per_incident_across_audiences(ctx: Context, clock)
 
 
 def test_a_change_an_audience_cannot_see_leaves_its_version_as_published(
-        ctx: Context, clock) -> None:
+    ctx: Context, clock
+) -> None:
     reports.publish(ctx, INCIDENT, Audience.INTERNAL)
     reports.publish(ctx, INCIDENT, Audience.PUBLIC)
     clock.advance(hours=1)
-    incidents.add_event(ctx, INCIDENT, kind=EntryKind.NOTE, text="Pager rota reviewed",
-                        audience=Audience.INTERNAL)
+    incidents.add_event(
+        ctx, INCIDENT, kind=EntryKind.NOTE, text="Pager rota reviewed", audience=Audience.INTERNAL
+    )
     assert reports.report(ctx, INCIDENT, Audience.PUBLIC).revision == 2
     with pytest.raises(Conflict, match="nothing changed since revision 2"):
         reports.publish(ctx, INCIDENT, Audience.PUBLIC)
@@ -176,18 +201,23 @@ def test_a_change_an_audience_cannot_see_leaves_its_version_as_published(
 
 # -- who may publish ----------------------------------------------------------------------------
 
+
 def test_an_admin_may_publish(ctx: Context) -> None:
     stored = reports.publish(acting(ctx, "Ada Admin"), INCIDENT, Audience.INTERNAL)
     assert stored.number == 1 and stored.published_by == "Ada Admin"
 
 
-@pytest.mark.parametrize(("person", "error", "reason"), [
-    ("Val Viewer", NotFound, "no incident"),  # a confidential incident is not theirs to see
-    ("Lee Legal", PermissionDenied, "needs the commander or admin role"),
-    ("Mallory Unknown", PermissionDenied, "not a registered user"),
-])
-def test_only_a_commander_or_admin_may_publish(ctx: Context, person: str,
-                                               error: type[Exception], reason: str) -> None:
+@pytest.mark.parametrize(
+    ("person", "error", "reason"),
+    [
+        ("Val Viewer", NotFound, "no incident"),  # a confidential incident is not theirs to see
+        ("Lee Legal", PermissionDenied, "needs the commander or admin role"),
+        ("Mallory Unknown", PermissionDenied, "not a registered user"),
+    ],
+)
+def test_only_a_commander_or_admin_may_publish(
+    ctx: Context, person: str, error: type[Exception], reason: str
+) -> None:
     with pytest.raises(error, match=reason):
         reports.publish(acting(ctx, person), INCIDENT, Audience.INTERNAL)
     assert reports.revisions(ctx, INCIDENT) == []
@@ -200,15 +230,18 @@ def test_publishing_is_recorded_in_the_audit_log(ctx: Context, clock) -> None:
     reports.publish(ctx, INCIDENT, Audience.PUBLIC)
     [entry] = publish_trail(ctx)
     assert entry.action == "report.publish"
-    assert (entry.actor, entry.at, entry.entity_type) == ("Riley Responder", published_at,
-                                                          "incident")
+    assert (entry.actor, entry.at, entry.entity_type) == (
+        "Riley Responder",
+        published_at,
+        "incident",
+    )
     assert entry.changes == {"revision": 1, "audience": "public", "customer_id": None}
 
 
 # -- diff ---------------------------------------------------------------------------------------
 
-def test_the_diff_names_the_changed_timeline_and_shows_the_added_line(
-        ctx: Context, clock) -> None:
+
+def test_the_diff_names_the_changed_timeline_and_shows_the_added_line(ctx: Context, clock) -> None:
     reports.publish(ctx, INCIDENT, Audience.INTERNAL)
     clock.advance(days=1)
     public_entry(ctx, "Status page post-incident summary published")
@@ -219,20 +252,23 @@ def test_the_diff_names_the_changed_timeline_and_shows_the_added_line(
     assert found.sections_changed == ("Timeline (UTC)",)
     added = [line for line in found.diff.splitlines() if line.startswith("+")]
     assert "+| 20:30 | Status page post-incident summary published |" in added
-    assert not any(line.startswith("-") and "post-incident" in line
-                   for line in found.diff.splitlines())
+    assert not any(
+        line.startswith("-") and "post-incident" in line for line in found.diff.splitlines()
+    )
     data = found.to_data()
     assert data["incident_id"] == INCIDENT
     assert (data["from"]["number"], data["to"]["number"]) == (1, 2)
     assert data["sections_changed"] == ["Timeline (UTC)"]
 
 
-def test_the_diff_names_the_executive_summary_when_the_summary_changes(
-        ctx: Context, clock) -> None:
+def test_the_diff_names_the_executive_summary_when_the_summary_changes(ctx: Context, clock) -> None:
     reports.publish(ctx, INCIDENT, Audience.INTERNAL)
     clock.advance(hours=2)
-    incidents.update(ctx, INCIDENT, IncidentChanges(
-        summary="A pool limit change exhausted database connections."))
+    incidents.update(
+        ctx,
+        INCIDENT,
+        IncidentChanges(summary="A pool limit change exhausted database connections."),
+    )
     reports.publish(ctx, INCIDENT, Audience.INTERNAL)
     found = reports.diff(ctx, INCIDENT, 1, 2)
     assert found.sections_changed == ("Executive Summary",)
@@ -256,6 +292,7 @@ def test_an_unknown_revision_is_not_found(ctx: Context) -> None:
 
 
 # -- customer versions --------------------------------------------------------------------------
+
 
 def test_a_customer_version_needs_a_customer(ctx: Context) -> None:
     with pytest.raises(InvalidInput, match="--customer"):
@@ -285,8 +322,7 @@ def test_an_unknown_customer_is_not_found(ctx: Context) -> None:
     assert reports.revisions(ctx, INCIDENT) == []
 
 
-def test_a_customer_notice_holds_no_credit_before_the_assessment_is_approved(
-        ctx: Context) -> None:
+def test_a_customer_notice_holds_no_credit_before_the_assessment_is_approved(ctx: Context) -> None:
     assess_and_approve(ctx, approve=False)
     model = reports.report(ctx, INCIDENT, Audience.CUSTOMER, customer_id="C1")
     assert model.customer is not None
@@ -304,15 +340,16 @@ def expected_credit(customer: Customer, down_minutes: int) -> tuple[Decimal, Dec
     the uptime falls under), as a share of the customer's monthly fee."""
     month_minutes = 30 * 24 * 60
     uptime = Decimal(100) * (month_minutes - down_minutes) / month_minutes
-    brackets = {"enterprise": [(Decimal("99.0"), 25), (Decimal("99.95"), 10)],
-                "business": [(Decimal("99.9"), 5)]}[customer.tier]
+    brackets = {
+        "enterprise": [(Decimal("99.0"), 25), (Decimal("99.95"), 10)],
+        "business": [(Decimal("99.9"), 5)],
+    }[customer.tier]
     percent = next((Decimal(p) for below, p in brackets if uptime < below), Decimal(0))
     amount = (customer.monthly_fee * percent / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return percent, amount
 
 
-def test_an_approved_customer_notice_holds_that_customers_own_credit_only(
-        ctx: Context) -> None:
+def test_an_approved_customer_notice_holds_that_customers_own_credit_only(ctx: Context) -> None:
     # 100 * (43200 - 347) / 43200 = 99.1968 %: under 99.95 (10 %), not under 99.0 (25 %)
     assert expected_credit(CUSTOMERS[0], 347) == (Decimal(10), Decimal("1000.00"))
     assert expected_credit(CUSTOMERS[1], 347) == (Decimal(5), Decimal("100.00"))
@@ -354,6 +391,7 @@ def test_a_customer_notice_is_published_for_that_customer_alone(ctx: Context, cl
 
 # -- stable across readers, safe under concurrent publishing ---------------------------------
 
+
 def internal(ctx: Context) -> None:
     """The reference incident made internal, so that viewers may read it."""
     incidents.update(ctx, INCIDENT, IncidentChanges(classification=Classification.INTERNAL))
@@ -379,7 +417,8 @@ def test_a_revision_is_read_only_as_the_audience_it_was_published_for(ctx: Conte
 
 
 def test_without_a_commander_the_report_is_signed_by_no_one_rather_than_its_reader(
-        ctx: Context) -> None:
+    ctx: Context,
+) -> None:
     internal(ctx)
     incidents.assign(acting(ctx, "Ada Admin"), INCIDENT, Role.COMMANDER, None)
     reports.publish(acting(ctx, "Ada Admin"), INCIDENT, Audience.INTERNAL)
@@ -388,13 +427,13 @@ def test_without_a_commander_the_report_is_signed_by_no_one_rather_than_its_read
 
 
 def test_a_report_is_its_published_revision_only_when_its_exact_figures_match_too(
-        ctx: Context) -> None:
+    ctx: Context,
+) -> None:
     reports.publish(ctx, INCIDENT, Audience.INTERNAL)
     with ctx.db.transaction() as conn:  # a figure only the JSON holds exactly
         stored = conn.execute(text("SELECT data FROM report_revisions")).scalar_one()
         data = json.loads(stored) if isinstance(stored, str) else dict(stored)
         data["severity_label"] = "Something else"
-        conn.execute(text("UPDATE report_revisions SET data = :data"),
-                     {"data": json.dumps(data)})
+        conn.execute(text("UPDATE report_revisions SET data = :data"), {"data": json.dumps(data)})
     seen = reports.report(ctx, INCIDENT, Audience.INTERNAL)
     assert (seen.revision, seen.previous_revision) == (None, 1)

@@ -24,12 +24,26 @@ from warroom.store import outbox as outbox_store
 LINK = re.compile(r"https://status\.example\.com/api/v1/subscriptions/(\w+)\?token=([\w-]+)")
 
 
-def subscribe(ctx: Context, address: str, *, channel: str = "email",
-              services: list[str] | None = None, regions: list[str] | None = None,
-              client: str = "192.0.2.1", limit: int = 100) -> subscriptions.Subscribed:
-    return subscriptions.subscribe(ctx, channel=channel, address=address, services=services,
-                                   regions=regions, client=client, limit=limit,
-                                   allow_private=True)
+def subscribe(
+    ctx: Context,
+    address: str,
+    *,
+    channel: str = "email",
+    services: list[str] | None = None,
+    regions: list[str] | None = None,
+    client: str = "192.0.2.1",
+    limit: int = 100,
+) -> subscriptions.Subscribed:
+    return subscriptions.subscribe(
+        ctx,
+        channel=channel,
+        address=address,
+        services=services,
+        regions=regions,
+        client=client,
+        limit=limit,
+        allow_private=True,
+    )
 
 
 def links(message: Outgoing) -> dict[str, str]:
@@ -46,9 +60,13 @@ def subscribed(ctx: Context, address: str, **options: object) -> None:
 
 
 def declare(ctx: Context, *, services: tuple[str, ...] | None = None) -> str:
-    return incidents.declare(acting(ctx, "Riley Responder"), title="Checkout errors",
-                             severity="SEV-2", scope=Scope(services=services),
-                             detected_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC)).id
+    return incidents.declare(
+        acting(ctx, "Riley Responder"),
+        title="Checkout errors",
+        severity="SEV-2",
+        scope=Scope(services=services),
+        detected_at=datetime(2025, 11, 8, 14, 0, tzinfo=UTC),
+    ).id
 
 
 def test_an_email_subscription_waits_for_its_confirmation(ctx: Context) -> None:
@@ -63,11 +81,17 @@ def test_an_email_subscription_waits_for_its_confirmation(ctx: Context) -> None:
     assert set(found) == {"confirm", "unsubscribe"}
     assert message.headers["List-Unsubscribe"] == (
         f"<https://status.example.com/api/v1/subscriptions/unsubscribe?token="
-        f"{found['unsubscribe']}>")
+        f"{found['unsubscribe']}>"
+    )
     assert message.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     incident = declare(ctx)
-    incidents.add_event(acting(ctx, "Riley Responder"), incident, kind=EntryKind.UPDATE,
-                        text="We are looking into checkout errors", audience=Audience.PUBLIC)
+    incidents.add_event(
+        acting(ctx, "Riley Responder"),
+        incident,
+        kind=EntryKind.UPDATE,
+        text="We are looking into checkout errors",
+        audience=Audience.PUBLIC,
+    )
     recorder = Recorder()
     deliver(ctx, recorder)
     assert recorder.sent == []  # not confirmed: nothing but the confirmation
@@ -84,8 +108,11 @@ def test_tokens_are_stored_hashed_and_never_in_the_stored_message(ctx: Context) 
     with ctx.db.reading() as conn:
         from sqlalchemy import text
 
-        dump = " ".join(str(row) for table in ("outbox", "subscription_tokens", "subscribers")
-                        for row in conn.execute(text(f"SELECT * FROM {table}")))
+        dump = " ".join(
+            str(row)
+            for table in ("outbox", "subscription_tokens", "subscribers")
+            for row in conn.execute(text(f"SELECT * FROM {table}"))
+        )
     assert token not in dump
 
 
@@ -95,23 +122,32 @@ def test_public_entries_reach_the_subscribers_they_concern(ctx: Context) -> None
     subscribed(ctx, "search@example.com", services=["search"])
     incident = declare(ctx, services=("checkout",))
     riley = acting(ctx, "Riley Responder")
-    incidents.add_event(riley, incident, kind=EntryKind.NOTE,
-                        text="Marcus thinks the pool config is wrong")  # internal
+    incidents.add_event(
+        riley, incident, kind=EntryKind.NOTE, text="Marcus thinks the pool config is wrong"
+    )  # internal
     recorder = Recorder()
     deliver(ctx, recorder)
     assert recorder.sent == []
-    incidents.add_event(riley, incident, kind=EntryKind.UPDATE,
-                        text="Checkout is failing for some customers", audience=Audience.PUBLIC)
+    incidents.add_event(
+        riley,
+        incident,
+        kind=EntryKind.UPDATE,
+        text="Checkout is failing for some customers",
+        audience=Audience.PUBLIC,
+    )
     deliver(ctx, recorder)
-    assert sorted(m.recipients[0] for m in recorder.sent) == ["all@example.com",
-                                                              "checkout@example.com"]
+    assert sorted(m.recipients[0] for m in recorder.sent) == [
+        "all@example.com",
+        "checkout@example.com",
+    ]
     first = recorder.sent[0]
     assert first.subject == "New incident: Checkout errors"
     assert "Checkout is failing for some customers" in first.body
     assert "Marcus" not in first.body and "Riley" not in first.body
     assert "services checkout" in first.body
-    incidents.add_event(riley, incident, kind=EntryKind.RESOLVED, text="Fixed",
-                        audience=Audience.PUBLIC)
+    incidents.add_event(
+        riley, incident, kind=EntryKind.RESOLVED, text="Fixed", audience=Audience.PUBLIC
+    )
     recorder = Recorder()
     deliver(ctx, recorder)
     assert {m.subject for m in recorder.sent} == {"Resolved: Checkout errors"}
@@ -121,14 +157,24 @@ def test_public_entries_reach_the_subscribers_they_concern(ctx: Context) -> None
 def test_unsubscribing_takes_one_click_and_stops_what_was_queued(ctx: Context) -> None:
     subscribed(ctx, "follower@example.com")
     incident = declare(ctx)
-    incidents.add_event(acting(ctx, "Riley Responder"), incident, kind=EntryKind.UPDATE,
-                        text="Looking into it", audience=Audience.PUBLIC)
+    incidents.add_event(
+        acting(ctx, "Riley Responder"),
+        incident,
+        kind=EntryKind.UPDATE,
+        text="Looking into it",
+        audience=Audience.PUBLIC,
+    )
     recorder = Recorder()
     deliver(ctx, recorder)
     token = links(recorder.sent[0])["unsubscribe"]
     assert subscriptions.check_unsubscribe(ctx, token).state == "active"
-    incidents.add_event(acting(ctx, "Riley Responder"), incident, kind=EntryKind.UPDATE,
-                        text="Still looking", audience=Audience.PUBLIC)
+    incidents.add_event(
+        acting(ctx, "Riley Responder"),
+        incident,
+        kind=EntryKind.UPDATE,
+        text="Still looking",
+        audience=Audience.PUBLIC,
+    )
     assert subscriptions.unsubscribe(ctx, token).state == "unsubscribed"
     assert subscriptions.unsubscribe(ctx, token).state == "unsubscribed"  # twice is fine
     recorder = Recorder()
@@ -147,27 +193,44 @@ def test_a_webhook_is_active_at_once_with_a_signed_ping(ctx: Context) -> None:
     assert ping.secret == done.secret and ping.public_only
     assert json.loads(ping.body)["event"] == "subscription.created"
     incident = declare(ctx)
-    incidents.add_event(acting(ctx, "Riley Responder"), incident, kind=EntryKind.UPDATE,
-                        text="Looking into it", audience=Audience.PUBLIC)
+    incidents.add_event(
+        acting(ctx, "Riley Responder"),
+        incident,
+        kind=EntryKind.UPDATE,
+        text="Looking into it",
+        audience=Audience.PUBLIC,
+    )
     recorder = Recorder(script=[TransportError("410 Gone", gone=True)])
     deliver(ctx, recorder)
     body = json.loads(recorder.sent[0].body)
     assert body["event"] == "incident.new" and body["incident"]["id"] == incident
     assert body["updates"][0]["text"] == "Looking into it"
     assert "author" not in json.dumps(body)
-    assert subscriptions.check_unsubscribe(ctx, done.unsubscribe_token or "").state == \
-        "unsubscribed"  # 410 Gone: no more
+    assert (
+        subscriptions.check_unsubscribe(ctx, done.unsubscribe_token or "").state == "unsubscribed"
+    )  # 410 Gone: no more
 
 
 def test_bad_addresses_and_private_webhooks_are_refused(ctx: Context) -> None:
     for address in ("not an address", "a@b", "x@example.com\r\nBcc: y@example.com"):
         with pytest.raises(InvalidInput):
             subscribe(ctx, address)
-    for url in ("ftp://example.com/", "http://127.0.0.1/hook", "http://10.0.0.7/hook",
-                "https://intranet.local/hook"):
+    for url in (
+        "ftp://example.com/",
+        "http://127.0.0.1/hook",
+        "http://10.0.0.7/hook",
+        "https://intranet.local/hook",
+    ):
         with pytest.raises(InvalidInput, match=r"not|URL"):
-            subscriptions.subscribe(ctx, channel="webhook", address=url, services=None,
-                                    regions=None, client="192.0.2.1", limit=100)
+            subscriptions.subscribe(
+                ctx,
+                channel="webhook",
+                address=url,
+                services=None,
+                regions=None,
+                client="192.0.2.1",
+                limit=100,
+            )
 
 
 def test_subscribing_is_rate_limited(ctx: Context) -> None:
@@ -184,7 +247,8 @@ def test_subscribing_is_rate_limited(ctx: Context) -> None:
 
 def test_nothing_is_queried_when_nothing_public_changed(ctx: Context) -> None:
     incident = declare(ctx)
-    incidents.add_event(acting(ctx, "Riley Responder"), incident, kind=EntryKind.NOTE,
-                        text="internal")
+    incidents.add_event(
+        acting(ctx, "Riley Responder"), incident, kind=EntryKind.NOTE, text="internal"
+    )
     with ctx.db.reading() as conn:
         assert outbox_store.counts(conn)["pending"] == 0

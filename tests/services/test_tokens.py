@@ -15,8 +15,7 @@ def admin(ctx: Context) -> Context:
     return acting(ctx, "Ada Admin")
 
 
-def test_it_trusts_a_valid_intake_token_for_the_cache_ttl_only(ctx: Context,
-                                                               clock: Clock) -> None:
+def test_it_trusts_a_valid_intake_token_for_the_cache_ttl_only(ctx: Context, clock: Clock) -> None:
     info, token = tokens.create(admin(ctx), "alertmanager", scope=Scope.INTAKE)
     cache = TokenCache()
     found = tokens.authenticate(ctx.db, token, clock(), cache)
@@ -47,8 +46,7 @@ def test_an_intake_token_past_its_expiry_stops_at_once(ctx: Context, clock: Cloc
     assert tokens.authenticate(ctx.db, token, clock(), cache) is None
 
 
-def test_it_never_answers_for_another_secret_from_the_cache(ctx: Context,
-                                                            clock: Clock) -> None:
+def test_it_never_answers_for_another_secret_from_the_cache(ctx: Context, clock: Clock) -> None:
     _, token = tokens.create(admin(ctx), "alertmanager", scope=Scope.INTAKE)
     cache = TokenCache()
     assert tokens.authenticate(ctx.db, token, clock(), cache) is not None

@@ -43,14 +43,17 @@ tiers:
     cap_percent: 50
     credits: [{below: 99.9, percent: 5}, {below: 99.0, percent: 12.5}]
 """)
-WINDOW = TimeWindow(datetime(2025, 11, 8, 14, 2, tzinfo=UTC),
-                    datetime(2025, 11, 8, 19, 49, tzinfo=UTC))
+WINDOW = TimeWindow(
+    datetime(2025, 11, 8, 14, 2, tzinfo=UTC), datetime(2025, 11, 8, 19, 49, tzinfo=UTC)
+)
 
 
 def incident_text(incident_id: str, start: str, end: str) -> str:
-    return (f"id: {incident_id}\ntitle: Outage\nseverity: SEV-1\nstatus: resolved\n"
-            f"timeline:\n  - {{at: {start}, kind: detected, text: alerts}}\n"
-            f"  - {{at: {end}, kind: resolved, text: fixed}}\n")
+    return (
+        f"id: {incident_id}\ntitle: Outage\nseverity: SEV-1\nstatus: resolved\n"
+        f"timeline:\n  - {{at: {start}, kind: detected, text: alerts}}\n"
+        f"  - {{at: {end}, kind: resolved, text: fixed}}\n"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,33 +62,58 @@ def stored_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('lines') / 'warroom.db'}")
     db.migrate()
     with db.transaction() as conn:
-        conn.execute(insert(incident_rows).values(
-            id="INC-2025-1108-001", detected_on=WINDOW.start.date(), sequence=1,
-            title="Outage", severity="SEV-1", status="resolved", classification="internal",
-            roles={}, scope_regions=None, scope_services=None, contributing_factors=[],
-            created_at=WINDOW.start, updated_at=WINDOW.start, version=1))
+        conn.execute(
+            insert(incident_rows).values(
+                id="INC-2025-1108-001",
+                detected_on=WINDOW.start.date(),
+                sequence=1,
+                title="Outage",
+                severity="SEV-1",
+                status="resolved",
+                classification="internal",
+                roles={},
+                scope_regions=None,
+                scope_services=None,
+                contributing_factors=[],
+                created_at=WINDOW.start,
+                updated_at=WINDOW.start,
+                version=1,
+            )
+        )
     yield db
     db.dispose()
 
 
-fees = st.one_of(*(st.decimals(min_value=0, max_value=D(10) ** 9, places=places)
-                   for places in (0, 2, 3, 5)))
-registries = st.lists(st.builds(
-    Customer, customer_id=st.text("ABCXYZ0123456789-_.", min_size=1, max_size=12),
-    name=st.text(min_size=1, max_size=30).filter(str.strip),
-    tier=st.sampled_from(["gold", "silver", "free"]), monthly_fee=fees,
-    currency=st.just("USD"),
-    regions=st.lists(st.sampled_from(["eu-west", "us-east", "ap-south"]), unique=True,
-                     max_size=2).map(tuple)),
-    min_size=1, max_size=25, unique_by=lambda c: c.customer_id)
+fees = st.one_of(
+    *(st.decimals(min_value=0, max_value=D(10) ** 9, places=places) for places in (0, 2, 3, 5))
+)
+registries = st.lists(
+    st.builds(
+        Customer,
+        customer_id=st.text("ABCXYZ0123456789-_.", min_size=1, max_size=12),
+        name=st.text(min_size=1, max_size=30).filter(str.strip),
+        tier=st.sampled_from(["gold", "silver", "free"]),
+        monthly_fee=fees,
+        currency=st.just("USD"),
+        regions=st.lists(
+            st.sampled_from(["eu-west", "us-east", "ap-south"]), unique=True, max_size=2
+        ).map(tuple),
+    ),
+    min_size=1,
+    max_size=25,
+    unique_by=lambda c: c.customer_id,
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(registries, st.data())
 def test_the_stored_lines_read_back_equal_the_computed_ones(
-        stored_db: Database, customers: list[Customer], data: st.DataObject) -> None:
-    measured = {c.customer_id: data.draw(st.sampled_from([(), ((29_357_162, 29_357_300),)]))
-                for c in customers}
+    stored_db: Database, customers: list[Customer], data: st.DataObject
+) -> None:
+    measured = {
+        c.customer_id: data.draw(st.sampled_from([(), ((29_357_162, 29_357_300),)]))
+        for c in customers
+    }
     from warroom.domain.minutes import MinuteSet
 
     incident = IncidentImpact(WINDOW, measured={k: MinuteSet(v) for k, v in measured.items()})
@@ -108,11 +136,21 @@ def test_the_stored_lines_read_back_equal_the_computed_ones(
 
 
 def test_money_is_stored_exactly_on_both_databases(any_ctx: Context) -> None:
-    incidents.import_incidents(any_ctx, read_incident_text(incident_text(
-        "INC-2025-1108-001", "2025-11-08T14:02:00Z", "2025-11-08T19:49:00Z")))
+    incidents.import_incidents(
+        any_ctx,
+        read_incident_text(
+            incident_text("INC-2025-1108-001", "2025-11-08T14:02:00Z", "2025-11-08T19:49:00Z")
+        ),
+    )
     odd = Customer("C1", "Acme", "gold", D("123456789.12345"), "USD")
-    sla.assess_incident(any_ctx, "INC-2025-1108-001", policy=POLICY, customers=[odd],
-                        policy_source="p", customers_source="c")
+    sla.assess_incident(
+        any_ctx,
+        "INC-2025-1108-001",
+        policy=POLICY,
+        customers=[odd],
+        policy_source="p",
+        customers_source="c",
+    )
     with any_ctx.db.reading() as conn:
         row = conn.execute(select(sla_credit_lines)).one()
         header = conn.execute(select(sla_assessments)).one()
@@ -124,14 +162,25 @@ def test_money_is_stored_exactly_on_both_databases(any_ctx: Context) -> None:
 
 
 def test_a_registry_holding_an_id_twice_is_refused_not_retried(any_ctx: Context) -> None:
-    incidents.import_incidents(any_ctx, read_incident_text(incident_text(
-        "INC-2025-1108-001", "2025-11-08T14:02:00Z", "2025-11-08T19:49:00Z")))
-    twice = [Customer("C1", "Acme", "gold", D(100), "USD"),
-             Customer("C1", "Acme again", "gold", D(100), "USD")]
+    incidents.import_incidents(
+        any_ctx,
+        read_incident_text(
+            incident_text("INC-2025-1108-001", "2025-11-08T14:02:00Z", "2025-11-08T19:49:00Z")
+        ),
+    )
+    twice = [
+        Customer("C1", "Acme", "gold", D(100), "USD"),
+        Customer("C1", "Acme again", "gold", D(100), "USD"),
+    ]
     with pytest.raises(InvalidInput, match="customer_id twice"):
-        sla.assess_incident(any_ctx, "INC-2025-1108-001", policy=POLICY,
-                            customers=lambda: [twice[:1], twice[1:]],
-                            policy_source="p", customers_source="c")
+        sla.assess_incident(
+            any_ctx,
+            "INC-2025-1108-001",
+            policy=POLICY,
+            customers=lambda: [twice[:1], twice[1:]],
+            policy_source="p",
+            customers_source="c",
+        )
     assert sla.find_assessment(any_ctx, "INC-2025-1108-001") is None
 
 
@@ -139,57 +188,93 @@ def test_the_stored_format_does_not_depend_on_the_api_schemas() -> None:
     """The store owns the stored format: no module of store/ reads warroom.schemas."""
     for path in (SRC / "store").rglob("*.py"):
         tree = ast.parse(path.read_text())
-        imported = [node.module or "" for node in ast.walk(tree)
-                    if isinstance(node, ast.ImportFrom)]
-        imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                     for alias in node.names]
+        imported = [
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        ]
+        imported += [
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        ]
         assert not [m for m in imported if m.startswith("warroom.schemas")], path
 
 
-def test_renaming_an_api_field_changes_no_payment(any_ctx: Context,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_renaming_an_api_field_changes_no_payment(
+    any_ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The API's JSON of a credit line renamed (credit_low -> measured_credit): assessing,
     approving, billing and taking an approved credit off a later incident's all give the
     same amounts."""
-    incidents.import_incidents(any_ctx, read_incident_text(incident_text(
-        "INC-2025-1108-001", "2025-11-08T14:02:00Z", "2025-11-08T19:49:00Z")))
-    incidents.import_incidents(any_ctx, read_incident_text(incident_text(
-        "INC-2025-1120-001", "2025-11-20T10:00:00Z", "2025-11-20T13:00:00Z")))
-    customers = [Customer("C1", "Acme", "gold", D("12345.65"), "USD"),
-                 Customer("C2", "Beta", "silver", D("2000.00"), "USD")]
+    incidents.import_incidents(
+        any_ctx,
+        read_incident_text(
+            incident_text("INC-2025-1108-001", "2025-11-08T14:02:00Z", "2025-11-08T19:49:00Z")
+        ),
+    )
+    incidents.import_incidents(
+        any_ctx,
+        read_incident_text(
+            incident_text("INC-2025-1120-001", "2025-11-20T10:00:00Z", "2025-11-20T13:00:00Z")
+        ),
+    )
+    customers = [
+        Customer("C1", "Acme", "gold", D("12345.65"), "USD"),
+        Customer("C2", "Beta", "silver", D("2000.00"), "USD"),
+    ]
 
     from warroom.schemas import sla as schemas
 
     fields = dict(schemas.CustomerCreditPublic.model_fields)
     fields["measured_credit"] = fields.pop("credit_low")
-    renamed = type("CustomerCreditPublic", (schemas.Schema,), {
-        "__annotations__": {name: f.annotation for name, f in fields.items()}})
+    renamed = type(
+        "CustomerCreditPublic",
+        (schemas.Schema,),
+        {"__annotations__": {name: f.annotation for name, f in fields.items()}},
+    )
     monkeypatch.setattr(schemas, "CustomerCreditPublic", renamed)
 
     def money_path() -> tuple[list[tuple[str, Decimal]], list[tuple[str, Decimal, Decimal]]]:
-        sla.assess_incident(any_ctx, "INC-2025-1108-001", policy=POLICY, customers=customers,
-                            policy_source="p", customers_source="c")
+        sla.assess_incident(
+            any_ctx,
+            "INC-2025-1108-001",
+            policy=POLICY,
+            customers=customers,
+            policy_source="p",
+            customers_source="c",
+        )
         sla.submit(any_ctx, "INC-2025-1108-001")
         sla.approve(acting(any_ctx, "Lee Legal"), "INC-2025-1108-001", role=ReviewRole.LEGAL)
-        sla.approve(acting(any_ctx, "Fay Finance"), "INC-2025-1108-001",
-                    role=ReviewRole.FINANCE)
-        billed = [(c.customer_id, c.credit_amount)
-                  for c in sla.approved_credits(acting(any_ctx, "Fay Finance"),
-                                                "INC-2025-1108-001")]
-        later = sla.assess_incident(any_ctx, "INC-2025-1120-001", policy=POLICY,
-                                    customers=customers, policy_source="p",
-                                    customers_source="c")
-        return billed, [(r.customer_id, r.already_credited, r.credit_high)
-                        for r in later.result.rows]
+        sla.approve(acting(any_ctx, "Fay Finance"), "INC-2025-1108-001", role=ReviewRole.FINANCE)
+        billed = [
+            (c.customer_id, c.credit_amount)
+            for c in sla.approved_credits(acting(any_ctx, "Fay Finance"), "INC-2025-1108-001")
+        ]
+        later = sla.assess_incident(
+            any_ctx,
+            "INC-2025-1120-001",
+            policy=POLICY,
+            customers=customers,
+            policy_source="p",
+            customers_source="c",
+        )
+        return billed, [
+            (r.customer_id, r.already_credited, r.credit_high) for r in later.result.rows
+        ]
 
     # the definition's figures: 347 + 180 minutes in November (98.780 %) for both
-    later_window = IncidentImpact(TimeWindow(datetime(2025, 11, 20, 10, tzinfo=UTC),
-                                             datetime(2025, 11, 20, 13, tzinfo=UTC)))
+    later_window = IncidentImpact(
+        TimeWindow(datetime(2025, 11, 20, 10, tzinfo=UTC), datetime(2025, 11, 20, 13, tzinfo=UTC))
+    )
     first = assess(POLICY, customers, IncidentImpact(WINDOW), others=[later_window])
     billed = [(r.customer_id, r.credit) for r in first.rows if r.owed]
-    later = assess(POLICY, customers, later_window, others=[IncidentImpact(WINDOW)],
-                   already_credited=dict(billed))
-    expected = (billed, [(r.customer_id, r.already_credited, r.credit_high)
-                         for r in later.rows])
+    later = assess(
+        POLICY,
+        customers,
+        later_window,
+        others=[IncidentImpact(WINDOW)],
+        already_credited=dict(billed),
+    )
+    expected = (billed, [(r.customer_id, r.already_credited, r.credit_high) for r in later.rows])
     assert billed and any(already for _, already, _ in expected[1])
     assert money_path() == expected

@@ -24,16 +24,23 @@ T0 = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)
 
 def make_incident(incident_id: str = "INC-2025-1108-001") -> Incident:
     incident = Incident(
-        id=incident_id, title="Primary database down", severity="SEV-1",
-        status=Status.IDENTIFIED, classification=Classification.CONFIDENTIAL,
+        id=incident_id,
+        title="Primary database down",
+        severity="SEV-1",
+        status=Status.IDENTIFIED,
+        classification=Classification.CONFIDENTIAL,
         roles={Role.COMMANDER: "Jane Doe", Role.SCRIBE: "Sam Scribe"},
         scope=Scope(regions=("eu-west", "us-east"), services=None),
-        data_loss="None confirmed", root_cause="Pool exhausted",
+        data_loss="None confirmed",
+        root_cause="Pool exhausted",
         contributing_factors=["retry storm", "shared config"],
     )
     incident.add_entry(TimelineEntry(T0, EntryKind.DETECTED, "alerts", author="Riley"))
-    incident.add_entry(TimelineEntry(T0 + timedelta(minutes=6), EntryKind.DECLARED, "SEV-1",
-                                     audience=Audience.PUBLIC))
+    incident.add_entry(
+        TimelineEntry(
+            T0 + timedelta(minutes=6), EntryKind.DECLARED, "SEV-1", audience=Audience.PUBLIC
+        )
+    )
     incident.add_action("Load test config changes", owner="Ana", due=date(2025, 12, 15))
     return incident
 
@@ -49,7 +56,8 @@ def test_it_stores_and_loads_an_incident_unchanged(any_db: Database) -> None:
     assert loaded.scope == original.scope
     assert loaded.contributing_factors == original.contributing_factors
     assert [(e.at, e.kind, e.text, e.author, e.audience) for e in loaded.timeline] == [
-        (e.at, e.kind, e.text, e.author, e.audience) for e in original.timeline]
+        (e.at, e.kind, e.text, e.author, e.audience) for e in original.timeline
+    ]
     assert loaded.timeline[0].at.tzinfo is not None
     assert loaded.timeline[0].at == T0
     assert all(e.id is not None for e in stored.timeline)
@@ -58,8 +66,9 @@ def test_it_stores_and_loads_an_incident_unchanged(any_db: Database) -> None:
 
 def test_it_keeps_times_in_utc_whatever_offset_they_came_with(any_db: Database) -> None:
     incident = make_incident()
-    incident.timeline[0] = TimelineEntry(datetime.fromisoformat("2025-11-08T09:02:00-05:00"),
-                                         EntryKind.DETECTED, "alerts")
+    incident.timeline[0] = TimelineEntry(
+        datetime.fromisoformat("2025-11-08T09:02:00-05:00"), EntryKind.DETECTED, "alerts"
+    )
     with any_db.transaction() as conn:
         repo.add(conn, incident, now=T0)
         loaded = repo.get(conn, incident.id)
@@ -107,8 +116,11 @@ def test_what_add_and_save_return_is_what_get_reads(any_db: Database) -> None:
         _, version = repo.get_versioned(conn, stored.id)
         saved = repo.save(conn, stored, now=T0, expected_version=version, actions=False)
         assert saved == repo.get(conn, stored.id)
-        assert [e.text for e in saved.timeline][:3] == ["alerts", "at the detection's time",
-                                                         "SEV-1"]
+        assert [e.text for e in saved.timeline][:3] == [
+            "alerts",
+            "at the detection's time",
+            "SEV-1",
+        ]
         saved.add_action("Second action", owner="Bo")
         again = repo.save(conn, saved, now=T0, expected_version=version + 1)
         assert again == repo.get(conn, stored.id) and len(again.actions) == 2
@@ -143,9 +155,15 @@ def test_it_lists_by_status_severity_and_date(any_db: Database) -> None:
 
 def test_it_keeps_the_audit_log_append_only_in_the_database(any_db: Database) -> None:
     with any_db.transaction() as conn:
-        audit.record(conn, at=T0, actor="Riley", action="incident.declare",
-                     entity_type="incident", entity_id="INC-2025-1108-001",
-                     changes={"title": {"before": None, "after": "x"}})
+        audit.record(
+            conn,
+            at=T0,
+            actor="Riley",
+            action="incident.declare",
+            entity_type="incident",
+            entity_id="INC-2025-1108-001",
+            changes={"title": {"before": None, "after": "x"}},
+        )
     for statement in ("UPDATE audit_log SET actor = 'Mallory'", "DELETE FROM audit_log"):
         with pytest.raises((DBAPIError, IntegrityError)), any_db.transaction() as conn:
             conn.execute(text(statement))
@@ -158,8 +176,15 @@ def test_it_keeps_the_audit_log_append_only_in_the_database(any_db: Database) ->
 
 def test_it_refuses_to_store_a_naive_time(any_db: Database) -> None:
     with pytest.raises(Exception, match="naive"), any_db.transaction() as conn:
-        audit.record(conn, at=datetime(2025, 11, 8, 14, 2), actor="x", action="a",
-                     entity_type="incident", entity_id="i", changes={})
+        audit.record(
+            conn,
+            at=datetime(2025, 11, 8, 14, 2),
+            actor="x",
+            action="a",
+            entity_type="incident",
+            entity_id="i",
+            changes={},
+        )
 
 
 def test_it_tells_the_user_to_run_init_on_an_empty_database(tmp_path) -> None:
@@ -186,7 +211,6 @@ def test_a_database_behind_the_newest_migration_is_refused_until_init(tmp_path) 
         db.check_ready()
 
 
-
 def test_it_reads_the_names_on_incidents_as_access_does(any_ctx: Context) -> None:
     from support.cli_world import REFERENCE_INCIDENT
     from support.people import acting
@@ -194,8 +218,9 @@ def test_it_reads_the_names_on_incidents_as_access_does(any_ctx: Context) -> Non
     from warroom.services import incidents as service
     from warroom.services.access import participants
 
-    stored = service.import_incidents(acting(any_ctx, "Ada Admin"),
-                                      read_incident_file(REFERENCE_INCIDENT))[0]
+    stored = service.import_incidents(
+        acting(any_ctx, "Ada Admin"), read_incident_file(REFERENCE_INCIDENT)
+    )[0]
     service.add_event(any_ctx, stored.id, kind=EntryKind.NOTE, text="looked at it")
     incident = service.get_incident(any_ctx, stored.id)
     with any_ctx.db.reading() as conn:

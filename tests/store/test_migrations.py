@@ -38,9 +38,11 @@ tiers:
     uptime_target: 99.95
     credits: [{below: 99.95, percent: 10}, {below: 99.0, percent: 25}]
 """)
-REGISTRY = (Customer("C1", "Acme", "enterprise", D("12345.65"), "USD"),
-            Customer("C2", "Beta", "enterprise", D("2000.00"), "USD", ("eu-west",)),
-            Customer("C3", "Gamma", "free", D("0"), "USD"))
+REGISTRY = (
+    Customer("C1", "Acme", "enterprise", D("12345.65"), "USD"),
+    Customer("C2", "Beta", "enterprise", D("2000.00"), "USD", ("eu-west",)),
+    Customer("C3", "Gamma", "free", D("0"), "USD"),
+)
 INCIDENT = f"""
 id: {INC}
 title: Outage
@@ -65,8 +67,14 @@ def old_db(tmp_path: Path) -> Iterator[Database]:
     db.dispose()
 
 
-def store_document(db: Database, *, registry: tuple[Customer, ...], digest_of: tuple[
-        Customer, ...], state: ReviewState, approvals: list[dict[str, str]]) -> None:
+def store_document(
+    db: Database,
+    *,
+    registry: tuple[Customer, ...],
+    digest_of: tuple[Customer, ...],
+    state: ReviewState,
+    approvals: list[dict[str, str]],
+) -> None:
     """An assessment as revision 0002's code stored it: the registry and the figures as
     JSON, the fingerprint (format 1) of the inputs `digest_of`."""
     with db.reading() as conn:
@@ -78,32 +86,62 @@ def store_document(db: Database, *, registry: tuple[Customer, ...], digest_of: t
     result = assess(POLICY, registry, own, month=month)
     review = Review(state, tuple(Approval(ReviewRole(a["role"]), a["by"]) for a in approvals))
     digest = legacy_inputs_digest(POLICY, digest_of, own, month=month, already_credited={})
-    document = AssessmentPublic.of(INC, result, review, policy_source="policy.yaml",
-                                   customers_source="customers.csv", fingerprint=digest)
-    old = Table("sla_assessments", MetaData(),
-                *(Column(name, JSON) for name in ("policy", "customers", "approvals",
-                                                  "result")),
-                *(Column(name, Text) for name in ("policy_source", "customers_source")),
-                *(Column(name, String) for name in ("incident_id", "month", "inputs_digest",
-                                                    "state")),
-                *(Column(name, UTCDateTime) for name in ("created_at", "updated_at")))
+    document = AssessmentPublic.of(
+        INC,
+        result,
+        review,
+        policy_source="policy.yaml",
+        customers_source="customers.csv",
+        fingerprint=digest,
+    )
+    old = Table(
+        "sla_assessments",
+        MetaData(),
+        *(Column(name, JSON) for name in ("policy", "customers", "approvals", "result")),
+        *(Column(name, Text) for name in ("policy_source", "customers_source")),
+        *(Column(name, String) for name in ("incident_id", "month", "inputs_digest", "state")),
+        *(Column(name, UTCDateTime) for name in ("created_at", "updated_at")),
+    )
     with db.transaction() as conn:
-        conn.execute(insert(old).values(
-            incident_id=INC, month="2025-11", policy=policy_to_dict(POLICY),
-            policy_source="policy.yaml",
-            customers=[{"customer_id": c.customer_id, "name": c.name, "tier": c.tier,
-                        "monthly_fee": str(c.monthly_fee), "currency": c.currency,
-                        "regions": list(c.regions)} for c in registry],
-            customers_source="customers.csv", inputs_digest=digest, state=state.value,
-            approvals=approvals, result=document.to_data(), created_at=NOW, updated_at=NOW))
+        conn.execute(
+            insert(old).values(
+                incident_id=INC,
+                month="2025-11",
+                policy=policy_to_dict(POLICY),
+                policy_source="policy.yaml",
+                customers=[
+                    {
+                        "customer_id": c.customer_id,
+                        "name": c.name,
+                        "tier": c.tier,
+                        "monthly_fee": str(c.monthly_fee),
+                        "currency": c.currency,
+                        "regions": list(c.regions),
+                    }
+                    for c in registry
+                ],
+                customers_source="customers.csv",
+                inputs_digest=digest,
+                state=state.value,
+                approvals=approvals,
+                result=document.to_data(),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
 
 
 APPROVED = [{"role": "legal", "by": "Lee Legal"}, {"role": "finance", "by": "Fay Finance"}]
 
 
 def test_an_approved_document_stays_approved_with_the_same_figures(old_db: Database) -> None:
-    store_document(old_db, registry=REGISTRY, digest_of=REGISTRY, state=ReviewState.APPROVED,
-                   approvals=APPROVED)
+    store_document(
+        old_db,
+        registry=REGISTRY,
+        digest_of=REGISTRY,
+        state=ReviewState.APPROVED,
+        approvals=APPROVED,
+    )
     before, after = old_db.migrate()
     assert (before, after) == ("0005", SCHEMA_REVISION)
     ctx = Context(db=old_db, actor="Ada Admin", clock=lambda: NOW)
@@ -114,13 +152,17 @@ def test_an_approved_document_stays_approved_with_the_same_figures(old_db: Datab
     found = sla.get_assessment(ctx, INC)
     assert found.review.state is ReviewState.APPROVED
     assert [(a.role, a.by) for a in found.review.approvals] == [
-        (ReviewRole.LEGAL, "Lee Legal"), (ReviewRole.FINANCE, "Fay Finance")]
+        (ReviewRole.LEGAL, "Lee Legal"),
+        (ReviewRole.FINANCE, "Fay Finance"),
+    ]
     fresh = assess(POLICY, REGISTRY, IncidentImpact(window_of(old_db)))
     assert found.result.rows == fresh.rows
     assert found.result.liability == fresh.liability
     billed = sla.approved_credits(Context(db=old_db, actor="Fay Finance"), INC)
     assert [(c.customer_id, c.credit_amount) for c in billed] == [
-        ("C1", D("1234.57")), ("C2", D("200.00"))]
+        ("C1", D("1234.57")),
+        ("C2", D("200.00")),
+    ]
     with old_db.reading() as conn:
         trail = audit.entries(conn, entity_id=INC, action_prefix="sla.")
     assert [e.action for e in trail] == ["sla.upgraded"]
@@ -128,8 +170,13 @@ def test_an_approved_document_stays_approved_with_the_same_figures(old_db: Datab
 
 def test_a_document_whose_inputs_moved_loses_its_approvals(old_db: Database) -> None:
     # approved for a registry without Gamma; the stored registry holds it
-    store_document(old_db, registry=REGISTRY, digest_of=REGISTRY[:2],
-                   state=ReviewState.APPROVED, approvals=APPROVED)
+    store_document(
+        old_db,
+        registry=REGISTRY,
+        digest_of=REGISTRY[:2],
+        state=ReviewState.APPROVED,
+        approvals=APPROVED,
+    )
     old_db.migrate()
     ctx = Context(db=old_db, actor="Ada Admin", clock=lambda: NOW)
     assert sla.upgrade_stored(ctx) == 1
@@ -142,8 +189,9 @@ def test_a_document_whose_inputs_moved_loses_its_approvals(old_db: Database) -> 
 
 
 def test_a_draft_document_moves_as_a_draft(old_db: Database) -> None:
-    store_document(old_db, registry=REGISTRY, digest_of=REGISTRY, state=ReviewState.DRAFT,
-                   approvals=[])
+    store_document(
+        old_db, registry=REGISTRY, digest_of=REGISTRY, state=ReviewState.DRAFT, approvals=[]
+    )
     old_db.migrate()
     ctx = Context(db=old_db, actor="Ada Admin", clock=lambda: NOW)
     sla.upgrade_stored(ctx)

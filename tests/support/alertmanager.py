@@ -66,11 +66,18 @@ def go_time(at: datetime) -> str:
 class Alertmanager:
     """One Alertmanager process; `start()` returns once it answers /-/ready."""
 
-    def __init__(self, *, webhook_url: str | None = None, bearer_token: str | None = None,
-                 pagerduty_url: str | None = None, routing_key: str | None = None,
-                 receiver: str = "incident-webhook",
-                 group_by: Sequence[str] = ("alertname", "service"),
-                 repeat_interval: str = "1h", root: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        webhook_url: str | None = None,
+        bearer_token: str | None = None,
+        pagerduty_url: str | None = None,
+        routing_key: str | None = None,
+        receiver: str = "incident-webhook",
+        group_by: Sequence[str] = ("alertname", "service"),
+        repeat_interval: str = "1h",
+        root: Path | None = None,
+    ) -> None:
         if webhook_url is None and pagerduty_url is None:
             raise ValueError("give a webhook URL, a PagerDuty URL or both")
         self.webhook_url = webhook_url
@@ -91,18 +98,21 @@ class Alertmanager:
         if self.webhook_url is not None:
             webhook: dict[str, Any] = {"url": self.webhook_url, "send_resolved": True}
             if self.bearer_token is not None:
-                webhook["http_config"] = {"authorization": {
-                    "type": "Bearer", "credentials": self.bearer_token}}
+                webhook["http_config"] = {
+                    "authorization": {"type": "Bearer", "credentials": self.bearer_token}
+                }
             receiver["webhook_configs"] = [webhook]
         if self.pagerduty_url is not None:
-            receiver["pagerduty_configs"] = [{
-                "routing_key": self.routing_key,
-                "url": self.pagerduty_url,
-                "send_resolved": True,
-                "class": "{{ .CommonLabels.alertname }}",
-                "severity": "{{ if .CommonLabels.severity }}{{ .CommonLabels.severity }}"
-                            "{{ else }}error{{ end }}",
-            }]
+            receiver["pagerduty_configs"] = [
+                {
+                    "routing_key": self.routing_key,
+                    "url": self.pagerduty_url,
+                    "send_resolved": True,
+                    "class": "{{ .CommonLabels.alertname }}",
+                    "severity": "{{ if .CommonLabels.severity }}{{ .CommonLabels.severity }}"
+                    "{{ else }}error{{ end }}",
+                }
+            ]
         return {
             "route": {
                 "receiver": self.receiver,
@@ -145,11 +155,17 @@ class Alertmanager:
             storage = self.root / f"data-{self.port}"
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
-                    [binary, f"--config.file={self.config_path}",
-                     f"--storage.path={storage}",
-                     f"--web.listen-address=127.0.0.1:{self.port}",
-                     "--cluster.listen-address=", "--log.level=debug"],
-                    stdout=log, stderr=subprocess.STDOUT)
+                    [
+                        binary,
+                        f"--config.file={self.config_path}",
+                        f"--storage.path={storage}",
+                        f"--web.listen-address=127.0.0.1:{self.port}",
+                        "--cluster.listen-address=",
+                        "--log.level=debug",
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
             if self._wait_ready(timeout):
                 return self
             self._terminate()
@@ -197,16 +213,24 @@ class Alertmanager:
     def post_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
         """POST /api/v2/alerts, as Prometheus does."""
         request = urllib.request.Request(
-            f"{self.url}/api/v2/alerts", data=json.dumps(list(alerts)).encode(),
-            headers={"Content-Type": "application/json"}, method="POST")
+            f"{self.url}/api/v2/alerts",
+            data=json.dumps(list(alerts)).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             if response.status != 200:
                 raise AssertionError(f"Alertmanager answered {response.status}")
 
     @staticmethod
-    def alert(labels: Mapping[str, str], *, annotations: Mapping[str, str] | None = None,
-              starts_at: str | None = None, ends_at: str | None = None,
-              generator_url: str | None = None) -> dict[str, Any]:
+    def alert(
+        labels: Mapping[str, str],
+        *,
+        annotations: Mapping[str, str] | None = None,
+        starts_at: str | None = None,
+        ends_at: str | None = None,
+        generator_url: str | None = None,
+    ) -> dict[str, Any]:
         """One alert as the API takes it; times are RFC 3339 texts (nanoseconds welcome)."""
         body: dict[str, Any] = {"labels": dict(labels), "annotations": dict(annotations or {})}
         if starts_at is not None:
@@ -222,8 +246,14 @@ class Alertmanager:
         self.post_alerts([alert])
         return alert
 
-    def resolve(self, labels: Mapping[str, str], *, starts_at: str | None = None,
-                ends_at: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    def resolve(
+        self,
+        labels: Mapping[str, str],
+        *,
+        starts_at: str | None = None,
+        ends_at: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         """Post the alert again with an end in the past: it resolves on the next tick."""
         ends_at = ends_at or go_time(datetime.now(UTC) - timedelta(seconds=1))
         alert = self.alert(labels, starts_at=starts_at, ends_at=ends_at, **kwargs)
@@ -233,5 +263,6 @@ class Alertmanager:
 
 def check_config(path: Path) -> subprocess.CompletedProcess[str]:
     """`amtool check-config` on a config file."""
-    return subprocess.run([need_binary(AMTOOL), "check-config", str(path)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [need_binary(AMTOOL), "check-config", str(path)], capture_output=True, text=True, timeout=60
+    )

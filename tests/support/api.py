@@ -39,12 +39,15 @@ def sources_file(folder: Path, requests: Path | None = None) -> Path:
     (folder / "customers.csv").write_text(REGISTRY)
     logs = ""
     if requests is not None:
-        logs = (f"request_logs:\n"
-                f"  test: {{location: {requests}, map: {{ts: event_time, customer_id: tenant}}}}\n"
-                f"  broken: {{location: {folder / 'missing.parquet'}}}\n")
+        logs = (
+            f"request_logs:\n"
+            f"  test: {{location: {requests}, map: {{ts: event_time, customer_id: tenant}}}}\n"
+            f"  broken: {{location: {folder / 'missing.parquet'}}}\n"
+        )
     path = folder / "sources.yaml"
-    path.write_text(f"{logs}customers: {{default: customers.csv}}\n"
-                    "policies: {default: policy.yaml}\n")
+    path.write_text(
+        f"{logs}customers: {{default: customers.csv}}\npolicies: {{default: policy.yaml}}\n"
+    )
     return path
 
 
@@ -63,8 +66,9 @@ class ApiWorld:
             return {}
         return {"Authorization": f"Bearer {self.tokens[as_]}"}
 
-    def request(self, method: str, path: str, as_: str | None = "Ada Admin",
-                **options: Any) -> httpx.Response:
+    def request(
+        self, method: str, path: str, as_: str | None = "Ada Admin", **options: Any
+    ) -> httpx.Response:
         headers = {**self.headers(as_), **options.pop("headers", {})}
         return self.client.request(method, path, headers=headers, **options)
 
@@ -98,14 +102,22 @@ def make_tokens(world: ApiWorld) -> None:
 
 
 @contextmanager
-def api_world(db: Database, folder: Path, *, requests: Path | None = None,
-              clock: Callable[[], datetime] | None = None,
-              **settings: str) -> Iterator[ApiWorld]:
+def api_world(
+    db: Database,
+    folder: Path,
+    *,
+    requests: Path | None = None,
+    clock: Callable[[], datetime] | None = None,
+    **settings: str,
+) -> Iterator[ApiWorld]:
     """The app over `db` (migrated, empty), with PEOPLE and their tokens (`clock`: the
     server's, when a test moves time)."""
     register_people(db)
-    env = {"WARROOM_DATABASE_URL": db.url,
-           "WARROOM_SOURCES_FILE": str(sources_file(folder, requests)), **settings}
+    env = {
+        "WARROOM_DATABASE_URL": db.url,
+        "WARROOM_SOURCES_FILE": str(sources_file(folder, requests)),
+        **settings,
+    }
     app = create_app(Settings.from_env(env), db=db, clock=clock)
     with TestClient(app, raise_server_exceptions=True) as client:
         world = ApiWorld(db=db, client=client)

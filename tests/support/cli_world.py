@@ -47,8 +47,9 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Call:
     return call
 
 
-def cli_with_reference_incident(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                capsys: pytest.CaptureFixture[str]) -> Call:
+def cli_with_reference_incident(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Call:
     """A fresh database in `tmp_path` holding the reference incident."""
     monkeypatch.setenv("WARROOM_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     call = cli(capsys)

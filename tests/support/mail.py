@@ -63,8 +63,9 @@ class Received:
 class _Handler:
     server: MailServer
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         if address in self.server.refuse_recipients:
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
@@ -79,8 +80,11 @@ class _Handler:
                 self.server.refuse_next -= 1
                 self.server.refused += 1
                 return self.server.refusal
-            received = Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                bytes(envelope.original_content or envelope.content))
+            received = Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                bytes(envelope.original_content or envelope.content),
+            )
             self.server.messages.append(received)
             hook = self.server.on_message
         if hook is not None:
@@ -117,13 +121,15 @@ class MailServer:
 
 
 @contextmanager
-def mail_server(controller_options: dict[str, Any] | None = None,
-                **options: Any) -> Iterator[MailServer]:
+def mail_server(
+    controller_options: dict[str, Any] | None = None, **options: Any
+) -> Iterator[MailServer]:
     """A server on the loopback; `controller_options` go to aiosmtpd's Controller
     (STARTTLS, authentication)."""
     server = MailServer(**options)
-    controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port,
-                            **(controller_options or {}))
+    controller = Controller(
+        _Handler(server), hostname="127.0.0.1", port=server.port, **(controller_options or {})
+    )
     controller.start()
     try:
         yield server
@@ -132,6 +138,7 @@ def mail_server(controller_options: dict[str, Any] | None = None,
 
 
 # -- webhooks -------------------------------------------------------------------------------
+
 
 @dataclass
 class Delivery:
@@ -168,10 +175,10 @@ def webhook_receiver(**options: Any) -> Iterator[WebhookReceiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             secret = receiver.secrets.get(self.path)
             header = self.headers.get(signing.HEADER, "")
-            verified = secret is not None and signing.verify(secret, body, header,
-                                                             now=int(time.time()))
-            receiver.deliveries.append(Delivery(self.path, dict(self.headers), body,
-                                                verified))
+            verified = secret is not None and signing.verify(
+                secret, body, header, now=int(time.time())
+            )
+            receiver.deliveries.append(Delivery(self.path, dict(self.headers), body, verified))
             if receiver.delay:
                 time.sleep(receiver.delay)
             status = receiver.answers.pop(0) if receiver.answers else 200

@@ -54,9 +54,14 @@ CONTACTS = (
 
 
 def assess(ctx: Context, policy_source: str = "policy.yaml") -> sla.Assessment:
-    return sla.assess_incident(acting(ctx, "Ada Admin"), INC, policy=POLICY,
-                               customers=CUSTOMERS, policy_source=policy_source,
-                               customers_source="customers.csv")
+    return sla.assess_incident(
+        acting(ctx, "Ada Admin"),
+        INC,
+        policy=POLICY,
+        customers=CUSTOMERS,
+        policy_source=policy_source,
+        customers_source="customers.csv",
+    )
 
 
 def notice_world(ctx: Context, contact_list: tuple[Contact, ...] = CONTACTS) -> Context:
@@ -78,9 +83,14 @@ def approve(ctx: Context) -> None:
 
 def void_approval(ctx: Context) -> None:
     """Re-assess with other inputs: every approval is void (back to pending review)."""
-    sla.assess_incident(acting(ctx, "Ada Admin"), INC, policy=dataclasses.replace(
-        POLICY, deadline_days=45), customers=CUSTOMERS, policy_source="policy-v2.yaml",
-        customers_source="customers.csv")
+    sla.assess_incident(
+        acting(ctx, "Ada Admin"),
+        INC,
+        policy=dataclasses.replace(POLICY, deadline_days=45),
+        customers=CUSTOMERS,
+        policy_source="policy-v2.yaml",
+        customers_source="customers.csv",
+    )
 
 
 @dataclass
@@ -109,10 +119,13 @@ class Recorder:
 
 def courier(ctx: Context, recorder: Recorder, **delivery: object) -> Courier:
     """A courier whose transports (email and webhook) are `recorder`."""
-    options: dict[str, object] = {"backoff": timedelta(seconds=30), "max_attempts": 3,
-                                  "public_url": "https://status.example.com",
-                                  "smtp_url": "smtp://127.0.0.1:1",
-                                  "mail_from": "status@example.com"}
+    options: dict[str, object] = {
+        "backoff": timedelta(seconds=30),
+        "max_attempts": 3,
+        "public_url": "https://status.example.com",
+        "smtp_url": "smtp://127.0.0.1:1",
+        "mail_from": "status@example.com",
+    }
     options.update(delivery)
     found = Courier(ctx, Delivery(**options), clock=ctx.clock)  # type: ignore[arg-type]
     found.transports.update({"email": recorder, "webhook": recorder})
@@ -124,6 +137,18 @@ def deliver(ctx: Context, recorder: Recorder, **delivery: object) -> int:
     return courier(ctx, recorder, **delivery).run(threading.Event(), until_idle=True)
 
 
-__all__ = ["CONTACTS", "CREDITS", "CUSTOMERS", "INC", "POLICY", "Recorder", "approve",
-           "assess", "courier", "deliver", "notice_world", "register_people",
-           "void_approval"]
+__all__ = [
+    "CONTACTS",
+    "CREDITS",
+    "CUSTOMERS",
+    "INC",
+    "POLICY",
+    "Recorder",
+    "approve",
+    "assess",
+    "courier",
+    "deliver",
+    "notice_world",
+    "register_people",
+    "void_approval",
+]

@@ -20,9 +20,15 @@ def gate(conn: Connection, stored: Stored) -> str | None:
 
 def prepare(conn: Connection, stored: Stored, courier: Courier) -> Outgoing:
     m = stored.message
-    return Outgoing(id=stored.id, kind=m.kind, channel=m.channel,
-                    recipients=tuple(m.recipient.split(";")), body=m.body,
-                    message_id=m.message_id, subject=m.subject)
+    return Outgoing(
+        id=stored.id,
+        kind=m.kind,
+        channel=m.channel,
+        recipients=tuple(m.recipient.split(";")),
+        body=m.body,
+        message_id=m.message_id,
+        subject=m.subject,
+    )
 
 
 def gone(conn: Connection, stored: Stored, now: datetime) -> None:

@@ -24,7 +24,8 @@ def artifacts_folder(name: str) -> Path:
     $WARROOM_TEST_ARTIFACTS/NAME, else warroom-test-artifacts/NAME in the temporary
     directory; never inside the source tree."""
     root = os.environ.get("WARROOM_TEST_ARTIFACTS") or os.path.join(
-        tempfile.gettempdir(), "warroom-test-artifacts")
+        tempfile.gettempdir(), "warroom-test-artifacts"
+    )
     folder = Path(root) / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder

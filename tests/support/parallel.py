@@ -46,15 +46,17 @@ class Crowd:
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
-        self._pool = ProcessPoolExecutor(processes,
-                                         mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
         list(self._pool.map(_warm_up_any, range(processes)))
 
-    def round(self, commands: Sequence[Sequence[str]], *, jitter: float = 0.05,
-              seed: int = 0) -> list[Outcome]:
+    def round(
+        self, commands: Sequence[Sequence[str]], *, jitter: float = 0.05, seed: int = 0
+    ) -> list[Outcome]:
         start = time.time() + 0.3
-        futures = [self._pool.submit(_run_at, start, jitter, seed * 1000 + i, tuple(argv))
-                   for i, argv in enumerate(commands)]
+        futures = [
+            self._pool.submit(_run_at, start, jitter, seed * 1000 + i, tuple(argv))
+            for i, argv in enumerate(commands)
+        ]
         return [f.result(timeout=120) for f in futures]
 
     def close(self) -> None:

@@ -30,8 +30,11 @@ def find_bindir() -> Path | None:
         candidates.append(out.stdout.strip())
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     for candidate in candidates:
-        if candidate and (Path(candidate) / "initdb").exists() and (
-                Path(candidate) / "pg_ctl").exists():
+        if (
+            candidate
+            and (Path(candidate) / "initdb").exists()
+            and (Path(candidate) / "pg_ctl").exists()
+        ):
             return Path(candidate)
     return None
 
@@ -48,7 +51,8 @@ class PostgresServer:
         if bindir is None:
             raise PostgresUnavailable(
                 "PostgreSQL server binaries (initdb, pg_ctl) were not found; install the "
-                "Debian package `postgresql` or set WARROOM_TEST_PG_BINDIR")
+                "Debian package `postgresql` or set WARROOM_TEST_PG_BINDIR"
+            )
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="warroom-pg-"))
         self.data = self.root / "data"
@@ -69,22 +73,43 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         if self._as_root:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", self.user,
-                  "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
         return self.resume()
 
     def pause(self) -> None:
         """Stop the server as an outage would (connections cut), keeping its data."""
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                  "stop")
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def resume(self) -> PostgresServer:
         """Start the server (again) on the same port and data."""
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
-                  "-l", str(self.root / "server.log"), "-w", "-t", "60", "start")
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with socket.socket() as s:
@@ -97,6 +122,8 @@ class PostgresServer:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
-        subprocess.run(self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m",
-                                 "immediate", "stop"), capture_output=True)
+        subprocess.run(
+            self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"),
+            capture_output=True,
+        )
         shutil.rmtree(self.root, ignore_errors=True)

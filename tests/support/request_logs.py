@@ -26,15 +26,17 @@ from warroom.domain.window import TimeWindow
 T0 = datetime(2025, 11, 8, 14, 0, tzinfo=UTC)
 M0 = epoch_minute(T0)
 
-SCHEMA = pa.schema([
-    ("ts", pa.timestamp("us", tz="UTC")),
-    ("customer_id", pa.string()),
-    ("user_id", pa.string()),
-    ("status", pa.int32()),
-    ("region", pa.string()),
-    ("service", pa.string()),
-    ("txn_id", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        ("ts", pa.timestamp("us", tz="UTC")),
+        ("customer_id", pa.string()),
+        ("user_id", pa.string()),
+        ("status", pa.int32()),
+        ("region", pa.string()),
+        ("service", pa.string()),
+        ("txn_id", pa.string()),
+    ]
+)
 
 
 def minutes(first: int, last: int) -> TimeWindow:
@@ -50,17 +52,35 @@ class Logs:
     folder: Path
 
     @staticmethod
-    def row(minute: float, customer: Any = "acme", status: int | None = 200, *,
-            user: Any = "u1", txn: str | None = None, region: str = "eu-west-1",
-            service: str = "api", second: float = 0) -> dict[str, Any]:
+    def row(
+        minute: float,
+        customer: Any = "acme",
+        status: int | None = 200,
+        *,
+        user: Any = "u1",
+        txn: str | None = None,
+        region: str = "eu-west-1",
+        service: str = "api",
+        second: float = 0,
+    ) -> dict[str, Any]:
         at = T0 + timedelta(minutes=minute, seconds=second)
-        return {"ts": at, "customer_id": customer, "user_id": user, "status": status,
-                "region": region, "service": service, "txn_id": txn}
+        return {
+            "ts": at,
+            "customer_id": customer,
+            "user_id": user,
+            "status": status,
+            "region": region,
+            "service": service,
+            "txn_id": txn,
+        }
 
     @staticmethod
-    def table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema = SCHEMA,
-              rename: Mapping[str, str] | None = None,
-              drop: Iterable[str] = ()) -> pa.Table:
+    def table(
+        rows: Iterable[Mapping[str, Any]],
+        schema: pa.Schema = SCHEMA,
+        rename: Mapping[str, str] | None = None,
+        drop: Iterable[str] = (),
+    ) -> pa.Table:
         rows = list(rows)
         dropped = set(drop)
         fields = [f for f in schema if f.name not in dropped]
@@ -70,15 +90,17 @@ class Logs:
             table = table.rename_columns([rename.get(n, n) for n in table.column_names])
         return table
 
-    def parquet(self, rows: Iterable[Mapping[str, Any]], name: str = "requests.parquet",
-                **options: Any) -> Path:
+    def parquet(
+        self, rows: Iterable[Mapping[str, Any]], name: str = "requests.parquet", **options: Any
+    ) -> Path:
         path = self.folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(self.table(rows, **options), path)
         return path
 
-    def csv(self, rows: Iterable[Mapping[str, Any]], name: str = "requests.csv",
-            **options: Any) -> Path:
+    def csv(
+        self, rows: Iterable[Mapping[str, Any]], name: str = "requests.csv", **options: Any
+    ) -> Path:
         path = self.folder / name
         pacsv.write_csv(self.table(rows, **options), path)
         return path
@@ -92,16 +114,21 @@ Cells = dict[tuple[str, int], tuple[int, int]]  # (customer, minute after T0) ->
 def minute_cells() -> st.SearchStrategy[Cells]:
     """A few customers' requests and failures in minutes 0-4 (minutes left out have none)."""
     counts = st.integers(1, 25).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n)))
-    return st.dictionaries(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 4)),
-                           counts, min_size=1, max_size=12)
+    return st.dictionaries(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 4)),
+        counts,
+        min_size=1,
+        max_size=12,
+    )
 
 
 def rows_of(cells: Cells) -> list[dict[str, Any]]:
     """One request per count: the first `failed` of a minute's requests fail (5xx or none)."""
-    return [Logs.row(minute, customer, (503 if i % 2 else None) if i < failed else 200,
-                     second=i % 60)
-            for (customer, minute), (requests, failed) in cells.items()
-            for i in range(requests)]
+    return [
+        Logs.row(minute, customer, (503 if i % 2 else None) if i < failed else 200, second=i % 60)
+        for (customer, minute), (requests, failed) in cells.items()
+        for i in range(requests)
+    ]
 
 
 def rules(near: Cells | None = None) -> st.SearchStrategy[DowntimeRule]:
@@ -110,8 +137,11 @@ def rules(near: Cells | None = None) -> st.SearchStrategy[DowntimeRule]:
     thresholds = st.decimals(min_value=Decimal("0.000000001"), max_value=Decimal(1), places=9)
     if near:
         rates = {Decimal(failed) / Decimal(requests) for requests, failed in near.values()}
-        edges = {rate.quantize(Decimal("1E-9"), rounding=rounding)
-                 for rate in rates for rounding in (ROUND_FLOOR, ROUND_CEILING)}
+        edges = {
+            rate.quantize(Decimal("1E-9"), rounding=rounding)
+            for rate in rates
+            for rounding in (ROUND_FLOOR, ROUND_CEILING)
+        }
         edges = {e for e in edges if 0 < e <= 1}
         if edges:
             thresholds = st.one_of(st.sampled_from(sorted(edges)), thresholds)
@@ -120,10 +150,16 @@ def rules(near: Cells | None = None) -> st.SearchStrategy[DowntimeRule]:
 
 def down_minutes(cells: Cells, rule: DowntimeRule) -> dict[str, MinuteSet]:
     """Every customer's down minutes, by the domain's `DowntimeRule.is_down`."""
-    return {customer: MinuteSet.from_minutes(
-                [M0 + m for (c, m), (requests, failed) in cells.items()
-                 if c == customer and rule.is_down(failed, requests)])
-            for customer in {c for c, _ in cells}}
+    return {
+        customer: MinuteSet.from_minutes(
+            [
+                M0 + m
+                for (c, m), (requests, failed) in cells.items()
+                if c == customer and rule.is_down(failed, requests)
+            ]
+        )
+        for customer in {c for c, _ in cells}
+    }
 
 
 SMALL_START = datetime(2025, 11, 8, 14, 2, tzinfo=UTC)
@@ -145,8 +181,15 @@ def write_small_log(path: Path) -> None:
             rows.append((at, "C1", f"u1-{n}", status, f"t-{minute}" if n == 1 else None))
         rows.append((at, "C2", "u2-0", 500 if minute < 2 else 200, None))
     rows.append((SMALL_START - timedelta(hours=1), "C3", "u3-0", 503, "t-x"))
-    pq.write_table(pa.table({
-        "event_time": pa.array([r[0] for r in rows], pa.timestamp("us", tz="UTC")),
-        "tenant": [r[1] for r in rows], "user_id": [r[2] for r in rows],
-        "status": pa.array([r[3] for r in rows], pa.int32()),
-        "txn_id": [r[4] for r in rows]}), path)
+    pq.write_table(
+        pa.table(
+            {
+                "event_time": pa.array([r[0] for r in rows], pa.timestamp("us", tz="UTC")),
+                "tenant": [r[1] for r in rows],
+                "user_id": [r[2] for r in rows],
+                "status": pa.array([r[3] for r in rows], pa.int32()),
+                "txn_id": [r[4] for r in rows],
+            }
+        ),
+        path,
+    )

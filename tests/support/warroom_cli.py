@@ -39,8 +39,12 @@ class Warroom:
     env: dict[str, str] = field(default_factory=dict)
 
     def environment(self) -> dict[str, str]:
-        return {"WARROOM_DATABASE_URL": f"sqlite:///{self.database}", "WARROOM_USER": self.user,
-                "WARROOM_LOG_FORMAT": "text", **self.env}
+        return {
+            "WARROOM_DATABASE_URL": f"sqlite:///{self.database}",
+            "WARROOM_USER": self.user,
+            "WARROOM_LOG_FORMAT": "text",
+            **self.env,
+        }
 
     def __call__(self, *args: object) -> Result:
         out, err = io.BytesIO(), io.BytesIO()
@@ -64,9 +68,13 @@ class Warroom:
     def process(self, *args: object, **env: str) -> subprocess.Popen[str]:
         """`python -m warroom ARGS` as its own process (stderr captured)."""
         environment = {**os.environ, **self.environment(), **env}
-        return subprocess.Popen([sys.executable, "-m", "warroom", *map(str, args)],
-                                env=environment, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "warroom", *map(str, args)],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def worker(self, timeout: float = 300, **env: str) -> str:
         """`warroom worker --until-idle` as its own process; its standard error."""
@@ -77,8 +85,10 @@ class Warroom:
 
     def copy(self, target: Path, **changes: Any) -> Warroom:
         """The same person on a consistent copy of the database."""
-        with contextlib.closing(sqlite3.connect(self.database)) as src, \
-                contextlib.closing(sqlite3.connect(target)) as dst:
+        with (
+            contextlib.closing(sqlite3.connect(self.database)) as src,
+            contextlib.closing(sqlite3.connect(target)) as dst,
+        ):
             src.backup(dst)
         values = {"database": target, "user": self.user, "env": dict(self.env), **changes}
         return Warroom(**values)

@@ -34,8 +34,13 @@ from warroom.store.database import Database
 PASSWORD = "correct horse battery staple"
 INC = "INC-2025-1108-001"  # the reference incident
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 WIDTHS = (375, 1280)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -54,9 +59,16 @@ def csrf_of(html: str) -> str:
 
 def sign_in(client: TestClient, person: str, password: str = PASSWORD) -> httpx.Response:
     form = client.get("/login")
-    return client.post("/login", data={"name": person, "password": password,
-                                       "csrf_token": csrf_of(form.text), "next": "/incidents"},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={
+            "name": person,
+            "password": password,
+            "csrf_token": csrf_of(form.text),
+            "next": "/incidents",
+        },
+        follow_redirects=False,
+    )
 
 
 @dataclass
@@ -83,16 +95,27 @@ class WebWorld:
     def token(self, person: str) -> str:
         return csrf_of(self.get(person, "/incidents").text)
 
-    def post(self, person: str, path: str, data: dict[str, Any] | None = None,
-             **options: Any) -> httpx.Response:
+    def post(
+        self, person: str, path: str, data: dict[str, Any] | None = None, **options: Any
+    ) -> httpx.Response:
         body = {"csrf_token": self.token(person), **(data or {})}
         return self.client(person).post(path, data=body, **options)
 
 
-def web_app(db: Database, folder: Path, *, clock: Any = None, requests: Path | None = None,
-            sources: Path | None = None, **settings: str) -> FastAPI:
-    env = {"WARROOM_DATABASE_URL": db.url,
-           "WARROOM_SOURCES_FILE": str(sources or sources_file(folder, requests)), **settings}
+def web_app(
+    db: Database,
+    folder: Path,
+    *,
+    clock: Any = None,
+    requests: Path | None = None,
+    sources: Path | None = None,
+    **settings: str,
+) -> FastAPI:
+    env = {
+        "WARROOM_DATABASE_URL": db.url,
+        "WARROOM_SOURCES_FILE": str(sources or sources_file(folder, requests)),
+        **settings,
+    }
     return create_app(Settings.from_env(env), db=db, clock=clock)
 
 
@@ -114,6 +137,7 @@ def web_world(db: Database, folder: Path, **options: Any) -> Iterator[WebWorld]:
 
 # -- a live server and a browser ------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -126,8 +150,11 @@ def live_server(app: FastAPI) -> Iterator[str]:
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -187,8 +214,9 @@ def screenshots(page: Any, name: str, folder: Path | None = None) -> list[Path]:
 
 def horizontal_overflow(page: Any) -> int:
     """How far the page is wider than the viewport (0: nothing sticks out)."""
-    return int(page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )
 
 
 def load_reference(db: Database, *, internal: bool = True) -> str:
@@ -201,6 +229,7 @@ def load_reference(db: Database, *, internal: bool = True) -> str:
     admin = Context(db=db, actor="Ada Admin")
     found = incidents.import_incidents(admin, read_incident_file(REFERENCE_INCIDENT))[0].id
     if internal:
-        incidents.update(admin, found, incidents.IncidentChanges(
-            classification=Classification.INTERNAL))
+        incidents.update(
+            admin, found, incidents.IncidentChanges(classification=Classification.INTERNAL)
+        )
     return found

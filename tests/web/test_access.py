@@ -17,8 +17,14 @@ from warroom.formats.sla_policy import read_policy_text
 from warroom.services import sla
 from warroom.services.context import Context
 
-PAGES = ("/incidents", f"/incidents/{INC}", f"/incidents/{INC}/impact",
-         f"/incidents/{INC}/sla", f"/incidents/{INC}/report", "/response-metrics")
+PAGES = (
+    "/incidents",
+    f"/incidents/{INC}",
+    f"/incidents/{INC}/impact",
+    f"/incidents/{INC}/sla",
+    f"/incidents/{INC}/report",
+    "/response-metrics",
+)
 
 
 def roles(person: str) -> set[UserRole]:
@@ -29,8 +35,14 @@ def assess(web: WebWorld, *, submit: bool = True) -> None:
     ctx = Context(db=web.db, actor="Riley Responder")
     policy = read_policy_text(POLICY, source="policy.yaml")
     registry = read_registry_text(REGISTRY, source="customers.csv", policy=policy)
-    sla.assess_incident(ctx, INC, policy=policy, customers=registry,
-                        policy_source="policy.yaml", customers_source="customers.csv")
+    sla.assess_incident(
+        ctx,
+        INC,
+        policy=policy,
+        customers=registry,
+        policy_source="policy.yaml",
+        customers_source="customers.csv",
+    )
     if submit:
         sla.submit(ctx, INC)
 
@@ -80,8 +92,9 @@ def test_it_refuses_an_approval_from_anyone_but_legal(web: WebWorld, person: str
 
 def test_it_records_legal_and_finance_approvals_from_the_page(web: WebWorld) -> None:
     assess(web)
-    legal = web.post("Lee Legal", f"/incidents/{INC}/sla/approve", {"role": "legal"},
-                     follow_redirects=False)
+    legal = web.post(
+        "Lee Legal", f"/incidents/{INC}/sla/approve", {"role": "legal"}, follow_redirects=False
+    )
     assert legal.status_code == 303
     finance = web.post("Fay Finance", f"/incidents/{INC}/sla/approve", {"role": "finance"})
     assert finance.status_code == 200 and "Approval recorded" in finance.text
@@ -94,12 +107,13 @@ def test_it_records_legal_and_finance_approvals_from_the_page(web: WebWorld) -> 
 
 
 @pytest.mark.parametrize("person", ["Val Viewer", "Lee Legal", "Fay Finance"])
-def test_it_refuses_changes_to_incidents_from_non_responders(web: WebWorld,
-                                                             person: str) -> None:
-    for path, data in ((f"/incidents/{INC}/timeline", {"kind": "note", "text": "x"}),
-                       (f"/incidents/{INC}/actions", {"title": "x"}),
-                       (f"/incidents/{INC}/roles", {"role": "scribe", "person": "x"}),
-                       ("/incidents", {"title": "x", "severity": "SEV-3"})):
+def test_it_refuses_changes_to_incidents_from_non_responders(web: WebWorld, person: str) -> None:
+    for path, data in (
+        (f"/incidents/{INC}/timeline", {"kind": "note", "text": "x"}),
+        (f"/incidents/{INC}/actions", {"title": "x"}),
+        (f"/incidents/{INC}/roles", {"role": "scribe", "person": "x"}),
+        ("/incidents", {"title": "x", "severity": "SEV-3"}),
+    ):
         answer = web.post(person, path, data)
         assert answer.status_code == 403, path
         assert "Not done" in answer.text  # the refusal's sentence, on the page
@@ -123,21 +137,48 @@ def test_it_lists_only_the_report_versions_a_person_may_read(web: WebWorld) -> N
 
 def test_it_works_an_incident_through_the_forms(web: WebWorld) -> None:
     riley = "Riley Responder"
-    declared = web.post(riley, "/incidents", {"title": "Checkout errors", "severity": "SEV-2",
-                                              "services": "checkout"}, follow_redirects=False)
+    declared = web.post(
+        riley,
+        "/incidents",
+        {"title": "Checkout errors", "severity": "SEV-2", "services": "checkout"},
+        follow_redirects=False,
+    )
     assert declared.status_code == 303
     path = declared.headers["location"].split("?")[0]
-    assert web.post(riley, f"{path}/timeline", {"kind": "update", "text": "Rolling back",
-                                                "audience": "public",
-                                                "at": "2025-11-08T14:09"}).status_code == 200
+    assert (
+        web.post(
+            riley,
+            f"{path}/timeline",
+            {
+                "kind": "update",
+                "text": "Rolling back",
+                "audience": "public",
+                "at": "2025-11-08T14:09",
+            },
+        ).status_code
+        == 200
+    )
     moved = web.post(riley, f"{path}/status", {"status": "identified", "message": "Bad deploy"})
     assert "Status changed" in moved.text and "Bad deploy" in moved.text
-    assert web.post(riley, f"{path}/actions", {"title": "Canary deploys", "owner": "Ana",
-                                               "due": "2025-12-15"}).status_code == 200
+    assert (
+        web.post(
+            riley,
+            f"{path}/actions",
+            {"title": "Canary deploys", "owner": "Ana", "due": "2025-12-15"},
+        ).status_code
+        == 200
+    )
     closed = web.post(riley, f"{path}/actions/1", {"status": "done"})
     assert "Corrective action saved" in closed.text and "Done" in closed.text
-    learned = web.post(riley, f"{path}/update", {"part": "learning", "root_cause": "A bad flag",
-                                                 "contributing_factors": "no canary\nFriday"})
+    learned = web.post(
+        riley,
+        f"{path}/update",
+        {
+            "part": "learning",
+            "root_cause": "A bad flag",
+            "contributing_factors": "no canary\nFriday",
+        },
+    )
     assert "A bad flag" in learned.text and "<li>Friday</li>" in learned.text
     wrong = web.post(riley, f"{path}/status", {"status": "closed"})
     assert wrong.status_code == 409 and "cannot move an incident from identified" in wrong.text
@@ -158,12 +199,16 @@ def test_it_filters_and_pages_the_list(web: WebWorld) -> None:
 
 
 def test_it_answers_not_found_for_a_confidential_incident_a_viewer_is_not_named_on(
-        web: WebWorld) -> None:
+    web: WebWorld,
+) -> None:
     from warroom.domain.incident import Classification
     from warroom.services import incidents
 
-    incidents.update(Context(db=web.db, actor="Ada Admin"), INC, incidents.IncidentChanges(
-        classification=Classification.CONFIDENTIAL))
+    incidents.update(
+        Context(db=web.db, actor="Ada Admin"),
+        INC,
+        incidents.IncidentChanges(classification=Classification.CONFIDENTIAL),
+    )
     assert web.get("Val Viewer", f"/incidents/{INC}").status_code == 404
     assert INC not in web.get("Val Viewer", "/incidents").text
     assert web.get("Lee Legal", f"/incidents/{INC}").status_code == 200
@@ -173,10 +218,19 @@ def test_it_pages_and_searches_the_credit_lines_in_the_database(web: WebWorld) -
     ctx = Context(db=web.db, actor="Riley Responder")
     policy = read_policy_text(POLICY, source="policy.yaml")
     rows = "".join(f"C{n:03d},Customer {n:03d},business,100.00,USD,\n" for n in range(1, 251))
-    registry = read_registry_text("customer_id,name,tier,monthly_fee,currency,regions\n"
-                                  + rows, source="customers.csv", policy=policy)
-    sla.assess_incident(ctx, INC, policy=policy, customers=registry,
-                        policy_source="policy.yaml", customers_source="customers.csv")
+    registry = read_registry_text(
+        "customer_id,name,tier,monthly_fee,currency,regions\n" + rows,
+        source="customers.csv",
+        policy=policy,
+    )
+    sla.assess_incident(
+        ctx,
+        INC,
+        policy=policy,
+        customers=registry,
+        policy_source="policy.yaml",
+        customers_source="customers.csv",
+    )
     first = web.get("Lee Legal", f"/incidents/{INC}/sla").text
     assert "C001 · Customer 001" in first and "C100 · Customer 100" in first
     assert "C101 ·" not in first and "page 1 of 3" in first and 'rel="next"' in first

@@ -35,27 +35,27 @@ tiers:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
 
-
     folder = tmp_path_factory.mktemp("hostile")
     db = Database(f"sqlite:///{folder / 'w.db'}")
     db.migrate()
     with web_world(db, folder) as world:
         load_reference(db)
         riley = Context(db=db, actor="Riley Responder")
-        incidents.update(riley, INC, incidents.IncidentChanges(title=TITLE,
-                                                               root_cause=ENTRY))
+        incidents.update(riley, INC, incidents.IncidentChanges(title=TITLE, root_cause=ENTRY))
         for audience in (Audience.PUBLIC, Audience.INTERNAL):
-            incidents.add_event(riley, INC, kind=EntryKind.UPDATE, text=ENTRY,
-                                audience=audience)
+            incidents.add_event(riley, INC, kind=EntryKind.UPDATE, text=ENTRY, audience=audience)
         incidents.assign(riley, INC, Role.SCRIBE, PERSON)
         incidents.add_action(riley, INC, title=ENTRY, owner=PERSON)
         policy = read_policy_text(POLICY)
         quoted = CUSTOMER.replace('"', '""')
         registry = read_registry_text(
             "customer_id,name,tier,monthly_fee,currency,regions\n"
-            f'C1,"{quoted}",enterprise,1000.00,USD,\n', policy=policy)
-        sla.assess_incident(riley, INC, policy=policy, customers=registry,
-                            policy_source="p", customers_source="c")
+            f'C1,"{quoted}",enterprise,1000.00,USD,\n',
+            policy=policy,
+        )
+        sla.assess_incident(
+            riley, INC, policy=policy, customers=registry, policy_source="p", customers_source="c"
+        )
         with live_server(world.app) as base, chromium() as browser:
             yield base, browser
     db.dispose()
@@ -73,17 +73,27 @@ def visit(browser: Any, base: str, path: str, person: str | None) -> Any:
     return page
 
 
-@pytest.mark.parametrize("path", [
-    "/incidents", f"/incidents/{INC}", f"/incidents/{INC}/sla", f"/incidents/{INC}/report",
-    f"/incidents/{INC}/report?audience=internal", f"/incidents/{INC}/audit"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/incidents",
+        f"/incidents/{INC}",
+        f"/incidents/{INC}/sla",
+        f"/incidents/{INC}/report",
+        f"/incidents/{INC}/report?audience=internal",
+        f"/incidents/{INC}/audit",
+    ],
+)
 def test_it_shows_hostile_text_on_staff_pages_without_running_it(
-        hostile: tuple[str, Any], path: str) -> None:
+    hostile: tuple[str, Any], path: str
+) -> None:
     base, browser = hostile
     page = visit(browser, base, path, "Ada Admin")
     assert page.evaluate("window.__pwned") is None and page.dialogs == []
     text = page.locator("main").inner_text()
-    assert "Outage \"quoted\" & <b>bold</b>" in text or path.endswith("/incidents/" + INC +
-                                                                        "/report?audience=internal")
+    assert 'Outage "quoted" & <b>bold</b>' in text or path.endswith(
+        "/incidents/" + INC + "/report?audience=internal"
+    )
     if path == f"/incidents/{INC}":
         assert ENTRY in text and PERSON in text
     if path.endswith("/sla"):
@@ -94,11 +104,12 @@ def test_it_shows_hostile_text_on_staff_pages_without_running_it(
 
 
 def test_it_shows_hostile_text_on_the_status_page_without_running_it(
-        hostile: tuple[str, Any]) -> None:
+    hostile: tuple[str, Any],
+) -> None:
     base, browser = hostile
     page = visit(browser, base, "/status", None)
     assert page.evaluate("window.__pwned") is None and page.dialogs == []
     text = page.locator("main").text_content() or ""  # closed <details> included
-    assert ENTRY in text and "Outage \"quoted\" & <b>bold</b>" in text
+    assert ENTRY in text and 'Outage "quoted" & <b>bold</b>' in text
     assert PERSON not in text  # a staff name, not public
     page.close()

@@ -16,14 +16,12 @@ def test_it_signs_in_with_the_password_and_out_again(web: WebWorld) -> None:
     assert answer.status_code == 303 and answer.headers["location"] == "/incidents"
     page = client.get("/incidents")
     assert page.status_code == 200 and "Lee Legal" in page.text
-    out = client.post("/logout", data={"csrf_token": csrf_of(page.text)},
-                      follow_redirects=False)
+    out = client.post("/logout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"].startswith("/login")
     assert client.get("/incidents", follow_redirects=False).status_code == 303
 
 
-def test_it_refuses_a_wrong_password_with_the_same_answer_as_an_unknown_name(
-        web: WebWorld) -> None:
+def test_it_refuses_a_wrong_password_with_the_same_answer_as_an_unknown_name(web: WebWorld) -> None:
     wrong = sign_in(web.anonymous(), "Lee Legal", "not the password at all")
     unknown = sign_in(web.anonymous(), "Nobody Here", PASSWORD)
     assert wrong.status_code == unknown.status_code == 401
@@ -38,13 +36,17 @@ def test_it_sets_the_session_cookie_http_only_and_same_site(web: WebWorld) -> No
 
 
 def test_it_marks_the_cookie_secure_behind_a_trusted_proxy_only(
-        sqlite_db: Database, tmp_path: Path) -> None:
+    sqlite_db: Database, tmp_path: Path
+) -> None:
     with web_world(sqlite_db, tmp_path, WARROOM_TRUSTED_PROXY="true") as world:
         client = world.anonymous()
         form = client.get("/login")
-        cookie = client.post("/login", headers={"X-Forwarded-Proto": "https"}, data={
-            "name": "Val Viewer", "password": PASSWORD, "csrf_token": csrf_of(form.text)},
-            follow_redirects=False).headers["set-cookie"]
+        cookie = client.post(
+            "/login",
+            headers={"X-Forwarded-Proto": "https"},
+            data={"name": "Val Viewer", "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+            follow_redirects=False,
+        ).headers["set-cookie"]
         assert "Secure" in cookie
     untrusted = sign_in_with_header(sqlite_db, tmp_path)
     assert "Secure" not in untrusted
@@ -55,9 +57,14 @@ def sign_in_with_header(db: Database, folder: Path) -> str:
     with web_world(db, folder / "again") as world:
         client = world.anonymous()
         form = client.get("/login")
-        return str(client.post("/login", headers={"X-Forwarded-Proto": "https"}, data={
-            "name": "Val Viewer", "password": PASSWORD, "csrf_token": csrf_of(form.text)},
-            follow_redirects=False).headers["set-cookie"])
+        return str(
+            client.post(
+                "/login",
+                headers={"X-Forwarded-Proto": "https"},
+                data={"name": "Val Viewer", "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+                follow_redirects=False,
+            ).headers["set-cookie"]
+        )
 
 
 def test_it_expires_an_idle_session_and_an_old_one(web: WebWorld, clock: object) -> None:
@@ -95,8 +102,9 @@ def test_it_refuses_a_form_posted_without_its_csrf_token(web: WebWorld) -> None:
     answer = client.post(f"/incidents/{INC}/timeline", data={"kind": "note", "text": "hi"})
     assert answer.status_code == 403 and "security token" in answer.text
     other = web.token("Lee Legal")  # another session's token is no better
-    answer = client.post(f"/incidents/{INC}/timeline",
-                         data={"kind": "note", "text": "hi", "csrf_token": other})
+    answer = client.post(
+        f"/incidents/{INC}/timeline", data={"kind": "note", "text": "hi", "csrf_token": other}
+    )
     assert answer.status_code == 403
     page = client.get(f"/incidents/{INC}").text
     assert ">hi<" not in page
@@ -105,18 +113,28 @@ def test_it_refuses_a_form_posted_without_its_csrf_token(web: WebWorld) -> None:
 def test_it_refuses_a_sign_in_posted_without_the_forms_token(web: WebWorld) -> None:
     answer = web.anonymous().post("/login", data={"name": "Val Viewer", "password": PASSWORD})
     assert answer.status_code == 403 and "warroom_session" not in answer.headers.get(
-        "set-cookie", "")
+        "set-cookie", ""
+    )
 
 
 def test_it_goes_back_only_to_a_page_of_this_site_after_sign_in(web: WebWorld) -> None:
-    for target, expected in (("//evil.example/x", "/incidents"),
-                             ("https://evil.example", "/incidents"),
-                             (f"/incidents/{INC}", f"/incidents/{INC}")):
+    for target, expected in (
+        ("//evil.example/x", "/incidents"),
+        ("https://evil.example", "/incidents"),
+        (f"/incidents/{INC}", f"/incidents/{INC}"),
+    ):
         client = web.anonymous()
         form = client.get("/login")
-        answer = client.post("/login", data={"name": "Val Viewer", "password": PASSWORD,
-                                             "csrf_token": csrf_of(form.text),
-                                             "next": target}, follow_redirects=False)
+        answer = client.post(
+            "/login",
+            data={
+                "name": "Val Viewer",
+                "password": PASSWORD,
+                "csrf_token": csrf_of(form.text),
+                "next": target,
+            },
+            follow_redirects=False,
+        )
         assert answer.headers["location"] == expected
 
 

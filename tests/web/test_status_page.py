@@ -20,13 +20,15 @@ from warroom.services.status import StatusCache, public_status
 
 
 def riley(web: WebWorld) -> Context:
-    return Context(db=web.db, actor="Riley Responder",
-                   clock=lambda: datetime(2025, 11, 8, 20, 0, tzinfo=UTC))
+    return Context(
+        db=web.db, actor="Riley Responder", clock=lambda: datetime(2025, 11, 8, 20, 0, tzinfo=UTC)
+    )
 
 
 def public_entry(web: WebWorld, text: str, incident_id: str = INC) -> None:
-    incidents.add_event(riley(web), incident_id, kind=EntryKind.UPDATE, text=text,
-                        audience=Audience.PUBLIC)
+    incidents.add_event(
+        riley(web), incident_id, kind=EntryKind.UPDATE, text=text, audience=Audience.PUBLIC
+    )
 
 
 def internal_texts(web: WebWorld) -> list[str]:
@@ -48,8 +50,9 @@ def test_it_shows_an_incident_once_it_has_a_public_update(web: WebWorld) -> None
 def test_it_keeps_internal_text_staff_names_and_amounts_off_it(web: WebWorld) -> None:
     public_entry(web, "Customers may see errors")
     client = web.anonymous()
-    documents = [client.get(p).text for p in ("/status", "/status/feed.atom",
-                                              "/status/status.json")]
+    documents = [
+        client.get(p).text for p in ("/status", "/status/feed.atom", "/status/status.json")
+    ]
     internal = internal_texts(web)
     assert internal, "the reference incident has internal entries to hide"
     for text in documents:
@@ -64,8 +67,9 @@ def test_it_keeps_internal_text_staff_names_and_amounts_off_it(web: WebWorld) ->
 
 def test_it_answers_from_the_cache_until_the_content_changes(web: WebWorld) -> None:
     ticks = [0.0]
-    cache = StatusCache(web.app.state.warroom.base, lambda status: status, title="S",
-                        ttl=5, clock=lambda: ticks[0])
+    cache = StatusCache(
+        web.app.state.warroom.base, lambda status: status, title="S", ttl=5, clock=lambda: ticks[0]
+    )
     first = cache.get()
     public_entry(web, "An update")
     assert cache.get() is first and cache.builds == 1  # within the TTL: no database at all
@@ -76,11 +80,13 @@ def test_it_answers_from_the_cache_until_the_content_changes(web: WebWorld) -> N
     assert cache.builds == 2  # unchanged: the version query only
 
 
-def test_it_keeps_answering_when_the_database_is_away(web: WebWorld,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_keeps_answering_when_the_database_is_away(
+    web: WebWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ticks = [0.0]
-    cache = StatusCache(web.app.state.warroom.base, lambda status: status, title="S",
-                        ttl=1, clock=lambda: ticks[0])
+    cache = StatusCache(
+        web.app.state.warroom.base, lambda status: status, title="S", ttl=1, clock=lambda: ticks[0]
+    )
     first = cache.get()
 
     def away(_ctx: object) -> None:
@@ -116,9 +122,12 @@ def test_it_writes_a_valid_atom_feed(web: WebWorld) -> None:
     assert 'Fixing <the> "pool" & more' in (entry.findtext("a:content", "", ns))
 
 
-def test_it_exports_the_page_as_static_files(web: WebWorld, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_it_exports_the_page_as_static_files(
+    web: WebWorld,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from warroom.cli.app import run
 
     public_entry(web, "All good now")
@@ -149,7 +158,8 @@ def test_it_needs_no_sign_in(web: WebWorld) -> None:
 
 
 def test_it_shows_announced_maintenance_and_what_it_puts_under_maintenance(
-        web: WebWorld, clock: object) -> None:
+    web: WebWorld, clock: object
+) -> None:
     from datetime import timedelta
 
     from warroom.domain.scope import Scope
@@ -158,12 +168,20 @@ def test_it_shows_announced_maintenance_and_what_it_puts_under_maintenance(
     now = clock()  # type: ignore[operator]
     commander = Context(db=web.db, actor="Riley Responder", clock=clock)  # type: ignore[arg-type]
     running = maintenance.schedule(
-        commander, title="Database upgrade", starts_at=now - timedelta(minutes=30),
-        ends_at=now + timedelta(hours=1), scope=Scope(services=("db",)),
-        description="Primary database minor version upgrade.", announce=True)
-    maintenance.schedule(commander, title="Not announced yet",
-                         starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=1,
-                                                                                   hours=1))
+        commander,
+        title="Database upgrade",
+        starts_at=now - timedelta(minutes=30),
+        ends_at=now + timedelta(hours=1),
+        scope=Scope(services=("db",)),
+        description="Primary database minor version upgrade.",
+        announce=True,
+    )
+    maintenance.schedule(
+        commander,
+        title="Not announced yet",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=1),
+    )
     web.app.state.status_cache.invalidate()
     client = web.anonymous()
     page = client.get("/status").text
@@ -196,8 +214,11 @@ def test_visitors_subscribe_by_email_from_the_status_page(web: WebWorld) -> None
     bad = client.post("/status/subscribe", data={"email": "not an address"})
     assert bad.status_code == 422 and "not an address" in bad.text
     # a form posted from another site is refused: no session carries a token here
-    forged = client.post("/status/subscribe", data={"email": "victim@example.com"},
-                         headers={"Origin": "https://evil.example"})
+    forged = client.post(
+        "/status/subscribe",
+        data={"email": "victim@example.com"},
+        headers={"Origin": "https://evil.example"},
+    )
     assert forged.status_code == 403
     recorder = Recorder()
     deliver(Context(db=web.db, actor="Ada Admin"), recorder)

@@ -35,8 +35,7 @@ def variables(name: str, seen: set[str] | None = None) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("cls", sorted(PAGES, key=lambda c: c.__name__),
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", sorted(PAGES, key=lambda c: c.__name__), ids=lambda c: c.__name__)
 def test_it_renders_each_page_from_its_dataclass(cls: type) -> None:
     template = PAGES[cls]
     fields = {f.name for f in dataclasses.fields(cls)}
@@ -45,8 +44,18 @@ def test_it_renders_each_page_from_its_dataclass(cls: type) -> None:
     env = environment()
     tree = env.parse(env.loader.get_source(env, template)[0])  # type: ignore[union-attr]
     own = meta.find_undeclared_variables(tree) - stored(tree)
-    partials = {v for t in meta.find_referenced_templates(env.parse(env.loader.get_source(  # type: ignore[union-attr]
-        env, template)[0])) if t and t.startswith("_") for v in variables(t)}
+    partials = {
+        v
+        for t in meta.find_referenced_templates(
+            env.parse(
+                env.loader.get_source(  # type: ignore[union-attr]
+                    env, template
+                )[0]
+            )
+        )
+        if t and t.startswith("_")
+        for v in variables(t)
+    }
     assert fields - own - partials == set(), f"{cls.__name__} has fields {template} never shows"
     if template.endswith(".html"):
         source = env.loader.get_source(env, template)[0]  # type: ignore[union-attr]

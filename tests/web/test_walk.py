@@ -73,13 +73,21 @@ def walk(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> Itera
     set_passwords(db)
     demo = demo_data.folder
     sources = folder / "sources.yaml"
-    sources.write_text(f"request_logs:\n  demo: {{location: {demo / 'requests.parquet'}}}\n"
-                       f"customers:\n  default: {demo / 'customers.csv'}\n"
-                       f"policies:\n  default: {demo / 'sla-policy.yaml'}\n")
+    sources.write_text(
+        f"request_logs:\n  demo: {{location: {demo / 'requests.parquet'}}}\n"
+        f"customers:\n  default: {demo / 'customers.csv'}\n"
+        f"policies:\n  default: {demo / 'sla-policy.yaml'}\n"
+    )
     clock = Clock(datetime(2025, 11, 8, 14, 8, tzinfo=UTC))
-    app = web_app(db, folder, clock=clock, sources=sources,
-                  WARROOM_SESSION_HOURS="720", WARROOM_SESSION_IDLE_MINUTES="43200",
-                  WARROOM_STATUS_CACHE_SECONDS="0")
+    app = web_app(
+        db,
+        folder,
+        clock=clock,
+        sources=sources,
+        WARROOM_SESSION_HOURS="720",
+        WARROOM_SESSION_IDLE_MINUTES="43200",
+        WARROOM_STATUS_CACHE_SECONDS="0",
+    )
     with (demo / "customers.csv").open(newline="", encoding="utf-8") as f:
         customers = list(csv.DictReader(f))
     with live_server(app) as base, chromium() as browser:
@@ -120,10 +128,19 @@ def test_1_a_responder_declares_and_writes_the_timeline(walk: Walk) -> None:
     page.wait_for_selector("text=Incident declared.")
     incident_id = re.search(r"/incidents/(INC-[0-9-]+)", page.url).group(1)  # type: ignore[union-attr]
     walk.state["incident"] = incident_id
-    add_entry(page, "update", "2025-11-08T14:15", "We are investigating elevated errors "
-              "on checkout.", "public")
-    add_entry(page, "identified", "2025-11-08T14:30", "Connection pool exhausted after "
-              "the maintenance change (internal note)")
+    add_entry(
+        page,
+        "update",
+        "2025-11-08T14:15",
+        "We are investigating elevated errors on checkout.",
+        "public",
+    )
+    add_entry(
+        page,
+        "identified",
+        "2025-11-08T14:30",
+        "Connection pool exhausted after the maintenance change (internal note)",
+    )
     add_entry(page, "mitigated", "2025-11-08T18:45", "Primary restored, validating")
     walk.clock.now = datetime(2025, 11, 8, 19, 49, tzinfo=UTC)
     page.get_by_label("Message (optional)").fill("Full service restoration confirmed")
@@ -167,8 +184,12 @@ def test_3_credits_are_assessed_and_hidden_from_a_viewer(walk: Walk) -> None:
     shoot(page, "06-sla-pending")
     viewer = walk.page("Val Viewer")
     names = [c["name"] for c in walk.customers]
-    for path in (f"/incidents/{incident_id}", f"/incidents/{incident_id}/sla",
-                 f"/incidents/{incident_id}/report", f"/incidents/{incident_id}/impact"):
+    for path in (
+        f"/incidents/{incident_id}",
+        f"/incidents/{incident_id}/sla",
+        f"/incidents/{incident_id}/report",
+        f"/incidents/{incident_id}/impact",
+    ):
         viewer.goto(walk.base + path)
         text = viewer.content()
         assert not AMOUNT.search(text), path
@@ -196,11 +217,14 @@ def test_4_legal_then_finance_approve(walk: Walk) -> None:
 def test_5_the_customers_report_shows_its_credit_and_nothing_else(walk: Walk) -> None:
     incident_id = walk.state["incident"]
     ctx = Context(db=walk.db, actor="Ada Admin", clock=walk.clock)
-    owed = next(c for c in walk.customers
-                if sla.audience_view(ctx, incident_id, Audience.CUSTOMER,
-                                     customer_id=c["customer_id"]).get("credit"))
-    view = sla.audience_view(ctx, incident_id, Audience.CUSTOMER,
-                             customer_id=owed["customer_id"])
+    owed = next(
+        c
+        for c in walk.customers
+        if sla.audience_view(ctx, incident_id, Audience.CUSTOMER, customer_id=c["customer_id"]).get(
+            "credit"
+        )
+    )
+    view = sla.audience_view(ctx, incident_id, Audience.CUSTOMER, customer_id=owed["customer_id"])
     amount = f"{view['credit']['amount']:,.2f}"
     page = walk.page("Riley Responder")
     page.goto(f"{walk.base}/incidents/{incident_id}/report")
@@ -210,9 +234,11 @@ def test_5_the_customers_report_shows_its_credit_and_nothing_else(walk: Walk) ->
     frame = page.frame_locator("iframe.preview")
     frame.locator("body").wait_for()
     shoot(page, "10-report-customer")
-    document = page.request.get(f"{walk.base}/incidents/{incident_id}/report/document"
-                                f"?audience=customer&customer={owed['customer_id']}"
-                                "&format=html").text()
+    document = page.request.get(
+        f"{walk.base}/incidents/{incident_id}/report/document"
+        f"?audience=customer&customer={owed['customer_id']}"
+        "&format=html"
+    ).text()
     assert owed["name"] in document and amount in document
     others = [c["name"] for c in walk.customers if c["customer_id"] != owed["customer_id"]]
     assert [n for n in others if n in document] == []
@@ -221,9 +247,11 @@ def test_5_the_customers_report_shows_its_credit_and_nothing_else(walk: Walk) ->
     for staff in [*PEOPLE, "Liability", "pending", "internal note"]:
         assert staff not in document
     for fmt in ("md", "json", "pdf"):
-        answer = page.request.get(f"{walk.base}/incidents/{incident_id}/report/document"
-                                  f"?audience=customer&customer={owed['customer_id']}"
-                                  f"&format={fmt}&download=1")
+        answer = page.request.get(
+            f"{walk.base}/incidents/{incident_id}/report/document"
+            f"?audience=customer&customer={owed['customer_id']}"
+            f"&format={fmt}&download=1"
+        )
         assert answer.status == 200 and "attachment" in answer.headers["content-disposition"]
     page.get_by_role("button", name=re.compile("Publish the customer version")).click()
     page.wait_for_selector("text=Report revision published.")
@@ -247,8 +275,9 @@ def test_6_the_status_page_shows_public_content_only(walk: Walk) -> None:
 def test_7_a_form_without_its_csrf_token_is_refused(walk: Walk) -> None:
     incident_id = walk.state["incident"]
     page = walk.page("Riley Responder")
-    answer = page.request.post(f"{walk.base}/incidents/{incident_id}/timeline",
-                               form={"kind": "note", "text": "forged"})
+    answer = page.request.post(
+        f"{walk.base}/incidents/{incident_id}/timeline", form={"kind": "note", "text": "forged"}
+    )
     assert answer.status == 403
     page.goto(f"{walk.base}/incidents/{incident_id}")
     assert "forged" not in page.locator("ol.timeline").inner_text()
@@ -257,10 +286,12 @@ def test_7_a_form_without_its_csrf_token_is_refused(walk: Walk) -> None:
 def test_8_the_other_pages_render(walk: Walk) -> None:
     incident_id = walk.state["incident"]
     page = walk.page("Ada Admin")
-    for path, name in (("/incidents", "12-incidents"), ("/response-metrics", "13-metrics"),
-                       (f"/incidents/{incident_id}/audit", "14-audit"),
-                       (f"/incidents/{incident_id}/report?audience=internal",
-                        "15-report-internal")):
+    for path, name in (
+        ("/incidents", "12-incidents"),
+        ("/response-metrics", "13-metrics"),
+        (f"/incidents/{incident_id}/audit", "14-audit"),
+        (f"/incidents/{incident_id}/report?audience=internal", "15-report-internal"),
+    ):
         page.goto(walk.base + path)
         assert page.locator("h1").count() == 1
         shoot(page, name)

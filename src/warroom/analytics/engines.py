@@ -66,8 +66,9 @@ class DuckDBEngine:
 
     def describe(self, name: str) -> tuple[tuple[str, str], ...]:
         """(column, DuckDB type) of the view or table `name`: cheap, and needs no Ibis."""
-        return tuple((str(row[0]), str(row[1]))
-                     for row in self.con.execute(f'DESCRIBE "{name}"').fetchall())
+        return tuple(
+            (str(row[0]), str(row[1])) for row in self.con.execute(f'DESCRIBE "{name}"').fetchall()
+        )
 
     def schema(self, name: str) -> sch.Schema:
         """The Ibis schema of the view or table `name` (through its Arrow schema)."""
@@ -79,17 +80,21 @@ class DuckDBEngine:
         self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {select}')
         # Nanosecond timestamps (what pandas and Arrow write by default): read them at
         # microseconds, which is all a minute count needs, and what the definition expects.
-        recast = [f'CAST("{column}" AS {_MICROSECONDS[kind]}) AS "{column}"'
-                  for column, kind in self.describe(name) if kind in _MICROSECONDS]
+        recast = [
+            f'CAST("{column}" AS {_MICROSECONDS[kind]}) AS "{column}"'
+            for column, kind in self.describe(name)
+            if kind in _MICROSECONDS
+        ]
         if recast:
-            self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * REPLACE '
-                             f'({", ".join(recast)}) FROM ({select})')
+            self.con.execute(
+                f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * REPLACE '
+                f"({', '.join(recast)}) FROM ({select})"
+            )
 
     def set_variables(self, values: Mapping[str, tuple[str, Any]]) -> None:
         """Set DuckDB variables: name -> (SQL type, value), the value bound as a parameter."""
         for name, (kind, value) in values.items():
-            self.con.execute(f"SET VARIABLE {name} = CAST($value AS {kind})",
-                             {"value": value})
+            self.con.execute(f"SET VARIABLE {name} = CAST($value AS {kind})", {"value": value})
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql)
@@ -165,8 +170,7 @@ class SparkEngine:
             self.session.sql(f"UNCACHE TABLE IF EXISTS `{COUNTS}`")
 
 
-_MICROSECONDS = {"TIMESTAMPTZ_NS": "TIMESTAMPTZ",
-                 "TIMESTAMP_NS": "TIMESTAMP"}
+_MICROSECONDS = {"TIMESTAMPTZ_NS": "TIMESTAMPTZ", "TIMESTAMP_NS": "TIMESTAMP"}
 
 Engine = DuckDBEngine | SparkEngine
 
@@ -200,8 +204,7 @@ def connect_pyspark(master: str = DEFAULT_SPARK_MASTER) -> SparkEngine:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise EngineUnavailable("PySpark is not installed: pip install 'warroom[spark]'"
-                                ) from None
+        raise EngineUnavailable("PySpark is not installed: pip install 'warroom[spark]'") from None
     builder = SparkSession.builder.master(master).appName("warroom impact")
     if master.startswith("local"):
         builder = builder.config("spark.ui.enabled", "false")
@@ -210,7 +213,8 @@ def connect_pyspark(master: str = DEFAULT_SPARK_MASTER) -> SparkEngine:
     except Exception as exc:  # Java missing, master unreachable: the user's to fix
         raise EngineUnavailable(
             f"Spark could not start on master {master!r} (is Java 17 installed and the "
-            f"master reachable?): {_first_line(exc)}") from None
+            f"master reachable?): {_first_line(exc)}"
+        ) from None
     started.sparkContext.setLogLevel("ERROR")
     session = started.newSession()
     session.conf.set("spark.sql.session.timeZone", "UTC")

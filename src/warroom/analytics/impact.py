@@ -91,10 +91,15 @@ def _unix_micros() -> Any:
 # -- the values a run binds -------------------------------------------------------------------
 
 # Each value's Ibis type and DuckDB type; its DuckDB variable is warroom_<name>.
-_TYPES = {"start": ("timestamp('UTC')", "TIMESTAMPTZ"), "end": ("timestamp('UTC')", "TIMESTAMPTZ"),
-          "regions": ("array<string>", "VARCHAR[]"), "services": ("array<string>", "VARCHAR[]"),
-          "num": ("int64", "BIGINT"), "den": ("int64", "BIGINT"),
-          "min_failed": ("int64", "BIGINT")}
+_TYPES = {
+    "start": ("timestamp('UTC')", "TIMESTAMPTZ"),
+    "end": ("timestamp('UTC')", "TIMESTAMPTZ"),
+    "regions": ("array<string>", "VARCHAR[]"),
+    "services": ("array<string>", "VARCHAR[]"),
+    "num": ("int64", "BIGINT"),
+    "den": ("int64", "BIGINT"),
+    "min_failed": ("int64", "BIGINT"),
+}
 
 
 @dataclass(frozen=True)
@@ -118,8 +123,12 @@ class Values:
     def written(cls, window: TimeWindow, scope: Scope, rule: DowntimeRule) -> Values:
         import ibis
 
-        return cls(**{name: None if value is None else ibis.literal(value, _TYPES[name][0])
-                      for name, value in _plain(window, scope, rule).items()})
+        return cls(
+            **{
+                name: None if value is None else ibis.literal(value, _TYPES[name][0])
+                for name, value in _plain(window, scope, rule).items()
+            }
+        )
 
     @classmethod
     def variables(cls, scope: Scope) -> Values:
@@ -129,27 +138,37 @@ class Values:
             """DuckDB's GETVARIABLE."""
 
         def read(name: str) -> Any:
-            lookup = ibis.udf.scalar.builtin(getvariable,
-                                             signature=(("string",), _TYPES[name][0]))
+            lookup = ibis.udf.scalar.builtin(getvariable, signature=(("string",), _TYPES[name][0]))
             return lookup(ibis.literal(f"warroom_{name}"))
 
         every = {"regions": scope.regions is None, "services": scope.services is None}
         return cls(**{name: None if every.get(name) else read(name) for name in _TYPES})
 
 
-def bindings(window: TimeWindow, scope: Scope, rule: DowntimeRule,
-             ) -> dict[str, tuple[str, Any]]:
+def bindings(
+    window: TimeWindow,
+    scope: Scope,
+    rule: DowntimeRule,
+) -> dict[str, tuple[str, Any]]:
     """DuckDB variable -> (DuckDB type, value), for `Values.variables`."""
-    return {f"warroom_{name}": (_TYPES[name][1], value)
-            for name, value in _plain(window, scope, rule).items() if value is not None}
+    return {
+        f"warroom_{name}": (_TYPES[name][1], value)
+        for name, value in _plain(window, scope, rule).items()
+        if value is not None
+    }
 
 
 def _plain(window: TimeWindow, scope: Scope, rule: DowntimeRule) -> dict[str, Any]:
     num, den = rule.threshold_ratio
-    return {"start": window.start, "end": window.end,
-            "regions": None if scope.regions is None else list(scope.regions),
-            "services": None if scope.services is None else list(scope.services),
-            "num": num, "den": den, "min_failed": rule.min_failed_requests}
+    return {
+        "start": window.start,
+        "end": window.end,
+        "regions": None if scope.regions is None else list(scope.regions),
+        "services": None if scope.services is None else list(scope.services),
+        "num": num,
+        "den": den,
+        "min_failed": rule.min_failed_requests,
+    }
 
 
 # -- the definition ---------------------------------------------------------------------------
@@ -179,7 +198,8 @@ def minute_counts(requests: ir.Table) -> ir.Table:
     """
     minute = (_unix_micros()(requests.ts) // MICROS_PER_MINUTE).name("minute")
     return requests.group_by([requests.customer_id, minute]).aggregate(
-        requests=requests.count(), failed=requests.count(where=failed(requests)))
+        requests=requests.count(), failed=requests.count(where=failed(requests))
+    )
 
 
 def failed_reach(requests: ir.Table, *, has_txn: bool) -> ir.Table:
@@ -200,13 +220,15 @@ def failed_reach(requests: ir.Table, *, has_txn: bool) -> ir.Table:
 def customer_totals(counts: ir.Table) -> ir.Table:
     known = counts.filter(counts.customer_id.notnull())
     return known.group_by(customer_id=known.customer_id.cast("string")).aggregate(
-        requests=known.requests.sum(), failed=known.failed.sum())
+        requests=known.requests.sum(), failed=known.failed.sum()
+    )
 
 
 def minute_series(counts: ir.Table) -> ir.Table:
     known = counts.filter(counts.customer_id.notnull())
     return known.group_by(known.minute).aggregate(
-        requests=known.requests.sum(), failed=known.failed.sum())
+        requests=known.requests.sum(), failed=known.failed.sum()
+    )
 
 
 def down_ranges(counts: ir.Table, values: Values) -> ir.Table:
@@ -217,19 +239,30 @@ def down_ranges(counts: ir.Table, values: Values) -> ir.Table:
     """
     import ibis
 
-    down = counts.filter(counts.customer_id.notnull(), counts.requests > 0,
-                         counts.failed >= values.min_failed,
-                         counts.failed * values.den >= counts.requests * values.num)
-    run = down.minute - ibis.row_number().over(group_by=down.customer_id,
-                                                order_by=down.minute)
+    down = counts.filter(
+        counts.customer_id.notnull(),
+        counts.requests > 0,
+        counts.failed >= values.min_failed,
+        counts.failed * values.den >= counts.requests * values.num,
+    )
+    run = down.minute - ibis.row_number().over(group_by=down.customer_id, order_by=down.minute)
     runs = down.mutate(run=run)
-    return runs.group_by(customer_id=runs.customer_id.cast("string"), run=runs.run).aggregate(
-        start=runs.minute.min(), end=runs.minute.max() + 1).drop("run")
+    return (
+        runs.group_by(customer_id=runs.customer_id.cast("string"), run=runs.run)
+        .aggregate(start=runs.minute.min(), end=runs.minute.max() + 1)
+        .drop("run")
+    )
 
 
-_CANONICAL_SCHEMA = {"ts": "timestamp('UTC')", "customer_id": "string", "user_id": "string",
-                     "status": "int64", "region": "string", "service": "string",
-                     "txn_id": "string"}
+_CANONICAL_SCHEMA = {
+    "ts": "timestamp('UTC')",
+    "customer_id": "string",
+    "user_id": "string",
+    "status": "int64",
+    "region": "string",
+    "service": "string",
+    "txn_id": "string",
+}
 
 
 @lru_cache(maxsize=1)
@@ -240,8 +273,13 @@ def definition_sql() -> str:
     values = Values.variables(Scope(regions=("region",), services=("service",)))
     requests = in_scope(ibis.table(_CANONICAL_SCHEMA, name=SOURCE), values)
     counts = minute_counts(requests)
-    parts = [counts, failed_reach(requests, has_txn=True), customer_totals(counts),
-             minute_series(counts), down_ranges(counts, values)]
+    parts = [
+        counts,
+        failed_reach(requests, has_txn=True),
+        customer_totals(counts),
+        minute_series(counts),
+        down_ranges(counts, values),
+    ]
     return ";\n".join(str(ibis.to_sql(part, dialect="duckdb")) for part in parts)
 
 
@@ -253,13 +291,18 @@ def definition_hash() -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def compile_plan(engine: Engine, mapping: ColumnMapping | None, scope: Scope, label: str,
-                 values: Values) -> Plan:
+def compile_plan(
+    engine: Engine, mapping: ColumnMapping | None, scope: Scope, label: str, values: Values
+) -> Plan:
     """Compile the definition for the log `SOURCE`, checking it against the contract first."""
     import ibis
 
-    log = bind(ibis.table(engine.schema(SOURCE), name=SOURCE), mapping,
-               need=_needed_for(scope), source=label)
+    log = bind(
+        ibis.table(engine.schema(SOURCE), name=SOURCE),
+        mapping,
+        need=_needed_for(scope),
+        source=label,
+    )
     requests = in_scope(log.table, values)
     counts_expr = minute_counts(requests)
     counts = ibis.table(counts_expr.schema(), name=COUNTS)
@@ -273,21 +316,36 @@ def compile_plan(engine: Engine, mapping: ColumnMapping | None, scope: Scope, la
     }
     if log.time_sample is not None:
         exprs["sample"] = log.time_sample
-    return Plan(definition_hash=definition_hash(), columns=dict(log.columns),
-                has_txn=log.has("txn_id"),
-                statements={name: str(ibis.to_sql(expr, dialect=engine.dialect))
-                            for name, expr in exprs.items()})
+    return Plan(
+        definition_hash=definition_hash(),
+        columns=dict(log.columns),
+        has_txn=log.has("txn_id"),
+        statements={
+            name: str(ibis.to_sql(expr, dialect=engine.dialect)) for name, expr in exprs.items()
+        },
+    )
 
 
-def _plan(engine: Engine, mapping: ColumnMapping | None, scope: Scope, label: str,
-          window: TimeWindow, rule: DowntimeRule, cache: Path | None) -> Plan:
+def _plan(
+    engine: Engine,
+    mapping: ColumnMapping | None,
+    scope: Scope,
+    label: str,
+    window: TimeWindow,
+    rule: DowntimeRule,
+    cache: Path | None,
+) -> Plan:
     """The plan for this run, its values bound. On DuckDB a kept plan is used when there is
     one (its shape was checked against the contract when it was compiled)."""
     if isinstance(engine, SparkEngine):  # Spark's start-up dwarfs compiling
         return compile_plan(engine, mapping, scope, label, Values.written(window, scope, rule))
-    shape = Shape(engine.dialect, engine.describe(SOURCE),
-                  tuple(sorted((mapping or ColumnMapping()).columns.items())),
-                  scope.regions is not None, scope.services is not None)
+    shape = Shape(
+        engine.dialect,
+        engine.describe(SOURCE),
+        tuple(sorted((mapping or ColumnMapping()).columns.items())),
+        scope.regions is not None,
+        scope.services is not None,
+    )
     key = shape.key()
     plan = load(cache, key) if cache is not None else None
     if plan is None:
@@ -337,15 +395,18 @@ def compute_impact(
             assert isinstance(engine, DuckDBEngine)
             log = bind(elsewhere, mapping, need=_needed_for(scope), source=spec.text)
             if log.time_sample is not None:
-                check_time_sample(log.columns["ts"],
-                                  [r["t"] for r in _run_elsewhere(log.time_sample)],
-                                  source=spec.text)
+                check_time_sample(
+                    log.columns["ts"],
+                    [r["t"] for r in _run_elsewhere(log.time_sample)],
+                    source=spec.text,
+                )
             stage(in_scope(log.table, Values.written(window, scope, rule)), engine)
             columns, mapping = dict(log.columns), None
 
             def diagnose() -> tuple[RequestLog, Runner]:  # the whole log, where it lives
                 return log, _run_elsewhere
         else:
+
             def diagnose() -> tuple[RequestLog, Runner]:
                 import ibis
 
@@ -391,8 +452,14 @@ class _Scan:
     series: tuple[MinuteStat, ...]
 
 
-def _scan(engine: Engine, plan: Plan, window: TimeWindow, scope: Scope, report: Progress,
-          diagnose: Callable[[], tuple[RequestLog, Runner]]) -> _Scan:
+def _scan(
+    engine: Engine,
+    plan: Plan,
+    window: TimeWindow,
+    scope: Scope,
+    report: Progress,
+    diagnose: Callable[[], tuple[RequestLog, Runner]],
+) -> _Scan:
     """The two scans and the small queries over the kept per-minute counts.
 
     The counts come first: when the window and scope hold no request, the reason is
@@ -408,14 +475,22 @@ def _scan(engine: Engine, plan: Plan, window: TimeWindow, scope: Scope, report: 
         raise _nothing_found(log, window, scope, rows_scanned, runner)
     with tracker.step(0.5, 0.95):
         reach = _execute(engine, plan, "reach")[0]
-    return _Scan(rows_scanned=rows_scanned, users=int(reach["users"] or 0),
-                 transactions=int(reach["transactions"] or 0),
-                 per_customer=_per_customer(totals, _execute(engine, plan, "ranges")),
-                 series=_series(window, _execute(engine, plan, "series")))
+    return _Scan(
+        rows_scanned=rows_scanned,
+        users=int(reach["users"] or 0),
+        transactions=int(reach["transactions"] or 0),
+        per_customer=_per_customer(totals, _execute(engine, plan, "ranges")),
+        series=_series(window, _execute(engine, plan, "series")),
+    )
 
 
-def _execute(engine: Engine, plan: Plan, name: str, *, keep: bool = False,
-             ) -> list[dict[str, Any]]:
+def _execute(
+    engine: Engine,
+    plan: Plan,
+    name: str,
+    *,
+    keep: bool = False,
+) -> list[dict[str, Any]]:
     """Run the plan's statement `name` (`keep`: into the table `COUNTS`); the engine's
     complaints about the user's data become WarroomErrors."""
     sql = plan.statements[name]
@@ -427,7 +502,8 @@ def _execute(engine: Engine, plan: Plan, name: str, *, keep: bool = False,
     except Exception as exc:
         if _is_engine_error(exc):
             raise UnreadableSource(
-                f"the request log could not be read: {engine_message(exc)}") from None
+                f"the request log could not be read: {engine_message(exc)}"
+            ) from None
         raise
 
 
@@ -440,22 +516,29 @@ def _is_engine_error(exc: BaseException) -> bool:
     return module.startswith(("duckdb", "_duckdb", "pyspark", "py4j", "psycopg"))
 
 
-def _per_customer(totals: list[dict[str, Any]], ranges: list[dict[str, Any]],
-                  ) -> tuple[CustomerImpact, ...]:
+def _per_customer(
+    totals: list[dict[str, Any]],
+    ranges: list[dict[str, Any]],
+) -> tuple[CustomerImpact, ...]:
     runs: dict[str, list[tuple[int, int]]] = {}
     for row in ranges:
         runs.setdefault(str(row["customer_id"]), []).append((int(row["start"]), int(row["end"])))
     return tuple(
-        CustomerImpact(customer_id=str(row["customer_id"]), requests=int(row["requests"]),
-                       failed=int(row["failed"]),
-                       down_minutes=MinuteSet(tuple(runs.get(str(row["customer_id"]), ()))))
-        for row in totals)
+        CustomerImpact(
+            customer_id=str(row["customer_id"]),
+            requests=int(row["requests"]),
+            failed=int(row["failed"]),
+            down_minutes=MinuteSet(tuple(runs.get(str(row["customer_id"]), ()))),
+        )
+        for row in totals
+    )
 
 
 def _series(window: TimeWindow, series: list[dict[str, Any]]) -> tuple[MinuteStat, ...]:
     seen = {int(row["minute"]): (int(row["requests"]), int(row["failed"])) for row in series}
-    return tuple(MinuteStat(minute, *seen.get(minute, (0, 0)))
-                 for minute in MinuteSet.from_window(window))
+    return tuple(
+        MinuteStat(minute, *seen.get(minute, (0, 0))) for minute in MinuteSet.from_window(window)
+    )
 
 
 # -- inputs and their problems ----------------------------------------------------------------
@@ -470,16 +553,19 @@ def _needed_for(scope: Scope) -> dict[str, str]:
     return needs
 
 
-def _nothing_found(log: RequestLog, window: TimeWindow, scope: Scope, rows_scanned: int,
-                   run: Runner) -> WarroomError:
+def _nothing_found(
+    log: RequestLog, window: TimeWindow, scope: Scope, rows_scanned: int, run: Runner
+) -> WarroomError:
     """Why no customer's request is in the window and scope, as precisely as the log says."""
     t = log.table
     start, end = _z(window.start), _z(window.end)
     if rows_scanned:
         return _refusal(
-            "customer_id", "no_customers",
+            "customer_id",
+            "no_customers",
             f"none of the {rows_scanned} requests between {start} and {end} has a "
-            f"customer (column {log.columns['customer_id']!r} is empty)")
+            f"customer (column {log.columns['customer_id']!r} is empty)",
+        )
     in_window = t.filter(t.ts >= window.start, t.ts < window.end)
     if not scope.is_everything and run(in_window.aggregate(n=in_window.count()))[0]["n"]:
         found = []
@@ -491,17 +577,20 @@ def _nothing_found(log: RequestLog, window: TimeWindow, scope: Scope, rows_scann
             listed = ", ".join(seen[:20]) + (", ..." if len(seen) > 20 else "")
             found.append(f"{name}s {', '.join(wanted)} (the log has {listed or 'none'})")
         return _refusal(
-            "scope", "scope_matches_nothing",
-            f"no request between {start} and {end} is in the incident's scope: "
-            + "; ".join(found))
+            "scope",
+            "scope_matches_nothing",
+            f"no request between {start} and {end} is in the incident's scope: " + "; ".join(found),
+        )
     span = run(t.aggregate(first=t.ts.min(), last=t.ts.max(), n=t.count()))[0]
     if not span["n"]:
         covers = "the log has no requests at all"
     else:
         covers = f"the log covers {_z(span['first'])} to {_z(span['last'])}"
     return _refusal(
-        "window", "empty_window",
-        f"the request log has no requests between {start} and {end}; {covers}")
+        "window",
+        "empty_window",
+        f"the request log has no requests between {start} and {end}; {covers}",
+    )
 
 
 def _refusal(field: str, code: str, message: str) -> InvalidInput:

@@ -45,13 +45,42 @@ OPTIONAL = ("region", "service", "txn_id")
 
 # names seen in real logs, tried after the contract name itself when suggesting a --map
 _SYNONYMS: Mapping[str, tuple[str, ...]] = {
-    "ts": ("timestamp", "time", "event_time", "request_time", "created_at", "datetime",
-           "at", "date", "@timestamp", "logged_at", "start_time"),
-    "customer_id": ("customer", "tenant", "tenant_id", "account", "account_id", "org",
-                    "org_id", "organization_id", "client_id", "client", "cust_id"),
+    "ts": (
+        "timestamp",
+        "time",
+        "event_time",
+        "request_time",
+        "created_at",
+        "datetime",
+        "at",
+        "date",
+        "@timestamp",
+        "logged_at",
+        "start_time",
+    ),
+    "customer_id": (
+        "customer",
+        "tenant",
+        "tenant_id",
+        "account",
+        "account_id",
+        "org",
+        "org_id",
+        "organization_id",
+        "client_id",
+        "client",
+        "cust_id",
+    ),
     "user_id": ("user", "uid", "username", "member_id", "principal", "end_user"),
-    "status": ("status_code", "http_status", "code", "response_code", "http_code",
-               "response_status", "sc_status"),
+    "status": (
+        "status_code",
+        "http_status",
+        "code",
+        "response_code",
+        "http_code",
+        "response_status",
+        "sc_status",
+    ),
     "region": ("location", "zone", "az", "datacenter", "dc"),
     "service": ("svc", "app", "application", "component", "endpoint_group"),
     "txn_id": ("transaction_id", "txn", "transaction", "order_id", "trace_id", "request_id"),
@@ -91,9 +120,14 @@ def parse_map(text: str, *, source: str | None = None) -> ColumnMapping:
             continue
         name, sep, column = (x.strip() for x in item.partition("="))
         if not sep or not name or not column:
-            problems.append(Problem("--map", "bad_mapping",
-                                    f"{item!r} is not NAME=COLUMN (e.g. ts=event_time)",
-                                    source=source))
+            problems.append(
+                Problem(
+                    "--map",
+                    "bad_mapping",
+                    f"{item!r} is not NAME=COLUMN (e.g. ts=event_time)",
+                    source=source,
+                )
+            )
             continue
         pairs[name] = column
     problems += _name_problems(pairs, source=source, where="--map")
@@ -109,12 +143,18 @@ def load_map_file(path: str | Path) -> ColumnMapping:
     where = str(path)
     # the safe loader: size limit, UTF-8 check, no aliases or tags, duplicate keys refused
     data = load_file(Path(path)).data
-    if not isinstance(data, dict) or not all(
-            isinstance(v, str) and v for v in data.values()):
-        raise InvalidInput([Problem("", "bad_mapping",
-                                    "expected a mapping of contract column to log column, "
-                                    "e.g. {ts: event_time, customer_id: tenant}",
-                                    source=where)])
+    if not isinstance(data, dict) or not all(isinstance(v, str) and v for v in data.values()):
+        raise InvalidInput(
+            [
+                Problem(
+                    "",
+                    "bad_mapping",
+                    "expected a mapping of contract column to log column, "
+                    "e.g. {ts: event_time, customer_id: tenant}",
+                    source=where,
+                )
+            ]
+        )
     pairs = {str(k): str(v) for k, v in data.items()}
     problems = _name_problems(pairs, source=where, where="")
     if problems:
@@ -122,16 +162,26 @@ def load_map_file(path: str | Path) -> ColumnMapping:
     return ColumnMapping(pairs)
 
 
-def _name_problems(pairs: Mapping[str, str], *, source: str | None, where: str,
-                   ) -> list[Problem]:
+def _name_problems(
+    pairs: Mapping[str, str],
+    *,
+    source: str | None,
+    where: str,
+) -> list[Problem]:
     problems = []
     for name in pairs:
         if name not in CONTRACT:
             close = difflib.get_close_matches(name, list(CONTRACT), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
-            problems.append(Problem(where or name, "unknown_column",
-                                    f"{name!r} is not a request-log column; the columns are "
-                                    f"{', '.join(CONTRACT)}{hint}", source=source))
+            problems.append(
+                Problem(
+                    where or name,
+                    "unknown_column",
+                    f"{name!r} is not a request-log column; the columns are "
+                    f"{', '.join(CONTRACT)}{hint}",
+                    source=source,
+                )
+            )
     return problems
 
 
@@ -159,8 +209,13 @@ class RequestLog:
         return name in self.columns
 
 
-def bind(table: ir.Table, mapping: ColumnMapping | None = None, *,
-         need: Mapping[str, str] | None = None, source: str | None = None) -> RequestLog:
+def bind(
+    table: ir.Table,
+    mapping: ColumnMapping | None = None,
+    *,
+    need: Mapping[str, str] | None = None,
+    source: str | None = None,
+) -> RequestLog:
     """Check `table` against the contract through `mapping`; every problem is reported at once.
 
     `need` adds optional columns that must be present (region/service for a scoped
@@ -180,8 +235,9 @@ def bind(table: ir.Table, mapping: ColumnMapping | None = None, *,
     if missing:
         raise _missing_columns(missing, mapping, found, schema, source, reasons)
 
-    columns = {name: mapping.column_for(name) for name in CONTRACT
-               if mapping.column_for(name) in schema}
+    columns = {
+        name: mapping.column_for(name) for name in CONTRACT if mapping.column_for(name) in schema
+    }
     problems: list[Problem] = []
     selected: dict[str, ir.Value] = {}
     for name, column in columns.items():
@@ -197,53 +253,81 @@ def bind(table: ir.Table, mapping: ColumnMapping | None = None, *,
         # every row is checked: the first text time without an offset, if there is one
         col = table[columns["ts"]]
         text = col.strip()
-        sample = table.filter(col.notnull(), text != "",
-                              ~text.re_search(_OFFSET_SQL)).select(t=col).limit(1)
+        sample = (
+            table.filter(col.notnull(), text != "", ~text.re_search(_OFFSET_SQL))
+            .select(t=col)
+            .limit(1)
+        )
     return RequestLog(table.select(**selected), columns, sample)
 
 
-def check_time_sample(column: str, values: Iterable[Any], *,
-                      source: str | None = None) -> None:
+def check_time_sample(column: str, values: Iterable[Any], *, source: str | None = None) -> None:
     """Refuse text times (of the log's `column`) without a UTC offset, among the values
     `RequestLog.time_sample` reads (the first such time of the whole log)."""
     for value in values:
         stripped = str(value).strip()
         if stripped and not _OFFSET.search(stripped):
             label = f"column {column!r}" + (" (mapped to ts)" if column != "ts" else "")
-            raise InvalidInput([Problem(
-                "ts", "wrong_type",
-                f"{label} holds times without a UTC offset (e.g. {stripped!r}); warroom "
-                "needs UTC: write them as ISO-8601 with an offset, such as "
-                "2025-11-08T14:02:00Z", source=source)])
+            raise InvalidInput(
+                [
+                    Problem(
+                        "ts",
+                        "wrong_type",
+                        f"{label} holds times without a UTC offset (e.g. {stripped!r}); warroom "
+                        "needs UTC: write them as ISO-8601 with an offset, such as "
+                        "2025-11-08T14:02:00Z",
+                        source=source,
+                    )
+                ]
+            )
 
 
-def _missing_columns(missing: list[str], mapping: ColumnMapping, found: list[str],
-                     schema: Any, source: str | None, reasons: Mapping[str, str],
-                     ) -> InvalidInput:
-    taken = {mapping.column_for(n) for n in CONTRACT
-             if n not in missing and mapping.column_for(n) in schema}
+def _missing_columns(
+    missing: list[str],
+    mapping: ColumnMapping,
+    found: list[str],
+    schema: Any,
+    source: str | None,
+    reasons: Mapping[str, str],
+) -> InvalidInput:
+    taken = {
+        mapping.column_for(n)
+        for n in CONTRACT
+        if n not in missing and mapping.column_for(n) in schema
+    }
     fixes = {name: _suggest(name, found, schema, taken=taken) for name in missing}
     kept = {n: c for n, c in mapping.columns.items() if n not in missing}
-    fix = ",".join([f"{n}={c}" for n, c in kept.items()]
-                   + [f"{name}={fixes[name] or '<column>'}" for name in missing])
+    fix = ",".join(
+        [f"{n}={c}" for n, c in kept.items()]
+        + [f"{name}={fixes[name] or '<column>'}" for name in missing]
+    )
     listing = ", ".join(found) or "none"
     problems = []
     for name in missing:
         if name in mapping.columns:
-            what = (f"--map {name}={mapping.columns[name]}: the request log has no column "
-                    f"{mapping.columns[name]!r}")
+            what = (
+                f"--map {name}={mapping.columns[name]}: the request log has no column "
+                f"{mapping.columns[name]!r}"
+            )
         else:
             what = f"the request log has no column {name!r} ({CONTRACT[name]})"
         if name in reasons:
             what += f", needed because {reasons[name]}"
-        problems.append(Problem(name, "missing_column",
-                                f"{what}; columns found: {listing}; map it with --map {fix}",
-                                source=source))
+        problems.append(
+            Problem(
+                name,
+                "missing_column",
+                f"{what}; columns found: {listing}; map it with --map {fix}",
+                source=source,
+            )
+        )
     if len(missing) == 1:
         return InvalidInput(problems, summary=problems[0].message)
     names = ", ".join(mapping.column_for(n) if n in mapping.columns else n for n in missing)
-    summary = (f"the request log has no columns {names}; columns found: {listing}; "
-               f"map them with --map {fix}")
+    summary = (
+        f"the request log has no columns {names}; columns found: {listing}; "
+        f"map them with --map {fix}"
+    )
     return InvalidInput(problems, summary=summary)
 
 
@@ -266,8 +350,9 @@ def _suggest(name: str, found: list[str], schema: Any, *, taken: set[str]) -> st
     return None
 
 
-def _typed(name: str, column: str, value: ir.Value, dtype: dt.DataType,
-           source: str | None) -> tuple[ir.Value | None, Problem | None]:
+def _typed(
+    name: str, column: str, value: ir.Value, dtype: dt.DataType, source: str | None
+) -> tuple[ir.Value | None, Problem | None]:
     import ibis.expr.datatypes as dt
 
     label = f"column {column!r}" + (f" (mapped to {name})" if column != name else "")
@@ -282,7 +367,8 @@ def _typed(name: str, column: str, value: ir.Value, dtype: dt.DataType,
                     "holds timestamps without a time zone; warroom counts UTC minutes and "
                     "will not guess the zone. Store the column as a timestamp with time zone "
                     "(Parquet: timestamp with tz='UTC'; SQL: TIMESTAMP WITH TIME ZONE), or as "
-                    "ISO-8601 text with an offset such as 2025-11-08T14:02:00Z")
+                    "ISO-8601 text with an offset such as 2025-11-08T14:02:00Z"
+                )
             return value, None
         if dtype.is_string():  # every row's offset is checked first (check_time_sample)
             return value.cast(dt.Timestamp(timezone="UTC")), None

@@ -60,10 +60,12 @@ def load(folder: Path, key: str) -> Plan | None:
         data = json.loads((folder / f"{key}.json").read_text("utf-8"))
         if data.pop("format") != PLAN_FORMAT:
             return None
-        return Plan(definition_hash=str(data["definition_hash"]),
-                    columns={str(k): str(v) for k, v in data["columns"].items()},
-                    has_txn=bool(data["has_txn"]),
-                    statements={str(k): str(v) for k, v in data["statements"].items()})
+        return Plan(
+            definition_hash=str(data["definition_hash"]),
+            columns={str(k): str(v) for k, v in data["columns"].items()},
+            has_txn=bool(data["has_txn"]),
+            statements={str(k): str(v) for k, v in data["statements"].items()},
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 

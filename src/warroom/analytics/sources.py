@@ -85,12 +85,13 @@ def parse_source(text: str | Path) -> Source:
     if scheme:
         raise UnreadableSource(
             f"{raw}: unsupported source scheme {scheme!r}; use a Parquet or CSV path, "
-            "duckdb:///path/file.db#table or postgresql://user@host/db#table")
+            "duckdb:///path/file.db#table or postgresql://user@host/db#table"
+        )
     forced: SourceKind | None = None
     for prefix in ("parquet:", "csv:"):
         if raw.lower().startswith(prefix):
             forced = "parquet" if prefix == "parquet:" else "csv"
-            raw = raw[len(prefix):]
+            raw = raw[len(prefix) :]
     return _parse_path(raw, forced)
 
 
@@ -125,7 +126,8 @@ def _parse_path(raw: str, forced: SourceKind | None) -> Source:
         raise UnreadableSource(f"{shown}: is an SQLite database; export the table to Parquet")
     if magic[8:12] == b"DUCK":
         raise UnreadableSource(
-            f"{shown}: is a DuckDB database; name the table: duckdb://{raw}#TABLE")
+            f"{shown}: is a DuckDB database; name the table: duckdb://{raw}#TABLE"
+        )
     return Source(shown, _kind_of(path, shown, magic), str(path))
 
 
@@ -136,10 +138,11 @@ def _kind_of(path: Path, shown: str, magic: bytes | None = None) -> SourceKind:
         return "csv"
     if path.suffix.lower() in DUCKDB_SUFFIXES:
         raise UnreadableSource(
-            f"{shown}: looks like a database file; name the table: duckdb://{path}#TABLE")
+            f"{shown}: looks like a database file; name the table: duckdb://{path}#TABLE"
+        )
     raise UnreadableSource(
-        f"{shown}: unknown format (expected .parquet or .csv; prefix parquet: or csv: to say "
-        "which)")
+        f"{shown}: unknown format (expected .parquet or .csv; prefix parquet: or csv: to say which)"
+    )
 
 
 def _has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
@@ -159,8 +162,7 @@ def _parse_duckdb(raw: str) -> Source:
     if not rest:
         raise UnreadableSource(f"{raw}: no database file; e.g. duckdb:///data/logs.db#requests")
     if not table:
-        raise UnreadableSource(
-            f"{raw}: which table? add it after '#': duckdb://{rest}#requests")
+        raise UnreadableSource(f"{raw}: which table? add it after '#': duckdb://{rest}#requests")
     path = Path(rest).expanduser()
     if not path.is_file():
         raise UnreadableSource(f"{raw}: no such DuckDB database file {path}")
@@ -176,8 +178,10 @@ def _parse_postgres(raw: str) -> Source:
         parts = urlsplit(raw)
         password = parts.password
     except ValueError as exc:
-        raise UnreadableSource(f"the PostgreSQL URL is malformed ({exc}); expected e.g. "
-                               "postgresql://user@host:5432/db#requests") from None
+        raise UnreadableSource(
+            f"the PostgreSQL URL is malformed ({exc}); expected e.g. "
+            "postgresql://user@host:5432/db#requests"
+        ) from None
     table = parts.fragment
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "table"]
     table = table or dict(parse_qsl(parts.query)).get("table", "")
@@ -189,8 +193,7 @@ def _parse_postgres(raw: str) -> Source:
     shown_query = [(k, "***" if k.lower() in _SECRET_PARAMETERS else v) for k, v in query]
     shown = urlunsplit((scheme, shown_netloc, parts.path, urlencode(shown_query), table))
     if not table:
-        raise UnreadableSource(
-            f"{shown}: which table? add it after '#': {shown}#requests")
+        raise UnreadableSource(f"{shown}: which table? add it after '#': {shown}#requests")
     return Source(shown, "postgresql", location, table)
 
 
@@ -204,7 +207,8 @@ def open_source(spec: Source, engine: Engine) -> ir.Table | None:
         what = "PostgreSQL tables" if spec.kind == "postgresql" else "DuckDB database files"
         raise UnreadableSource(
             f"{spec.text}: {what} are read with the DuckDB backend (--backend duckdb); "
-            "for Spark, export the table to Parquet first")
+            "for Spark, export the table to Parquet first"
+        )
     if spec.kind == "postgresql":
         return _open_postgres(spec)
     try:
@@ -215,13 +219,15 @@ def open_source(spec: Source, engine: Engine) -> ir.Table | None:
                 union = ", union_by_name = true" if glob.has_magic(spec.location) else ""
                 if union:
                     check_same_columns(spec)
-                engine.view(
-                    SOURCE, f"SELECT * FROM read_parquet({_literal(spec.location)}{union})")
+                engine.view(SOURCE, f"SELECT * FROM read_parquet({_literal(spec.location)}{union})")
             else:
                 types = ", ".join(_literal(t) for t in _CSV_TYPES)
                 # times stay text, so that their offsets can be checked before they are cast
-                engine.view(SOURCE, f"SELECT * FROM read_csv({_literal(spec.location)}, "
-                                    f"auto_type_candidates = [{types}])")
+                engine.view(
+                    SOURCE,
+                    f"SELECT * FROM read_csv({_literal(spec.location)}, "
+                    f"auto_type_candidates = [{types}])",
+                )
         else:
             if spec.kind == "parquet" and glob.has_magic(spec.location):
                 check_same_columns(spec)
@@ -229,15 +235,19 @@ def open_source(spec: Source, engine: Engine) -> ir.Table | None:
             path = _spark_path(spec.location)
             # a pattern no time matches keeps times as text, so that their offsets are
             # checked before they are cast (Spark would read "14:02" as UTC without asking)
-            engine.register(SOURCE, reader.parquet(path) if spec.kind == "parquet"
-                            else reader.csv(path, header=True, inferSchema=True,
-                                            timestampFormat="'text'"))
+            engine.register(
+                SOURCE,
+                reader.parquet(path)
+                if spec.kind == "parquet"
+                else reader.csv(path, header=True, inferSchema=True, timestampFormat="'text'"),
+            )
         return None
     except WarroomError:
         raise
     except Exception as exc:  # the engine's own words say what is wrong with the file
-        raise UnreadableSource(f"{spec.text}: cannot be read as {spec.kind.upper()}: "
-                               f"{engine_message(exc)}") from None
+        raise UnreadableSource(
+            f"{spec.text}: cannot be read as {spec.kind.upper()}: {engine_message(exc)}"
+        ) from None
 
 
 def _literal(text: str) -> str:
@@ -257,17 +267,24 @@ def _open_duckdb_file(spec: Source, engine: DuckDBEngine) -> None:
         engine.con.execute(f"ATTACH {_literal(spec.location)} AS {alias} (READ_ONLY)")
     except Exception as exc:
         raise UnreadableSource(
-            f"{spec.text}: cannot open the DuckDB database: {engine_message(exc)}") from None
+            f"{spec.text}: cannot open the DuckDB database: {engine_message(exc)}"
+        ) from None
     schema, _, table = (spec.table or "").rpartition(".")
     schema = schema or "main"
-    tables = [row[0] for row in engine.con.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_catalog = ? AND table_schema = ? ORDER BY 1", [alias, schema]).fetchall()]
+    tables = [
+        row[0]
+        for row in engine.con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = ? AND table_schema = ? ORDER BY 1",
+            [alias, schema],
+        ).fetchall()
+    ]
     if table not in tables:
         found = ", ".join(tables) or "none"
         raise UnreadableSource(
             f"{spec.text}: no table {spec.table!r} in {spec.location} (tables in schema "
-            f"{schema}: {found})")
+            f"{schema}: {found})"
+        )
     engine.view(SOURCE, f'SELECT * FROM {alias}."{schema}"."{table}"')
 
 
@@ -279,17 +296,23 @@ def _open_postgres(spec: Source) -> ir.Table:
         connection = psycopg.connect(spec.location, autocommit=True)
     except Exception as exc:
         raise UnreadableSource(
-            f"{spec.text}: cannot connect to PostgreSQL: {engine_message(exc)}") from None
+            f"{spec.text}: cannot connect to PostgreSQL: {engine_message(exc)}"
+        ) from None
     schema, _, table = (spec.table or "").rpartition(".")
     schema = schema or "public"
-    tables = [row[0] for row in connection.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-        "ORDER BY 1", [schema]).fetchall()]
+    tables = [
+        row[0]
+        for row in connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
+            [schema],
+        ).fetchall()
+    ]
     if table not in tables:
         found = ", ".join(tables) or "none"
         connection.close()
         raise UnreadableSource(
-            f"{spec.text}: no table {spec.table!r} (tables in schema {schema}: {found})")
+            f"{spec.text}: no table {spec.table!r} (tables in schema {schema}: {found})"
+        )
     return ibis.postgres.from_connection(connection).table(table, database=schema)
 
 
@@ -311,13 +334,24 @@ def check_same_columns(spec: Source) -> None:
     column (or holding times without a zone) would lose its rows without a word."""
     import duckdb
 
-    rows = duckdb.connect().execute(
-        "SELECT file_name, name, coalesce(logical_type, '') FROM parquet_schema(?) "
-        "WHERE coalesce(num_children, 0) = 0 ORDER BY file_name", [spec.location]).fetchall()
+    rows = (
+        duckdb.connect()
+        .execute(
+            "SELECT file_name, name, coalesce(logical_type, '') FROM parquet_schema(?) "
+            "WHERE coalesce(num_children, 0) = 0 ORDER BY file_name",
+            [spec.location],
+        )
+        .fetchall()
+    )
     columns: dict[str, dict[str, str]] = {}
     for file_name, name, logical in rows:
-        zone = ("with time zone" if "isAdjustedToUTC=1" in logical else
-                "without time zone" if "isAdjustedToUTC=0" in logical else "")
+        zone = (
+            "with time zone"
+            if "isAdjustedToUTC=1" in logical
+            else "without time zone"
+            if "isAdjustedToUTC=0" in logical
+            else ""
+        )
         columns.setdefault(file_name, {})[name] = zone
     files = list(columns)
     first = columns[files[0]] if files else {}
@@ -327,13 +361,16 @@ def check_same_columns(spec: Source) -> None:
         extra = sorted(set(found) - set(first))
         zones = sorted(n for n in set(first) & set(found) if first[n] != found[n])
         if missing or extra or zones:
-            parts = ([f"lacks {', '.join(missing)}"] if missing else []) + \
-                ([f"has {', '.join(extra)}"] if extra else []) + \
-                [f"holds {n} {found[n] or 'as another type'}" for n in zones]
+            parts = (
+                ([f"lacks {', '.join(missing)}"] if missing else [])
+                + ([f"has {', '.join(extra)}"] if extra else [])
+                + [f"holds {n} {found[n] or 'as another type'}" for n in zones]
+            )
             raise UnreadableSource(
                 f"{spec.text}: the files do not share their columns: {other} "
                 f"{', '.join(parts)}, unlike {files[0]}; analyse them separately or make "
-                "their columns agree")
+                "their columns agree"
+            )
 
 
 def engine_message(exc: BaseException) -> str:
@@ -345,6 +382,7 @@ def engine_message(exc: BaseException) -> str:
 
 
 # -- reading rows -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RowBatch:
@@ -378,12 +416,16 @@ def read_rows(spec: Source, *, batch_rows: int = 10_000) -> Iterator[RowBatch]:
         elif spec.kind == "parquet":
             if glob.has_magic(spec.location):
                 check_same_columns(spec)
-            query = (f"SELECT * FROM read_parquet({_literal(spec.location)}, filename = true, "
-                     "file_row_number = true)")
+            query = (
+                f"SELECT * FROM read_parquet({_literal(spec.location)}, filename = true, "
+                "file_row_number = true)"
+            )
             named = True
         else:
-            query = (f"SELECT * FROM read_csv({_literal(spec.location)}, all_varchar = true, "
-                     "filename = true)")
+            query = (
+                f"SELECT * FROM read_csv({_literal(spec.location)}, all_varchar = true, "
+                "filename = true)"
+            )
             named = False
         try:
             relation: Any = con.sql(query)
@@ -393,8 +435,9 @@ def read_rows(spec: Source, *, batch_rows: int = 10_000) -> Iterator[RowBatch]:
         except WarroomError:
             raise
         except Exception as exc:
-            raise UnreadableSource(f"{spec.text}: cannot be read as {spec.kind.upper()}: "
-                                   f"{engine_message(exc)}") from None
+            raise UnreadableSource(
+                f"{spec.text}: cannot be read as {spec.kind.upper()}: {engine_message(exc)}"
+            ) from None
         counts: dict[str, int] = {}  # rows seen so far in each file
         for batch in reader:
             columns = batch.to_pydict()
@@ -419,13 +462,13 @@ def _postgres_rows(spec: Source, batch_rows: int) -> Iterator[RowBatch]:
         try:
             reader = table.to_pyarrow_batches(chunk_size=batch_rows)
         except Exception as exc:
-            raise UnreadableSource(f"{spec.text}: cannot be read: {engine_message(exc)}"
-                                   ) from None
+            raise UnreadableSource(f"{spec.text}: cannot be read: {engine_message(exc)}") from None
         count = 0
         for batch in reader:
             size = batch.num_rows
-            yield RowBatch(batch.to_pydict(), [spec.text] * size,
-                           list(range(count + 1, count + size + 1)))
+            yield RowBatch(
+                batch.to_pydict(), [spec.text] * size, list(range(count + 1, count + size + 1))
+            )
             count += size
     finally:
         table._find_backend().disconnect()

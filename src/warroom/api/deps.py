@@ -45,7 +45,8 @@ class Server:
     base: Context
     token_cache: tokens.TokenCache = field(default_factory=tokens.TokenCache)
     write_slots: anyio.CapacityLimiter = field(
-        default_factory=lambda: anyio.CapacityLimiter(WRITES_AT_ONCE))
+        default_factory=lambda: anyio.CapacityLimiter(WRITES_AT_ONCE)
+    )
 
     async def run_write(self, work: Callable[..., T], *args: object) -> T:
         """Run a write transaction that an async route waits for (alert intake).
@@ -69,24 +70,31 @@ async def server(request: Request) -> Server:
 
 ServerDep = Annotated[Server, Depends(server)]
 
-_bearer = HTTPBearer(auto_error=False, description="An API token: `warroom token create NAME`"
-                     " prints one (wr_...).")
+_bearer = HTTPBearer(
+    auto_error=False, description="An API token: `warroom token create NAME` prints one (wr_...)."
+)
 
 
-def acting_context(srv: ServerDep, credentials: Annotated[
-        HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Context:
+def acting_context(
+    srv: ServerDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Context:
     if credentials is None:
-        raise Unauthenticated("this needs an API token: send Authorization: Bearer TOKEN "
-                              "(`warroom token create NAME` makes one)")
-    identity = tokens.authenticate(srv.db, credentials.credentials, srv.clock(),
-                                   srv.token_cache)
+        raise Unauthenticated(
+            "this needs an API token: send Authorization: Bearer TOKEN "
+            "(`warroom token create NAME` makes one)"
+        )
+    identity = tokens.authenticate(srv.db, credentials.credentials, srv.clock(), srv.token_cache)
     if identity is None:
         raise Unauthenticated("the token is not valid: unknown, expired or revoked")
     intake = identity.scope is tokens.Scope.INTAKE
-    return dataclasses.replace(srv.base, actor=identity.name,
-                               channel=Channel.INTAKE if intake else Channel.API,
-                               authenticated=True, token_id=identity.token_id,
-                               intake_only=intake)
+    return dataclasses.replace(
+        srv.base,
+        actor=identity.name,
+        channel=Channel.INTAKE if intake else Channel.API,
+        authenticated=True,
+        token_id=identity.token_id,
+        intake_only=intake,
+    )
 
 
 ActingContext = Annotated[Context, Depends(acting_context)]
@@ -95,19 +103,23 @@ ActingContext = Annotated[Context, Depends(acting_context)]
 def json_context(request: Request, ctx: ActingContext) -> Context:
     """The acting context of a route that reads a JSON body: a body of another type is
     refused (415) after the credential is checked (401 comes first)."""
-    has_body = request.headers.get("content-length", "0") not in ("", "0") or \
-        "transfer-encoding" in request.headers
+    has_body = (
+        request.headers.get("content-length", "0") not in ("", "0")
+        or "transfer-encoding" in request.headers
+    )
     kind = request.headers.get("content-type")
     if has_body and kind is not None and not is_json(kind):
-        raise UnsupportedMediaType(f"the body is {kind.split(';')[0].strip()}; this route "
-                                   "reads application/json")
+        raise UnsupportedMediaType(
+            f"the body is {kind.split(';')[0].strip()}; this route reads application/json"
+        )
     return ctx
 
 
 def is_json(content_type: str) -> bool:
     main = content_type.split(";", 1)[0].strip().lower()
-    return main == "application/json" or (main.startswith("application/")
-                                          and main.endswith("+json"))
+    return main == "application/json" or (
+        main.startswith("application/") and main.endswith("+json")
+    )
 
 
 JsonContext = Annotated[Context, Depends(json_context)]

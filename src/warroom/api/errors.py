@@ -71,9 +71,19 @@ class MalformedBody(WarroomError):
 def envelope(error: WarroomError) -> dict[str, Any]:
     # services name some fields as the CLI's options (--customer): the API's are bare
     return ErrorEnvelope(
-        error=error.message, code=error.code,
-        errors=[ErrorItem(field=p.field.removeprefix("--"), code=p.code, message=p.message,
-                          source=p.source, line=p.line) for p in error.problems]).to_data()
+        error=error.message,
+        code=error.code,
+        errors=[
+            ErrorItem(
+                field=p.field.removeprefix("--"),
+                code=p.code,
+                message=p.message,
+                source=p.source,
+                line=p.line,
+            )
+            for p in error.problems
+        ],
+    ).to_data()
 
 
 def status_of(error: WarroomError) -> int:
@@ -129,8 +139,11 @@ def from_validation(errors: Sequence[Any]) -> WarroomError:
         kind = str(item.get("type", "invalid"))
         if kind == "json_invalid":
             return MalformedBody(f"the body is not valid JSON: {item.get('msg', '')}".strip())
-        where, path = (loc[0], loc[1:]) if loc and loc[0] in (
-            "body", "query", "path", "header") else ("", loc)
+        where, path = (
+            (loc[0], loc[1:])
+            if loc and loc[0] in ("body", "query", "path", "header")
+            else ("", loc)
+        )
         field = format_path(p for p in path if isinstance(p, str | int)) or str(where)
         message = str(item.get("msg", "is not valid"))
         if kind == "missing" and where == "body" and not path:
@@ -147,18 +160,21 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     detail = error.detail if isinstance(error.detail, str) else "request refused"
     if error.status_code == 404 and detail == "Not Found":
         detail = "no such route; the routes are listed at /docs"
-    body = ErrorEnvelope(error=detail, code=code,
-                         errors=[ErrorItem(field="", code=code, message=detail)]).to_data()
+    body = ErrorEnvelope(
+        error=detail, code=code, errors=[ErrorItem(field="", code=code, message=detail)]
+    ).to_data()
     return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
 
 async def _database_error(_request: Request, error: Exception) -> JSONResponse:
     """The database failed under a request: unreachable or busy is a 503 (senders retry);
     anything else is a bug of ours, logged, and a 500 without internals."""
-    if is_unavailable(error) or is_transient(error) or "unable to open database file" in str(
-            error):
-        return error_response(DatabaseUnavailable(
-            "the database is unavailable; nothing was changed, try again shortly"))
+    if is_unavailable(error) or is_transient(error) or "unable to open database file" in str(error):
+        return error_response(
+            DatabaseUnavailable(
+                "the database is unavailable; nothing was changed, try again shortly"
+            )
+        )
     log.error("database error under a request", exc_info=error)
     return _internal()
 
@@ -169,9 +185,13 @@ async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
 
 
 def _internal() -> JSONResponse:
-    body = ErrorEnvelope(error="internal error; it was logged", code="internal_error",
-                         errors=[ErrorItem(field="", code="internal_error",
-                                           message="internal error; it was logged")]).to_data()
+    body = ErrorEnvelope(
+        error="internal error; it was logged",
+        code="internal_error",
+        errors=[
+            ErrorItem(field="", code="internal_error", message="internal error; it was logged")
+        ],
+    ).to_data()
     return JSONResponse(body, status_code=500)
 
 

@@ -25,23 +25,32 @@ from warroom.store.database import Database
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 HTTP_REQUESTS = Counter(
-    "warroom_http_requests_total", "HTTP requests answered, by route template, method and "
-    "status code.", ["route", "method", "status"])
+    "warroom_http_requests_total",
+    "HTTP requests answered, by route template, method and status code.",
+    ["route", "method", "status"],
+)
 HTTP_LATENCY = Histogram(
-    "warroom_http_request_duration_seconds", "Time from the request's arrival to the end of "
-    "its response, by route template and method.", ["route", "method"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
+    "warroom_http_request_duration_seconds",
+    "Time from the request's arrival to the end of its response, by route template and method.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
 # Incremented by the intake routes: source = alertmanager or pagerduty; outcome = opened,
 # joined, stored (no incident: for triage), updated, duplicate, stale (an older event),
 # rejected (a 4xx body), unauthorized (401/403), unavailable (the database: 503, the
 # sender retries).
 INTAKE_ALERTS = Counter(
-    "warroom_intake_alerts_total", "Alerts received on the intake routes, by source and "
-    "outcome.", ["source", "outcome"])
+    "warroom_intake_alerts_total",
+    "Alerts received on the intake routes, by source and outcome.",
+    ["source", "outcome"],
+)
 DB_POOL = Gauge(
-    "warroom_db_pool_connections", "Database connections of the server processes: in_use "
+    "warroom_db_pool_connections",
+    "Database connections of the server processes: in_use "
     "(checked out), idle (open, in the pool), waiting (requests waiting for one).",
-    ["state"], multiprocess_mode="livesum")
+    ["state"],
+    multiprocess_mode="livesum",
+)
 
 POOL_STATES = ("in_use", "idle", "waiting")
 

@@ -29,8 +29,9 @@ class BodyLimit:
     `larger`: paths starting with a prefix take that prefix's limit instead (intake:
     what a sender posts in one delivery must fit, since it does not retry a 413)."""
 
-    def __init__(self, app: ASGIApp, limit: int,
-                 larger: dict[str, tuple[int, str]] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, larger: dict[str, tuple[int, str]] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
         self.larger = larger or {}  # path prefix -> (limit, the setting that sets it)
@@ -40,9 +41,10 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
-        limit, setting = next((found for prefix, found in self.larger.items()
-                               if path.startswith(prefix)),
-                              (self.limit, "WARROOM_MAX_BODY_BYTES"))
+        limit, setting = next(
+            (found for prefix, found in self.larger.items() if path.startswith(prefix)),
+            (self.limit, "WARROOM_MAX_BODY_BYTES"),
+        )
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -82,10 +84,17 @@ class BodyLimit:
 
         error = PayloadTooLarge(f"the body is larger than {limit:,} bytes ({setting})")
         payload = json.dumps(envelope(error)).encode()
-        await send({"type": "http.response.start", "status": status_of(error),
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(payload)).encode()),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status_of(error),
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 
@@ -114,13 +123,22 @@ class RequestMetrics:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope.get("method", "")
-            metrics.HTTP_REQUESTS.labels(route=route, method=method,
-                                         status=str(status[0])).inc()
+            metrics.HTTP_REQUESTS.labels(route=route, method=method, status=str(status[0])).inc()
             metrics.HTTP_LATENCY.labels(route=route, method=method).observe(elapsed)
             if self.on_done is not None:
                 self.on_done()
             client = scope.get("client")
-            access_log.info("%s %s %s", method, scope.get("path", ""), status[0], extra={
-                "method": method, "path": scope.get("path", ""), "route": route,
-                "status": status[0], "duration_ms": round(elapsed * 1000, 2),
-                "client": f"{client[0]}:{client[1]}" if client else None})
+            access_log.info(
+                "%s %s %s",
+                method,
+                scope.get("path", ""),
+                status[0],
+                extra={
+                    "method": method,
+                    "path": scope.get("path", ""),
+                    "route": route,
+                    "status": status[0],
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "client": f"{client[0]}:{client[1]}" if client else None,
+                },
+            )

@@ -23,14 +23,25 @@ def add(
     due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
     status: Annotated[str, typer.Option(help="open, in_progress, done or cancelled.")] = "open",
     link: Annotated[str | None, typer.Option(help="Ticket or document URL.")] = None,
-    public: Annotated[bool, typer.Option("--public", help="List it in customer notices and "
-                                         "on the status page (without its owner).")] = False,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="List it in customer notices and on the status page (without its owner).",
+        ),
+    ] = False,
 ) -> None:
     """Add a corrective action to an incident."""
     action = service.add_action(
-        ctx(), incident_id, title=title, owner=owner, due=parse_day(due, "--due"),
-        status=parse_choice(status, ActionStatus, "--status"), link=link,
-        audience=Audience.PUBLIC if public else Audience.INTERNAL)
+        ctx(),
+        incident_id,
+        title=title,
+        owner=owner,
+        due=parse_day(due, "--due"),
+        status=parse_choice(status, ActionStatus, "--status"),
+        link=link,
+        audience=Audience.PUBLIC if public else Audience.INTERNAL,
+    )
     console.print(f"Added action {action.number} to {incident_id}: {action.title}")
 
 
@@ -41,8 +52,9 @@ def update(
     title: Annotated[str | None, typer.Option()] = None,
     owner: Annotated[str | None, typer.Option()] = None,
     due: Annotated[str | None, typer.Option(help="YYYY-MM-DD.")] = None,
-    status: Annotated[str | None, typer.Option(help="open, in_progress, done or cancelled.")]
-    = None,
+    status: Annotated[
+        str | None, typer.Option(help="open, in_progress, done or cancelled.")
+    ] = None,
     link: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Change a corrective action (status, owner, due date, ...)."""
@@ -58,9 +70,17 @@ def update(
     if link is not None:
         changes["link"] = link or None
     if not changes:
-        raise InvalidInput([Problem("", "nothing_to_do",
-                                    "give at least one of --title, --owner, --due, --status, "
-                                    "--link")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "",
+                    "nothing_to_do",
+                    "give at least one of --title, --owner, --due, --status, --link",
+                )
+            ]
+        )
     action = service.update_action(ctx(), incident_id, number, **changes)
-    console.print(f"Action {action.number} of {incident_id}: {action.status.value}, "
-                  f"owner {action.owner or '-'}, due {action.due or '-'}")
+    console.print(
+        f"Action {action.number} of {incident_id}: {action.status.value}, "
+        f"owner {action.owner or '-'}, due {action.due or '-'}"
+    )

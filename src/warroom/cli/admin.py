@@ -28,9 +28,13 @@ def init() -> None:
         say(f"Upgraded {db.safe_url} from schema {before} to {after}.")
     first = users.bootstrap(ctx())
     if first is not None:
-        say(f"Registered {first.name} as the first admin; add the others with "
-            "`warroom user add NAME --role ...`.")
+        say(
+            f"Registered {first.name} as the first admin; add the others with "
+            "`warroom user add NAME --role ...`."
+        )
     upgraded = sla.upgrade_stored(ctx())
     if upgraded:
-        say(f"Computed {upgraded} stored SLA assessment(s) again in the new format "
-            "(`warroom incident audit ID` shows which approvals still stand).")
+        say(
+            f"Computed {upgraded} stored SLA assessment(s) again in the new format "
+            "(`warroom incident audit ID` shows which approvals still stand)."
+        )

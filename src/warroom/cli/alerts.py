@@ -27,8 +27,9 @@ from warroom.schemas.intake import (
 from warroom.services import intake as service
 
 alerts_app = typer.Typer(help="Alerts received from monitoring systems.", no_args_is_help=True)
-changes_app = typer.Typer(help="Changes to production (deploys, configuration, maintenance).",
-                          no_args_is_help=True)
+changes_app = typer.Typer(
+    help="Changes to production (deploys, configuration, maintenance).", no_args_is_help=True
+)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")]
 MAX_FILE = 5 * 1024 * 1024
 
@@ -39,11 +40,13 @@ def _read_json(path: Path) -> object:
             raise InvalidInput([Problem("FILE", "too_large", f"{path} is over 5 MiB")])
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InvalidInput([Problem("FILE", "unreadable",
-                                    f"cannot read {path}: {exc.strerror or exc}")]) from None
+        raise InvalidInput(
+            [Problem("FILE", "unreadable", f"cannot read {path}: {exc.strerror or exc}")]
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput([Problem("FILE", "malformed",
-                                    f"{path} is not JSON: {exc}")], ) from None
+        raise InvalidInput(
+            [Problem("FILE", "malformed", f"{path} is not JSON: {exc}")],
+        ) from None
 
 
 @alerts_app.command("receive")
@@ -57,12 +60,16 @@ def receive(
     from warroom.ingest import parse_alerts
 
     try:
-        received = parse_alerts(source.strip().lower(), _read_json(file),
-                                received_at=datetime.now(UTC),
-                                new_key=lambda: uuid.uuid4().hex)
+        received = parse_alerts(
+            source.strip().lower(),
+            _read_json(file),
+            received_at=datetime.now(UTC),
+            new_key=lambda: uuid.uuid4().hex,
+        )
     except (KeyError, ValueError):
-        raise InvalidInput([Problem("--source", "bad_choice",
-                                    "expected alertmanager or pagerduty")]) from None
+        raise InvalidInput(
+            [Problem("--source", "bad_choice", "expected alertmanager or pagerduty")]
+        ) from None
     receipts = service.receive_alerts(ctx(), received)
     if as_json:
         print_json([AlertReceiptPublic.of(r).to_data() for r in receipts])
@@ -75,18 +82,21 @@ def receive(
 
 @alerts_app.command("list")
 def list_alerts(
-    unattached: Annotated[bool, typer.Option(
-        "--unattached", help="Only alerts no incident holds (to triage).")] = False,
-    status: Annotated[str | None, typer.Option(help="firing, acknowledged or resolved.")]
-    = None,
+    unattached: Annotated[
+        bool, typer.Option("--unattached", help="Only alerts no incident holds (to triage).")
+    ] = False,
+    status: Annotated[str | None, typer.Option(help="firing, acknowledged or resolved.")] = None,
     incident: Annotated[str | None, typer.Option(help="The alerts of one incident.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
     as_json: JsonOpt = False,
 ) -> None:
     """Alerts as received, newest first."""
     context = ctx()
-    found = (service.alerts_of(context, incident) if incident else
-             service.list_alerts(context, status=status, unattached=unattached, limit=limit))
+    found = (
+        service.alerts_of(context, incident)
+        if incident
+        else service.list_alerts(context, status=status, unattached=unattached, limit=limit)
+    )
     data = AlertsPublic(data=[AlertPublic.of(a) for a in found], count=len(found))
     if as_json:
         print_json(data)
@@ -96,8 +106,15 @@ def list_alerts(
         return
     table = Table("Source", "Alert", "Status", "Severity", "Service", "Started", "Incident")
     for alert in data.data:
-        table.add_row(alert.source, alert.name, alert.status, alert.routed_severity,
-                      alert.service or "-", fmt_time(alert.starts_at), alert.incident_id or "-")
+        table.add_row(
+            alert.source,
+            alert.name,
+            alert.status,
+            alert.routed_severity,
+            alert.service or "-",
+            fmt_time(alert.starts_at),
+            alert.incident_id or "-",
+        )
     console.print(table)
 
 
@@ -129,6 +146,12 @@ def list_changes(
         return
     table = Table("When (UTC)", "Kind", "Service", "Region", "Summary", "By")
     for change in data.data:
-        table.add_row(fmt_time(change.at), change.kind, change.service or "-",
-                      change.region or "-", change.summary, change.author or "-")
+        table.add_row(
+            fmt_time(change.at),
+            change.kind,
+            change.service or "-",
+            change.region or "-",
+            change.summary,
+            change.author or "-",
+        )
     console.print(table)

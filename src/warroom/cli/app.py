@@ -79,8 +79,9 @@ class _LazyCommands(TyperGroup):
         if isinstance(target, typer.Typer):  # a group, even of one command (`event add`)
             command = typer.main.get_group(target)
         else:
-            single = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
-                                 rich_markup_mode="rich")
+            single = typer.Typer(
+                add_completion=False, pretty_exceptions_enable=False, rich_markup_mode="rich"
+            )
             single.command(name)(target)
             command = typer.main.get_command(single)
         command.name = name
@@ -106,18 +107,34 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _global(
-    database: Annotated[str | None, typer.Option(
-        "--database", envvar="WARROOM_DATABASE_URL", show_envvar=True,
-        help="Database URL (default sqlite:///warroom.db).")] = None,
-    as_user: Annotated[str | None, typer.Option(
-        "--as", envvar="WARROOM_USER", show_envvar=True,
-        help="Who you are: the registered person the command acts as (timeline author, "
-        "audit log, approvals). The audit log also records your operating-system login.")]
-    = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an "
-                                        "unexpected error.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            envvar="WARROOM_DATABASE_URL",
+            show_envvar=True,
+            help="Database URL (default sqlite:///warroom.db).",
+        ),
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="WARROOM_USER",
+            show_envvar=True,
+            help="Who you are: the registered person the command acts as (timeline author, "
+            "audit log, approvals). The audit log also records your operating-system login.",
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     state.database_url = database
     state.actor = as_user
@@ -148,8 +165,11 @@ def run(argv: list[str], *, standalone: bool = False) -> int:
 def _failed(error: BaseException) -> int:
     from warroom.store.database import DatabaseNotReady, DatabaseUnavailable
 
-    if isinstance(error, KeyboardInterrupt) or _is_interrupt(error) or (
-            state.standalone and cli.INTERRUPTED):
+    if (
+        isinstance(error, KeyboardInterrupt)
+        or _is_interrupt(error)
+        or (state.standalone and cli.INTERRUPTED)
+    ):
         if state.standalone:
             # handled: the same Ctrl-C still pending (the query engine and Python each
             # saw it) or a second press must not end the process by the signal while it
@@ -173,12 +193,19 @@ def _failed(error: BaseException) -> int:
     if isinstance(error, BrokenPipeError):  # `warroom ... | head`: the reader left
         return 0
     if isinstance(error, OSError):
-        report_error(FileError(f"{error.strerror or error}"
-                               + (f": {error.filename}" if error.filename else "")))
+        report_error(
+            FileError(
+                f"{error.strerror or error}" + (f": {error.filename}" if error.filename else "")
+            )
+        )
         return EXIT_FILE
-    report_error(WarroomError(f"warroom failed unexpectedly ({type(error).__name__}: "
-                              f"{_first_line(error)}); this is a bug. Run again with --debug "
-                              "for the details, and report it."))
+    report_error(
+        WarroomError(
+            f"warroom failed unexpectedly ({type(error).__name__}: "
+            f"{_first_line(error)}); this is a bug. Run again with --debug "
+            "for the details, and report it."
+        )
+    )
     if state.debug:
         traceback.print_exception(error, file=sys.stderr)
     return EXIT_BUG
@@ -198,8 +225,9 @@ def _database_failure(error: BaseException) -> str | None:
     reason = _first_line(cause or error)
     url = _safe_url(state.database_url) if state.database_url else _configured_url()
     if "unable to open database file" in reason:
-        return (f"cannot open the SQLite database {url}: its folder does not exist or is "
-                "not writable")
+        return (
+            f"cannot open the SQLite database {url}: its folder does not exist or is not writable"
+        )
     if is_transient(error):
         return f"the database is busy ({reason}); nothing was changed, try again"
     if is_unavailable(error):

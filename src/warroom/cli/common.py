@@ -39,8 +39,9 @@ class TerminalConsole(Console):
 
 # soft_wrap: messages are not cut at 80 columns in pipes
 console = TerminalConsole(highlight=False, soft_wrap=True, markup=False, emoji=False)
-err_console = TerminalConsole(stderr=True, highlight=False, soft_wrap=True, markup=False,
-                              emoji=False)
+err_console = TerminalConsole(
+    stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False
+)
 
 BOLD = Style(bold=True)
 WARNING = Style(color="yellow")
@@ -58,8 +59,9 @@ def bold(value: object) -> Text:
 
 def line(*parts: str | Text) -> Text:
     """One line from plain strings (people's text, printed literally) and styled pieces."""
-    return Text.assemble(*(part if isinstance(part, Text) else escape_controls(part)
-                           for part in parts))
+    return Text.assemble(
+        *(part if isinstance(part, Text) else escape_controls(part) for part in parts)
+    )
 
 
 def say(*parts: str | Text) -> None:
@@ -109,8 +111,13 @@ class State:
             self._opened.append(db)
             if ready:
                 db.check_ready()
-            self._ctx = context_from(settings, db, actor=self.actor or settings.user,
-                                     channel=Channel.CLI, os_login=login_name())
+            self._ctx = context_from(
+                settings,
+                db,
+                actor=self.actor or settings.user,
+                channel=Channel.CLI,
+                os_login=login_name(),
+            )
         return self._ctx
 
 
@@ -131,6 +138,7 @@ def login_name() -> str | None:
 
 # -- parsing options -------------------------------------------------------------------------
 
+
 def parse_time(value: str | None, option: str) -> datetime | None:
     """Times on the command line: ISO-8601 with offset, or `now`."""
     if value is None:
@@ -140,13 +148,27 @@ def parse_time(value: str | None, option: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput([Problem(option, "bad_timestamp",
-                                    f"{value!r} is not a time; expected ISO-8601 with a UTC "
-                                    "offset, e.g. 2025-11-08T14:02:00Z")]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    option,
+                    "bad_timestamp",
+                    f"{value!r} is not a time; expected ISO-8601 with a UTC "
+                    "offset, e.g. 2025-11-08T14:02:00Z",
+                )
+            ]
+        ) from None
     if parsed.tzinfo is None:
-        raise InvalidInput([Problem(option, "naive_timestamp",
-                                    f"{value!r} has no UTC offset; warroom keeps times in UTC, "
-                                    "write e.g. 2025-11-08T14:02:00Z")])
+        raise InvalidInput(
+            [
+                Problem(
+                    option,
+                    "naive_timestamp",
+                    f"{value!r} has no UTC offset; warroom keeps times in UTC, "
+                    "write e.g. 2025-11-08T14:02:00Z",
+                )
+            ]
+        )
     return parsed.astimezone(UTC)
 
 
@@ -156,8 +178,9 @@ def parse_day(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput([Problem(option, "bad_date",
-                                    f"{value!r} is not a date; expected YYYY-MM-DD")]) from None
+        raise InvalidInput(
+            [Problem(option, "bad_date", f"{value!r} is not a date; expected YYYY-MM-DD")]
+        ) from None
 
 
 def parse_choice(value: str, choices: type[Any], option: str) -> Any:
@@ -165,11 +188,13 @@ def parse_choice(value: str, choices: type[Any], option: str) -> Any:
         return choices(value.strip().lower())
     except ValueError:
         names = ", ".join(c.value for c in choices)
-        raise InvalidInput([Problem(option, "bad_choice",
-                                    f"unknown value {value!r}; expected one of {names}")]) from None
+        raise InvalidInput(
+            [Problem(option, "bad_choice", f"unknown value {value!r}; expected one of {names}")]
+        ) from None
 
 
 # -- output ----------------------------------------------------------------------------------
+
 
 def print_json(data: Schema | dict[str, Any] | list[Any]) -> None:
     text = json.dumps(data, indent=2) if isinstance(data, dict | list) else data.to_json()
@@ -181,9 +206,13 @@ def error_envelope(error: WarroomError) -> ErrorEnvelope:
     from warroom.schemas.base import ErrorEnvelope, ErrorItem
 
     return ErrorEnvelope(
-        error=error.message, code=error.code,
-        errors=[ErrorItem(field=p.field, code=p.code, message=p.message, source=p.source,
-                          line=p.line) for p in error.problems])
+        error=error.message,
+        code=error.code,
+        errors=[
+            ErrorItem(field=p.field, code=p.code, message=p.message, source=p.source, line=p.line)
+            for p in error.problems
+        ],
+    )
 
 
 def report_error(error: WarroomError) -> None:

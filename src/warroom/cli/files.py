@@ -28,14 +28,14 @@ class FileError(WarroomError):
     code = "io_error"
 
 
-def write_output(path: Path, data: bytes, *, force: bool = False,
-                 option: str = "--output") -> Path:
+def write_output(path: Path, data: bytes, *, force: bool = False, option: str = "--output") -> Path:
     """Write `data` to `path` as described above; returns the file written."""
     return write_output_stream(path, [data], force=force, option=option)
 
 
-def write_output_stream(path: Path, chunks: Iterable[bytes], *, force: bool = False,
-                        option: str = "--output") -> Path:
+def write_output_stream(
+    path: Path, chunks: Iterable[bytes], *, force: bool = False, option: str = "--output"
+) -> Path:
     """Write the bytes of `chunks`, as they come, to `path` as described above (a failure
     while they come leaves the previous file as it was); returns the file written."""
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
@@ -48,15 +48,17 @@ def write_output_stream(path: Path, chunks: Iterable[bytes], *, force: bool = Fa
     if existing is not None:
         _check_replaceable(path, existing.st_mode, option)
         if not force and not _confirmed(path):
-            raise InvalidInput([Problem(option, "exists",
-                                        f"{path} exists; pass --force to replace it")])
+            raise InvalidInput(
+                [Problem(option, "exists", f"{path} exists; pass --force to replace it")]
+            )
     folder = target.parent
     if not folder.is_dir():
         raise InvalidInput([Problem(option, "bad_path", f"folder {folder} does not exist")])
     mode = stat.S_IMODE(existing.st_mode) if existing else _default_mode()
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.",
-                                             suffix=".partial")
+        handle, temporary = tempfile.mkstemp(
+            dir=folder, prefix=f".{target.name}.", suffix=".partial"
+        )
     except OSError as exc:
         raise FileError(f"cannot write into {folder}: {exc.strerror or exc}") from None
     try:
@@ -71,8 +73,9 @@ def write_output_stream(path: Path, chunks: Iterable[bytes], *, force: bool = Fa
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         if isinstance(exc, OSError):
-            raise FileError(f"cannot write {path}: {exc.strerror or exc}; "
-                            "nothing was changed") from None
+            raise FileError(
+                f"cannot write {path}: {exc.strerror or exc}; nothing was changed"
+            ) from None
         raise
     _sync_folder(folder)
     return target
@@ -80,14 +83,20 @@ def write_output_stream(path: Path, chunks: Iterable[bytes], *, force: bool = Fa
 
 def _check_replaceable(path: Path, mode: int, option: str) -> None:
     if stat.S_ISDIR(mode):
-        raise InvalidInput([Problem(option, "is_folder",
-                                    f"{path} is a folder; give a file name")])
+        raise InvalidInput([Problem(option, "is_folder", f"{path} is a folder; give a file name")])
     if not stat.S_ISREG(mode):
-        kind = ("a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-                else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-                else "not a regular file")
-        raise InvalidInput([Problem(option, "not_a_file",
-                                    f"{path} is {kind}; warroom writes only regular files")])
+        kind = (
+            "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise InvalidInput(
+            [Problem(option, "not_a_file", f"{path} is {kind}; warroom writes only regular files")]
+        )
 
 
 def _confirmed(path: Path) -> bool:
@@ -116,8 +125,7 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_folder(folder: Path, contents: dict[str, bytes], *,
-                 option: str = "DIR") -> list[Path]:
+def write_folder(folder: Path, contents: dict[str, bytes], *, option: str = "DIR") -> list[Path]:
     """Write several files into `folder` (made if missing) all or none: every file is
     first written and flushed to a temporary file beside its target; only when all are
     on disk are they renamed over their targets. A failure before that leaves the folder
@@ -131,13 +139,15 @@ def write_folder(folder: Path, contents: dict[str, bytes], *,
     for name in contents:
         target = folder / name
         if target.exists() or target.is_symlink():
-            _check_replaceable(target, target.lstat().st_mode if not target.is_symlink()
-                               else target.stat().st_mode, option)
+            _check_replaceable(
+                target,
+                target.lstat().st_mode if not target.is_symlink() else target.stat().st_mode,
+                option,
+            )
     written: list[tuple[str, Path]] = []
     try:
         for name, data in contents.items():
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.",
-                                                 suffix=".partial")
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
             written.append((temporary, folder / name))
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
@@ -149,8 +159,9 @@ def write_folder(folder: Path, contents: dict[str, bytes], *,
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
         if isinstance(exc, OSError):
-            raise FileError(f"cannot write into {folder}: {exc.strerror or exc}; nothing was "
-                            "changed") from None
+            raise FileError(
+                f"cannot write into {folder}: {exc.strerror or exc}; nothing was changed"
+            ) from None
         raise
     for temporary, target in written:
         os.replace(temporary, os.path.realpath(target))

@@ -60,28 +60,45 @@ def declare(
     title: Annotated[str, typer.Argument(help="What is happening, in a few words.")],
     severity: Annotated[str, typer.Option("--severity", "-s", help="SEV-1 (critical) .. SEV-4.")],
     commander: Annotated[str | None, typer.Option(help="Incident commander.")] = None,
-    detected_at: Annotated[str | None, typer.Option(
-        "--detected-at", help="When it was detected (UTC, e.g. 2025-11-08T14:02:00Z); "
-        "default now. The ID carries this date.")] = None,
+    detected_at: Annotated[
+        str | None,
+        typer.Option(
+            "--detected-at",
+            help="When it was detected (UTC, e.g. 2025-11-08T14:02:00Z); "
+            "default now. The ID carries this date.",
+        ),
+    ] = None,
     regions: Annotated[str | None, typer.Option(help="Comma-separated regions, or all.")] = None,
     services: Annotated[str | None, typer.Option(help="Comma-separated services, or all.")] = None,
-    classification: Annotated[str, typer.Option(help="public, internal or confidential.")]
-    = "internal",
-    status: Annotated[str, typer.Option(help="declared, triage or investigating.")]
-    = "investigating",
+    classification: Annotated[
+        str, typer.Option(help="public, internal or confidential.")
+    ] = "internal",
+    status: Annotated[
+        str, typer.Option(help="declared, triage or investigating.")
+    ] = "investigating",
     description: Annotated[str | None, typer.Option(help="Text of the detected entry.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new ID "
-                                        "(for scripts: INC=$(warroom incident declare ...))."
-                                        )] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print only the new ID (for scripts: INC=$(warroom incident declare ...)).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a new incident by hand."""
     incident = service.declare(
-        ctx(), title=title, severity=severity, commander=commander,
+        ctx(),
+        title=title,
+        severity=severity,
+        commander=commander,
         detected_at=parse_time(detected_at, "--detected-at"),
         scope=Scope(regions=_split(regions), services=_split(services)),
         classification=parse_choice(classification, Classification, "--classification"),
-        status=parse_status(status), description=description)
+        status=parse_status(status),
+        description=description,
+    )
     if as_json:
         print_json(public(incident))
     elif quiet:
@@ -92,15 +109,18 @@ def declare(
 
 @app.command("list")
 def list_(
-    status: Annotated[list[str] | None, typer.Option(help="Only these statuses (repeatable).")]
-    = None,
+    status: Annotated[
+        list[str] | None, typer.Option(help="Only these statuses (repeatable).")
+    ] = None,
     severity: Annotated[list[str] | None, typer.Option(help="Only these severities.")] = None,
     since: Annotated[str | None, typer.Option(help="Detected on or after (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Detected on or before (YYYY-MM-DD).")] = None,
-    active: Annotated[bool, typer.Option(
-        "--active", help="Only unresolved incidents (of --status, when given).")] = False,
-    limit: Annotated[int, typer.Option(help=f"Incidents per page (at most {service.MAX_PAGE}).")]
-    = 50,
+    active: Annotated[
+        bool, typer.Option("--active", help="Only unresolved incidents (of --status, when given).")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option(help=f"Incidents per page (at most {service.MAX_PAGE}).")
+    ] = 50,
     offset: Annotated[int, typer.Option(help="Skip this many (newest first).")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -110,32 +130,57 @@ def list_(
     filters: dict[str, Any] = dict(
         status=service.status_filter(statuses, active=active),
         severity=[context.scale.parse(s) for s in severity or []] or None,
-        since=parse_day(since, "--since"), until=parse_day(until, "--until"))
+        since=parse_day(since, "--since"),
+        until=parse_day(until, "--until"),
+    )
     found = service.list_incidents(context, **filters, limit=limit, offset=offset)
-    total = service.count_incidents(context, **filters) \
-        if offset or len(found) == limit else len(found)
+    total = (
+        service.count_incidents(context, **filters) if offset or len(found) == limit else len(found)
+    )
     if as_json:
         from warroom.schemas.incidents import IncidentsPage, IncidentSummaryPublic
 
         # the API's page, without the URL of the next one (ask for --offset OFFSET+LIMIT)
-        print_json(IncidentsPage(data=[IncidentSummaryPublic.of(i) for i in found],
-                                 count=total, limit=limit, offset=offset, next=None))
+        print_json(
+            IncidentsPage(
+                data=[IncidentSummaryPublic.of(i) for i in found],
+                count=total,
+                limit=limit,
+                offset=offset,
+                next=None,
+            )
+        )
         return
     if not found:
-        console.print("No incidents." if not total else
-                      f"No incidents past the first {total:,}.")
+        console.print("No incidents." if not total else f"No incidents past the first {total:,}.")
         return
     # IDs are never cut, even in a narrow terminal or a pipe: people grep for them
-    table = Table(Column("ID", no_wrap=True, min_width=max(len(i.id) for i in found)),
-                  "Severity", "Status", "Title", "Commander", "Detected", "Duration")
+    table = Table(
+        Column("ID", no_wrap=True, min_width=max(len(i.id) for i in found)),
+        "Severity",
+        "Status",
+        "Title",
+        "Commander",
+        "Detected",
+        "Duration",
+    )
     for incident in found:
-        table.add_row(incident.id, incident.severity, incident.status.value, incident.title,
-                      incident.commander or "-", fmt_time(incident.detected_at()),
-                      minutes_text(minutes(incident_metrics(incident.timeline).duration)))
+        table.add_row(
+            incident.id,
+            incident.severity,
+            incident.status.value,
+            incident.title,
+            incident.commander or "-",
+            fmt_time(incident.detected_at()),
+            minutes_text(minutes(incident_metrics(incident.timeline).duration)),
+        )
     console.print(table)
     if offset or len(found) < total:
-        more = (f"; --offset {offset + len(found)} for the next page"
-                if offset + len(found) < total else "")
+        more = (
+            f"; --offset {offset + len(found)} for the next page"
+            if offset + len(found) < total
+            else ""
+        )
         console.print(f"Incidents {offset + 1:,}-{offset + len(found):,} of {total:,}{more}.")
 
 
@@ -155,11 +200,14 @@ def show(
 
 def print_incident(incident: Incident, metrics: IncidentMetrics, scale: SeverityScale) -> None:
     say(bold(incident.id), f"  {incident.title}")
-    console.print(f"Severity {incident.severity} ({scale.label_of(incident.severity)}) · "
-                  f"status {incident.status.value} · "
-                  f"classification {incident.classification.value}")
-    roles = ", ".join(f"{r.value.replace('_', ' ')}: {p}"
-                      for r, p in incident.roles.items()) or "none"
+    console.print(
+        f"Severity {incident.severity} ({scale.label_of(incident.severity)}) · "
+        f"status {incident.status.value} · "
+        f"classification {incident.classification.value}"
+    )
+    roles = (
+        ", ".join(f"{r.value.replace('_', ' ')}: {p}" for r, p in incident.roles.items()) or "none"
+    )
     console.print(f"Roles: {roles}")
     scope = incident.scope
     regions = ", ".join(scope.regions) if scope.regions is not None else "all"
@@ -169,8 +217,13 @@ def print_incident(incident: Incident, metrics: IncidentMetrics, scale: Severity
         console.print(f"Data loss: {incident.data_loss}")
     timeline = Table("Time (UTC)", "Kind", "Event", "By", "Audience", title="Timeline")
     for entry in incident.ordered_timeline():
-        timeline.add_row(entry.at.strftime("%Y-%m-%d %H:%M"), entry.kind.value, entry.text,
-                         entry.author or "-", entry.audience.value)
+        timeline.add_row(
+            entry.at.strftime("%Y-%m-%d %H:%M"),
+            entry.kind.value,
+            entry.text,
+            entry.author or "-",
+            entry.audience.value,
+        )
     console.print(timeline)
     table = Table("Metric", "Value", title="Metrics")
     window = incident.impact_window()
@@ -188,8 +241,13 @@ def print_incident(incident: Incident, metrics: IncidentMetrics, scale: Severity
     if incident.actions:
         actions = Table("#", "Action", "Owner", "Due", "Status", title="Corrective actions")
         for a in incident.actions:
-            actions.add_row(str(a.number), a.title, a.owner or "-",
-                            a.due.isoformat() if a.due else "-", a.status.value)
+            actions.add_row(
+                str(a.number),
+                a.title,
+                a.owner or "-",
+                a.due.isoformat() if a.due else "-",
+                a.status.value,
+            )
         console.print(actions)
 
 
@@ -226,8 +284,7 @@ def export(
     all_: Annotated[bool, typer.Option("--all", help="Export every incident.")] = False,
     fmt: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
-    = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
 ) -> None:
     """Export incidents in the incident-file format (reads back with `incident import`)."""
     if fmt not in ("yaml", "json"):
@@ -255,19 +312,33 @@ def export(
 @app.command()
 def status(
     incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    new_status: Annotated[str, typer.Argument(
-        metavar="STATUS", help="triage, investigating, identified, monitoring, resolved, closed")],
-    message: Annotated[str | None, typer.Option("--message", "-m",
-                                                help="Timeline text for the change.")] = None,
+    new_status: Annotated[
+        str,
+        typer.Argument(
+            metavar="STATUS", help="triage, investigating, identified, monitoring, resolved, closed"
+        ),
+    ],
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Timeline text for the change.")
+    ] = None,
     at: Annotated[str | None, typer.Option(help="When (UTC); default now.")] = None,
-    public_: Annotated[bool, typer.Option("--public", help="Show the update on the status page "
-                                          "and in customer notices.")] = False,
+    public_: Annotated[
+        bool,
+        typer.Option(
+            "--public", help="Show the update on the status page and in customer notices."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Move an incident along its lifecycle (illegal moves are refused)."""
     incident = service.change_status(
-        ctx(), incident_id, parse_status(new_status), message=message, at=parse_time(at, "--at"),
-        audience=Audience.PUBLIC if public_ else Audience.INTERNAL)
+        ctx(),
+        incident_id,
+        parse_status(new_status),
+        message=message,
+        at=parse_time(at, "--at"),
+        audience=Audience.PUBLIC if public_ else Audience.INTERNAL,
+    )
     if as_json:
         print_json(public(incident))
     else:
@@ -278,13 +349,15 @@ def status(
 def reopen(
     incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
     reason: Annotated[str, typer.Option(help="Why it is reopened (goes on the timeline).")],
-    to: Annotated[str, typer.Option(help="investigating, identified or monitoring.")]
-    = "investigating",
+    to: Annotated[
+        str, typer.Option(help="investigating, identified or monitoring.")
+    ] = "investigating",
     at: Annotated[str | None, typer.Option(help="When (UTC); default now.")] = None,
 ) -> None:
     """Reopen a resolved or closed incident (audited)."""
-    incident = service.reopen(ctx(), incident_id, parse_status(to), reason=reason,
-                              at=parse_time(at, "--at"))
+    incident = service.reopen(
+        ctx(), incident_id, parse_status(to), reason=reason, at=parse_time(at, "--at")
+    )
     say(f"{incident.id} reopened, now ", bold(incident.status.value))
 
 
@@ -292,8 +365,9 @@ def reopen(
 def assign(
     incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
     person: Annotated[str, typer.Argument(help="Who takes the role ('' to unassign).")],
-    role: Annotated[str, typer.Option(
-        help="commander, scribe, communications or technical_lead.")] = "commander",
+    role: Annotated[
+        str, typer.Option(help="commander, scribe, communications or technical_lead.")
+    ] = "commander",
 ) -> None:
     """Give a person a role on an incident (incident commander by default)."""
     chosen = parse_choice(role, Role, "--role")
@@ -311,15 +385,20 @@ def update(
     regions: Annotated[str | None, typer.Option(help="Comma-separated, or all.")] = None,
     services: Annotated[str | None, typer.Option(help="Comma-separated, or all.")] = None,
     data_loss: Annotated[str | None, typer.Option(help="Data-loss statement.")] = None,
-    summary: Annotated[str | None, typer.Option(help="Executive summary (replaces the "
-                                                "generated one in reports).")] = None,
-    public_summary: Annotated[str | None, typer.Option(
-        help="What customers and the status page are told happened.")] = None,
+    summary: Annotated[
+        str | None, typer.Option(help="Executive summary (replaces the generated one in reports).")
+    ] = None,
+    public_summary: Annotated[
+        str | None, typer.Option(help="What customers and the status page are told happened.")
+    ] = None,
     root_cause: Annotated[str | None, typer.Option()] = None,
-    public_root_cause: Annotated[str | None, typer.Option(
-        help="Customer-safe wording of the root cause (customer and public reports).")] = None,
-    factor: Annotated[list[str] | None, typer.Option(
-        help="Contributing factor (repeatable; replaces the list).")] = None,
+    public_root_cause: Annotated[
+        str | None,
+        typer.Option(help="Customer-safe wording of the root cause (customer and public reports)."),
+    ] = None,
+    factor: Annotated[
+        list[str] | None, typer.Option(help="Contributing factor (repeatable; replaces the list).")
+    ] = None,
 ) -> None:
     """Change an incident's fields (severity, root cause, summary, scope, ...)."""
     context = ctx()
@@ -328,14 +407,22 @@ def update(
     if regions is not None or services is not None:
         scope = Scope(
             regions=_split(regions) if regions is not None else current.scope.regions,
-            services=_split(services) if services is not None else current.scope.services)
+            services=_split(services) if services is not None else current.scope.services,
+        )
     changes = service.IncidentChanges(
-        title=title, severity=severity,
+        title=title,
+        severity=severity,
         classification=parse_choice(classification, Classification, "--classification")
-        if classification else None,
-        scope=scope, data_loss=data_loss, summary=summary, public_summary=public_summary,
-        root_cause=root_cause, public_root_cause=public_root_cause,
-        contributing_factors=list(factor) if factor else None)
+        if classification
+        else None,
+        scope=scope,
+        data_loss=data_loss,
+        summary=summary,
+        public_summary=public_summary,
+        root_cause=root_cause,
+        public_root_cause=public_root_cause,
+        contributing_factors=list(factor) if factor else None,
+    )
     incident = service.update(context, incident_id, changes)
     console.print(f"Updated {incident.id}")
 

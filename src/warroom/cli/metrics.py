@@ -23,9 +23,12 @@ def register(app: typer.Typer) -> None:
 
 
 def metrics(
-    incident_id: Annotated[str | None, typer.Argument(
-        metavar="[INCIDENT]", help="One incident; leave out for all incidents in a period.")]
-    = None,
+    incident_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[INCIDENT]", help="One incident; leave out for all incidents in a period."
+        ),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Detected on or after (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Detected on or before (YYYY-MM-DD).")] = None,
     severity: Annotated[list[str] | None, typer.Option(help="Only these severities.")] = None,
@@ -48,22 +51,29 @@ def metrics(
         console.print(table)
         return
     overview = service.overview(
-        context, since=parse_day(since, "--since"), until=parse_day(until, "--until"),
-        severity=[context.scale.parse(s) for s in severity or []] or None)
+        context,
+        since=parse_day(since, "--since"),
+        until=parse_day(until, "--until"),
+        severity=[context.scale.parse(s) for s in severity or []] or None,
+    )
     result = MetricsOverviewPublic.of(overview)
     if as_json:
         print_json(result)
         return
     period = f"{overview.since or 'the beginning'} to {overview.until or 'today'}"
-    table = Table("Severity", "Incidents", *(f"{n.replace('time_to_', 'to ')}\nmedian / p90"
-                                             for n in METRIC_NAMES),
-                  title=f"Incident metrics, {period}")
+    table = Table(
+        "Severity",
+        "Incidents",
+        *(f"{n.replace('time_to_', 'to ')}\nmedian / p90" for n in METRIC_NAMES),
+        title=f"Incident metrics, {period}",
+    )
     for group in result.groups:
         cells = []
         for name in METRIC_NAMES:
             spread: SpreadPublic = getattr(group, name)
-            cells.append(f"{minutes_text(spread.median_minutes)} / "
-                         f"{minutes_text(spread.p90_minutes)}")
+            cells.append(
+                f"{minutes_text(spread.median_minutes)} / {minutes_text(spread.p90_minutes)}"
+            )
         table.add_row(group.severity, str(group.incidents), *cells)
     console.print(table)
 

@@ -39,37 +39,62 @@ class _SendByDefault(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-app = typer.Typer(cls=_SendByDefault, no_args_is_help=True,
-                  help="Customer notices: each affected customer's own report with its own "
-                       "approved credit, by email and/or signed webhook, through the "
-                       "outbox. `warroom notify INCIDENT` is short for `warroom notify send "
-                       "INCIDENT`.")
-contacts_app = typer.Typer(no_args_is_help=True,
-                           help="Where customers' notices go: the registry's contact_email "
-                                "and webhook_url columns, and webhook secrets.")
+app = typer.Typer(
+    cls=_SendByDefault,
+    no_args_is_help=True,
+    help="Customer notices: each affected customer's own report with its own "
+    "approved credit, by email and/or signed webhook, through the "
+    "outbox. `warroom notify INCIDENT` is short for `warroom notify send "
+    "INCIDENT`.",
+)
+contacts_app = typer.Typer(
+    no_args_is_help=True,
+    help="Where customers' notices go: the registry's contact_email "
+    "and webhook_url columns, and webhook secrets.",
+)
 
 Incident = Annotated[str, typer.Argument(metavar="INCIDENT")]
-CustomerOpt = Annotated[str | None, typer.Option(
-    "--customer", help="Only this customer (its registry ID).")]
+CustomerOpt = Annotated[
+    str | None, typer.Option("--customer", help="Only this customer (its registry ID).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")]
 
 
 @app.command()
 def send(
     incident_id: Incident,
-    audience: Annotated[str, typer.Option(
-        "--audience", "-a", help="customer: each affected customer's own notice (the public "
-        "hears through status-page subscriptions).")],
+    audience: Annotated[
+        str,
+        typer.Option(
+            "--audience",
+            "-a",
+            help="customer: each affected customer's own notice (the public "
+            "hears through status-page subscriptions).",
+        ),
+    ],
     customer: CustomerOpt = None,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Write every message to a folder (--output) and send nothing.")]
-    = False,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="The dry run's folder (default notices-INCIDENT); it must be "
-        "empty or new.")] = None,
-    again: Annotated[bool, typer.Option(
-        "--again", help="Send the notices of a new approval to customers who got one of an "
-        "earlier approval.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Write every message to a folder (--output) and send nothing."
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The dry run's folder (default notices-INCIDENT); it must be empty or new.",
+        ),
+    ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Send the notices of a new approval to customers who got one of an "
+            "earlier approval.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Queue each affected customer's own notice (its approved credit only).
@@ -80,39 +105,56 @@ def send(
     approval again before each one. A customer's notice of one approval is never queued
     twice: running this again sends only what is missing."""
     if audience.strip().lower() != "customer":
-        raise InvalidInput([Problem("--audience", "bad_choice",
-                                    f"notices are sent by hand to customers only "
-                                    f"(--audience customer), not {audience!r}: the public "
-                                    "hears through status-page subscriptions")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "--audience",
+                    "bad_choice",
+                    f"notices are sent by hand to customers only "
+                    f"(--audience customer), not {audience!r}: the public "
+                    "hears through status-page subscriptions",
+                )
+            ]
+        )
     from warroom.services import notices
 
     if dry_run:
         _dry_run(incident_id, customer, output or Path(f"notices-{incident_id}"), as_json)
         return
     if output is not None:
-        raise InvalidInput([Problem("--output", "not_allowed",
-                                    "--output goes with --dry-run")])
+        raise InvalidInput([Problem("--output", "not_allowed", "--output goes with --dry-run")])
     queued = notices.send_notices(ctx(), incident_id, customer_id=customer, again=again)
     if as_json:
         from warroom.schemas.notify import NoticesQueued
 
-        print_json(NoticesQueued(
-            incident_id=queued.incident_id, revision=queued.revision, dry_run=False,
-            messages=queued.messages, customers=queued.customers,
-            already_queued=queued.already, without_contact=list(queued.without_contact),
-            not_affected=queued.not_affected))
+        print_json(
+            NoticesQueued(
+                incident_id=queued.incident_id,
+                revision=queued.revision,
+                dry_run=False,
+                messages=queued.messages,
+                customers=queued.customers,
+                already_queued=queued.already,
+                without_contact=list(queued.without_contact),
+                not_affected=queued.not_affected,
+            )
+        )
         return
-    say(f"{incident_id}: queued ", bold(queued.messages),
+    say(
+        f"{incident_id}: queued ",
+        bold(queued.messages),
         f" notice message(s) for {queued.customers} customer(s), of the approved figures "
-        f"{queued.revision[:12]}")
+        f"{queued.revision[:12]}",
+    )
     if queued.already:
         say(f"  {queued.already} customer(s) already had theirs queued: not again")
     if queued.without_contact:
-        warn(f"{len(queued.without_contact)} affected customer(s) have no contact on record "
-             f"(e.g. {queued.without_contact[0]}): `warroom contacts load REGISTRY`")
+        warn(
+            f"{len(queued.without_contact)} affected customer(s) have no contact on record "
+            f"(e.g. {queued.without_contact[0]}): `warroom contacts load REGISTRY`"
+        )
     if state.settings().smtp_url is None:
-        warn("WARROOM_SMTP_URL is not set here: emails wait in the outbox until the worker "
-             "has it")
+        warn("WARROOM_SMTP_URL is not set here: emails wait in the outbox until the worker has it")
     say(f"  the worker delivers them; `warroom notify status {incident_id}` follows it")
 
 
@@ -122,33 +164,50 @@ def _dry_run(incident_id: str, customer: str | None, folder: Path, as_json: bool
     from warroom.services import notices
 
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise InvalidInput([Problem("--output", "exists",
-                                    f"{folder} exists and is not an empty folder")])
+        raise InvalidInput(
+            [Problem("--output", "exists", f"{folder} exists and is not an empty folder")]
+        )
     folder.mkdir(parents=True, exist_ok=True)
     mail_from = state.settings().mail_from or "warroom@example.invalid"
     written = []
     for draft in notices.drafts(ctx(), incident_id, customer_id=customer):
         message = draft.message
         if message.channel == "email":
-            data = render_email(Outgoing(
-                id=0, kind=message.kind, channel="email",
-                recipients=tuple(message.recipient.split(";")), body=message.body,
-                message_id=message.message_id, subject=message.subject,
-                body_html=message.body_html), mail_from)
+            data = render_email(
+                Outgoing(
+                    id=0,
+                    kind=message.kind,
+                    channel="email",
+                    recipients=tuple(message.recipient.split(";")),
+                    body=message.body,
+                    message_id=message.message_id,
+                    subject=message.subject,
+                    body_html=message.body_html,
+                ),
+                mail_from,
+            )
             name = f"{_safe(draft.customer_id)}.eml"
         else:
-            data = json.dumps({"url": message.recipient, "body": json.loads(message.body)},
-                              indent=2, ensure_ascii=False).encode("utf-8")
+            data = json.dumps(
+                {"url": message.recipient, "body": json.loads(message.body)},
+                indent=2,
+                ensure_ascii=False,
+            ).encode("utf-8")
             name = f"{_safe(draft.customer_id)}.webhook.json"
         with (folder / name).open("xb") as stream:
             stream.write(data)
-        written.append({"customer_id": draft.customer_id, "channel": message.channel,
-                        "recipient": message.recipient, "file": str(folder / name)})
+        written.append(
+            {
+                "customer_id": draft.customer_id,
+                "channel": message.channel,
+                "recipient": message.recipient,
+                "file": str(folder / name),
+            }
+        )
     if as_json:
         print_json({"incident_id": incident_id, "dry_run": True, "messages": written})
         return
-    say(f"{incident_id}: wrote ", bold(len(written)), f" message(s) to {folder}/; nothing "
-        "was sent")
+    say(f"{incident_id}: wrote ", bold(len(written)), f" message(s) to {folder}/; nothing was sent")
 
 
 def _safe(customer_id: str) -> str:
@@ -173,14 +232,23 @@ def status(incident_id: Incident, as_json: JsonOpt = False) -> None:
         print_json(NoticesStatusPublic.of(incident_id, found, counts))
         return
     if not found:
-        console.print(f"{incident_id} has no customer notices yet: "
-                      f"`warroom notify {incident_id} --audience customer`")
+        console.print(
+            f"{incident_id} has no customer notices yet: "
+            f"`warroom notify {incident_id} --audience customer`"
+        )
         return
     table = Table("customer", "channel", "to", "state", "tries", "sent (UTC)", "last error")
     for s in found:
         shown = styled(s.state, WARNING) if s.state in ("failed", "uncertain") else s.state
-        table.add_row(s.customer_id, s.channel, s.recipient, shown, str(s.attempts),
-                      fmt_time(s.sent_at), s.last_error or "")
+        table.add_row(
+            s.customer_id,
+            s.channel,
+            s.recipient,
+            shown,
+            str(s.attempts),
+            fmt_time(s.sent_at),
+            s.last_error or "",
+        )
     console.print(table)
     say("Customers: " + ", ".join(f"{n} {name}" for name, n in counts.items() if n))
 
@@ -189,9 +257,14 @@ def status(incident_id: Incident, as_json: JsonOpt = False) -> None:
 def retry(
     incident_id: Incident,
     customer: CustomerOpt = None,
-    uncertain: Annotated[bool, typer.Option(
-        "--uncertain", help="Also the uncertain ones: you checked they did not arrive (they "
-        "may otherwise arrive twice).")] = False,
+    uncertain: Annotated[
+        bool,
+        typer.Option(
+            "--uncertain",
+            help="Also the uncertain ones: you checked they did not arrive (they "
+            "may otherwise arrive twice).",
+        ),
+    ] = False,
 ) -> None:
     """Queue failed and cancelled notices of the standing approval again."""
     from warroom.services import notices
@@ -214,16 +287,23 @@ def outbox(as_json: JsonOpt = False) -> None:
 
 # -- contacts -----------------------------------------------------------------------------------
 
+
 @contacts_app.command("load")
 def load(
-    registry: Annotated[str, typer.Argument(
-        metavar="REGISTRY", help="The customer registry with contact_email and/or "
-        "webhook_url columns: a CSV file (or several, .gz), Parquet files, "
-        "duckdb:///FILE#TABLE or postgresql://...#TABLE, as sla assess --customers "
-        "takes it.")],
-    replace: Annotated[bool, typer.Option(
-        "--replace", help="Customers the registry does not list lose their contacts.")]
-    = False,
+    registry: Annotated[
+        str,
+        typer.Argument(
+            metavar="REGISTRY",
+            help="The customer registry with contact_email and/or "
+            "webhook_url columns: a CSV file (or several, .gz), Parquet files, "
+            "duckdb:///FILE#TABLE or postgresql://...#TABLE, as sla assess --customers "
+            "takes it.",
+        ),
+    ],
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Customers the registry does not list lose their contacts."),
+    ] = False,
 ) -> None:
     """Load where each customer's notices go, from a customer registry.
 
@@ -235,12 +315,16 @@ def load(
 
     found = open_contacts(registry)
     loaded = contacts.load_contacts(ctx(), found, source=found.text, replace=replace)
-    say(f"contacts: {loaded.added} added, {loaded.changed} changed, {loaded.unchanged} "
-        f"unchanged, {loaded.removed} removed")
+    say(
+        f"contacts: {loaded.added} added, {loaded.changed} changed, {loaded.unchanged} "
+        f"unchanged, {loaded.removed} removed"
+    )
     if loaded.new_secrets:
-        say(f"  {len(loaded.new_secrets)} webhook(s) got a signing secret (e.g. "
+        say(
+            f"  {len(loaded.new_secrets)} webhook(s) got a signing secret (e.g. "
             f"{loaded.new_secrets[0]}): give each receiver its own, from "
-            "`warroom contacts secret CUSTOMER`")
+            "`warroom contacts secret CUSTOMER`"
+        )
 
 
 @contacts_app.command("list")
@@ -250,24 +334,34 @@ def list_(as_json: JsonOpt = False) -> None:
 
     found = contacts.list_contacts(ctx())
     if as_json:
-        print_json([{"customer_id": c.contact.customer_id, "emails": list(c.contact.emails),
-                     "webhook_url": c.contact.webhook_url, "source": c.source,
-                     "updated_at": iso_z(c.updated_at)}
-                    for c in found])
+        print_json(
+            [
+                {
+                    "customer_id": c.contact.customer_id,
+                    "emails": list(c.contact.emails),
+                    "webhook_url": c.contact.webhook_url,
+                    "source": c.source,
+                    "updated_at": iso_z(c.updated_at),
+                }
+                for c in found
+            ]
+        )
         return
     table = Table("customer", "emails", "webhook")
     for c in found:
-        table.add_row(c.contact.customer_id, "; ".join(c.contact.emails),
-                      c.contact.webhook_url or "")
+        table.add_row(
+            c.contact.customer_id, "; ".join(c.contact.emails), c.contact.webhook_url or ""
+        )
     console.print(table)
 
 
 @contacts_app.command("secret")
 def secret(
     customer: Annotated[str, typer.Argument(metavar="CUSTOMER")],
-    rotate: Annotated[bool, typer.Option(
-        "--rotate", help="Make a new secret (the old one stops verifying at once).")]
-    = False,
+    rotate: Annotated[
+        bool,
+        typer.Option("--rotate", help="Make a new secret (the old one stops verifying at once)."),
+    ] = False,
 ) -> None:
     """Print the secret a customer's webhooks are signed with.
 
@@ -284,15 +378,28 @@ def subscribers(as_json: JsonOpt = False) -> None:
 
     found = subscriptions.subscribers(ctx())
     if as_json:
-        print_json([{"id": s.id, "channel": s.channel, "address": s.address,
-                     "state": s.state,
-                     "services": list(s.scope.services) if s.scope.services else None,
-                     "regions": list(s.scope.regions) if s.scope.regions else None}
-                    for s in found])
+        print_json(
+            [
+                {
+                    "id": s.id,
+                    "channel": s.channel,
+                    "address": s.address,
+                    "state": s.state,
+                    "services": list(s.scope.services) if s.scope.services else None,
+                    "regions": list(s.scope.regions) if s.scope.regions else None,
+                }
+                for s in found
+            ]
+        )
         return
     table = Table("id", "channel", "address", "state", "services", "regions")
     for s in found:
-        table.add_row(s.id, s.channel, s.address, s.state,
-                      ", ".join(s.scope.services) if s.scope.services else "all",
-                      ", ".join(s.scope.regions) if s.scope.regions else "all")
+        table.add_row(
+            s.id,
+            s.channel,
+            s.address,
+            s.state,
+            ", ".join(s.scope.services) if s.scope.services else "all",
+            ", ".join(s.scope.regions) if s.scope.regions else "all",
+        )
     console.print(table)

@@ -33,20 +33,36 @@ class _ShowByDefault(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-app = typer.Typer(cls=_ShowByDefault, no_args_is_help=True,
-                  help="The incident report (internal, customer, public), its published "
-                       "revisions and what changed between them. `warroom report INCIDENT` "
-                       "is short for `warroom report show INCIDENT`.")
+app = typer.Typer(
+    cls=_ShowByDefault,
+    no_args_is_help=True,
+    help="The incident report (internal, customer, public), its published "
+    "revisions and what changed between them. `warroom report INCIDENT` "
+    "is short for `warroom report show INCIDENT`.",
+)
 
 Incident = Annotated[str, typer.Argument(metavar="INCIDENT")]
-AudienceOpt = Annotated[str, typer.Option(
-    "--audience", "-a", help="internal (staff), confidential, customer (one customer, with "
-    "--customer) or public (the status-page summary).")]
-CustomerOpt = Annotated[str | None, typer.Option(
-    "--customer", help="The customer a customer version is for (its registry ID).")]
-PreparedByOpt = Annotated[str | None, typer.Option(
-    "--prepared-by", help="Who the staff version says prepared it (default "
-    "WARROOM_PREPARED_BY, else the incident's commander).")]
+AudienceOpt = Annotated[
+    str,
+    typer.Option(
+        "--audience",
+        "-a",
+        help="internal (staff), confidential, customer (one customer, with "
+        "--customer) or public (the status-page summary).",
+    ),
+]
+CustomerOpt = Annotated[
+    str | None,
+    typer.Option("--customer", help="The customer a customer version is for (its registry ID)."),
+]
+PreparedByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--prepared-by",
+        help="Who the staff version says prepared it (default "
+        "WARROOM_PREPARED_BY, else the incident's commander).",
+    ),
+]
 
 
 @app.command()
@@ -55,14 +71,18 @@ def show(
     audience: AudienceOpt = "internal",
     customer: CustomerOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf or json.")] = "md",
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write to this file instead of standard output.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
-    = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
     prepared_by: PreparedByOpt = None,
-    revision: Annotated[int | None, typer.Option(
-        help="Print published revision N of this audience as it was published (md or "
-        "json).")] = None,
+    revision: Annotated[
+        int | None,
+        typer.Option(
+            help="Print published revision N of this audience as it was published (md or json)."
+        ),
+    ] = None,
 ) -> None:
     """Render the incident report for an audience, from the data as it stands now.
 
@@ -72,13 +92,20 @@ def show(
     chosen_format = _format(fmt)
     if revision is not None:
         if chosen_format not in ("md", "json"):
-            raise InvalidInput([Problem("--format", "bad_choice",
-                                        "a published revision is kept as md and json; "
-                                        "pick one of those")])
+            raise InvalidInput(
+                [
+                    Problem(
+                        "--format",
+                        "bad_choice",
+                        "a published revision is kept as md and json; pick one of those",
+                    )
+                ]
+            )
         from warroom.services import reports as service
 
-        stored = service.revision(ctx(), incident_id, revision,
-                                  audience=_audience(audience), customer_id=customer)
+        stored = service.revision(
+            ctx(), incident_id, revision, audience=_audience(audience), customer_id=customer
+        )
         if chosen_format == "md":
             _write(stored.markdown, output, force)
         else:
@@ -89,8 +116,13 @@ def show(
     from warroom.reports.render import render
     from warroom.services import reports as service
 
-    model = service.report(ctx(), incident_id, _audience(audience), customer_id=customer,
-                           prepared_by=prepared_by or state.settings().prepared_by)
+    model = service.report(
+        ctx(),
+        incident_id,
+        _audience(audience),
+        customer_id=customer,
+        prepared_by=prepared_by or state.settings().prepared_by,
+    )
     _write(render(model, chosen_format), output, force)
 
 
@@ -105,12 +137,20 @@ def publish(
     published. Needs the commander or admin role; refused when nothing changed."""
     from warroom.services import reports as service
 
-    stored = service.publish(ctx(), incident_id, _audience(audience), customer_id=customer,
-                             prepared_by=prepared_by or state.settings().prepared_by)
+    stored = service.publish(
+        ctx(),
+        incident_id,
+        _audience(audience),
+        customer_id=customer,
+        prepared_by=prepared_by or state.settings().prepared_by,
+    )
     target = f" for {stored.customer_id}" if stored.customer_id else ""
-    say(f"{incident_id}: published revision ", bold(stored.number),
+    say(
+        f"{incident_id}: published revision ",
+        bold(stored.number),
         f" ({stored.audience} version{target}) by {stored.published_by}, "
-        f"{fmt_time(stored.published_at)}")
+        f"{fmt_time(stored.published_at)}",
+    )
 
 
 @app.command()
@@ -128,13 +168,16 @@ def revisions(
         print_json([RevisionPublic.of(r).to_data() for r in found])
         return
     if not found:
-        console.print(f"{incident_id} has no published report yet: "
-                      f"`warroom report publish {incident_id} --audience internal`")
+        console.print(
+            f"{incident_id} has no published report yet: "
+            f"`warroom report publish {incident_id} --audience internal`"
+        )
         return
     table = Table("rev", "audience", "customer", "published (UTC)", "by")
     for r in found:
-        table.add_row(str(r.number), r.audience, r.customer_id or "", fmt_time(r.published_at),
-                      r.published_by)
+        table.add_row(
+            str(r.number), r.audience, r.customer_id or "", fmt_time(r.published_at), r.published_by
+        )
     console.print(table)
 
 
@@ -172,9 +215,15 @@ def _audience(value: str) -> Audience:
 def _format(value: str) -> Any:
     chosen = value.strip().lower()
     if chosen not in FORMATS:
-        raise InvalidInput([Problem("--format", "bad_choice",
-                                    f"unknown format {value!r}; expected one of "
-                                    f"{', '.join(FORMATS)}")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "--format",
+                    "bad_choice",
+                    f"unknown format {value!r}; expected one of {', '.join(FORMATS)}",
+                )
+            ]
+        )
     return chosen
 
 
@@ -183,8 +232,15 @@ def _write(content: str | bytes, output: Path | None, force: bool) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     if output is None:
         if isinstance(content, bytes) and sys.stdout.isatty():
-            raise InvalidInput([Problem("--output", "missing",
-                                        "a PDF is binary: write it to a file with -o FILE.pdf")])
+            raise InvalidInput(
+                [
+                    Problem(
+                        "--output",
+                        "missing",
+                        "a PDF is binary: write it to a file with -o FILE.pdf",
+                    )
+                ]
+            )
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

@@ -23,14 +23,26 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(
-        min=1, max=64, help="Server processes. More than one needs PostgreSQL.")] = 1,
-    graceful_timeout: Annotated[int, typer.Option(
-        "--graceful-timeout", min=1, max=3600,
-        help="On SIGTERM, seconds to let requests in flight finish.")] = 30,
-    jobs: Annotated[bool, typer.Option(
-        "--jobs/--no-jobs", help="Also run background jobs and deliver the outbox here (one "
-        "job worker and one courier for the whole server, whatever --workers).")] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes. More than one needs PostgreSQL.")
+    ] = 1,
+    graceful_timeout: Annotated[
+        int,
+        typer.Option(
+            "--graceful-timeout",
+            min=1,
+            max=3600,
+            help="On SIGTERM, seconds to let requests in flight finish.",
+        ),
+    ] = 30,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            "--jobs/--no-jobs",
+            help="Also run background jobs and deliver the outbox here (one "
+            "job worker and one courier for the whole server, whatever --workers).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the API (/api/v1, docs at /docs, OpenAPI at /openapi.json), /healthz, /readyz
     and /metrics. SIGTERM stops taking connections and finishes requests in flight."""
@@ -39,9 +51,16 @@ def serve(
     database = state.database()
     database.check_ready()  # a wrong database stops here, not at the first request
     if workers > 1 and database.dialect == "sqlite":
-        raise InvalidInput([Problem("--workers", "needs_postgresql",
-                                    "several server processes need PostgreSQL: SQLite has "
-                                    "one writer at a time; serve SQLite with --workers 1")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "--workers",
+                    "needs_postgresql",
+                    "several server processes need PostgreSQL: SQLite has "
+                    "one writer at a time; serve SQLite with --workers 1",
+                )
+            ]
+        )
     database.dispose()
     # the server processes read their configuration from the environment
     os.environ["WARROOM_DATABASE_URL"] = url
@@ -63,23 +82,40 @@ def serve(
         from warroom.cli.worker import courier, job_worker
 
         runners = [
-            threading.Thread(target=job_worker(state.context(), settings.sources_file).run,
-                             args=(stop,), name="warroom-jobs", daemon=True),
-            threading.Thread(target=courier(state.context(), settings).run, args=(stop,),
-                             name="warroom-outbox", daemon=True)]
+            threading.Thread(
+                target=job_worker(state.context(), settings.sources_file).run,
+                args=(stop,),
+                name="warroom-jobs",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=courier(state.context(), settings).run,
+                args=(stop,),
+                name="warroom-outbox",
+                daemon=True,
+            ),
+        ]
         for runner in runners:
             runner.start()
     # uvicorn re-raises the signal that stopped it once it has shut down gracefully; with
     # these handlers that ends here, so the job worker is stopped too and the exit is 0
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    typer.echo(f"warroom serving http://{host}:{port} — API docs at http://{host}:{port}/docs",
-               err=True)
+    typer.echo(
+        f"warroom serving http://{host}:{port} — API docs at http://{host}:{port}/docs", err=True
+    )
     try:
-        uvicorn.run("warroom.api.app:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_config=logs.log_config(settings.log_format),
-                    access_log=False, server_header=False,
-                    timeout_graceful_shutdown=graceful_timeout)
+        uvicorn.run(
+            "warroom.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=logs.log_config(settings.log_format),
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=graceful_timeout,
+        )
     finally:
         stop.set()
         for runner in runners:

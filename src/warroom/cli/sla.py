@@ -32,8 +32,9 @@ from warroom.services import sla as service
 from warroom.services.context import Context
 from warroom.services.sla import Assessment
 
-app = typer.Typer(help="SLA credits, liability range, legal + finance approval.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="SLA credits, liability range, legal + finance approval.", no_args_is_help=True
+)
 
 Incident = Annotated[str, typer.Argument(metavar="INCIDENT")]
 TEXT_PAGE = 20  # lines `sla show` prints as text unless asked for more
@@ -43,12 +44,17 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md)
 @app.command("assess")
 def assess_(
     incident_id: Incident,
-    customers: Annotated[str, typer.Option(
-        help="Customer registry: a CSV file, Parquet file(s), duckdb:///FILE#TABLE or "
-        "postgresql://...#TABLE (what `impact --requests` reads).")],
+    customers: Annotated[
+        str,
+        typer.Option(
+            help="Customer registry: a CSV file, Parquet file(s), duckdb:///FILE#TABLE or "
+            "postgresql://...#TABLE (what `impact --requests` reads)."
+        ),
+    ],
     policy: Annotated[Path, typer.Option(help="SLA policy YAML.")],
-    submit: Annotated[bool, typer.Option("--submit", help="Send it to legal and finance "
-                                         "for review right away.")] = False,
+    submit: Annotated[
+        bool, typer.Option("--submit", help="Send it to legal and finance for review right away.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compute each customer's credit and the liability range. Uses the stored impact
@@ -57,8 +63,14 @@ def assess_(
     context = ctx()
     sla_policy = read_policy_file(policy)
     registry = open_registry(customers, policy=sla_policy)
-    result = service.assess_incident(context, incident_id, policy=sla_policy, customers=registry,
-                                     policy_source=str(policy), customers_source=registry.text)
+    result = service.assess_incident(
+        context,
+        incident_id,
+        policy=sla_policy,
+        customers=registry,
+        policy_source=str(policy),
+        customers_source=registry.text,
+    )
     if submit and result.review.state.value in ("draft", "changes_requested"):
         result = service.submit(context, incident_id)
     show_assessment(result, as_json)
@@ -67,15 +79,23 @@ def assess_(
 @app.command()
 def show(
     incident_id: Incident,
-    audience: Annotated[str, typer.Option(help="confidential, internal, customer or public: "
-                                          "show only what that audience may see.")]
-    = "internal",
-    customer: Annotated[str | None, typer.Option(
-        help="One customer: its line (staff), or its view (--audience customer).")] = None,
+    audience: Annotated[
+        str,
+        typer.Option(
+            help="confidential, internal, customer or public: show only what that audience may see."
+        ),
+    ] = "internal",
+    customer: Annotated[
+        str | None,
+        typer.Option(help="One customer: its line (staff), or its view (--audience customer)."),
+    ] = None,
     offset: Annotated[int, typer.Option(help="Skip this many lines (registry order).")] = 0,
-    limit: Annotated[int | None, typer.Option(
-        help=f"Lines to show: default {TEXT_PAGE} as text, {service.DEFAULT_PAGE} with "
-        "--json.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Lines to show: default {TEXT_PAGE} as text, {service.DEFAULT_PAGE} with --json."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show the incident's assessment as it stands: its totals and a page of its lines
@@ -89,8 +109,9 @@ def show(
             show_outside_view(incident_id, view)
         return
     size = limit if limit is not None else service.DEFAULT_PAGE if as_json else TEXT_PAGE
-    found = service.get_assessment(ctx(), incident_id, offset=offset, limit=size,
-                                   customer_id=customer)
+    found = service.get_assessment(
+        ctx(), incident_id, offset=offset, limit=size, customer_id=customer
+    )
     show_assessment(found, as_json, lines=True, customer=customer)
 
 
@@ -100,18 +121,22 @@ def show_outside_view(incident_id: str, view: dict[str, object]) -> None:
         say(f"The public sees no SLA figures of {incident_id}.")
         return
     if not view.get("affected"):
-        say(f"Customer {view['customer_id']} was not affected by {incident_id} "
-            f"({view['month']}).")
+        say(f"Customer {view['customer_id']} was not affected by {incident_id} ({view['month']}).")
         return
     say(f"{view['name']} ({view['customer_id']}), {view['tier']}, {view['month']}:")
-    say(f"  minutes of this incident: {view['incident_minutes']}; down minutes in the month: "
-        f"{view['month_down_minutes']}; uptime {view['uptime']} %")
+    say(
+        f"  minutes of this incident: {view['incident_minutes']}; down minutes in the month: "
+        f"{view['month_down_minutes']}; uptime {view['uptime']} %"
+    )
     credit = view.get("credit")
     if isinstance(credit, dict):
         deadline = credit.get("claim_deadline")
-        say("  credit: ", bold(f"{credit['amount']} {credit['currency']}"),
+        say(
+            "  credit: ",
+            bold(f"{credit['amount']} {credit['currency']}"),
             f" ({credit['percent']} % of the monthly fee)"
-            + (f", to claim by {deadline}" if deadline else ""))
+            + (f", to claim by {deadline}" if deadline else ""),
+        )
     else:
         say("  no credit is shown to the customer (none owed, or not approved yet)")
 
@@ -128,30 +153,41 @@ RoleOpt = Annotated[str, typer.Option(help="legal or finance: the review role yo
 
 @app.command()
 def approve(
-    incident_id: Incident, role: RoleOpt,
+    incident_id: Incident,
+    role: RoleOpt,
     comment: Annotated[str | None, typer.Option()] = None,
-    fingerprint: Annotated[str | None, typer.Option(
-        help="The fingerprint of the figures you reviewed (sla show prints it): refused if "
-        "the figures have changed since.")] = None,
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            help="The fingerprint of the figures you reviewed (sla show prints it): refused if "
+            "the figures have changed since."
+        ),
+    ] = None,
 ) -> None:
     """Approve the credits as legal or finance, as yourself (--as / WARROOM_USER). Both are
     needed, from two different people."""
     context = _reviewer()
-    result = service.approve(context, incident_id, role=parse_role(role), comment=comment,
-                             fingerprint=fingerprint)
+    result = service.approve(
+        context, incident_id, role=parse_role(role), comment=comment, fingerprint=fingerprint
+    )
     approval = result.review.approval(parse_role(role))
-    say(f"{incident_id}: approved as {role} by {approval.by if approval else context.actor}; "
-        "assessment is ", bold(result.review.state.value))
+    say(
+        f"{incident_id}: approved as {role} by {approval.by if approval else context.actor}; "
+        "assessment is ",
+        bold(result.review.state.value),
+    )
 
 
 @app.command("request-changes")
 def request_changes(
-    incident_id: Incident, role: RoleOpt,
+    incident_id: Incident,
+    role: RoleOpt,
     comment: Annotated[str, typer.Option(help="What should change.")],
 ) -> None:
     """Send the assessment back, as yourself (voids approvals given so far)."""
-    result = service.request_changes(_reviewer(), incident_id, role=parse_role(role),
-                                     comment=comment)
+    result = service.request_changes(
+        _reviewer(), incident_id, role=parse_role(role), comment=comment
+    )
     say(f"{incident_id}: assessment is {result.review.state.value}")
 
 
@@ -170,8 +206,7 @@ def _reviewer() -> Context:
 def export_credits(
     incident_id: Incident,
     output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
-    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
-    = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
 ) -> None:
     """Write the approved credits as CSV for billing (refused until approved). Cells that a
     spreadsheet would run as formulas are written as text. The lines stream from the
@@ -186,40 +221,66 @@ def export_credits(
             yield line  # its fields are the columns, in order
 
     with service.credit_export(ctx(), incident_id) as lines:
-        write_output_stream(output, (chunk.encode("utf-8") for chunk in csv_chunks(
-            service.CreditLine._fields, rows(lines))), force=force)
+        write_output_stream(
+            output,
+            (
+                chunk.encode("utf-8")
+                for chunk in csv_chunks(service.CreditLine._fields, rows(lines))
+            ),
+            force=force,
+        )
     say(f"Wrote {count} credit(s), total {total}, to {output}")
 
 
-def show_assessment(result: Assessment, as_json: bool, *, lines: bool = False,
-                    customer: str | None = None) -> None:
+def show_assessment(
+    result: Assessment, as_json: bool, *, lines: bool = False, customer: str | None = None
+) -> None:
     data = result.public()
     if as_json:
         print_json(data)
         return
-    say(f"SLA assessment of {data.incident_id} for {data.month} "
-        f"({data.currency or 'no currency'}): ", bold(data.status))
+    say(
+        f"SLA assessment of {data.incident_id} for {data.month} "
+        f"({data.currency or 'no currency'}): ",
+        bold(data.status),
+    )
     if data.note:
         say(styled(data.note, WARNING))
     if data.status != "approved":
-        say(styled("Pending legal and finance review: do not communicate credit amounts to "
-                   "customers.", DANGER))
-    tiers = Table("Tier", "Customers", "Credits (measured)", "Credits (declared)",
-                  title="Credits by tier")
+        say(
+            styled(
+                "Pending legal and finance review: do not communicate credit amounts to customers.",
+                DANGER,
+            )
+        )
+    tiers = Table(
+        "Tier", "Customers", "Credits (measured)", "Credits (declared)", title="Credits by tier"
+    )
     for tier in data.by_tier:
         tiers.add_row(tier.tier, str(tier.customers), f"{tier.low:,.2f}", f"{tier.high:,.2f}")
     console.print(tiers)
-    say("Liability range: ", bold(f"{data.liability.low:,.2f} - {data.liability.high:,.2f} "
-                                  f"{data.currency or ''}".rstrip()))
+    say(
+        "Liability range: ",
+        bold(
+            f"{data.liability.low:,.2f} - {data.liability.high:,.2f} {data.currency or ''}".rstrip()
+        ),
+    )
     if data.claim_deadline:
         console.print(f"Claims accepted until {data.claim_deadline.isoformat()}")
     for finding in data.exclusions:
-        flags = [name for name, on in (("announced late", finding.announced_late),
-                                       ("incident began inside it",
-                                        finding.incident_began_inside)) if on]
-        console.print(f"Maintenance window {finding.start:%Y-%m-%d %H:%M}–{finding.end:%H:%M} "
-                      f"UTC: {'excluded' if finding.counts else 'not excluded'}"
-                      + (f" ({', '.join(flags)})" if flags else ""))
+        flags = [
+            name
+            for name, on in (
+                ("announced late", finding.announced_late),
+                ("incident began inside it", finding.incident_began_inside),
+            )
+            if on
+        ]
+        console.print(
+            f"Maintenance window {finding.start:%Y-%m-%d %H:%M}–{finding.end:%H:%M} "
+            f"UTC: {'excluded' if finding.counts else 'not excluded'}"
+            + (f" ({', '.join(flags)})" if flags else "")
+        )
     for approval in data.review.approvals:
         say(f"Approved as {approval.role} by {approval.by}")
     say(f"Fingerprint of these figures: {data.fingerprint}")
@@ -230,22 +291,38 @@ def show_assessment(result: Assessment, as_json: bool, *, lines: bool = False,
 def show_lines(data: AssessmentPublic, customer: str | None) -> None:
     """The page of lines the assessment was read with, as a table."""
     if customer is not None and not data.customers:
-        say(f"Customer {customer} has no line in this assessment (not in the registry, or "
-            "out of the incident's scope).")
+        say(
+            f"Customer {customer} has no line in this assessment (not in the registry, or "
+            "out of the incident's scope)."
+        )
         return
-    table = Table("Customer", "Name", "Tier", "Down min\n(measured / declared)",
-                  "Uptime %\n(measured / declared)", "Credit\n(measured)",
-                  "Credit\n(declared)", title="Credit lines")
+    table = Table(
+        "Customer",
+        "Name",
+        "Tier",
+        "Down min\n(measured / declared)",
+        "Uptime %\n(measured / declared)",
+        "Credit\n(measured)",
+        "Credit\n(declared)",
+        title="Credit lines",
+    )
     for row in data.customers:
-        table.add_row(row.customer_id, row.name, row.tier + ("" if row.has_sla else " (no SLA)"),
-                      f"{row.down_minutes_measured} / {row.down_minutes_declared}",
-                      f"{row.uptime_measured} / {row.uptime_declared}",
-                      f"{row.credit_low:,.2f}", f"{row.credit_high:,.2f}")
+        table.add_row(
+            row.customer_id,
+            row.name,
+            row.tier + ("" if row.has_sla else " (no SLA)"),
+            f"{row.down_minutes_measured} / {row.down_minutes_declared}",
+            f"{row.uptime_measured} / {row.uptime_declared}",
+            f"{row.credit_low:,.2f}",
+            f"{row.credit_high:,.2f}",
+        )
     if data.customers:
         console.print(table)
     if customer is None:
         first = data.customers_offset + 1
         last = data.customers_offset + len(data.customers)
         shown = f"lines {first:,}-{last:,}" if data.customers else "no lines"
-        say(f"Showing {shown} of {data.customers_count:,} (--offset, --limit for others; "
-            "--customer ID for one)")
+        say(
+            f"Showing {shown} of {data.customers_count:,} (--offset, --limit for others; "
+            "--customer ID for one)"
+        )

@@ -14,8 +14,11 @@ app = typer.Typer(help="The public status page.", no_args_is_help=True)
 
 
 @app.command("export")
-def export(folder: Annotated[Path, typer.Argument(
-        metavar="DIR", help="Folder to write into (made if missing).")]) -> None:
+def export(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Folder to write into (made if missing).")
+    ],
+) -> None:
     """Write the status page as it stands into DIR: index.html, feed.atom, status.json,
     status.css and warroom.js, all of them or (on a failure) none. Public content only,
     the same as /status; run it whenever public content changes (or every minute) and
@@ -25,7 +28,14 @@ def export(folder: Annotated[Path, typer.Argument(
 
     status = public_status(ctx(), title=state.settings().status_title)
     docs = documents(status, exported=True)
-    written = write_folder(folder, {"index.html": docs.html, "feed.atom": docs.feed,
-                                    "status.json": docs.json, "status.css": stylesheet(),
-                                    "warroom.js": script()})
+    written = write_folder(
+        folder,
+        {
+            "index.html": docs.html,
+            "feed.atom": docs.feed,
+            "status.json": docs.json,
+            "status.css": stylesheet(),
+            "warroom.js": script(),
+        },
+    )
     say(f"Wrote {len(written)} files to {folder}: {', '.join(p.name for p in written)}")

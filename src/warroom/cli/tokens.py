@@ -11,26 +11,39 @@ from warroom.cli.common import console, ctx, fmt_time, print_json, say
 from warroom.schemas.tokens import TokenPublic, TokensPublic
 from warroom.services import tokens as service
 
-app = typer.Typer(help="API and intake tokens (Authorization: Bearer TOKEN).",
-                  no_args_is_help=True)
+app = typer.Typer(help="API and intake tokens (Authorization: Bearer TOKEN).", no_args_is_help=True)
 
 
 @app.command()
 def create(
-    name: Annotated[str, typer.Argument(help="Scope api: the person the token acts as (you, "
-                                        "or anyone for an admin). Scope intake: a label for "
-                                        "the sending system, e.g. alertmanager.")],
-    scope: Annotated[str, typer.Option(help="api (acts as the person, with their roles) or "
-                                       "intake (may only post alerts and change events; "
-                                       "admins only).")] = "api",
-    expires: Annotated[int | None, typer.Option(
-        help="Days until the token stops working (default: never; revoke it instead).")]
-    = None,
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Scope api: the person the token acts as (you, "
+            "or anyone for an admin). Scope intake: a label for "
+            "the sending system, e.g. alertmanager."
+        ),
+    ],
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="api (acts as the person, with their roles) or "
+            "intake (may only post alerts and change events; "
+            "admins only)."
+        ),
+    ] = "api",
+    expires: Annotated[
+        int | None,
+        typer.Option(
+            help="Days until the token stops working (default: never; revoke it instead)."
+        ),
+    ] = None,
 ) -> None:
     """Create a token and print it alone on standard output. It is shown once: warroom
     keeps only a hash of it."""
-    _info, token = service.create(ctx(), name, scope=service.parse_scope(scope),
-                                  expires_days=expires)
+    _info, token = service.create(
+        ctx(), name, scope=service.parse_scope(scope), expires_days=expires
+    )
     typer.echo(token)
 
 
@@ -49,15 +62,22 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     table = Table("ID", "Name", "Scope", "Created (UTC)", "Expires", "Last used", "State")
     for token in found:
         row = TokenPublic.of(token, now)
-        table.add_row(row.id, row.name, row.scope, fmt_time(row.created_at),
-                      fmt_time(row.expires_at) if row.expires_at else "never",
-                      fmt_time(row.last_used_at), row.state)
+        table.add_row(
+            row.id,
+            row.name,
+            row.scope,
+            fmt_time(row.created_at),
+            fmt_time(row.expires_at) if row.expires_at else "never",
+            fmt_time(row.last_used_at),
+            row.state,
+        )
     console.print(table)
 
 
 @app.command()
-def revoke(token_id: Annotated[str, typer.Argument(metavar="ID",
-                                                   help="The token's id (token list).")]) -> None:
+def revoke(
+    token_id: Annotated[str, typer.Argument(metavar="ID", help="The token's id (token list).")],
+) -> None:
     """Revoke a token: requests with it answer 401 from now on (with an intake token,
     within 5 seconds: a server keeps one it found valid that long)."""
     info = service.revoke(ctx(), token_id)

@@ -18,13 +18,19 @@ from warroom.services.context import Context
 
 app = typer.Typer(help="People, their roles and passwords.", no_args_is_help=True)
 
-RoleOpt = Annotated[list[str], typer.Option(
-    "--role", help="viewer, responder, commander, legal, finance or admin (repeatable).")]
+RoleOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--role", help="viewer, responder, commander, legal, finance or admin (repeatable)."
+    ),
+]
 
 
 @app.command()
-def add(name: Annotated[str, typer.Argument(help="The person's name as they act (--as).")],
-        role: RoleOpt) -> None:
+def add(
+    name: Annotated[str, typer.Argument(help="The person's name as they act (--as).")],
+    role: RoleOpt,
+) -> None:
     """Register a person with roles (admins only; `warroom init` registers the first
     admin). Names match case-insensitively."""
     user = service.add_user(ctx(), name, role)
@@ -41,9 +47,12 @@ def roles(name: Annotated[str, typer.Argument()], role: RoleOpt) -> None:
 @app.command()
 def password(
     name: Annotated[str, typer.Argument(help="Whose password: your own, or (admins) anyone's.")],
-    stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the new password from standard input (scripts).")]
-    = False,
+    stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the new password from standard input (scripts)."
+        ),
+    ] = False,
 ) -> None:
     """Set a person's password (for signing in to the web pages and, where approvals need
     an authenticated session, for approving from the CLI). Stored as an argon2 hash."""
@@ -75,9 +84,11 @@ def authenticate(context: Context) -> None:
     if not sys.stdin.isatty():
         raise PermissionDenied(
             "this deployment accepts approvals only from authenticated sessions: run the "
-            "command on a terminal to give your password, or use the API or web pages")
-    context.actor = credentials.verify_password(context, context.actor,
-                                                _ask(f"Password for {context.actor}: "))
+            "command on a terminal to give your password, or use the API or web pages"
+        )
+    context.actor = credentials.verify_password(
+        context, context.actor, _ask(f"Password for {context.actor}: ")
+    )
     context.authenticated = True
 
 

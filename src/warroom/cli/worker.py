@@ -37,12 +37,16 @@ def courier(context: Context, settings: Any) -> Any:
 
 
 def worker(
-    until_idle: Annotated[bool, typer.Option(
-        "--until-idle", help="Stop when no job is left and no message is due (for cron "
-        "and tests).")] = False,
-    poll: Annotated[float, typer.Option(min=0.1, max=60.0,
-                                        help="Seconds between looks at an empty queue.")]
-    = 1.0,
+    until_idle: Annotated[
+        bool,
+        typer.Option(
+            "--until-idle",
+            help="Stop when no job is left and no message is due (for cron and tests).",
+        ),
+    ] = False,
+    poll: Annotated[
+        float, typer.Option(min=0.1, max=60.0, help="Seconds between looks at an empty queue.")
+    ] = 1.0,
 ) -> None:
     """Run background jobs (impact runs) and deliver the outbox (notices, updates).
 
@@ -68,8 +72,9 @@ def worker(
             stop.set()
 
     thread = threading.Thread(target=deliver, name="warroom-outbox", daemon=True)
-    previous = {sig: signal.signal(sig, lambda *_: stop.set())
-                for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
         thread.start()
         done = runner.run(stop, until_idle=until_idle, poll_seconds=poll)
@@ -80,5 +85,6 @@ def worker(
             signal.signal(sig, handler)
     if failure:
         raise failure[0]
-    typer.echo(f"{done} job(s) run, {sum(sent)} message(s) handed to a mail server or "
-               "webhook", err=True)
+    typer.echo(
+        f"{done} job(s) run, {sum(sent)} message(s) handed to a mail server or webhook", err=True
+    )

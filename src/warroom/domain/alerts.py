@@ -51,24 +51,39 @@ _UNPRINTABLE = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 
 
-def clean_text(value: str, *, field: str, limit: int, cut: bool = False,
-               one_line: bool = False) -> str:
+def clean_text(
+    value: str, *, field: str, limit: int, cut: bool = False, one_line: bool = False
+) -> str:
     """The text as warroom stores it, or InvalidInput naming `field`.
 
     `one_line` folds every run of white space into one space and trims the ends (names,
     titles). Over `limit` characters the text is cut with "…" when `cut`, else refused.
     """
     if "\x00" in value:
-        raise InvalidInput([Problem(field=field, code="nul_character", message=(
-            "contains a NUL character (\\u0000), which warroom cannot store"))])
+        raise InvalidInput(
+            [
+                Problem(
+                    field=field,
+                    code="nul_character",
+                    message=("contains a NUL character (\\u0000), which warroom cannot store"),
+                )
+            ]
+        )
     text = _UNPRINTABLE.sub(REPLACEMENT, value)
     if one_line:
         text = _SPACES.sub(" ", text).strip()
     if len(text) > limit:
         if not cut:
-            raise InvalidInput([Problem(field=field, code="too_long", message=(
-                f"is {len(text):,} characters long; the limit is {limit:,}"))])
-        text = text[:limit - 1].rstrip() + ELLIPSIS
+            raise InvalidInput(
+                [
+                    Problem(
+                        field=field,
+                        code="too_long",
+                        message=(f"is {len(text):,} characters long; the limit is {limit:,}"),
+                    )
+                ]
+            )
+        text = text[: limit - 1].rstrip() + ELLIPSIS
     return text
 
 
@@ -78,14 +93,35 @@ def clean_key(value: str, *, field: str, limit: int = MAX_KEY_LENGTH) -> str:
     if not value:
         raise InvalidInput([Problem(field=field, code="empty", message="must not be empty")])
     if "\x00" in value:
-        raise InvalidInput([Problem(field=field, code="nul_character", message=(
-            "contains a NUL character (\\u0000), which warroom cannot store"))])
+        raise InvalidInput(
+            [
+                Problem(
+                    field=field,
+                    code="nul_character",
+                    message=("contains a NUL character (\\u0000), which warroom cannot store"),
+                )
+            ]
+        )
     if _UNPRINTABLE.search(value):
-        raise InvalidInput([Problem(field=field, code="control_character", message=(
-            "contains a control character or an invalid code point"))])
+        raise InvalidInput(
+            [
+                Problem(
+                    field=field,
+                    code="control_character",
+                    message=("contains a control character or an invalid code point"),
+                )
+            ]
+        )
     if len(value) > limit:
-        raise InvalidInput([Problem(field=field, code="too_long", message=(
-            f"is {len(value):,} characters long; the limit is {limit:,}"))])
+        raise InvalidInput(
+            [
+                Problem(
+                    field=field,
+                    code="too_long",
+                    message=(f"is {len(value):,} characters long; the limit is {limit:,}"),
+                )
+            ]
+        )
     return value
 
 
@@ -101,7 +137,9 @@ def clean_url(value: str | None, *, field: str) -> str | None:
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
-    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))", re.ASCII)
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))",
+    re.ASCII,
+)
 
 
 @dataclass(frozen=True)
@@ -119,8 +157,10 @@ class Instant:
     @property
     def text(self) -> str:
         at = self.at
-        base = (f"{at.year:04d}-{at.month:02d}-{at.day:02d}T"
-                f"{at.hour:02d}:{at.minute:02d}:{at.second:02d}")
+        base = (
+            f"{at.year:04d}-{at.month:02d}-{at.day:02d}T"
+            f"{at.hour:02d}:{at.minute:02d}:{at.second:02d}"
+        )
         fraction = f"{at.microsecond * 1000 + self.nanosecond:09d}".rstrip("0")
         return f"{base}.{fraction}Z" if fraction else f"{base}Z"
 
@@ -141,8 +181,10 @@ def parse_instant(text: str) -> Instant:
     """
     match = _RFC3339.fullmatch(text.strip())
     if match is None:
-        raise ValueError(f"{_shorten(text)!r} is not a time; expected RFC 3339 with a UTC "
-                         "offset, e.g. 2025-11-08T14:02:00Z")
+        raise ValueError(
+            f"{_shorten(text)!r} is not a time; expected RFC 3339 with a UTC "
+            "offset, e.g. 2025-11-08T14:02:00Z"
+        )
     year, month, day, hour, minute, second = (int(g) for g in match.group(1, 2, 3, 4, 5, 6))
     digits = (match.group(7) or "")[:9].ljust(9, "0")
     if match.group(8):
@@ -155,8 +197,9 @@ def parse_instant(text: str) -> Instant:
         if match.group(9) == "-":
             offset = -offset
     try:
-        local = datetime(year, month, day, hour, minute, second, int(digits[:6]),
-                         tzinfo=timezone(offset))
+        local = datetime(
+            year, month, day, hour, minute, second, int(digits[:6]), tzinfo=timezone(offset)
+        )
         at = local.astimezone(UTC)
     except (ValueError, OverflowError):
         raise ValueError(f"{_shorten(text)!r} is not a valid date and time") from None
@@ -164,10 +207,11 @@ def parse_instant(text: str) -> Instant:
 
 
 def _shorten(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- alerts ------------------------------------------------------------------------------------
+
 
 class AlertSource(StrEnum):
     ALERTMANAGER = "alertmanager"
@@ -253,10 +297,11 @@ class AlertIn:
         text = f"Alert {self.status.value}: {self.name}"
         if self.summary and self.summary != self.name:
             text += f" - {self.summary}"
-        return text if len(text) <= MAX_TEXT_LENGTH else text[:MAX_TEXT_LENGTH - 1] + ELLIPSIS
+        return text if len(text) <= MAX_TEXT_LENGTH else text[: MAX_TEXT_LENGTH - 1] + ELLIPSIS
 
 
 # -- change events -----------------------------------------------------------------------------
+
 
 class ChangeKind(StrEnum):
     DEPLOY = "deploy"
@@ -301,18 +346,26 @@ class ChangeIn:
             raise ValueError("a change names its service, its region or both")
 
     def timeline_text(self) -> str:
-        """"Maintenance started on db, eu-west-1: Scheduled maintenance begins (by Sam)"."""
+        """ "Maintenance started on db, eu-west-1: Scheduled maintenance begins (by Sam)"."""
         text = _CHANGE_WORDS[self.kind]
         where = ", ".join(part for part in (self.service, self.region) if part)
         text += f" on {where}: {self.summary}"
         if self.author:
             text += f" (by {self.author})"
-        return text if len(text) <= MAX_TEXT_LENGTH else text[:MAX_TEXT_LENGTH - 1] + ELLIPSIS
+        return text if len(text) <= MAX_TEXT_LENGTH else text[: MAX_TEXT_LENGTH - 1] + ELLIPSIS
 
 
-def change_key(*, kind: ChangeKind, at: Instant, summary: str, service: str | None,
-               region: str | None, source: str | None, url: str | None,
-               author: str | None) -> str:
+def change_key(
+    *,
+    kind: ChangeKind,
+    at: Instant,
+    summary: str,
+    service: str | None,
+    region: str | None,
+    source: str | None,
+    url: str | None,
+    author: str | None,
+) -> str:
     """A stable key for a change sent without an id: a digest of everything it says.
 
     Two posts with the same content (the same time to the nanosecond, the same words) are
@@ -326,8 +379,13 @@ def change_key(*, kind: ChangeKind, at: Instant, summary: str, service: str | No
 DEFAULT_LOOK_BACK = timedelta(hours=2)
 
 
-def is_possible_trigger(change: ChangeIn, *, detected_at: datetime, scope: Scope,
-                        look_back: timedelta = DEFAULT_LOOK_BACK) -> bool:
+def is_possible_trigger(
+    change: ChangeIn,
+    *,
+    detected_at: datetime,
+    scope: Scope,
+    look_back: timedelta = DEFAULT_LOOK_BACK,
+) -> bool:
     """Whether `change` may have set off an incident detected at `detected_at`.
 
     True when the change happened in [detected_at - look_back, detected_at] and touched a
@@ -343,8 +401,12 @@ def is_possible_trigger(change: ChangeIn, *, detected_at: datetime, scope: Scope
         return False
     if scope.is_everything:
         return True
-    same_service = (scope.services is not None and change.service is not None
-                    and change.service in scope.services)
-    same_region = (scope.regions is not None and change.region is not None
-                   and change.region in scope.regions)
+    same_service = (
+        scope.services is not None
+        and change.service is not None
+        and change.service in scope.services
+    )
+    same_region = (
+        scope.regions is not None and change.region is not None and change.region in scope.regions
+    )
     return same_service or same_region

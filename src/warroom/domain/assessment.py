@@ -50,9 +50,15 @@ def parse_role(value: str) -> ReviewRole:
         return ReviewRole(value.strip().lower())
     except ValueError:
         names = ", ".join(role.value for role in ReviewRole)
-        raise InvalidInput([Problem(field="role", code="unknown_role",
-                                    message=f"unknown review role {value!r}; expected one of "
-                                            f"{names}")]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    field="role",
+                    code="unknown_role",
+                    message=f"unknown review role {value!r}; expected one of {names}",
+                )
+            ]
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -109,13 +115,15 @@ def submit(review: Review, *, by: str) -> tuple[Review, ReviewEvent]:
     if review.state not in (ReviewState.DRAFT, ReviewState.CHANGES_REQUESTED):
         raise IllegalTransition(
             f"only a draft or an assessment with changes requested can be submitted; "
-            f"this one is {review.state.value}")
+            f"this one is {review.state.value}"
+        )
     new = Review(ReviewState.PENDING_REVIEW)
     return new, ReviewEvent("submitted", by, review.state, new.state)
 
 
-def approve(review: Review, *, role: ReviewRole, by: str,
-            roles_held: Iterable[str | ReviewRole]) -> tuple[Review, ReviewEvent]:
+def approve(
+    review: Review, *, role: ReviewRole, by: str, roles_held: Iterable[str | ReviewRole]
+) -> tuple[Review, ReviewEvent]:
     """Record `by`'s approval as `role`; approved once legal and finance (two people) agree."""
     by = _person(by)
     _require_pending(review, "approved")
@@ -126,27 +134,42 @@ def approve(review: Review, *, role: ReviewRole, by: str,
     for earlier in review.approvals:
         if earlier.by == by:
             # Four eyes: one person may not stand for both legal and finance.
-            raise Conflict(f"{by} already approved as {earlier.role.value}; the {role.value} "
-                           f"approval must come from a different person")
+            raise Conflict(
+                f"{by} already approved as {earlier.role.value}; the {role.value} "
+                f"approval must come from a different person"
+            )
     approvals = (*review.approvals, Approval(role, by))
     both = {approval.role for approval in approvals} == set(ReviewRole)
     new = Review(ReviewState.APPROVED if both else ReviewState.PENDING_REVIEW, approvals)
     return new, ReviewEvent("approved", by, review.state, new.state, role=role)
 
 
-def request_changes(review: Review, *, role: ReviewRole, by: str,
-                    roles_held: Iterable[str | ReviewRole],
-                    comment: str) -> tuple[Review, ReviewEvent]:
+def request_changes(
+    review: Review,
+    *,
+    role: ReviewRole,
+    by: str,
+    roles_held: Iterable[str | ReviewRole],
+    comment: str,
+) -> tuple[Review, ReviewEvent]:
     """Send the assessment back; approvals already given are voided with it."""
     by = _person(by)
     if not comment.strip():
-        raise InvalidInput([Problem(field="comment", code="required",
-                                    message="say what should change")])
+        raise InvalidInput(
+            [Problem(field="comment", code="required", message="say what should change")]
+        )
     _require_pending(review, "sent back")
     _require_role(role, by, roles_held)
     new = Review(ReviewState.CHANGES_REQUESTED)
-    return new, ReviewEvent("changes_requested", by, review.state, new.state, role=role,
-                            comment=comment.strip(), voided=review.approvals)
+    return new, ReviewEvent(
+        "changes_requested",
+        by,
+        review.state,
+        new.state,
+        role=role,
+        comment=comment.strip(),
+        voided=review.approvals,
+    )
 
 
 def inputs_changed(review: Review, *, by: str | None = None) -> tuple[Review, ReviewEvent]:
@@ -159,22 +182,21 @@ def inputs_changed(review: Review, *, by: str | None = None) -> tuple[Review, Re
         new = Review(ReviewState.PENDING_REVIEW)
     else:
         new = Review(review.state)
-    return new, ReviewEvent("inputs_changed", by, review.state, new.state,
-                            voided=review.approvals)
+    return new, ReviewEvent("inputs_changed", by, review.state, new.state, voided=review.approvals)
 
 
 def _person(by: str) -> str:
     by = by.strip()
     if not by:
-        raise InvalidInput([Problem(field="by", code="required",
-                                    message="say who is acting")])
+        raise InvalidInput([Problem(field="by", code="required", message="say who is acting")])
     return by
 
 
 def _require_pending(review: Review, verb: str) -> None:
     if review.state is not ReviewState.PENDING_REVIEW:
-        raise IllegalTransition(f"only an assessment pending review can be {verb}; "
-                                f"this one is {review.state.value}")
+        raise IllegalTransition(
+            f"only an assessment pending review can be {verb}; this one is {review.state.value}"
+        )
 
 
 def _require_role(role: ReviewRole, by: str, roles_held: Iterable[str | ReviewRole]) -> None:
@@ -193,8 +215,9 @@ def shown_uptime(uptime: Decimal) -> Decimal:
     return uptime.quantize(THREE_PLACES, rounding=ROUND_HALF_UP)
 
 
-def view_for(result: SlaAssessment, audience: Audience, *, review: Review,
-             customer_id: str | None = None) -> dict[str, Any]:
+def view_for(
+    result: SlaAssessment, audience: Audience, *, review: Review, customer_id: str | None = None
+) -> dict[str, Any]:
     """What of an assessment a customer or the public may see, as plain data (Decimals,
     ints, text, dates).
 
@@ -227,14 +250,20 @@ def _customer_view(result: SlaAssessment, customer_id: str, *, approved: bool) -
     }
     if row is None:
         return view
-    view.update({
-        "name": row.name,
-        "tier": row.tier,
-        "incident_minutes": row.incident_minutes,
-        "month_down_minutes": row.down_minutes,
-        "uptime": shown_uptime(row.uptime),
-    })
+    view.update(
+        {
+            "name": row.name,
+            "tier": row.tier,
+            "incident_minutes": row.incident_minutes,
+            "month_down_minutes": row.down_minutes,
+            "uptime": shown_uptime(row.uptime),
+        }
+    )
     if approved and row.has_sla and row.credit > 0:  # no "claim $0.00" notices
-        view["credit"] = {"percent": row.credit_percent, "amount": row.credit,
-                          "currency": row.currency, "claim_deadline": result.claim_deadline}
+        view["credit"] = {
+            "percent": row.credit_percent,
+            "amount": row.credit,
+            "currency": row.currency,
+            "claim_deadline": result.claim_deadline,
+        }
     return view

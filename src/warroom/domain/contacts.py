@@ -43,11 +43,12 @@ def email_problem(address: str) -> str | None:
     if not at or not local or not domain:
         return f"{address!r} is not an email address (expected name@example.com)"
     if len(local) > 64 or not _LOCAL.match(local):
-        return f"{address!r} is not an email address: the part before @ has characters " \
-               "an address cannot have"
+        return (
+            f"{address!r} is not an email address: the part before @ has characters "
+            "an address cannot have"
+        )
     labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) \
-            or labels[-1].isdigit():
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
         return f"{address!r} is not an email address: {domain!r} is not a domain name"
     return None
 
@@ -79,8 +80,7 @@ def webhook_url_problem(url: str) -> str | None:
     if not parts.hostname:
         return f"{url!r} has no host"
     if parts.username is not None or parts.password is not None:
-        return f"{url!r} carries a user name or password; receivers verify the signature " \
-               "instead"
+        return f"{url!r} carries a user name or password; receivers verify the signature instead"
     if parts.fragment:
         return f"{url!r} has a #fragment, which is never sent to a server"
     if port == 0:

@@ -54,19 +54,30 @@ def rule_problems(threshold: object, min_failed: object) -> list[Problem]:
     """Everything wrong with a would-be rule, with field paths of the policy's
     ``downtime`` section (so a policy file can point at the line)."""
     problems = []
-    if not isinstance(threshold, Decimal) or not threshold.is_finite() or not (
-            0 < threshold <= 1):
-        problems.append(Problem(
-            "downtime.error_rate_threshold", "out_of_range",
-            f"error_rate_threshold must be a fraction above 0 and at most 1 "
-            f"(0.05 means 5 %), got {threshold}"))
+    if not isinstance(threshold, Decimal) or not threshold.is_finite() or not (0 < threshold <= 1):
+        problems.append(
+            Problem(
+                "downtime.error_rate_threshold",
+                "out_of_range",
+                f"error_rate_threshold must be a fraction above 0 and at most 1 "
+                f"(0.05 means 5 %), got {threshold}",
+            )
+        )
     elif 10**MAX_DECIMAL_PLACES % threshold.as_integer_ratio()[1]:
-        problems.append(Problem(
-            "downtime.error_rate_threshold", "too_precise",
-            f"error_rate_threshold {threshold} has more than {MAX_DECIMAL_PLACES} decimal "
-            "places"))
+        problems.append(
+            Problem(
+                "downtime.error_rate_threshold",
+                "too_precise",
+                f"error_rate_threshold {threshold} has more than {MAX_DECIMAL_PLACES} decimal "
+                "places",
+            )
+        )
     if isinstance(min_failed, bool) or not isinstance(min_failed, int) or min_failed < 1:
-        problems.append(Problem(
-            "downtime.min_failed_requests", "out_of_range",
-            f"min_failed_requests must be a whole number of at least 1, got {min_failed}"))
+        problems.append(
+            Problem(
+                "downtime.min_failed_requests",
+                "out_of_range",
+                f"min_failed_requests must be a whole number of at least 1, got {min_failed}",
+            )
+        )
     return problems

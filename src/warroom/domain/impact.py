@@ -40,8 +40,9 @@ class CustomerImpact:
 
     def __post_init__(self) -> None:
         if not 0 <= self.failed <= self.requests:
-            raise ValueError(f"customer {self.customer_id}: {self.failed} failed requests "
-                             f"out of {self.requests}")
+            raise ValueError(
+                f"customer {self.customer_id}: {self.failed} failed requests out of {self.requests}"
+            )
 
     @property
     def down_minute_count(self) -> int:
@@ -93,8 +94,11 @@ class MinuteStat:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MinuteStat:
-        return cls(minute=epoch_minute(parse_iso_z(str(data["minute"]), "series minute")),
-                   requests=int(data["requests"]), failed=int(data["failed"]))
+        return cls(
+            minute=epoch_minute(parse_iso_z(str(data["minute"]), "series minute")),
+            requests=int(data["requests"]),
+            failed=int(data["failed"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -205,8 +209,9 @@ class ImpactResult:
 
     def most_down(self) -> CustomerImpact | None:
         """The customer with the most measured down minutes; None when nobody was down."""
-        worst = max(self.per_customer, key=lambda c: (c.down_minute_count, c.customer_id),
-                    default=None)
+        worst = max(
+            self.per_customer, key=lambda c: (c.down_minute_count, c.customer_id), default=None
+        )
         return worst if worst is not None and worst.down_minute_count else None
 
     def customer(self, customer_id: str) -> CustomerImpact | None:
@@ -218,12 +223,19 @@ class ImpactResult:
 
     def to_json(self) -> JSON:
         return {
-            "window": {"start": iso_z(self.window.start), "end": iso_z(self.window.end),
-                       "minutes": self.window.minutes},
-            "scope": {"regions": _names(self.scope.regions),
-                      "services": _names(self.scope.services)},
-            "downtime_rule": {"error_rate_threshold": format(self.threshold, "f"),
-                              "min_failed_requests": self.min_failed},
+            "window": {
+                "start": iso_z(self.window.start),
+                "end": iso_z(self.window.end),
+                "minutes": self.window.minutes,
+            },
+            "scope": {
+                "regions": _names(self.scope.regions),
+                "services": _names(self.scope.services),
+            },
+            "downtime_rule": {
+                "error_rate_threshold": format(self.threshold, "f"),
+                "min_failed_requests": self.min_failed,
+            },
             "customers_affected": self.customers_affected,
             "customers_total": self.customers_total,
             "users_affected": self.users_affected,
@@ -244,14 +256,18 @@ class ImpactResult:
         try:
             threshold = Decimal(str(rule["error_rate_threshold"]))
         except InvalidOperation:
-            raise ValueError(f"error_rate_threshold {rule['error_rate_threshold']!r} "
-                             "is not a decimal") from None
+            raise ValueError(
+                f"error_rate_threshold {rule['error_rate_threshold']!r} is not a decimal"
+            ) from None
         transactions = data.get("transactions_affected")
         return cls(
-            window=TimeWindow(parse_iso_z(str(window["start"]), "window start"),
-                              parse_iso_z(str(window["end"]), "window end")),
-            scope=Scope(regions=_tuple(scope.get("regions")),
-                        services=_tuple(scope.get("services"))),
+            window=TimeWindow(
+                parse_iso_z(str(window["start"]), "window start"),
+                parse_iso_z(str(window["end"]), "window end"),
+            ),
+            scope=Scope(
+                regions=_tuple(scope.get("regions")), services=_tuple(scope.get("services"))
+            ),
             threshold=threshold,
             min_failed=int(rule["min_failed_requests"]),
             users_affected=int(data["users_affected"]),

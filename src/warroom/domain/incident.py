@@ -129,25 +129,37 @@ class Incident:
         self.timeline.append(entry)
         return entry
 
-    def change_status(self, new: Status, *, at: datetime, by: str | None,
-                      text: str | None = None,
-                      audience: Audience = Audience.INTERNAL) -> TimelineEntry:
+    def change_status(
+        self,
+        new: Status,
+        *,
+        at: datetime,
+        by: str | None,
+        text: str | None = None,
+        audience: Audience = Audience.INTERNAL,
+    ) -> TimelineEntry:
         """Move to `new` if the lifecycle allows it; record the change on the timeline."""
         check_transition(self.status, new)
         old = self.status
         self.status = new
         kind = _STATUS_ENTRY_KIND.get(new, EntryKind.UPDATE)
         message = text or f"Status changed from {old.value} to {new.value}"
-        return self.add_entry(TimelineEntry(at=at, kind=kind, text=message, author=by,
-                                            audience=audience))
+        return self.add_entry(
+            TimelineEntry(at=at, kind=kind, text=message, author=by, audience=audience)
+        )
 
     def reopen(self, new: Status, *, at: datetime, by: str | None, reason: str) -> TimelineEntry:
         check_reopen(self.status, new, reason)
         old = self.status
         self.status = new
-        return self.add_entry(TimelineEntry(
-            at=at, kind=EntryKind.UPDATE,
-            text=f"Incident reopened ({old.value} -> {new.value}): {reason.strip()}", author=by))
+        return self.add_entry(
+            TimelineEntry(
+                at=at,
+                kind=EntryKind.UPDATE,
+                text=f"Incident reopened ({old.value} -> {new.value}): {reason.strip()}",
+                author=by,
+            )
+        )
 
     def assign(self, role: Role, person: str | None) -> None:
         if person is None or not person.strip():
@@ -155,9 +167,16 @@ class Incident:
         else:
             self.roles[role] = person.strip()
 
-    def add_action(self, title: str, *, owner: str | None = None, due: date | None = None,
-                   status: ActionStatus = ActionStatus.OPEN, link: str | None = None,
-                   audience: Audience = Audience.INTERNAL) -> CorrectiveAction:
+    def add_action(
+        self,
+        title: str,
+        *,
+        owner: str | None = None,
+        due: date | None = None,
+        status: ActionStatus = ActionStatus.OPEN,
+        link: str | None = None,
+        audience: Audience = Audience.INTERNAL,
+    ) -> CorrectiveAction:
         number = max((a.number for a in self.actions), default=0) + 1
         action = CorrectiveAction(number, title, owner, due, status, link, audience)
         self.actions.append(action)
@@ -183,17 +202,22 @@ def impact_window(timeline: Sequence[TimelineEntry]) -> TimeWindow | None:
     return TimeWindow(start.at, end.at)
 
 
-def timeline_problems(timeline: Sequence[TimelineEntry],
-                      status: Status) -> list[Problem]:
+def timeline_problems(timeline: Sequence[TimelineEntry], status: Status) -> list[Problem]:
     """What makes a timeline contradict itself or its status; fields name the entry
     (`timeline[3].at`, by position in `timeline`) so a file's line can be found."""
-    problems = [Problem(field=f"timeline[{index}].at", code=code, message=message)
-                for index, code, message in timeline_order_problems(timeline)]
+    problems = [
+        Problem(field=f"timeline[{index}].at", code=code, message=message)
+        for index, code, message in timeline_order_problems(timeline)
+    ]
     resolved = first_of(timeline, EntryKind.RESOLVED)
     if status in (Status.RESOLVED, Status.CLOSED) and resolved is None:
-        problems.append(Problem(
-            field="status", code="illegal_status",
-            message=f"status {status.value!r} needs a 'resolved' timeline entry"))
+        problems.append(
+            Problem(
+                field="status",
+                code="illegal_status",
+                message=f"status {status.value!r} needs a 'resolved' timeline entry",
+            )
+        )
     return problems
 
 
@@ -204,6 +228,7 @@ def timeline_order_problems(timeline: Sequence[TimelineEntry]) -> list[tuple[int
     negative is refused: a trigger after the first detection, a declaration,
     identification or mitigation before it, a resolution before impact started.
     """
+
     def first(kind: EntryKind) -> int | None:
         found = first_of(timeline, kind)
         return None if found is None else next(i for i, e in enumerate(timeline) if e is found)
@@ -214,46 +239,77 @@ def timeline_order_problems(timeline: Sequence[TimelineEntry]) -> list[tuple[int
     found: list[tuple[int, str, str]] = []
     detected = first(EntryKind.DETECTED)
     trigger = first(EntryKind.TRIGGER)
-    if detected is not None and trigger is not None and \
-            timeline[trigger].at > timeline[detected].at:
-        found.append((trigger, "trigger_after_detection",
-                      f"the trigger ({when(trigger)}) is after the first detection "
-                      f"({when(detected)}); a trigger comes before it is detected"))
+    if (
+        detected is not None
+        and trigger is not None
+        and timeline[trigger].at > timeline[detected].at
+    ):
+        found.append(
+            (
+                trigger,
+                "trigger_after_detection",
+                f"the trigger ({when(trigger)}) is after the first detection "
+                f"({when(detected)}); a trigger comes before it is detected",
+            )
+        )
     if detected is not None:
         for kind in (EntryKind.DECLARED, EntryKind.IDENTIFIED, EntryKind.MITIGATED):
             index = first(kind)
             if index is not None and timeline[index].at < timeline[detected].at:
-                found.append((index, f"{kind.value}_before_detection",
-                              f"the first {kind.value} entry ({when(index)}) is "
-                              f"before the first detection ({when(detected)})"))
+                found.append(
+                    (
+                        index,
+                        f"{kind.value}_before_detection",
+                        f"the first {kind.value} entry ({when(index)}) is "
+                        f"before the first detection ({when(detected)})",
+                    )
+                )
     start = first(EntryKind.IMPACT_STARTED)
     start = detected if start is None else start
     end = first(EntryKind.RESOLVED)
     if start is not None and end is not None and timeline[end].at < timeline[start].at:
-        found.append((end, "resolved_before_start",
-                      f"the first resolved entry ({when(end)}) is before the start "
-                      f"of impact ({when(start)})"))
+        found.append(
+            (
+                end,
+                "resolved_before_start",
+                f"the first resolved entry ({when(end)}) is before the start "
+                f"of impact ({when(start)})",
+            )
+        )
     return sorted(found)
 
 
 def text_problems(incident: Incident) -> list[Problem]:
     """People's text that cannot be stored (NUL characters), by field."""
     fields: list[tuple[str, str | None]] = [
-        ("title", incident.title), ("severity", incident.severity),
-        ("data_loss", incident.data_loss), ("summary", incident.summary),
-        ("public_summary", incident.public_summary), ("root_cause", incident.root_cause),
-        ("public_root_cause", incident.public_root_cause)]
+        ("title", incident.title),
+        ("severity", incident.severity),
+        ("data_loss", incident.data_loss),
+        ("summary", incident.summary),
+        ("public_summary", incident.public_summary),
+        ("root_cause", incident.root_cause),
+        ("public_root_cause", incident.public_root_cause),
+    ]
     fields += [(f"roles.{role.value}", person) for role, person in incident.roles.items()]
-    fields += [(f"contributing_factors[{i}]", f)
-               for i, f in enumerate(incident.contributing_factors)]
-    fields += [(f"scope.{kind}[{i}]", value) for kind, values in
-               (("regions", incident.scope.regions), ("services", incident.scope.services))
-               for i, value in enumerate(values or ())]
+    fields += [
+        (f"contributing_factors[{i}]", f) for i, f in enumerate(incident.contributing_factors)
+    ]
+    fields += [
+        (f"scope.{kind}[{i}]", value)
+        for kind, values in (
+            ("regions", incident.scope.regions),
+            ("services", incident.scope.services),
+        )
+        for i, value in enumerate(values or ())
+    ]
     for i, entry in enumerate(incident.timeline):
         fields += [(f"timeline[{i}].text", entry.text), (f"timeline[{i}].author", entry.author)]
     for i, action in enumerate(incident.actions):
-        fields += [(f"actions[{i}].title", action.title), (f"actions[{i}].owner", action.owner),
-                   (f"actions[{i}].link", action.link)]
+        fields += [
+            (f"actions[{i}].title", action.title),
+            (f"actions[{i}].owner", action.owner),
+            (f"actions[{i}].link", action.link),
+        ]
     return [p for field, value in fields if (p := text_problem(field, value)) is not None]
 
 

@@ -44,9 +44,15 @@ def parse_status(value: str) -> Status:
         return Status(str(value).strip().lower())
     except ValueError:
         names = ", ".join(s.value for s in Status)
-        raise InvalidInput([Problem(field="status", code="bad_status",
-                                    message=f"unknown status {value!r}; expected one of "
-                                            f"{names}")]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    field="status",
+                    code="bad_status",
+                    message=f"unknown status {value!r}; expected one of {names}",
+                )
+            ]
+        ) from None
 
 
 def allowed_next(current: Status) -> frozenset[Status]:

@@ -59,13 +59,15 @@ class MaintenanceRecord:
 
     def covers(self, scope: Scope) -> bool:
         """The record touches everything `scope` names (None: everything)."""
-        return _holds(self.scope.regions, scope.regions) and \
-            _holds(self.scope.services, scope.services)
+        return _holds(self.scope.regions, scope.regions) and _holds(
+            self.scope.services, scope.services
+        )
 
     def touches(self, scope: Scope) -> bool:
         """The record and `scope` share a region and a service (a subscriber's interest)."""
-        return _meets(self.scope.regions, scope.regions) and \
-            _meets(self.scope.services, scope.services)
+        return _meets(self.scope.regions, scope.regions) and _meets(
+            self.scope.services, scope.services
+        )
 
 
 def _holds(outer: tuple[str, ...] | None, inner: tuple[str, ...] | None) -> bool:
@@ -78,36 +80,50 @@ def _meets(one: tuple[str, ...] | None, other: tuple[str, ...] | None) -> bool:
     return one is None or other is None or not set(one).isdisjoint(other)
 
 
-def check_schedule(*, title: str, starts_at: datetime, ends_at: datetime,
-                   description: str | None = None) -> None:
+def check_schedule(
+    *, title: str, starts_at: datetime, ends_at: datetime, description: str | None = None
+) -> None:
     """Refuse a window that cannot be scheduled: no title, ending before it starts,
     longer than `LONGEST`, text with control characters."""
     problems: list[Problem] = []
     if not title.strip():
         problems.append(Problem("title", "missing", "a maintenance window needs a title"))
     elif len(title) > MAX_TITLE:
-        problems.append(Problem("title", "too_long",
-                                f"the title is longer than {MAX_TITLE} characters"))
+        problems.append(
+            Problem("title", "too_long", f"the title is longer than {MAX_TITLE} characters")
+        )
     for name, value in (("title", title), ("description", description)):
         if (found := text_problem(name, value)) is not None:
             problems.append(found)
     if description is not None and len(description) > MAX_DESCRIPTION:
-        problems.append(Problem("description", "too_long",
-                                f"the description is longer than {MAX_DESCRIPTION} characters"))
+        problems.append(
+            Problem(
+                "description",
+                "too_long",
+                f"the description is longer than {MAX_DESCRIPTION} characters",
+            )
+        )
     start, end = require_utc(starts_at, "start"), require_utc(ends_at, "end")
     if end <= start:
-        problems.append(Problem("end", "before_start",
-                                f"the window ends ({end:%Y-%m-%dT%H:%MZ}) before it starts "
-                                f"({start:%Y-%m-%dT%H:%MZ})"))
+        problems.append(
+            Problem(
+                "end",
+                "before_start",
+                f"the window ends ({end:%Y-%m-%dT%H:%MZ}) before it starts "
+                f"({start:%Y-%m-%dT%H:%MZ})",
+            )
+        )
     elif end - start > LONGEST:
-        problems.append(Problem("end", "too_long",
-                                f"a maintenance window lasts at most {LONGEST.days} days"))
+        problems.append(
+            Problem("end", "too_long", f"a maintenance window lasts at most {LONGEST.days} days")
+        )
     if problems:
         raise InvalidInput(problems)
 
 
-def exclusion_windows(records: Iterable[MaintenanceRecord], month: Month,
-                      scope: Scope) -> tuple[MaintenanceWindow, ...]:
+def exclusion_windows(
+    records: Iterable[MaintenanceRecord], month: Month, scope: Scope
+) -> tuple[MaintenanceWindow, ...]:
     """The SLA exclusion windows the records make for an incident of `scope` in `month`
     (rules in the module's docstring), by start."""
     windows = []
@@ -116,7 +132,12 @@ def exclusion_windows(records: Iterable[MaintenanceRecord], month: Month,
             continue
         if record.window.overlap(month.window) is None:
             continue
-        windows.append(MaintenanceWindow(
-            start=record.starts_at, end=record.ends_at, announced_at=record.announced_at,
-            description=f"{record.title} (maintenance record {record.id})"))
+        windows.append(
+            MaintenanceWindow(
+                start=record.starts_at,
+                end=record.ends_at,
+                announced_at=record.announced_at,
+                description=f"{record.title} (maintenance record {record.id})",
+            )
+        )
     return tuple(windows)

@@ -42,14 +42,22 @@ class IncidentMetrics:
 
 
 # the kinds of entry the metrics run between
-MILESTONES = (EntryKind.TRIGGER, EntryKind.DETECTED, EntryKind.DECLARED, EntryKind.IDENTIFIED,
-              EntryKind.MITIGATED, EntryKind.RESOLVED, EntryKind.IMPACT_STARTED)
+MILESTONES = (
+    EntryKind.TRIGGER,
+    EntryKind.DETECTED,
+    EntryKind.DECLARED,
+    EntryKind.IDENTIFIED,
+    EntryKind.MITIGATED,
+    EntryKind.RESOLVED,
+    EntryKind.IMPACT_STARTED,
+)
 
 
 def incident_metrics(timeline: Sequence[TimelineEntry]) -> IncidentMetrics:
     """Each metric runs between the first entries of two kinds; None when one is missing."""
-    firsts = {kind: entry.at for kind in MILESTONES
-              if (entry := first_of(timeline, kind)) is not None}
+    firsts = {
+        kind: entry.at for kind in MILESTONES if (entry := first_of(timeline, kind)) is not None
+    }
     return metrics_from_milestones(firsts)
 
 
@@ -113,8 +121,9 @@ def metric_spreads(all_metrics: Sequence[IncidentMetrics]) -> dict[str, Spread]:
     return {name: spread(m.get(name) for m in all_metrics) for name in METRIC_NAMES}
 
 
-def monthly_medians(items: Iterable[tuple[str, str, IncidentMetrics]],
-                    months: Sequence[str]) -> dict[str, dict[str, list[float | None]]]:
+def monthly_medians(
+    items: Iterable[tuple[str, str, IncidentMetrics]], months: Sequence[str]
+) -> dict[str, dict[str, list[float | None]]]:
     """Median of each metric per month and severity, in minutes, for charts over time.
 
     `items` are (month "YYYY-MM" of detection, severity, the incident's metrics); the

@@ -98,9 +98,9 @@ def parse_user_role(value: str) -> UserRole:
         return UserRole(value.strip().lower())
     except ValueError:
         names = ", ".join(r.value for r in UserRole)
-        raise InvalidInput([Problem("role", "unknown_role",
-                                    f"unknown role {value!r}; expected one of {names}")]
-                           ) from None
+        raise InvalidInput(
+            [Problem("role", "unknown_role", f"unknown role {value!r}; expected one of {names}")]
+        ) from None
 
 
 def allowed(action: Action, roles: Iterable[UserRole]) -> bool:
@@ -118,8 +118,9 @@ def may_see_credits_before_approval(roles: Iterable[UserRole]) -> bool:
     return allowed(Action.SLA_READ, roles)
 
 
-def report_audience_allowed(audience: Audience, roles: Iterable[UserRole], *,
-                            credits_approved: bool) -> bool:
+def report_audience_allowed(
+    audience: Audience, roles: Iterable[UserRole], *, credits_approved: bool
+) -> bool:
     """Whether a person with `roles` may read `audience`'s version of a report.
 
     The public and customer versions hold nothing beyond what the audience rules allow

@@ -75,13 +75,19 @@ def incident_view(incident: Incident, audience: Audience) -> IncidentView:
         for e in incident.ordered_timeline()
         if audience.may_see(e.audience)
     )
-    shown = [a for a in sorted(incident.actions, key=lambda a: a.number)
-             if audience.may_see(a.audience)]
+    shown = [
+        a for a in sorted(incident.actions, key=lambda a: a.number) if audience.may_see(a.audience)
+    ]
     # Outside audiences see their actions numbered 1..n: a gap would betray a hidden one.
     actions = tuple(
-        ActionView(number=a.number if staff else position, title=a.title,
-                   owner=a.owner if staff else None, due=a.due, status=a.status.value,
-                   link=a.link if staff else None)
+        ActionView(
+            number=a.number if staff else position,
+            title=a.title,
+            owner=a.owner if staff else None,
+            due=a.due,
+            status=a.status.value,
+            link=a.link if staff else None,
+        )
         for position, a in enumerate(shown, start=1)
     )
     return IncidentView(

@@ -39,6 +39,7 @@ from warroom.domain.severity import DEFAULT_SCALE
 
 # -- matchers ----------------------------------------------------------------------------------
 
+
 class MatchOp(StrEnum):
     EQUAL = "="
     NOT_EQUAL = "!="
@@ -83,7 +84,7 @@ def parse_matcher(text: str) -> Matcher:
     with a message for people when it is not one."""
     match = _MATCHER.fullmatch(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a matcher; expected label=\"value\" (or !=, =~, !~)")
+        raise ValueError(f'{text!r} is not a matcher; expected label="value" (or !=, =~, !~)')
     name, op, raw = match.groups()
     if raw.startswith('"'):
         try:
@@ -91,8 +92,10 @@ def parse_matcher(text: str) -> Matcher:
         except ValueError:
             value = None
         if not isinstance(value, str):
-            raise ValueError(f"{text!r}: the value {raw} is not one quoted text; write "
-                             "one matcher per entry and escape quotes inside as \\\"")
+            raise ValueError(
+                f"{text!r}: the value {raw} is not one quoted text; write "
+                'one matcher per entry and escape quotes inside as \\"'
+            )
     elif '"' in raw or "," in raw:
         raise ValueError(f"{text!r}: quote the value, and write one matcher per entry")
     else:
@@ -101,6 +104,7 @@ def parse_matcher(text: str) -> Matcher:
 
 
 # -- settings ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LabelChoice:
@@ -116,12 +120,14 @@ class LabelChoice:
         return self.default
 
 
-DEFAULT_SEVERITY_MAP: Mapping[str, str] = MappingProxyType({
-    "critical": "SEV-1",
-    "error": "SEV-2",
-    "warning": "SEV-3",
-    "info": "SEV-4",
-})
+DEFAULT_SEVERITY_MAP: Mapping[str, str] = MappingProxyType(
+    {
+        "critical": "SEV-1",
+        "error": "SEV-2",
+        "warning": "SEV-3",
+        "info": "SEV-4",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -139,8 +145,11 @@ class SeverityRule:
     fixed: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "map", MappingProxyType(
-            {key.strip().lower(): value for key, value in self.map.items()}))
+        object.__setattr__(
+            self,
+            "map",
+            MappingProxyType({key.strip().lower(): value for key, value in self.map.items()}),
+        )
 
     def __hash__(self) -> int:
         return hash((tuple(sorted(self.map.items())), self.default, self.label, self.fixed))
@@ -192,9 +201,11 @@ class TitleTemplate:
             prefix, _, rest = name.partition(".")
             if name in PLACEHOLDERS or (prefix in ("labels", "annotations") and rest):
                 continue
-            raise ValueError(f"unknown placeholder {{{name}}}; expected one of "
-                             f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}, "
-                             "{labels.NAME} or {annotations.NAME}")
+            raise ValueError(
+                f"unknown placeholder {{{name}}}; expected one of "
+                f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}, "
+                "{labels.NAME} or {annotations.NAME}"
+            )
 
     def render(self, alert: AlertIn, values: Mapping[str, str | None]) -> str:
         def substitute(match: re.Match[str]) -> str:
@@ -291,8 +302,10 @@ class RouteDecision:
     @property
     def scope(self) -> Scope:
         """The scope of an incident opened for this alert (unnamed means all)."""
-        return Scope(regions=(self.region,) if self.region else None,
-                     services=(self.service,) if self.service else None)
+        return Scope(
+            regions=(self.region,) if self.region else None,
+            services=(self.service,) if self.service else None,
+        )
 
 
 def route(alert: AlertIn, rules: RoutingRules = DEFAULT_RULES) -> RouteDecision:
@@ -309,13 +322,20 @@ def route(alert: AlertIn, rules: RoutingRules = DEFAULT_RULES) -> RouteDecision:
     region = _setting(matched, lambda s: s.region, defaults.region).pick(alert.labels)
     severity = _setting(matched, lambda s: s.severity, defaults.severity).severity_of(alert)
     group_by = _setting(matched, lambda s: s.group_by, defaults.group_by)
-    group_route = next((each.name for each in matched if each.settings.group_by is not None),
-                       DEFAULTS_NAME)
+    group_route = next(
+        (each.name for each in matched if each.settings.group_by is not None), DEFAULTS_NAME
+    )
     declare = _setting(matched, lambda s: s.declare, defaults.declare)
     resolve = _setting(matched, lambda s: s.resolve_incident, defaults.resolve_incident)
     title = _setting(matched, lambda s: s.title, defaults.title)
-    values = {"name": alert.name, "summary": alert.summary, "service": service,
-              "region": region, "severity": severity, "source": alert.source.value}
+    values = {
+        "name": alert.name,
+        "summary": alert.summary,
+        "service": service,
+        "region": region,
+        "severity": severity,
+        "source": alert.source.value,
+    }
     return RouteDecision(
         routes=tuple(each.name for each in matched),
         service=service,
@@ -328,8 +348,7 @@ def route(alert: AlertIn, rules: RoutingRules = DEFAULT_RULES) -> RouteDecision:
     )
 
 
-def _setting(matched: Sequence[Route], pick: Callable[[RouteSettings], T | None],
-             default: T) -> T:
+def _setting(matched: Sequence[Route], pick: Callable[[RouteSettings], T | None], default: T) -> T:
     """The setting of the first matching route that sets it, else the default."""
     for each in matched:
         value = pick(each.settings)
@@ -346,20 +365,20 @@ def _group_key(alert: AlertIn, group_by: GroupBy, route_name: str) -> str:
     else:
         # Scoped by route, as Alertmanager scopes its groups; any source may join.
         values = [[name, alert.labels.get(name, "")] for name in sorted(group_by)]
-        key = f"labels:{route_name}:" + json.dumps(values, ensure_ascii=False,
-                                                   separators=(",", ":"))
+        key = f"labels:{route_name}:" + json.dumps(
+            values, ensure_ascii=False, separators=(",", ":")
+        )
     if len(key) > MAX_KEY_LENGTH:
         key = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return key
 
 
-def _title(alert: AlertIn, template: TitleTemplate | None,
-           values: Mapping[str, str | None]) -> str:
+def _title(alert: AlertIn, template: TitleTemplate | None, values: Mapping[str, str | None]) -> str:
     text = template.render(alert, values) if template is not None else ""
     text = " ".join(text.split())
     if not text:  # no template, or one that came out empty for this alert
         text = f"{alert.name} - {alert.summary}" if alert.summary else alert.name
         text = " ".join(text.split())
     if len(text) > MAX_TITLE_LENGTH:
-        text = text[:MAX_TITLE_LENGTH - 1].rstrip() + ELLIPSIS
+        text = text[: MAX_TITLE_LENGTH - 1].rstrip() + ELLIPSIS
     return text

@@ -61,8 +61,11 @@ class SeverityScale:
     def with_definitions(self, definitions: Mapping[str, Mapping[str, str]]) -> SeverityScale:
         """A copy where the given levels carry the organisation's own label and description."""
         problems = [
-            Problem(field=f"severities.{name}", code="bad_severity",
-                    message=f"unknown severity {name!r}; expected one of {', '.join(self.names)}")
+            Problem(
+                field=f"severities.{name}",
+                code="bad_severity",
+                message=f"unknown severity {name!r}; expected one of {', '.join(self.names)}",
+            )
             for name in definitions
             if name not in self.names
         ]
@@ -83,14 +86,21 @@ class SeverityScale:
 
 
 def _default_levels() -> Iterable[SeverityLevel]:
-    yield SeverityLevel("SEV-1", 1, "Critical",
-                        "Service down or data at risk for many customers; all hands.")
-    yield SeverityLevel("SEV-2", 2, "Major",
-                        "A core feature is degraded or down for a significant share of customers.")
-    yield SeverityLevel("SEV-3", 3, "Moderate",
-                        "A non-core feature is degraded, or a few customers are affected.")
-    yield SeverityLevel("SEV-4", 4, "Minor",
-                        "Little or no customer impact; fix in normal working hours.")
+    yield SeverityLevel(
+        "SEV-1", 1, "Critical", "Service down or data at risk for many customers; all hands."
+    )
+    yield SeverityLevel(
+        "SEV-2",
+        2,
+        "Major",
+        "A core feature is degraded or down for a significant share of customers.",
+    )
+    yield SeverityLevel(
+        "SEV-3", 3, "Moderate", "A non-core feature is degraded, or a few customers are affected."
+    )
+    yield SeverityLevel(
+        "SEV-4", 4, "Minor", "Little or no customer impact; fix in normal working hours."
+    )
 
 
 DEFAULT_SCALE = SeverityScale(tuple(_default_levels()))

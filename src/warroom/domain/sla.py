@@ -33,16 +33,58 @@ _CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN)
 # ISO 4217 codes warroom accepts, with their minor units (digits after the point):
 # credits are rounded to the currency's smallest unit (the cent for most of them).
 CURRENCY_MINOR_UNITS: Mapping[str, int] = {
-    "AED": 2, "ARS": 2, "AUD": 2, "BGN": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2,
-    "CLP": 0, "CNY": 2, "COP": 2, "CZK": 2, "DKK": 2, "EGP": 2, "EUR": 2, "GBP": 2,
-    "HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2, "ISK": 0, "JOD": 3, "JPY": 0,
-    "KRW": 0, "KWD": 3, "MXN": 2, "MYR": 2, "NGN": 2, "NOK": 2, "NZD": 2, "OMR": 3,
-    "PHP": 2, "PLN": 2, "QAR": 2, "RON": 2, "SAR": 2, "SEK": 2, "SGD": 2, "THB": 2,
-    "TND": 3, "TRY": 2, "TWD": 2, "UAH": 2, "USD": 2, "VND": 0, "ZAR": 2,
+    "AED": 2,
+    "ARS": 2,
+    "AUD": 2,
+    "BGN": 2,
+    "BHD": 3,
+    "BRL": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "CLP": 0,
+    "CNY": 2,
+    "COP": 2,
+    "CZK": 2,
+    "DKK": 2,
+    "EGP": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "HKD": 2,
+    "HUF": 2,
+    "IDR": 2,
+    "ILS": 2,
+    "INR": 2,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "MXN": 2,
+    "MYR": 2,
+    "NGN": 2,
+    "NOK": 2,
+    "NZD": 2,
+    "OMR": 3,
+    "PHP": 2,
+    "PLN": 2,
+    "QAR": 2,
+    "RON": 2,
+    "SAR": 2,
+    "SEK": 2,
+    "SGD": 2,
+    "THB": 2,
+    "TND": 3,
+    "TRY": 2,
+    "TWD": 2,
+    "UAH": 2,
+    "USD": 2,
+    "VND": 0,
+    "ZAR": 2,
 }
 
 
 # -- the policy ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, order=True)
 class Month:
@@ -117,8 +159,9 @@ class MaintenanceWindow:
         object.__setattr__(self, "start", require_utc(self.start, "maintenance start"))
         object.__setattr__(self, "end", require_utc(self.end, "maintenance end"))
         if self.announced_at is not None:
-            object.__setattr__(self, "announced_at",
-                               require_utc(self.announced_at, "announcement time"))
+            object.__setattr__(
+                self, "announced_at", require_utc(self.announced_at, "announcement time")
+            )
         if self.end <= self.start:
             raise ValueError("a maintenance window must end after it starts")
 
@@ -170,14 +213,23 @@ def policy_problems(policy: SlaPolicy) -> list[Problem]:
     if policy.currency is not None and policy.currency not in CURRENCY_MINOR_UNITS:
         add("currency", "unknown_currency", unknown_currency_message(policy.currency))
     if policy.notice_hours is not None and policy.notice_hours < 0:
-        add("exclusions.notice_hours", "out_of_range",
-            f"notice_hours must not be negative, got {policy.notice_hours}")
+        add(
+            "exclusions.notice_hours",
+            "out_of_range",
+            f"notice_hours must not be negative, got {policy.notice_hours}",
+        )
     if policy.deadline_days is not None and policy.deadline_days < 0:
-        add("claims.deadline_days", "out_of_range",
-            f"deadline_days must not be negative, got {policy.deadline_days}")
+        add(
+            "claims.deadline_days",
+            "out_of_range",
+            f"deadline_days must not be negative, got {policy.deadline_days}",
+        )
     if not (policy.minimum_credit.is_finite() and policy.minimum_credit >= 0):
-        add("claims.minimum_credit", "out_of_range",
-            f"minimum_credit must not be negative, got {policy.minimum_credit}")
+        add(
+            "claims.minimum_credit",
+            "out_of_range",
+            f"minimum_credit must not be negative, got {policy.minimum_credit}",
+        )
     if not policy.tiers:
         add("tiers", "required", "the policy needs at least one tier")
     seen: set[str] = set()
@@ -199,39 +251,63 @@ def _tier_problems(tier: Tier) -> list[Problem]:
     if not tier.name.strip():
         add("tiers", "required", "a tier needs a name")
     if not _percentage(tier.uptime_target):
-        add(f"{base}.uptime_target", "out_of_range",
-            f"uptime_target must be above 0 and at most 100, got {tier.uptime_target}")
+        add(
+            f"{base}.uptime_target",
+            "out_of_range",
+            f"uptime_target must be above 0 and at most 100, got {tier.uptime_target}",
+        )
     if tier.cap_percent is not None and not _percentage(tier.cap_percent):
-        add(f"{base}.cap_percent", "out_of_range",
-            f"cap_percent must be above 0 and at most 100, got {tier.cap_percent}")
+        add(
+            f"{base}.cap_percent",
+            "out_of_range",
+            f"cap_percent must be above 0 and at most 100, got {tier.cap_percent}",
+        )
     if not tier.brackets:
         add(f"{base}.credits", "required", "a tier needs at least one credit bracket")
     for i, bracket in enumerate(tier.brackets):
         where = f"{base}.credits[{i}]"
         if not _percentage(bracket.below):
-            add(f"{where}.below", "out_of_range",
-                f"below must be an uptime above 0 and at most 100, got {bracket.below}")
+            add(
+                f"{where}.below",
+                "out_of_range",
+                f"below must be an uptime above 0 and at most 100, got {bracket.below}",
+            )
         elif _percentage(tier.uptime_target) and bracket.below > tier.uptime_target:
-            add(f"{where}.below", "above_target",
+            add(
+                f"{where}.below",
+                "above_target",
                 f"below {bracket.below} is above the tier's uptime_target "
-                f"{tier.uptime_target}: an uptime that meets the target would earn a credit")
+                f"{tier.uptime_target}: an uptime that meets the target would earn a credit",
+            )
         if not _percentage(bracket.percent):
-            add(f"{where}.percent", "out_of_range",
-                f"percent must be above 0 and at most 100, got {bracket.percent}")
+            add(
+                f"{where}.percent",
+                "out_of_range",
+                f"percent must be above 0 and at most 100, got {bracket.percent}",
+            )
         if i == 0:
             continue
         previous = tier.brackets[i - 1]
         if bracket.below == previous.below:
-            add(f"{where}.below", "duplicate_bracket",
-                f"brackets overlap: two brackets have below {bracket.below}")
+            add(
+                f"{where}.below",
+                "duplicate_bracket",
+                f"brackets overlap: two brackets have below {bracket.below}",
+            )
         elif bracket.below > previous.below:
-            add(f"{where}.below", "unsorted_brackets",
+            add(
+                f"{where}.below",
+                "unsorted_brackets",
                 f"brackets must be sorted by descending `below` "
-                f"({bracket.below} comes after {previous.below})")
+                f"({bracket.below} comes after {previous.below})",
+            )
         elif _percentage(bracket.percent) and bracket.percent <= previous.percent:
-            add(f"{where}.percent", "unsorted_brackets",
+            add(
+                f"{where}.percent",
+                "unsorted_brackets",
                 f"percent must grow as `below` falls: {bracket.percent} (below "
-                f"{bracket.below}) is not more than {previous.percent} (below {previous.below})")
+                f"{bracket.below}) is not more than {previous.percent} (below {previous.below})",
+            )
     return problems
 
 
@@ -251,6 +327,7 @@ def check_policy(policy: SlaPolicy) -> None:
 
 
 # -- uptime and credits -------------------------------------------------------------------
+
 
 def monthly_uptime(down_minutes: int, month: Month) -> Decimal:
     """100 × (1 − down / minutes in the month), in full precision (347 in Nov → 99.19675…)."""
@@ -288,15 +365,22 @@ _CENT = Decimal(1).scaleb(-2)
 
 def round_money(amount: Decimal, currency: str | None = None) -> Decimal:
     """Half-up to the currency's smallest unit (123.4565 USD → 123.46)."""
-    return amount.quantize(_QUANTA.get(currency or "", _CENT), rounding=ROUND_HALF_UP,
-                           context=_CONTEXT)
+    return amount.quantize(
+        _QUANTA.get(currency or "", _CENT), rounding=ROUND_HALF_UP, context=_CONTEXT
+    )
 
 
-def credit_amount(monthly_fee: Decimal, percent: Decimal, *, currency: str | None = None,
-                  minimum_credit: Decimal = ZERO) -> Decimal:
+def credit_amount(
+    monthly_fee: Decimal,
+    percent: Decimal,
+    *,
+    currency: str | None = None,
+    minimum_credit: Decimal = ZERO,
+) -> Decimal:
     """percent × fee, rounded half-up to the cent; amounts below `minimum_credit` are 0."""
-    amount = round_money(_CONTEXT.divide(_CONTEXT.multiply(monthly_fee, percent), HUNDRED),
-                         currency)
+    amount = round_money(
+        _CONTEXT.divide(_CONTEXT.multiply(monthly_fee, percent), HUNDRED), currency
+    )
     if amount < minimum_credit:
         return round_money(ZERO, currency)
     return amount
@@ -311,6 +395,7 @@ def claim_deadline(month: Month, deadline_days: int | None) -> date | None:
 
 # -- exclusions -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ExclusionFinding:
     """A maintenance window that touches the month, and what legal should know about it."""
@@ -322,8 +407,9 @@ class ExclusionFinding:
     minutes_in_month: int
 
 
-def exclusion_findings(policy: SlaPolicy, month: Month,
-                       incident_start: datetime | None = None) -> tuple[ExclusionFinding, ...]:
+def exclusion_findings(
+    policy: SlaPolicy, month: Month, incident_start: datetime | None = None
+) -> tuple[ExclusionFinding, ...]:
     """The policy's maintenance windows that overlap `month`, each judged and flagged.
 
     A window counts when announced at least notice_hours before its start, or when it
@@ -338,11 +424,17 @@ def exclusion_findings(policy: SlaPolicy, month: Month,
             continue
         in_time = window.announced_in_time(policy.notice_hours)
         began_inside = incident_start is not None and window.window.contains(
-            require_utc(incident_start))
-        findings.append(ExclusionFinding(window=window, counts=in_time,
-                                         announced_late=not in_time,
-                                         incident_began_inside=began_inside,
-                                         minutes_in_month=len(inside)))
+            require_utc(incident_start)
+        )
+        findings.append(
+            ExclusionFinding(
+                window=window,
+                counts=in_time,
+                announced_late=not in_time,
+                incident_began_inside=began_inside,
+                minutes_in_month=len(inside),
+            )
+        )
     return tuple(findings)
 
 
@@ -356,6 +448,7 @@ def excluded_minutes(findings: Iterable[ExclusionFinding]) -> MinuteSet:
 
 
 # -- the assessment ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class IncidentImpact:
@@ -484,9 +577,15 @@ class SlaAssessment:
         return None
 
 
-def assess(policy: SlaPolicy, customers: Sequence[Customer], incident: IncidentImpact, *,
-           others: Sequence[IncidentImpact] = (), month: Month | None = None,
-           already_credited: Mapping[str, Decimal] | None = None) -> SlaAssessment:
+def assess(
+    policy: SlaPolicy,
+    customers: Sequence[Customer],
+    incident: IncidentImpact,
+    *,
+    others: Sequence[IncidentImpact] = (),
+    month: Month | None = None,
+    already_credited: Mapping[str, Decimal] | None = None,
+) -> SlaAssessment:
     """Compute every in-scope customer's credit for `incident`'s month.
 
     `others` are the month's other incidents (incidents outside the month are ignored);
@@ -499,9 +598,11 @@ def assess(policy: SlaPolicy, customers: Sequence[Customer], incident: IncidentI
     check_customers(policy, customers)
     assessor = Assessor(policy, incident, others=others, month=month)
     credited = already_credited or {}
-    rows = [row for customer in customers
-            if (row := assessor.add(customer, credited.get(customer.customer_id, ZERO)))
-            is not None]
+    rows = [
+        row
+        for customer in customers
+        if (row := assessor.add(customer, credited.get(customer.customer_id, ZERO))) is not None
+    ]
     return assessor.finish(rows)
 
 
@@ -518,8 +619,14 @@ class Assessor:
     checks a whole list before it starts.
     """
 
-    def __init__(self, policy: SlaPolicy, incident: IncidentImpact, *,
-                 others: Sequence[IncidentImpact] = (), month: Month | None = None) -> None:
+    def __init__(
+        self,
+        policy: SlaPolicy,
+        incident: IncidentImpact,
+        *,
+        others: Sequence[IncidentImpact] = (),
+        month: Month | None = None,
+    ) -> None:
         check_policy(policy)
         self.policy = policy
         self.incident = incident
@@ -530,8 +637,9 @@ class Assessor:
         in_month = [other for other in others if other.window.overlap(self.month.window)]
         self._incidents = [incident, *in_month]
         self._declared = [MinuteSet.from_window(item.window) for item in self._incidents]
-        self._measured_ids = {customer_id for item in self._incidents
-                              for customer_id in (item.measured or {})}
+        self._measured_ids = {
+            customer_id for item in self._incidents for customer_id in (item.measured or {})
+        }
         self._own_measured = set(incident.measured or {})
         self._tiers = {tier.name: tier for tier in policy.tiers}
         self.fingerprint = Fingerprint(policy, incident, others=others, month=self.month)
@@ -597,23 +705,34 @@ class Assessor:
         """The assessment of every customer added, holding `rows` as its lines."""
         zero = round_money(ZERO, self.currency)
         tiers = tuple(
-            TierTotal(tier=name, customers=self._tier_counts[name],
-                      low=self._tier_low[name] + zero, high=self._tier_high[name] + zero,
-                      percents=tuple(sorted(self._tier_percents[name])))
-            for name in self._tiers)
+            TierTotal(
+                tier=name,
+                customers=self._tier_counts[name],
+                low=self._tier_low[name] + zero,
+                high=self._tier_high[name] + zero,
+                percents=tuple(sorted(self._tier_percents[name])),
+            )
+            for name in self._tiers
+        )
         incidents = self._incidents
         return SlaAssessment(
-            month=self.month, currency=self.currency, rows=tuple(rows), tiers=tiers,
+            month=self.month,
+            currency=self.currency,
+            rows=tuple(rows),
+            tiers=tiers,
             liability=Liability(low=self._low + zero, high=self._high + zero),
             no_sla=tuple(row.customer_id for row in rows if not row.has_sla),
-            out_of_scope=self.customers - self.in_scope, exclusions=self.exclusions,
+            out_of_scope=self.customers - self.in_scope,
+            exclusions=self.exclusions,
             claim_deadline=claim_deadline(self.month, self.policy.deadline_days),
             logs_analysed=self.incident.measured is not None,
             incidents_in_month=len(incidents),
             incidents_without_logs=sum(1 for item in incidents if item.measured is None),
             measured_outside_window=self.measured_outside_window,
             unregistered_customers=tuple(sorted(self._own_measured - self._seen_measured)),
-            in_scope=self.in_scope, no_sla_count=self.no_sla_count)
+            in_scope=self.in_scope,
+            no_sla_count=self.no_sla_count,
+        )
 
     def _check_currency(self, customer: Customer) -> None:
         """The currency rules of `check_customers`, as customers come (no SLA, no money:
@@ -621,18 +740,31 @@ class Assessor:
         policy = self.policy
         if policy.currency is not None:
             if customer.currency != policy.currency:
-                raise InvalidInput([Problem(
-                    field=f"customers[{customer.customer_id}].currency", code="currency_mismatch",
-                    message=f"currency {customer.currency} differs from the policy's currency "
-                            f"{policy.currency}")])
+                raise InvalidInput(
+                    [
+                        Problem(
+                            field=f"customers[{customer.customer_id}].currency",
+                            code="currency_mismatch",
+                            message=f"currency {customer.currency} differs from the policy's "
+                            f"currency "
+                            f"{policy.currency}",
+                        )
+                    ]
+                )
             return
         self._currencies.setdefault(customer.currency, customer.customer_id)
         if len(self._currencies) > 1:
             listed = ", ".join(f"{code} ({cid})" for code, cid in self._currencies.items())
-            raise InvalidInput([Problem(
-                field="customers", code="currency_mismatch",
-                message=f"customers with an SLA use several currencies: {listed}; set "
-                        "`currency` in the policy")])
+            raise InvalidInput(
+                [
+                    Problem(
+                        field="customers",
+                        code="currency_mismatch",
+                        message=f"customers with an SLA use several currencies: {listed}; set "
+                        "`currency` in the policy",
+                    )
+                ]
+            )
 
     def _minutes(self, customer: Customer) -> _Minutes | None:
         if customer.customer_id in self._measured_ids:
@@ -650,8 +782,9 @@ class Assessor:
         declared, measured = MinuteSet(), MinuteSet()
         own_declared, own_measured = MinuteSet(), MinuteSet()
         outside_window = 0
-        for index, (item, item_declared) in enumerate(zip(self._incidents, self._declared,
-                                                          strict=True)):
+        for index, (item, item_declared) in enumerate(
+            zip(self._incidents, self._declared, strict=True)
+        ):
             if not item.scope.covers_any_region(customer.regions):
                 continue
             if item.measured is None:
@@ -668,12 +801,17 @@ class Assessor:
         def counted(minutes: MinuteSet) -> int:
             return len((minutes & self._month_minutes) - self._never_down)
 
-        return _Minutes(declared=counted(declared), measured=counted(measured),
-                        own_declared=counted(own_declared), own_measured=counted(own_measured),
-                        outside_window=outside_window)
+        return _Minutes(
+            declared=counted(declared),
+            measured=counted(measured),
+            own_declared=counted(own_declared),
+            own_measured=counted(own_measured),
+            outside_window=outside_window,
+        )
 
-    def _row(self, customer: Customer, tier: Tier | None, minutes: _Minutes,
-             already: Decimal) -> CustomerCredit:
+    def _row(
+        self, customer: Customer, tier: Tier | None, minutes: _Minutes, already: Decimal
+    ) -> CustomerCredit:
         key = (customer.tier, minutes.declared, minutes.measured)
         try:
             uptime_measured, uptime_declared, percent_low, percent_high = self._percents[key]
@@ -691,20 +829,42 @@ class Assessor:
         low = high = zero
         if tier is not None:
             low = self._credit(customer, percent_low, already, zero)
-            high = low if percent_high == percent_low else self._credit(
-                customer, percent_high, already, zero)
+            high = (
+                low
+                if percent_high == percent_low
+                else self._credit(customer, percent_high, already, zero)
+            )
         return CustomerCredit(
-            customer.customer_id, customer.name, customer.tier, tier is not None,
-            customer.monthly_fee, customer.currency, minutes.own_measured,
-            minutes.own_declared, minutes.measured, minutes.declared, uptime_measured,
-            uptime_declared, percent_low, percent_high, low, high, already)
+            customer.customer_id,
+            customer.name,
+            customer.tier,
+            tier is not None,
+            customer.monthly_fee,
+            customer.currency,
+            minutes.own_measured,
+            minutes.own_declared,
+            minutes.measured,
+            minutes.declared,
+            uptime_measured,
+            uptime_declared,
+            percent_low,
+            percent_high,
+            low,
+            high,
+            already,
+        )
 
-    def _credit(self, customer: Customer, percent: Decimal, already: Decimal,
-                zero: Decimal) -> Decimal:
+    def _credit(
+        self, customer: Customer, percent: Decimal, already: Decimal, zero: Decimal
+    ) -> Decimal:
         if not percent:
             return zero  # nothing earned: nothing to take off either
-        amount = credit_amount(customer.monthly_fee, percent, currency=customer.currency,
-                               minimum_credit=self.policy.minimum_credit)
+        amount = credit_amount(
+            customer.monthly_fee,
+            percent,
+            currency=customer.currency,
+            minimum_credit=self.policy.minimum_credit,
+        )
         if not already:
             return amount if amount > zero else zero
         # A month earns one credit: what other assessments settled is taken off.
@@ -728,22 +888,36 @@ def check_customers(policy: SlaPolicy, customers: Sequence[Customer]) -> str | N
     for customer in customers:
         field = f"customers[{customer.customer_id}]"
         if customer.customer_id in seen:
-            problems.append(Problem(field=field, code="duplicate",
-                                    message=f"customer_id {customer.customer_id!r} appears "
-                                            f"more than once"))
+            problems.append(
+                Problem(
+                    field=field,
+                    code="duplicate",
+                    message=f"customer_id {customer.customer_id!r} appears more than once",
+                )
+            )
         seen.add(customer.customer_id)
         if policy.tier(customer.tier) is None:
             continue  # no SLA, no money: its currency does not matter
         if policy.currency is not None and customer.currency != policy.currency:
-            problems.append(Problem(field=f"{field}.currency", code="currency_mismatch",
-                                    message=f"currency {customer.currency} differs from the "
-                                            f"policy's currency {policy.currency}"))
+            problems.append(
+                Problem(
+                    field=f"{field}.currency",
+                    code="currency_mismatch",
+                    message=f"currency {customer.currency} differs from the "
+                    f"policy's currency {policy.currency}",
+                )
+            )
         currencies.setdefault(customer.currency, customer.customer_id)
     if policy.currency is None and len(currencies) > 1:
         listed = ", ".join(f"{code} ({cid})" for code, cid in currencies.items())
-        problems.append(Problem(field="customers", code="currency_mismatch",
-                                message=f"customers with an SLA use several currencies: "
-                                        f"{listed}; set `currency` in the policy"))
+        problems.append(
+            Problem(
+                field="customers",
+                code="currency_mismatch",
+                message=f"customers with an SLA use several currencies: "
+                f"{listed}; set `currency` in the policy",
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     return policy.currency or next(iter(currencies), None)
@@ -765,8 +939,14 @@ class Fingerprint:
     registry with the same digest). `Decimal("10")` counts as `Decimal("10.0")`.
     """
 
-    def __init__(self, policy: SlaPolicy, incident: IncidentImpact, *,
-                 others: Iterable[IncidentImpact] = (), month: Month | None = None) -> None:
+    def __init__(
+        self,
+        policy: SlaPolicy,
+        incident: IncidentImpact,
+        *,
+        others: Iterable[IncidentImpact] = (),
+        month: Month | None = None,
+    ) -> None:
         self.policy = policy_digest(policy)
         self.impact = impact_digest(incident, others=others, month=month)
         self._entries = bytearray()
@@ -774,16 +954,22 @@ class Fingerprint:
 
     def add(self, customer: Customer, already: Decimal = ZERO) -> None:
         self._registry = None
-        entry = (customer.customer_id, customer.name, customer.tier,
-                 _number(customer.monthly_fee), customer.currency, customer.regions,
-                 _number(already) if already else "0")
+        entry = (
+            customer.customer_id,
+            customer.name,
+            customer.tier,
+            _number(customer.monthly_fee),
+            customer.currency,
+            customer.regions,
+            _number(already) if already else "0",
+        )
         self._entries += sha256(repr(entry).encode()).digest()
 
     @property
     def registry(self) -> str:
         if self._registry is None:
             entries = self._entries
-            hashes = sorted(bytes(entries[i:i + 32]) for i in range(0, len(entries), 32))
+            hashes = sorted(bytes(entries[i : i + 32]) for i in range(0, len(entries), 32))
             self._registry = hashlib.sha256(b"".join(hashes)).hexdigest()
         return self._registry
 
@@ -794,26 +980,35 @@ class Fingerprint:
 
 def combine_fingerprint(policy: str, registry: str, impact: str) -> str:
     """The fingerprint of an assessment from the digests of its three kinds of input."""
-    return hashlib.sha256(repr((FINGERPRINT_FORMAT, policy, registry, impact)).encode()
-                          ).hexdigest()
+    return hashlib.sha256(repr((FINGERPRINT_FORMAT, policy, registry, impact)).encode()).hexdigest()
 
 
 def policy_digest(policy: SlaPolicy) -> str:
     return hashlib.sha256(repr(_canonical(policy)).encode()).hexdigest()
 
 
-def impact_digest(incident: IncidentImpact, *, others: Iterable[IncidentImpact] = (),
-                  month: Month | None = None) -> str:
+def impact_digest(
+    incident: IncidentImpact, *, others: Iterable[IncidentImpact] = (), month: Month | None = None
+) -> str:
     """The digest of what the incidents of the month bring: windows, scopes, measured
     minutes (the other incidents in any order)."""
-    canonical = (_canonical(incident), sorted(repr(_canonical(other)) for other in others),
-                 _canonical(month or Month.of(incident.window.start)))
+    canonical = (
+        _canonical(incident),
+        sorted(repr(_canonical(other)) for other in others),
+        _canonical(month or Month.of(incident.window.start)),
+    )
     return hashlib.sha256(repr(canonical).encode()).hexdigest()
 
 
-def inputs_digest(policy: SlaPolicy, customers: Iterable[Customer], incident: IncidentImpact,
-                  *, others: Iterable[IncidentImpact] = (), month: Month | None = None,
-                  already_credited: Mapping[str, Decimal] | None = None) -> str:
+def inputs_digest(
+    policy: SlaPolicy,
+    customers: Iterable[Customer],
+    incident: IncidentImpact,
+    *,
+    others: Iterable[IncidentImpact] = (),
+    month: Month | None = None,
+    already_credited: Mapping[str, Decimal] | None = None,
+) -> str:
     """The fingerprint (`Fingerprint`) of `assess`'s inputs, given all at once.
 
     Order-insensitive where order means nothing (customers, other incidents, mappings),
@@ -826,10 +1021,15 @@ def inputs_digest(policy: SlaPolicy, customers: Iterable[Customer], incident: In
     return fingerprint.value
 
 
-def legacy_inputs_digest(policy: SlaPolicy, customers: Iterable[Customer],
-                         incident: IncidentImpact, *, others: Iterable[IncidentImpact] = (),
-                         month: Month | None = None,
-                         already_credited: Mapping[str, Decimal] | None = None) -> str:
+def legacy_inputs_digest(
+    policy: SlaPolicy,
+    customers: Iterable[Customer],
+    incident: IncidentImpact,
+    *,
+    others: Iterable[IncidentImpact] = (),
+    month: Month | None = None,
+    already_credited: Mapping[str, Decimal] | None = None,
+) -> str:
     """The fingerprint of assessments stored before format 2 (whole documents), kept only
     to tell, when such an assessment is upgraded, whether its inputs are still those its
     approvals were given to."""
@@ -860,6 +1060,8 @@ def _canonical(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_canonical(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__name__, [(f.name, _canonical(getattr(value, f.name)))
-                                       for f in dataclasses.fields(value)])
+        return (
+            type(value).__name__,
+            [(f.name, _canonical(getattr(value, f.name))) for f in dataclasses.fields(value)],
+        )
     return value

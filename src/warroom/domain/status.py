@@ -84,18 +84,28 @@ _OVERALL = {
 }
 
 STATUS_LABELS = {
-    Status.DECLARED: "Investigating", Status.TRIAGE: "Investigating",
-    Status.INVESTIGATING: "Investigating", Status.IDENTIFIED: "Identified",
-    Status.MONITORING: "Monitoring", Status.RESOLVED: "Resolved", Status.CLOSED: "Resolved",
+    Status.DECLARED: "Investigating",
+    Status.TRIAGE: "Investigating",
+    Status.INVESTIGATING: "Investigating",
+    Status.IDENTIFIED: "Identified",
+    Status.MONITORING: "Monitoring",
+    Status.RESOLVED: "Resolved",
+    Status.CLOSED: "Resolved",
 }
 
 UPDATE_LABELS = {
-    EntryKind.TRIGGER: "Update", EntryKind.IMPACT_STARTED: "Impact began",
-    EntryKind.DETECTED: "Investigating", EntryKind.DECLARED: "Investigating",
-    EntryKind.IDENTIFIED: "Identified", EntryKind.MITIGATED: "Monitoring",
-    EntryKind.RESOLVED: "Resolved", EntryKind.UPDATE: "Update",
-    EntryKind.DECISION: "Update", EntryKind.CUSTOMER_COMMS: "Update",
-    EntryKind.NOTE: "Update", EntryKind.CHANGE: "Update",
+    EntryKind.TRIGGER: "Update",
+    EntryKind.IMPACT_STARTED: "Impact began",
+    EntryKind.DETECTED: "Investigating",
+    EntryKind.DECLARED: "Investigating",
+    EntryKind.IDENTIFIED: "Identified",
+    EntryKind.MITIGATED: "Monitoring",
+    EntryKind.RESOLVED: "Resolved",
+    EntryKind.UPDATE: "Update",
+    EntryKind.DECISION: "Update",
+    EntryKind.CUSTOMER_COMMS: "Update",
+    EntryKind.NOTE: "Update",
+    EntryKind.CHANGE: "Update",
 }
 
 
@@ -159,8 +169,7 @@ class Maintenance:
         return self.starts_at <= at < self.ends_at
 
     def touches_service(self, name: str) -> bool:
-        return name == ALL_SERVICES or self.scope.services is None or \
-            name in self.scope.services
+        return name == ALL_SERVICES or self.scope.services is None or name in self.scope.services
 
     def touches_region(self, name: str) -> bool:
         return self.scope.regions is None or name in self.scope.regions
@@ -200,8 +209,9 @@ def is_announced(view: IncidentView) -> bool:
 def outage_span(incident: Incident, now: datetime) -> TimeWindow | None:
     """From the first impact_started (else detected) entry to the first resolved one, or
     to `now` while there is none."""
-    start = first_of(incident.timeline, EntryKind.IMPACT_STARTED) or \
-        first_of(incident.timeline, EntryKind.DETECTED)
+    start = first_of(incident.timeline, EntryKind.IMPACT_STARTED) or first_of(
+        incident.timeline, EntryKind.DETECTED
+    )
     if start is None:
         return None
     end = first_of(incident.timeline, EntryKind.RESOLVED)
@@ -222,17 +232,25 @@ def incident_state(status: str, severity_rank: int) -> ServiceState:
 def public_incident(item: Announced) -> PublicIncident:
     view = item.view
     status = Status(view.status)
-    updates = tuple(PublicUpdate(e.at, UPDATE_LABELS.get(e.kind, "Update"), e.text)
-                    for e in reversed(view.timeline))
+    updates = tuple(
+        PublicUpdate(e.at, UPDATE_LABELS.get(e.kind, "Update"), e.text)
+        for e in reversed(view.timeline)
+    )
     resolved = first_of_kind(view, EntryKind.RESOLVED)
     return PublicIncident(
-        id=view.id, title=view.title, severity=view.severity,
+        id=view.id,
+        title=view.title,
+        severity=view.severity,
         state=incident_state(view.status, item.severity_rank),
-        status_label=STATUS_LABELS[status], active=status.is_active, summary=view.summary,
+        status_label=STATUS_LABELS[status],
+        active=status.is_active,
+        summary=view.summary,
         started_at=item.span.start if item.span else None,
-        resolved_at=None if status.is_active else
-        (item.span.end if item.span else resolved),
-        updated_at=view.timeline[-1].at, scope=view.scope, updates=updates)
+        resolved_at=None if status.is_active else (item.span.end if item.span else resolved),
+        updated_at=view.timeline[-1].at,
+        scope=view.scope,
+        updates=updates,
+    )
 
 
 def first_of_kind(view: IncidentView, kind: EntryKind) -> datetime | None:
@@ -240,10 +258,17 @@ def first_of_kind(view: IncidentView, kind: EntryKind) -> datetime | None:
     return min(found) if found else None
 
 
-def build_status(announced: Sequence[Announced], *, services: Sequence[str] = (),
-                 regions: Sequence[str] = (), now: datetime, title: str,
-                 days: int = UPTIME_DAYS, history_limit: int = HISTORY_LIMIT,
-                 maintenance: Sequence[Maintenance] = ()) -> PublicStatus:
+def build_status(
+    announced: Sequence[Announced],
+    *,
+    services: Sequence[str] = (),
+    regions: Sequence[str] = (),
+    now: datetime,
+    title: str,
+    days: int = UPTIME_DAYS,
+    history_limit: int = HISTORY_LIMIT,
+    maintenance: Sequence[Maintenance] = (),
+) -> PublicStatus:
     """The status page from announced incidents (and the services and regions known)."""
     for item in announced:
         is_announced(item.view)  # refuses anything but a public view
@@ -257,16 +282,23 @@ def build_status(announced: Sequence[Announced], *, services: Sequence[str] = ()
         named_regions.update(slot.scope.regions or ())
     running = [slot for slot in maintenance if slot.running_at(now)]
     service_names = sorted(named_services) or [ALL_SERVICES]
-    incidents = sorted((public_incident(item) for item in announced),
-                       key=lambda i: (i.started_at or i.updated_at, i.id), reverse=True)
+    incidents = sorted(
+        (public_incident(item) for item in announced),
+        key=lambda i: (i.started_at or i.updated_at, i.id),
+        reverse=True,
+    )
     active = [i for i in incidents if i.active]
     today = now.astimezone(UTC).date()
     first_day = today - timedelta(days=days - 1)
 
     def touching_service(name: str) -> list[Announced]:
-        return [a for a in announced
-                if name == ALL_SERVICES or a.view.scope.services is None
-                or name in a.view.scope.services]
+        return [
+            a
+            for a in announced
+            if name == ALL_SERVICES
+            or a.view.scope.services is None
+            or name in a.view.scope.services
+        ]
 
     def state_of(touching: Sequence[PublicIncident], in_maintenance: bool) -> ServiceState:
         states = [i.state for i in touching]
@@ -279,27 +311,49 @@ def build_status(announced: Sequence[Announced], *, services: Sequence[str] = ()
         items = touching_service(name)
         ids = {a.view.id for a in items}
         spans = [a.span for a in items if a.span is not None]
-        rows.append(ServiceStatus(
-            name, state_of([i for i in active if i.id in ids],
-                           any(slot.touches_service(name) for slot in running)),
-            *uptime_over(spans, first_day, days)))
+        rows.append(
+            ServiceStatus(
+                name,
+                state_of(
+                    [i for i in active if i.id in ids],
+                    any(slot.touches_service(name) for slot in running),
+                ),
+                *uptime_over(spans, first_day, days),
+            )
+        )
     region_rows = tuple(
-        RegionStatus(name, state_of([i for i in active
-                                     if i.scope.regions is None or name in i.scope.regions],
-                                    any(slot.touches_region(name) for slot in running)))
-        for name in sorted(named_regions))
-    overall = max([r.state for r in rows] + [r.state for r in region_rows],
-                  key=lambda s: s.rank, default=ServiceState.OPERATIONAL)
+        RegionStatus(
+            name,
+            state_of(
+                [i for i in active if i.scope.regions is None or name in i.scope.regions],
+                any(slot.touches_region(name) for slot in running),
+            ),
+        )
+        for name in sorted(named_regions)
+    )
+    overall = max(
+        [r.state for r in rows] + [r.state for r in region_rows],
+        key=lambda s: s.rank,
+        default=ServiceState.OPERATIONAL,
+    )
     return PublicStatus(
-        title=title, generated_at=now, state=overall, headline=_OVERALL[overall],
-        services=tuple(rows), regions=region_rows, active=tuple(active),
+        title=title,
+        generated_at=now,
+        state=overall,
+        headline=_OVERALL[overall],
+        services=tuple(rows),
+        regions=region_rows,
+        active=tuple(active),
         maintenance=tuple(sorted(maintenance, key=lambda slot: slot.starts_at)),
         history=tuple(i for i in incidents if not i.active)[:history_limit],
-        updated_at=max((i.updated_at for i in incidents), default=None), days=days)
+        updated_at=max((i.updated_at for i in incidents), default=None),
+        days=days,
+    )
 
 
-def uptime_over(spans: Sequence[TimeWindow], first_day: date,
-                days: int) -> tuple[Decimal, tuple[DayUptime, ...]]:
+def uptime_over(
+    spans: Sequence[TimeWindow], first_day: date, days: int
+) -> tuple[Decimal, tuple[DayUptime, ...]]:
     """The uptime over `days` days from `first_day`, and each day's (see the module)."""
     down = MinuteSet()
     for span in spans:

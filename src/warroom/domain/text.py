@@ -15,8 +15,7 @@ from warroom.domain.errors import Problem
 
 # C0 and C1 control characters except tab and newline, DEL, and the bidirectional
 # controls (embeddings, overrides, isolates, marks) that reorder how text reads.
-_CONTROLS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def escape_controls(text: str) -> str:
@@ -38,6 +37,9 @@ def text_problem(field: str, value: str | None) -> Problem | None:
     """Why `value` cannot be stored, or None. Only NUL is refused: it ends strings in C
     and PostgreSQL refuses it, so a record holding it could not be copied or exported."""
     if value is not None and "\x00" in value:
-        return Problem(field, "nul_character",
-                       "the text contains a NUL character (\\x00), which cannot be stored")
+        return Problem(
+            field,
+            "nul_character",
+            "the text contains a NUL character (\\x00), which cannot be stored",
+        )
     return None

@@ -47,8 +47,7 @@ class TimelineEntry:
         return replace(self, id=entry_id)
 
 
-def first_of(entries: Sequence[TimelineEntry],
-             kind: EntryKind) -> TimelineEntry | None:
+def first_of(entries: Sequence[TimelineEntry], kind: EntryKind) -> TimelineEntry | None:
     """The earliest entry of a kind (ties: the one recorded first)."""
     matching = [e for e in entries if e.kind == kind]
     return min(matching, key=lambda e: e.at) if matching else None

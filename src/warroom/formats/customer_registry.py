@@ -51,8 +51,9 @@ def read_registry_file(path: Path, *, policy: SlaPolicy | None = None) -> tuple[
     return read_registry_text(text, source=str(path), policy=policy)
 
 
-def read_registry_text(text: str, *, source: str = "<input>",
-                       policy: SlaPolicy | None = None) -> tuple[Customer, ...]:
+def read_registry_text(
+    text: str, *, source: str = "<input>", policy: SlaPolicy | None = None
+) -> tuple[Customer, ...]:
     """Parse registry CSV text; with a policy, tiers and currencies are checked against it.
 
     A tier the policy does not know is accepted (that customer has no SLA) unless it
@@ -60,8 +61,11 @@ def read_registry_text(text: str, *, source: str = "<input>",
     two optional contact columns) are ignored, so a CRM export can be used as it is.
     """
     checker = _Checker(policy)
-    customers = [customer for batch in _csv_batches(_whole(text, source), source, checker)
-                 for customer in batch]
+    customers = [
+        customer
+        for batch in _csv_batches(_whole(text, source), source, checker)
+        for customer in batch
+    ]
     checker.finish(source)
     return tuple(customers)
 
@@ -80,9 +84,17 @@ def read_contacts_text(text: str, *, source: str = "<input>") -> tuple[Contact, 
 def _whole(text: str, source: str) -> IO[str]:
     size = len(text.encode("utf-8"))
     if size > MAX_REGISTRY_BYTES:
-        raise InvalidInput([_problem(source, None, "", "too_large",
-                                     f"the registry is {size:,} bytes; the limit is "
-                                     f"{MAX_REGISTRY_BYTES:,}")])
+        raise InvalidInput(
+            [
+                _problem(
+                    source,
+                    None,
+                    "",
+                    "too_large",
+                    f"the registry is {size:,} bytes; the limit is {MAX_REGISTRY_BYTES:,}",
+                )
+            ]
+        )
     return io.StringIO(text.removeprefix("\ufeff"), newline="")
 
 
@@ -100,9 +112,18 @@ class _Contacts:
 
     def check(self, source: str) -> None:
         if not self.columns:
-            raise InvalidInput([_problem(source, 1, "contact_email", "missing_column",
-                                         "the registry has neither a contact_email nor a "
-                                         "webhook_url column: it names no contacts")])
+            raise InvalidInput(
+                [
+                    _problem(
+                        source,
+                        1,
+                        "contact_email",
+                        "missing_column",
+                        "the registry has neither a contact_email nor a "
+                        "webhook_url column: it names no contacts",
+                    )
+                ]
+            )
 
 
 @dataclass(frozen=True)
@@ -171,8 +192,15 @@ def open_registry(location: str | Path, *, policy: SlaPolicy | None = None) -> R
     `analytics.sources`). Refused at once when there is nothing there to read."""
     text = str(location).strip()
     if not text:
-        raise InvalidInput([Problem("customers", "required",
-                                    "no customer registry given: pass --customers PATH or URL")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "customers",
+                    "required",
+                    "no customer registry given: pass --customers PATH or URL",
+                )
+            ]
+        )
     return RegistrySource(parse_source(text), policy)
 
 
@@ -186,6 +214,7 @@ def registry_size(registry: RegistrySource) -> tuple[int, set[str]]:
 
 
 # -- the checks every row goes through ------------------------------------------------------
+
 
 class _Checker:
     """The registry's rules over its rows as they come: every problem up to MAX_PROBLEMS,
@@ -207,14 +236,21 @@ class _Checker:
 
     def add(self, problem: Problem) -> None:
         if len(self.problems) == MAX_PROBLEMS:
-            self.problems.append(_problem(problem.source or "", problem.line, "",
-                                          "too_many_problems",
-                                          f"stopped after {MAX_PROBLEMS} problems"))
+            self.problems.append(
+                _problem(
+                    problem.source or "",
+                    problem.line,
+                    "",
+                    "too_many_problems",
+                    f"stopped after {MAX_PROBLEMS} problems",
+                )
+            )
         elif not self.stopped:
             self.problems.append(problem)
 
-    def row(self, values: dict[str, str], source: str, line: int, *,
-            word: str = "line") -> Customer | None:
+    def row(
+        self, values: dict[str, str], source: str, line: int, *, word: str = "line"
+    ) -> Customer | None:
         customer, problems = _customer(values, self.policy, self._tiers)
         customer_id = values["customer_id"]
         if customer_id:
@@ -225,8 +261,14 @@ class _Checker:
                 where = f"{word} {first & 0xFFFFFFFF}"
                 if first >> 32 != file:
                     where += f" of {next(s for s, n in self.files.items() if n == first >> 32)}"
-                problems.insert(0, ("customer_id", "duplicate",
-                                    f"duplicate customer_id {customer_id!r}: also on {where}"))
+                problems.insert(
+                    0,
+                    (
+                        "customer_id",
+                        "duplicate",
+                        f"duplicate customer_id {customer_id!r}: also on {where}",
+                    ),
+                )
                 customer = None
         for column, code, message in problems:
             self.add(_problem(source, line, column, code, message))
@@ -238,8 +280,9 @@ class _Checker:
         if self.problems:
             raise InvalidInput(self.problems)
         if not self.count:
-            raise InvalidInput([_problem(source, None, "", "empty",
-                                         "the registry has a header but no customers")])
+            raise InvalidInput(
+                [_problem(source, None, "", "empty", "the registry has a header but no customers")]
+            )
 
 
 # A monthly fee beyond a trillion is a unit or typing mistake, and would overflow the
@@ -247,9 +290,11 @@ class _Checker:
 MAX_FEE = Decimal(10) ** 12
 
 
-def _customer(values: dict[str, str], policy: SlaPolicy | None,
-              tiers: dict[str, str | None] | None = None,
-              ) -> tuple[Customer | None, list[tuple[str, str, str]]]:
+def _customer(
+    values: dict[str, str],
+    policy: SlaPolicy | None,
+    tiers: dict[str, str | None] | None = None,
+) -> tuple[Customer | None, list[tuple[str, str, str]]]:
     """One row as a Customer, or its problems as (column, code, message); duplicates are
     the checker's to find. `tiers` keeps the verdict on each tier seen."""
     problems: list[tuple[str, str, str]] = []
@@ -257,8 +302,11 @@ def _customer(values: dict[str, str], policy: SlaPolicy | None,
     if not customer_id:
         problems.append(("customer_id", "required", "customer_id is empty"))
     if max(map(len, values.values())) > MAX_FIELD:
-        problems.extend((column, "too_long", f"{column} is longer than {MAX_FIELD} characters")
-                        for column in COLUMNS if len(values[column]) > MAX_FIELD)
+        problems.extend(
+            (column, "too_long", f"{column} is longer than {MAX_FIELD} characters")
+            for column in COLUMNS
+            if len(values[column]) > MAX_FIELD
+        )
     if not values["name"]:
         problems.append(("name", "required", "name is empty"))
     tier = values["tier"]
@@ -277,9 +325,13 @@ def _customer(values: dict[str, str], policy: SlaPolicy | None,
     if currency not in CURRENCY_MINOR_UNITS:
         problems.append(("currency", "unknown_currency", unknown_currency_message(currency)))
     elif policy is not None and policy.currency and currency != policy.currency:
-        problems.append(("currency", "currency_mismatch",
-                         f"currency {currency} differs from the SLA policy's currency "
-                         f"{policy.currency}"))
+        problems.append(
+            (
+                "currency",
+                "currency_mismatch",
+                f"currency {currency} differs from the SLA policy's currency {policy.currency}",
+            )
+        )
     if problems or isinstance(fee, str):
         return None, problems
     text = values["regions"]
@@ -292,8 +344,9 @@ def _customer(values: dict[str, str], policy: SlaPolicy | None,
     return Customer(customer_id, values["name"], tier, fee, currency, regions), []
 
 
-def _contact(customer_id: str, values: dict[str, str]
-             ) -> tuple[Contact | None, list[tuple[str, str, str]]]:
+def _contact(
+    customer_id: str, values: dict[str, str]
+) -> tuple[Contact | None, list[tuple[str, str, str]]]:
     """The row's contact columns (those the header has) as a Contact, or their problems."""
     problems: list[tuple[str, str, str]] = []
     emails, email_problems = parse_emails(values.get("contact_email", ""))
@@ -312,10 +365,12 @@ def _problem(source: str, line: int | None, column: str, code: str, message: str
 
 # -- CSV --------------------------------------------------------------------------------------
 
+
 def _csv_files(spec: Source) -> list[Path]:
     if glob.has_magic(spec.location):
-        return [Path(p) for p in sorted(glob.glob(spec.location, recursive=True))
-                if Path(p).is_file()]
+        return [
+            Path(p) for p in sorted(glob.glob(spec.location, recursive=True)) if Path(p).is_file()
+        ]
     return [Path(spec.location)]
 
 
@@ -328,8 +383,9 @@ def _open_csv(path: Path, spec: Source) -> IO[str]:
         raise UnreadableSource(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _csv_batches(stream: IO[str], source: str, checker: _Checker,
-                 contacts: _Contacts | None = None) -> Iterator[list[Customer]]:
+def _csv_batches(
+    stream: IO[str], source: str, checker: _Checker, contacts: _Contacts | None = None
+) -> Iterator[list[Customer]]:
     """The customers of one CSV file, validated (their contact cells too), in batches;
     `contacts` collects the rows' contacts."""
     delimiter = "\t" if source.lower().endswith((".tsv", ".tsv.gz")) else ","
@@ -340,8 +396,11 @@ def _csv_batches(stream: IO[str], source: str, checker: _Checker,
         positions = [(column, index[column]) for column in COLUMNS]
         # contact cells are read (and checked) only when contacts are asked for: an
         # address is not a figure, and a bad one must not stop an assessment
-        reach = [(column, index[column]) for column in CONTACT_COLUMNS
-                 if contacts is not None and column in index]
+        reach = [
+            (column, index[column])
+            for column in CONTACT_COLUMNS
+            if contacts is not None and column in index
+        ]
         if contacts is not None:
             contacts.columns = bool(reach)
         width = len(header)
@@ -350,15 +409,22 @@ def _csv_batches(stream: IO[str], source: str, checker: _Checker,
             if checker.stopped:
                 break
             if len(row) != width:
-                checker.add(_problem(source, line, "", "wrong_field_count",
-                                     f"expected {width} fields like the header, "
-                                     f"found {len(row)}"))
+                checker.add(
+                    _problem(
+                        source,
+                        line,
+                        "",
+                        "wrong_field_count",
+                        f"expected {width} fields like the header, found {len(row)}",
+                    )
+                )
                 continue
             values = {column: row[at].strip() for column, at in positions}
             customer = checker.row(values, source, line)
             if reach:
-                contact, problems = _contact(values["customer_id"],
-                                             {column: row[at].strip() for column, at in reach})
+                contact, problems = _contact(
+                    values["customer_id"], {column: row[at].strip() for column, at in reach}
+                )
                 for column, code, message in problems:
                     checker.add(_problem(source, line, column, code, message))
                 if contact is None:
@@ -373,8 +439,9 @@ def _csv_batches(stream: IO[str], source: str, checker: _Checker,
         if batch:
             yield batch
     except UnicodeDecodeError as exc:
-        raise InvalidInput([_problem(source, reader.line, "", "malformed",
-                                     f"is not UTF-8 text ({exc.reason})")]) from None
+        raise InvalidInput(
+            [_problem(source, reader.line, "", "malformed", f"is not UTF-8 text ({exc.reason})")]
+        ) from None
     for problem in reader.problems:
         checker.add(problem)
 
@@ -401,8 +468,15 @@ class _Rows:
             except StopIteration:
                 return
             except csv.Error as exc:
-                self.problems.append(_problem(self._source, self._reader.line_num, "",
-                                              "malformed", f"is not valid CSV: {exc}"))
+                self.problems.append(
+                    _problem(
+                        self._source,
+                        self._reader.line_num,
+                        "",
+                        "malformed",
+                        f"is not valid CSV: {exc}",
+                    )
+                )
                 return
             self._next_line = self._reader.line_num + 1
             if row and (row[0].strip() or any(cell.strip() for cell in row)):
@@ -411,9 +485,15 @@ class _Rows:
     def header(self) -> tuple[int, list[str]]:
         for line, row in self._iter:
             return line, row
-        problems = self.problems or [_problem(self._source, None, "", "empty",
-                                              f"is empty; expected a header row: "
-                                              f"{', '.join(COLUMNS)}")]
+        problems = self.problems or [
+            _problem(
+                self._source,
+                None,
+                "",
+                "empty",
+                f"is empty; expected a header row: {', '.join(COLUMNS)}",
+            )
+        ]
         raise InvalidInput(problems)
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
@@ -427,20 +507,35 @@ def _column_index(header: Sequence[str], source: str, line: int | None) -> dict[
     for position, name in enumerate(names):
         if name in COLUMNS or name in CONTACT_COLUMNS:
             if name in index:
-                problems.append(_problem(source, line, name, "duplicate_column",
-                                         f"the column {name!r} appears twice in the header"))
+                problems.append(
+                    _problem(
+                        source,
+                        line,
+                        name,
+                        "duplicate_column",
+                        f"the column {name!r} appears twice in the header",
+                    )
+                )
             index.setdefault(name, position)
     found = ", ".join(repr(cell.strip()) for cell in header)
     unknown = [name for name in names if name not in COLUMNS and name not in CONTACT_COLUMNS]
     for column in COLUMNS:
         if column in index:
             continue
-        guess = ([name for name in unknown if name and (name in column or column in name)]
-                 or difflib.get_close_matches(column, unknown, n=1, cutoff=0.6))
+        guess = [
+            name for name in unknown if name and (name in column or column in name)
+        ] or difflib.get_close_matches(column, unknown, n=1, cutoff=0.6)
         hint = f" (is {guess[0]!r} meant to be {column!r}?)" if guess else ""
-        problems.append(_problem(source, line, column, "missing_column",
-                                 f"missing column {column!r}{hint}; the header has {found}; "
-                                 f"expected {', '.join(COLUMNS)}"))
+        problems.append(
+            _problem(
+                source,
+                line,
+                column,
+                "missing_column",
+                f"missing column {column!r}{hint}; the header has {found}; "
+                f"expected {', '.join(COLUMNS)}",
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     return index
@@ -448,8 +543,10 @@ def _column_index(header: Sequence[str], source: str, line: int | None) -> dict[
 
 # -- tables (Parquet, DuckDB, PostgreSQL) ----------------------------------------------------
 
-def _table_batches(spec: Source, checker: _Checker,
-                   contacts: _Contacts | None = None) -> Iterator[list[Customer]]:
+
+def _table_batches(
+    spec: Source, checker: _Checker, contacts: _Contacts | None = None
+) -> Iterator[list[Customer]]:
     """The customers of a table-like source, validated, in batches: each value is read as
     the text a CSV cell would hold (numbers exactly, a list of regions joined by `;`);
     `contacts` collects the rows' contacts, as `_csv_batches` does."""
@@ -461,8 +558,11 @@ def _table_batches(spec: Source, checker: _Checker,
             if contacts is not None:
                 contacts.columns = any(c in index for c in CONTACT_COLUMNS)
         columns = [rows.columns[names[index[column]]] for column in COLUMNS]
-        reach = [(column, rows.columns[names[index[column]]]) for column in CONTACT_COLUMNS
-                 if contacts is not None and column in index]
+        reach = [
+            (column, rows.columns[names[index[column]]])
+            for column in CONTACT_COLUMNS
+            if contacts is not None and column in index
+        ]
         batch: list[Customer] = []
         for i, (source, number) in enumerate(zip(rows.sources, rows.rows, strict=True)):
             if checker.stopped:
@@ -470,8 +570,9 @@ def _table_batches(spec: Source, checker: _Checker,
             values = {column: _cell(columns[c][i]) for c, column in enumerate(COLUMNS)}
             customer = checker.row(values, source, number, word="row")
             if reach and contacts is not None:
-                contact, problems = _contact(values["customer_id"],
-                                             {column: _cell(cells[i]) for column, cells in reach})
+                contact, problems = _contact(
+                    values["customer_id"], {column: _cell(cells[i]) for column, cells in reach}
+                )
                 for column, code, message in problems:
                     checker.add(_problem(source, number, column, code, message))
                 if contact is not None and customer is not None:
@@ -506,8 +607,11 @@ def _tier_problem(tier: str, policy: SlaPolicy | None) -> str | None:
         return None
     known = list(policy.tier_names)
     lowered = {name.lower(): name for name in known}
-    guess = ([lowered[tier.lower()]] if tier.lower() in lowered
-             else difflib.get_close_matches(tier, known, n=1, cutoff=0.8))
+    guess = (
+        [lowered[tier.lower()]]
+        if tier.lower() in lowered
+        else difflib.get_close_matches(tier, known, n=1, cutoff=0.8)
+    )
     if guess:
         # A near miss is almost always a typo that would silently cancel a credit.
         return f"unknown tier {tier!r} (did you mean {guess[0]!r}?)"
@@ -519,8 +623,10 @@ def _fee(text: str) -> Decimal | str:
     if not text:
         return "monthly_fee is empty"
     if "," in text:
-        return (f"monthly_fee {text!r} has a comma; write the number without thousands "
-                f"separators and with a point for decimals (e.g. 1234.50)")
+        return (
+            f"monthly_fee {text!r} has a comma; write the number without thousands "
+            f"separators and with a point for decimals (e.g. 1234.50)"
+        )
     try:
         fee = Decimal(text)
     except InvalidOperation:

@@ -53,8 +53,13 @@ class Document:
 
     def problem(self, path: Iterable[str | int], code: str, message: str) -> Problem:
         path = tuple(path)
-        return Problem(field=format_path(path), code=code, message=message,
-                       source=self.source, line=self.line_of(path))
+        return Problem(
+            field=format_path(path),
+            code=code,
+            message=message,
+            source=self.source,
+            line=self.line_of(path),
+        )
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -67,10 +72,12 @@ def format_path(path: Iterable[str | int]) -> str:
     return text
 
 
-def _fail(source: str, message: str, line: int | None = None, code: str = "malformed",
-          path: Path_ = ()) -> None:
-    raise InvalidInput([Problem(field=format_path(path), code=code, message=message,
-                                source=source, line=line)])
+def _fail(
+    source: str, message: str, line: int | None = None, code: str = "malformed", path: Path_ = ()
+) -> None:
+    raise InvalidInput(
+        [Problem(field=format_path(path), code=code, message=message, source=source, line=line)]
+    )
 
 
 def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
@@ -95,8 +102,11 @@ def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
 
 
 def load_file(path: Path, *, max_bytes: int = MAX_BYTES) -> Document:
-    return load_text(read_text(path, max_bytes=max_bytes), source=str(path),
-                     json_only=path.suffix.lower() == ".json")
+    return load_text(
+        read_text(path, max_bytes=max_bytes),
+        source=str(path),
+        json_only=path.suffix.lower() == ".json",
+    )
 
 
 def load_text(text: str, *, source: str, json_only: bool = False) -> Document:
@@ -138,9 +148,13 @@ def _load_yaml(text: str, source: str, kind: str) -> Document:
         doc.data = _build(loader, node, (), doc, depth=0)
         return doc
     except yaml.reader.ReaderError as exc:
-        line = text[:exc.position].count("\n") + 1
-        _fail(source, f"is not valid {kind}: the character {exc.character!r} is not allowed "
-              "(write it escaped in a double-quoted string)", line)
+        line = text[: exc.position].count("\n") + 1
+        _fail(
+            source,
+            f"is not valid {kind}: the character {exc.character!r} is not allowed "
+            "(write it escaped in a double-quoted string)",
+            line,
+        )
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at_line: int | None = mark.line + 1 if mark else None
@@ -171,8 +185,7 @@ def _refuse_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _STANDARD_TAGS = {
-    "tag:yaml.org,2002:" + name
-    for name in ("str", "int", "float", "bool", "null", "map", "seq")
+    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "map", "seq")
 }
 
 
@@ -180,11 +193,15 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, doc: Document, depth: 
     line = node.start_mark.line + 1
     doc.lines[path] = line
     if depth > MAX_DEPTH:
-        _fail(doc.source, f"is nested more than {MAX_DEPTH} levels deep", line, "too_deep",
-              path)
+        _fail(doc.source, f"is nested more than {MAX_DEPTH} levels deep", line, "too_deep", path)
     if node.tag not in _STANDARD_TAGS:
-        _fail(doc.source, f"uses the tag {node.tag!r}; only plain YAML values are allowed",
-              line, "bad_tag", path)
+        _fail(
+            doc.source,
+            f"uses the tag {node.tag!r}; only plain YAML values are allowed",
+            line,
+            "bad_tag",
+            path,
+        )
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -192,17 +209,26 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, doc: Document, depth: 
                 _fail(doc.source, "a key must be plain text", key_node.start_mark.line + 1)
             key = str(loader.construct_scalar(key_node))
             if key == "<<":
-                _fail(doc.source, "merge keys (<<) are not allowed", key_node.start_mark.line + 1,
-                      "bad_tag")
+                _fail(
+                    doc.source,
+                    "merge keys (<<) are not allowed",
+                    key_node.start_mark.line + 1,
+                    "bad_tag",
+                )
             if key in out:
-                _fail(doc.source, f"the key {key!r} appears twice (again on line "
-                      f"{key_node.start_mark.line + 1})", doc.lines.get((*path, key)),
-                      "duplicate_key", (*path, key))
+                _fail(
+                    doc.source,
+                    f"the key {key!r} appears twice (again on line {key_node.start_mark.line + 1})",
+                    doc.lines.get((*path, key)),
+                    "duplicate_key",
+                    (*path, key),
+                )
             out[key] = _build(loader, value_node, (*path, key), doc, depth + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, (*path, i), doc, depth + 1)
-                for i, item in enumerate(node.value)]
+        return [
+            _build(loader, item, (*path, i), doc, depth + 1) for i, item in enumerate(node.value)
+        ]
     return loader.construct_object(node, deep=False)
 
 
@@ -210,7 +236,8 @@ def _compose_node_without_aliases(self: _Loader, parent: Any, index: Any) -> Any
     if self.check_event(yaml.AliasEvent):
         event = self.peek_event()  # type: ignore[no-untyped-call]
         raise yaml.composer.ComposerError(
-            None, None, "aliases (*name) are not allowed", event.start_mark)
+            None, None, "aliases (*name) are not allowed", event.start_mark
+        )
     return yaml.composer.Composer.compose_node(self, parent, index)
 
 
@@ -234,8 +261,9 @@ _MESSAGES = {
 }
 
 
-def problems_from(exc: ValidationError, doc: Document,
-                  *, allowed: Mapping[Path_, Iterable[str]] | None = None) -> list[Problem]:
+def problems_from(
+    exc: ValidationError, doc: Document, *, allowed: Mapping[Path_, Iterable[str]] | None = None
+) -> list[Problem]:
     """Turn pydantic's errors into warroom problems with file, line and field."""
     problems = []
     for error in exc.errors(include_url=False):
@@ -250,8 +278,10 @@ def problems_from(exc: ValidationError, doc: Document,
             if known:
                 message = f"unknown field {path[-1]!r}; expected one of {', '.join(known)}"
             if error.get("input") is None:
-                message += (" (if this is the end of the text before it, quote that text: "
-                            "a comma inside {...} starts a new field)")
+                message += (
+                    " (if this is the end of the text before it, quote that text: "
+                    "a comma inside {...} starts a new field)"
+                )
         elif kind.endswith("_type") or kind.endswith("_parsing"):
             message = f"{message}, found {_describe(error.get('input'))}"
         problems.append(doc.problem(path, kind, message))

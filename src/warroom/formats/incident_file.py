@@ -65,16 +65,22 @@ def parse_utc(value: Any) -> datetime:
             raise PydanticCustomError(
                 "bad_timestamp",
                 "'{value}' is not a time; expected ISO-8601 with a UTC offset, "
-                "e.g. 2025-11-08T14:02:00Z", {"value": value}) from None
+                "e.g. 2025-11-08T14:02:00Z",
+                {"value": value},
+            ) from None
     else:
         raise PydanticCustomError(
-            "bad_timestamp", "expected a time such as 2025-11-08T14:02:00Z, found '{value}'",
-            {"value": value})
+            "bad_timestamp",
+            "expected a time such as 2025-11-08T14:02:00Z, found '{value}'",
+            {"value": value},
+        )
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise PydanticCustomError(
             "naive_timestamp",
             "'{value}' has no UTC offset; warroom keeps times in UTC, write e.g. "
-            "2025-11-08T14:02:00Z", {"value": str(value)})
+            "2025-11-08T14:02:00Z",
+            {"value": str(value)},
+        )
     return parsed.astimezone(UTC)
 
 
@@ -86,8 +92,9 @@ def parse_day(value: Any) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise PydanticCustomError("bad_date", "'{value}' is not a date; expected YYYY-MM-DD",
-                              {"value": value})
+    raise PydanticCustomError(
+        "bad_date", "'{value}' is not a date; expected YYYY-MM-DD", {"value": value}
+    )
 
 
 UtcTime = Annotated[datetime, BeforeValidator(parse_utc)]
@@ -141,11 +148,13 @@ class IncidentFile(_Strict):
     summary: Text | None = None
     public_summary: Text | None = None
     timeline: Annotated[list[EntryFile], Field(max_length=MAX_ENTRIES)] = Field(
-        default_factory=list)
+        default_factory=list
+    )
     root_cause: Text | None = None
     public_root_cause: Text | None = None
     contributing_factors: Annotated[list[Text], Field(max_length=1000)] = Field(
-        default_factory=list)
+        default_factory=list
+    )
     actions: Annotated[list[ActionFile], Field(max_length=1000)] = Field(default_factory=list)
 
     @field_validator("id")
@@ -153,9 +162,11 @@ class IncidentFile(_Strict):
     def _incident_id(cls, value: str | None) -> str | None:
         if value is not None and not ID_PATTERN.match(value):
             raise PydanticCustomError(
-                "bad_id", "'{value}' is not an incident ID; expected INC-YYYY-MMDD-NNN, "
+                "bad_id",
+                "'{value}' is not an incident ID; expected INC-YYYY-MMDD-NNN, "
                 "e.g. INC-2025-1108-001 (or leave id out to have one assigned)",
-                {"value": value})
+                {"value": value},
+            )
         return value
 
     @field_validator("severity", mode="before")
@@ -166,8 +177,10 @@ class IncidentFile(_Strict):
             return scale.parse(str(value))
         except InvalidInput:
             raise PydanticCustomError(
-                "bad_severity", "unknown severity '{value}'; expected one of {names}",
-                {"value": value, "names": ", ".join(scale.names)}) from None
+                "bad_severity",
+                "unknown severity '{value}'; expected one of {names}",
+                {"value": value, "names": ", ".join(scale.names)},
+            ) from None
 
 
 _ALLOWED_FIELDS: dict[tuple[str | int, ...], list[str]] = {
@@ -199,8 +212,9 @@ def read_incident_file(path: Path, *, scale: SeverityScale = DEFAULT_SCALE) -> l
     return parse_document(load_file(path), scale=scale)
 
 
-def read_incident_text(text: str, *, source: str = "<input>",
-                       scale: SeverityScale = DEFAULT_SCALE) -> list[ParsedIncident]:
+def read_incident_text(
+    text: str, *, source: str = "<input>", scale: SeverityScale = DEFAULT_SCALE
+) -> list[ParsedIncident]:
     return parse_document(load_text(text, source=source), scale=scale)
 
 
@@ -218,8 +232,9 @@ def parse_document(doc: Document, *, scale: SeverityScale = DEFAULT_SCALE) -> li
     elif isinstance(items, list):
         located = [((*base, i), item) for i, item in enumerate(items)]
     else:
-        raise InvalidInput([doc.problem(base, "malformed",
-                                        "expected an incident (a mapping) or a list of them")])
+        raise InvalidInput(
+            [doc.problem(base, "malformed", "expected an incident (a mapping) or a list of them")]
+        )
     if not located:
         raise InvalidInput([doc.problem(base, "empty", "holds no incidents")])
 
@@ -228,8 +243,10 @@ def parse_document(doc: Document, *, scale: SeverityScale = DEFAULT_SCALE) -> li
         try:
             model = IncidentFile.model_validate(item, context={"scale": scale})
         except ValidationError as exc:
-            problems += [_prefixed(p, path, doc) for p in problems_from(exc, _sub(doc, path),
-                                                                          allowed=_ALLOWED_FIELDS)]
+            problems += [
+                _prefixed(p, path, doc)
+                for p in problems_from(exc, _sub(doc, path), allowed=_ALLOWED_FIELDS)
+            ]
             continue
         incident, more = _to_domain(model, doc, path)
         problems += more
@@ -252,14 +269,27 @@ def _prefixed(problem: Problem, path: tuple[str | int, ...], doc: Document) -> P
     if not path:
         return problem
     prefix = format_path(path)
-    field = prefix + ("" if not problem.field else
-                      problem.field if problem.field.startswith("[") else "." + problem.field)
-    return Problem(field=field, code=problem.code, message=problem.message,
-                   source=problem.source, line=problem.line)
+    field = prefix + (
+        ""
+        if not problem.field
+        else problem.field
+        if problem.field.startswith("[")
+        else "." + problem.field
+    )
+    return Problem(
+        field=field,
+        code=problem.code,
+        message=problem.message,
+        source=problem.source,
+        line=problem.line,
+    )
 
 
-def _to_domain(model: IncidentFile, doc: Document, path: tuple[str | int, ...],
-               ) -> tuple[Incident | None, list[Problem]]:
+def _to_domain(
+    model: IncidentFile,
+    doc: Document,
+    path: tuple[str | int, ...],
+) -> tuple[Incident | None, list[Problem]]:
     problems: list[Problem] = []
     roles: dict[Role, str] = {}
     if model.commander:
@@ -268,8 +298,10 @@ def _to_domain(model: IncidentFile, doc: Document, path: tuple[str | int, ...],
         person = getattr(model.roles, role.value)
         if person:
             roles[role] = person
-    timeline = [TimelineEntry(at=e.at, kind=e.kind, text=e.text, author=e.author,
-                              audience=e.audience) for e in model.timeline]
+    timeline = [
+        TimelineEntry(at=e.at, kind=e.kind, text=e.text, author=e.author, audience=e.audience)
+        for e in model.timeline
+    ]
     for index, code, message in timeline_order_problems(timeline):
         problems.append(doc.problem((*path, "timeline", index, "at"), code, message))
     for problem in timeline_problems(timeline, model.status):
@@ -293,18 +325,28 @@ def _to_domain(model: IncidentFile, doc: Document, path: tuple[str | int, ...],
         root_cause=model.root_cause,
         public_root_cause=model.public_root_cause,
         contributing_factors=list(model.contributing_factors),
-        actions=[CorrectiveAction(number=i, title=a.title, owner=a.owner, due=a.due,
-                                  status=a.status, link=a.link, audience=a.audience)
-                 for i, a in enumerate(model.actions, start=1)],
+        actions=[
+            CorrectiveAction(
+                number=i,
+                title=a.title,
+                owner=a.owner,
+                due=a.due,
+                status=a.status,
+                link=a.link,
+                audience=a.audience,
+            )
+            for i, a in enumerate(model.actions, start=1)
+        ],
     )
     for problem in text_problems(incident):
-        problems.append(doc.problem((*path, *_field_path(problem.field)), problem.code,
-                                    problem.message))
+        problems.append(
+            doc.problem((*path, *_field_path(problem.field)), problem.code, problem.message)
+        )
     return (None if problems else incident), problems
 
 
 def _field_path(field: str) -> tuple[str | int, ...]:
-    """"timeline[3].text" as the document path ("timeline", 3, "text")."""
+    """ "timeline[3].text" as the document path ("timeline", 3, "text")."""
     parts: list[str | int] = []
     for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field):
         parts.append(int(index) if index else name)
@@ -313,11 +355,14 @@ def _field_path(field: str) -> tuple[str | int, ...]:
 
 # -- writing ---------------------------------------------------------------------------------
 
+
 def to_document(incident: Incident) -> dict[str, Any]:
     """The incident as the plain data of its file (the key order of docs/incident-file.md)."""
-    roles = {r.value: incident.roles[r]
-             for r in (Role.SCRIBE, Role.COMMUNICATIONS, Role.TECHNICAL_LEAD)
-             if r in incident.roles}
+    roles = {
+        r.value: incident.roles[r]
+        for r in (Role.SCRIBE, Role.COMMUNICATIONS, Role.TECHNICAL_LEAD)
+        if r in incident.roles
+    }
     doc: dict[str, Any] = {
         "id": incident.id or None,
         "title": incident.title,
@@ -328,24 +373,33 @@ def to_document(incident: Incident) -> dict[str, Any]:
         "roles": roles,
         "scope": {
             "regions": "all" if incident.scope.regions is None else list(incident.scope.regions),
-            "services": "all" if incident.scope.services is None
-            else list(incident.scope.services),
+            "services": "all" if incident.scope.services is None else list(incident.scope.services),
         },
         "data_loss": incident.data_loss,
         "summary": incident.summary,
         "public_summary": incident.public_summary,
         "timeline": [
-            {"at": iso_z(e.at), "kind": e.kind.value, "text": e.text, "author": e.author,
-             "audience": e.audience.value}
+            {
+                "at": iso_z(e.at),
+                "kind": e.kind.value,
+                "text": e.text,
+                "author": e.author,
+                "audience": e.audience.value,
+            }
             for e in incident.ordered_timeline()
         ],
         "root_cause": incident.root_cause,
         "public_root_cause": incident.public_root_cause,
         "contributing_factors": list(incident.contributing_factors),
         "actions": [
-            {"title": a.title, "owner": a.owner,
-             "due": a.due.isoformat() if a.due else None, "status": a.status.value,
-             "link": a.link, "audience": a.audience.value}
+            {
+                "title": a.title,
+                "owner": a.owner,
+                "due": a.due.isoformat() if a.due else None,
+                "status": a.status.value,
+                "link": a.link,
+                "audience": a.audience.value,
+            }
             for a in sorted(incident.actions, key=lambda a: a.number)
         ],
     }
@@ -377,8 +431,14 @@ _Dumper.add_representer(str, _str_presenter)
 
 
 def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-                     default_flow_style=False)
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
 
 
 def write_incidents(incidents: list[Incident], *, fmt: str = "yaml") -> str:

@@ -115,7 +115,8 @@ def _severity_spec(value: Any) -> Any:
         return {"fixed": _severity(value)}  # checked here, so the error names `severity`
     if value is not None and not isinstance(value, dict):
         raise PydanticCustomError(
-            "bad_severity", "expected a severity such as SEV-2, or {label, map, default}")
+            "bad_severity", "expected a severity such as SEV-2, or {label, map, default}"
+        )
     return value
 
 
@@ -126,13 +127,15 @@ def _declare(value: Any) -> Any:
         value = [value]
     if not isinstance(value, list):
         raise PydanticCustomError("bad_declare", "expected true, false or a list of severities")
-    return frozenset(_severity(item) if isinstance(item, str) else _not_text(item)
-                     for item in value)
+    return frozenset(
+        _severity(item) if isinstance(item, str) else _not_text(item) for item in value
+    )
 
 
 def _not_text(item: Any) -> str:
-    raise PydanticCustomError("bad_severity", "expected a severity such as SEV-2, found "
-                                              "{item}", {"item": repr(item)})
+    raise PydanticCustomError(
+        "bad_severity", "expected a severity such as SEV-2, found {item}", {"item": repr(item)}
+    )
 
 
 def _group_by(value: Any) -> Any:
@@ -140,11 +143,17 @@ def _group_by(value: Any) -> Any:
         return value
     if isinstance(value, str):  # one label name
         value = [value]
-    if (not isinstance(value, list) or not value or len(value) > MAX_LABEL_NAMES
-            or not all(isinstance(item, str) and item.strip() for item in value)):
+    if (
+        not isinstance(value, list)
+        or not value
+        or len(value) > MAX_LABEL_NAMES
+        or not all(isinstance(item, str) and item.strip() for item in value)
+    ):
         raise PydanticCustomError(
-            "bad_group_by", "expected group_key, alert, or a list of 1 to {limit} label names",
-            {"limit": MAX_LABEL_NAMES})
+            "bad_group_by",
+            "expected group_key, alert, or a list of 1 to {limit} label names",
+            {"limit": MAX_LABEL_NAMES},
+        )
     return tuple(item.strip() for item in value)
 
 
@@ -182,37 +191,42 @@ class SettingsFile(_Strict):
 
 class RouteFile(SettingsFile):
     name: Name | None = None
-    matchers: Annotated[list[Annotated[InstanceOf[Matcher], BeforeValidator(_matcher)]],
-                        Field(max_length=MAX_MATCHERS)] = Field(default_factory=list)
-    source: Annotated[list[Literal["alertmanager", "pagerduty"]] | None,
-                      BeforeValidator(_listed)] = None
+    matchers: Annotated[
+        list[Annotated[InstanceOf[Matcher], BeforeValidator(_matcher)]],
+        Field(max_length=MAX_MATCHERS),
+    ] = Field(default_factory=list)
+    source: Annotated[
+        list[Literal["alertmanager", "pagerduty"]] | None, BeforeValidator(_listed)
+    ] = None
     receiver: Annotated[list[Name] | None, BeforeValidator(_listed)] = None
     continue_: bool = Field(default=False, alias="continue")
 
 
 class RoutingFile(_Strict):
     defaults: SettingsFile | None = None
-    routes: Annotated[list[RouteFile], Field(max_length=MAX_ROUTES)] = Field(
-        default_factory=list)
+    routes: Annotated[list[RouteFile], Field(max_length=MAX_ROUTES)] = Field(default_factory=list)
 
 
 def _fields(model: type[BaseModel]) -> list[str]:
-    return [info.alias or name for name, info in model.model_fields.items()
-            if name != "fixed"]
+    return [info.alias or name for name, info in model.model_fields.items() if name != "fixed"]
 
 
 _ALLOWED: dict[tuple[str | int, ...], list[str]] = {
     (): _fields(RoutingFile),
     ("defaults",): _fields(SettingsFile),
     ("routes",): _fields(RouteFile),
-    **{(*where, key): _fields(ChoiceFile) for where in (("defaults",), ("routes",))
-       for key in ("service", "region")},
+    **{
+        (*where, key): _fields(ChoiceFile)
+        for where in (("defaults",), ("routes",))
+        for key in ("service", "region")
+    },
     ("defaults", "severity"): _fields(SeverityFile),
     ("routes", "severity"): _fields(SeverityFile),
 }
 
 
 # -- reading ----------------------------------------------------------------------------------
+
 
 def load_routing(path: Path | None) -> RoutingRules:
     """The rules of the routing file at `path`, or the defaults when there is none."""
@@ -221,24 +235,39 @@ def load_routing(path: Path | None) -> RoutingRules:
 
 def read_routing_file(path: Path) -> RoutingRules:
     """Read and validate a routing file; InvalidInput lists every problem found."""
-    return read_routing_text(read_text(path, max_bytes=MAX_ROUTING_BYTES), source=str(path),
-                             json_only=path.suffix.lower() == ".json")
+    return read_routing_text(
+        read_text(path, max_bytes=MAX_ROUTING_BYTES),
+        source=str(path),
+        json_only=path.suffix.lower() == ".json",
+    )
 
 
-def read_routing_text(text: str, *, source: str = "<input>",
-                      json_only: bool = False) -> RoutingRules:
+def read_routing_text(
+    text: str, *, source: str = "<input>", json_only: bool = False
+) -> RoutingRules:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_ROUTING_BYTES:
-        raise InvalidInput([Problem(field="", code="too_large", source=source, message=(
-            f"the routing file is {size:,} bytes; the limit is {MAX_ROUTING_BYTES:,}"))])
+        raise InvalidInput(
+            [
+                Problem(
+                    field="",
+                    code="too_large",
+                    source=source,
+                    message=(
+                        f"the routing file is {size:,} bytes; the limit is {MAX_ROUTING_BYTES:,}"
+                    ),
+                )
+            ]
+        )
     return parse_routing_document(load_text(text, source=source, json_only=json_only))
 
 
 def parse_routing_document(doc: Document) -> RoutingRules:
     """Validate an already loaded document (the API may take the same rules as JSON)."""
     if not isinstance(doc.data, dict):
-        raise InvalidInput([doc.problem((), "malformed",
-                                        "expected a mapping with `defaults` and `routes`")])
+        raise InvalidInput(
+            [doc.problem((), "malformed", "expected a mapping with `defaults` and `routes`")]
+        )
     try:
         model = RoutingFile.model_validate(doc.data)
     except ValidationError as exc:
@@ -251,21 +280,35 @@ def parse_routing_document(doc: Document) -> RoutingRules:
     for index, entry in enumerate(model.routes):
         name = entry.name or f"routes[{index}]"
         if name == DEFAULTS_NAME:
-            problems.append(doc.problem(("routes", index, "name"), "reserved_name", (
-                f"{DEFAULTS_NAME!r} names the defaults' own grouping; choose another name")))
+            problems.append(
+                doc.problem(
+                    ("routes", index, "name"),
+                    "reserved_name",
+                    (f"{DEFAULTS_NAME!r} names the defaults' own grouping; choose another name"),
+                )
+            )
         elif name in seen:
-            problems.append(doc.problem(("routes", index, "name"), "duplicate_name", (
-                f"the route name {name!r} is taken by routes[{seen[name]}]; names must be "
-                "unique (they are part of grouping keys)")))
+            problems.append(
+                doc.problem(
+                    ("routes", index, "name"),
+                    "duplicate_name",
+                    (
+                        f"the route name {name!r} is taken by routes[{seen[name]}]; names must be "
+                        "unique (they are part of grouping keys)"
+                    ),
+                )
+            )
         seen.setdefault(name, index)
-        routes.append(Route(
-            name=name,
-            settings=_settings(entry, defaults),
-            matchers=tuple(entry.matchers),
-            sources=frozenset(AlertSource(s) for s in entry.source) if entry.source else None,
-            receivers=frozenset(entry.receiver) if entry.receiver else None,
-            continue_matching=entry.continue_,
-        ))
+        routes.append(
+            Route(
+                name=name,
+                settings=_settings(entry, defaults),
+                matchers=tuple(entry.matchers),
+                sources=frozenset(AlertSource(s) for s in entry.source) if entry.source else None,
+                receivers=frozenset(entry.receiver) if entry.receiver else None,
+                continue_matching=entry.continue_,
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     return RoutingRules(defaults=defaults, routes=tuple(routes))
@@ -281,8 +324,11 @@ def _defaults(entry: SettingsFile) -> Defaults:
         severity=_severity_rule(entry.severity, built_in.severity),
         declare=declare,
         group_by=group_by,
-        resolve_incident=(entry.resolve_incident if entry.resolve_incident is not None
-                          else built_in.resolve_incident),
+        resolve_incident=(
+            entry.resolve_incident
+            if entry.resolve_incident is not None
+            else built_in.resolve_incident
+        ),
         title=entry.title or built_in.title,
     )
 

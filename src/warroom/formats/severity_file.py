@@ -13,18 +13,24 @@ def read_severities(path: Path) -> SeverityScale:
     """{SEV-1: {label: Critical, description: ...}, ...}; levels left out keep their defaults."""
     doc = load_file(path, max_bytes=256 * 1024)
     if not isinstance(doc.data, dict):
-        raise InvalidInput([doc.problem((), "malformed",
-                                        "expected a mapping of severity names to definitions")])
+        raise InvalidInput(
+            [doc.problem((), "malformed", "expected a mapping of severity names to definitions")]
+        )
     problems, definitions = [], {}
     for name, value in doc.data.items():
         if name not in DEFAULT_SCALE:
-            problems.append(doc.problem((name,), "bad_severity",
-                                        f"unknown severity {name!r}; expected one of "
-                                        f"{', '.join(DEFAULT_SCALE.names)}"))
+            problems.append(
+                doc.problem(
+                    (name,),
+                    "bad_severity",
+                    f"unknown severity {name!r}; expected one of {', '.join(DEFAULT_SCALE.names)}",
+                )
+            )
             continue
         if not isinstance(value, dict) or set(value) - {"label", "description"}:
-            problems.append(doc.problem((name,), "malformed",
-                                        "expected {label: ..., description: ...}"))
+            problems.append(
+                doc.problem((name,), "malformed", "expected {label: ..., description: ...}")
+            )
             continue
         definitions[name] = {k: str(v) for k, v in value.items() if v is not None}
     if problems:

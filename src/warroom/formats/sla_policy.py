@@ -62,7 +62,8 @@ class WindowFile(_Strict):
 class ExclusionsFile(_Strict):
     notice_hours: WholeNumber | None = None
     maintenance_windows: Annotated[list[WindowFile], Field(max_length=MAX_WINDOWS)] = Field(
-        default_factory=list)
+        default_factory=list
+    )
 
 
 class ClaimsFile(_Strict):
@@ -111,6 +112,7 @@ def _allowed(data: Any) -> dict[tuple[str | int, ...], list[str]]:
 
 # -- reading ----------------------------------------------------------------------------------
 
+
 def read_policy_file(path: Path) -> SlaPolicy:
     """Read and validate an SLA policy file; InvalidInput lists every problem found."""
     text = read_text(path, max_bytes=MAX_POLICY_BYTES)
@@ -120,9 +122,16 @@ def read_policy_file(path: Path) -> SlaPolicy:
 def read_policy_text(text: str, *, source: str = "<input>") -> SlaPolicy:
     size = len(text.encode("utf-8"))
     if size > MAX_POLICY_BYTES:
-        raise InvalidInput([Problem(field="", code="too_large", source=source,
-                                    message=f"the policy is {size:,} bytes; the limit is "
-                                            f"{MAX_POLICY_BYTES:,}")])
+        raise InvalidInput(
+            [
+                Problem(
+                    field="",
+                    code="too_large",
+                    source=source,
+                    message=f"the policy is {size:,} bytes; the limit is {MAX_POLICY_BYTES:,}",
+                )
+            ]
+        )
     doc = load_text(text, source=source)
     doc.data = _exact_numbers(yaml.compose(text, Loader=yaml.SafeLoader), doc.data)
     return parse_policy_document(doc)
@@ -134,12 +143,15 @@ def _exact_numbers(node: yaml.Node | None, value: Any) -> Any:
     `load_text` has already refused aliases and duplicate keys, so node and value line up.
     """
     if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
-        return {key: _exact_numbers(value_node, value[key])
-                for key_node, value_node in node.value
-                if (key := str(key_node.value)) in value}
+        return {
+            key: _exact_numbers(value_node, value[key])
+            for key_node, value_node in node.value
+            if (key := str(key_node.value)) in value
+        }
     if isinstance(node, yaml.SequenceNode) and isinstance(value, list):
-        return [_exact_numbers(item, element)
-                for item, element in zip(node.value, value, strict=True)]
+        return [
+            _exact_numbers(item, element) for item, element in zip(node.value, value, strict=True)
+        ]
     if isinstance(node, yaml.ScalarNode) and isinstance(value, float):
         try:
             return Decimal(node.value.replace("_", ""))
@@ -159,29 +171,43 @@ def parse_policy_document(doc: Document) -> SlaPolicy:
     exclusions = model.exclusions or ExclusionsFile()
     for i, window in enumerate(exclusions.maintenance_windows):
         if window.end <= window.start:
-            problems.append(doc.problem(
-                ("exclusions", "maintenance_windows", i, "end"), "out_of_range",
-                f"the window ends ({iso_z(window.end)}) before it starts "
-                f"({iso_z(window.start)})"))
+            problems.append(
+                doc.problem(
+                    ("exclusions", "maintenance_windows", i, "end"),
+                    "out_of_range",
+                    f"the window ends ({iso_z(window.end)}) before it starts "
+                    f"({iso_z(window.start)})",
+                )
+            )
             continue
-        windows.append(MaintenanceWindow(start=window.start, end=window.end,
-                                         announced_at=window.announced_at,
-                                         description=window.description))
+        windows.append(
+            MaintenanceWindow(
+                start=window.start,
+                end=window.end,
+                announced_at=window.announced_at,
+                description=window.description,
+            )
+        )
     downtime = model.downtime or DowntimeFile()
     try:  # the domain's checks of the rule, reported with the others
-        rule = DowntimeRule(error_rate_threshold=downtime.error_rate_threshold,
-                            min_failed_requests=downtime.min_failed_requests)
+        rule = DowntimeRule(
+            error_rate_threshold=downtime.error_rate_threshold,
+            min_failed_requests=downtime.min_failed_requests,
+        )
     except InvalidInput as exc:
-        problems += [doc.problem(_parse_path(p.field), p.code, p.message)
-                     for p in exc.problems]
+        problems += [doc.problem(_parse_path(p.field), p.code, p.message) for p in exc.problems]
         rule = DowntimeRule()  # a stand-in: the problems refuse the policy below
     claims = model.claims or ClaimsFile()
     policy = SlaPolicy(
-        tiers=tuple(Tier(name=name, uptime_target=tier.uptime_target,
-                         brackets=tuple(Bracket(below=b.below, percent=b.percent)
-                                        for b in tier.credits),
-                         cap_percent=tier.cap_percent)
-                    for name, tier in model.tiers.items()),
+        tiers=tuple(
+            Tier(
+                name=name,
+                uptime_target=tier.uptime_target,
+                brackets=tuple(Bracket(below=b.below, percent=b.percent) for b in tier.credits),
+                cap_percent=tier.cap_percent,
+            )
+            for name, tier in model.tiers.items()
+        ),
         currency=model.currency,
         downtime=rule,
         notice_hours=exclusions.notice_hours,
@@ -206,6 +232,7 @@ def _parse_path(text: str) -> tuple[str | int, ...]:
 
 
 # -- writing ----------------------------------------------------------------------------------
+
 
 def policy_to_dict(policy: SlaPolicy) -> dict[str, Any]:
     """The policy in the file's layout, JSON-ready: numbers as decimal strings, times in Z."""

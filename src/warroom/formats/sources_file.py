@@ -53,11 +53,14 @@ class LogFile(_Strict):
 
 class SourcesFile(_Strict):
     request_logs: Annotated[dict[Name, LogFile], Field(max_length=MAX_ENTRIES)] = Field(
-        default_factory=dict)
+        default_factory=dict
+    )
     customers: Annotated[dict[Name, Text], Field(max_length=MAX_ENTRIES)] = Field(
-        default_factory=dict)
+        default_factory=dict
+    )
     policies: Annotated[dict[Name, Text], Field(max_length=MAX_ENTRIES)] = Field(
-        default_factory=dict)
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,9 @@ def _pick(found: dict[str, T], name: str, where: str, what: str, source: str) ->
     if name in found:
         return found[name]
     known = ", ".join(sorted(found)) or "none are configured"
-    raise InvalidInput([Problem(where, "unknown_name",
-                                f"no {what} named {name!r} in {source}; known: {known}")])
+    raise InvalidInput(
+        [Problem(where, "unknown_name", f"no {what} named {name!r} in {source}; known: {known}")]
+    )
 
 
 def read_sources_file(path: Path) -> Sources:
@@ -106,33 +110,57 @@ def read_sources_file(path: Path) -> Sources:
 
 def parse_sources(doc: Document, *, base: Path) -> Sources:
     if not isinstance(doc.data, dict):
-        raise InvalidInput([doc.problem((), "bad_shape", "expected a mapping with "
-                                        "request_logs, customers and policies")])
+        raise InvalidInput(
+            [
+                doc.problem(
+                    (), "bad_shape", "expected a mapping with request_logs, customers and policies"
+                )
+            ]
+        )
     try:
         model = SourcesFile.model_validate(doc.data)
     except ValidationError as exc:
-        raise InvalidInput(problems_from(exc, doc, allowed={
-            (): list(SourcesFile.model_fields),
-            **{("request_logs", n): list(LogFile.model_fields)
-               for n in (doc.data.get("request_logs") or {})
-               if isinstance(doc.data.get("request_logs"), dict)}})) from None
+        raise InvalidInput(
+            problems_from(
+                exc,
+                doc,
+                allowed={
+                    (): list(SourcesFile.model_fields),
+                    **{
+                        ("request_logs", n): list(LogFile.model_fields)
+                        for n in (doc.data.get("request_logs") or {})
+                        if isinstance(doc.data.get("request_logs"), dict)
+                    },
+                },
+            )
+        ) from None
     problems: list[Problem] = []
     logs: dict[str, RequestLogSource] = {}
     for name, log in model.request_logs.items():
         for column in log.map or {}:
             if column not in CONTRACT:
-                problems.append(doc.problem(
-                    ("request_logs", name, "map", column), "unknown_column",
-                    f"{column!r} is not a request-log column; the columns are "
-                    f"{', '.join(CONTRACT)}"))
-        logs[name] = RequestLogSource(name=name, location=_located(log.location, base),
-                                      mapping=ColumnMapping(log.map or {}),
-                                      backend=log.backend)
+                problems.append(
+                    doc.problem(
+                        ("request_logs", name, "map", column),
+                        "unknown_column",
+                        f"{column!r} is not a request-log column; the columns are "
+                        f"{', '.join(CONTRACT)}",
+                    )
+                )
+        logs[name] = RequestLogSource(
+            name=name,
+            location=_located(log.location, base),
+            mapping=ColumnMapping(log.map or {}),
+            backend=log.backend,
+        )
     if problems:
         raise InvalidInput(problems)
-    return Sources(source=doc.source, request_logs=logs,
-                   customers={n: _located(p, base) for n, p in model.customers.items()},
-                   policies={n: _path(p, base) for n, p in model.policies.items()})
+    return Sources(
+        source=doc.source,
+        request_logs=logs,
+        customers={n: _located(p, base) for n, p in model.customers.items()},
+        policies={n: _path(p, base) for n, p in model.policies.items()},
+    )
 
 
 def _path(text: str, base: Path) -> Path:

@@ -24,9 +24,12 @@ def safe_cell(value: object) -> str:
 
 def safe_row(row: Iterable[object]) -> list[str]:
     """`safe_cell` of every value (inlined: an export writes millions of cells)."""
-    return ["'" + text if text[:1] in _FORMULA_FIRST else text
-            for text in ("" if value is None else value if type(value) is str else str(value)
-                         for value in row)]
+    return [
+        "'" + text if text[:1] in _FORMULA_FIRST else text
+        for text in (
+            "" if value is None else value if type(value) is str else str(value) for value in row
+        )
+    ]
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -34,8 +37,9 @@ def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return "".join(csv_chunks(columns, rows))
 
 
-def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[object]], *,
-               rows_per_chunk: int = 5000) -> Iterator[str]:
+def csv_chunks(
+    columns: Sequence[str], rows: Iterable[Sequence[object]], *, rows_per_chunk: int = 5000
+) -> Iterator[str]:
     """The same document in pieces of `rows_per_chunk` rows, written as `rows` come (for
     exports of any size)."""
     out = io.StringIO()

@@ -18,8 +18,9 @@ from warroom.domain.alerts import AlertIn, AlertSource
 
 
 class AlertAdapter(Protocol):
-    def __call__(self, body: object, *, received_at: datetime,
-                 new_key: Callable[[], str]) -> list[AlertIn]: ...
+    def __call__(
+        self, body: object, *, received_at: datetime, new_key: Callable[[], str]
+    ) -> list[AlertIn]: ...
 
 
 ALERT_SOURCES: dict[AlertSource, str] = {
@@ -40,8 +41,9 @@ def request_model(source: AlertSource | str) -> type[BaseModel]:
     return cast(type[BaseModel], module.REQUEST_MODEL)
 
 
-def parse_alerts(source: AlertSource | str, body: object, *, received_at: datetime,
-                 new_key: Callable[[], str]) -> list[AlertIn]:
+def parse_alerts(
+    source: AlertSource | str, body: object, *, received_at: datetime, new_key: Callable[[], str]
+) -> list[AlertIn]:
     """The alerts of `body` from `source`, or InvalidInput naming each problem's JSON path.
 
     `received_at` (aware UTC) stands in for times a source may leave out (PagerDuty's

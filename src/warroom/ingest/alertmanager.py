@@ -44,25 +44,39 @@ Labels = dict[str, str]
 EXAMPLE: JsonDict = {
     "receiver": "incident-webhook",
     "status": "firing",
-    "alerts": [{
-        "status": "firing",
-        "labels": {"alertname": "HighErrorRate", "env": "prod", "service": "checkout",
-                   "severity": "critical"},
-        "annotations": {"runbook_url": "http://127.0.0.1/runbooks/checkout-5xx",
-                        "summary": "Checkout 5xx ratio above 5%"},
-        "startsAt": "2026-11-26T19:23:18.441250922Z",
-        "endsAt": "0001-01-01T00:00:00Z",
-        "generatorURL": "http://127.0.0.1:19090/graph?g0.expr=job%3Acheckout_5xx%3Aratio5m+%3E+0.05",
-        "fingerprint": "69c2e62f0b0aec37",
-    }],
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {
+                "alertname": "HighErrorRate",
+                "env": "prod",
+                "service": "checkout",
+                "severity": "critical",
+            },
+            "annotations": {
+                "runbook_url": "http://127.0.0.1/runbooks/checkout-5xx",
+                "summary": "Checkout 5xx ratio above 5%",
+            },
+            "startsAt": "2026-11-26T19:23:18.441250922Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://127.0.0.1:19090/graph?g0.expr=job%3Acheckout_5xx%3Aratio5m+%3E+0.05",
+            "fingerprint": "69c2e62f0b0aec37",
+        }
+    ],
     "groupLabels": {"alertname": "HighErrorRate", "service": "checkout"},
-    "commonLabels": {"alertname": "HighErrorRate", "env": "prod", "service": "checkout",
-                     "severity": "critical"},
-    "commonAnnotations": {"runbook_url": "http://127.0.0.1/runbooks/checkout-5xx",
-                          "summary": "Checkout 5xx ratio above 5%"},
+    "commonLabels": {
+        "alertname": "HighErrorRate",
+        "env": "prod",
+        "service": "checkout",
+        "severity": "critical",
+    },
+    "commonAnnotations": {
+        "runbook_url": "http://127.0.0.1/runbooks/checkout-5xx",
+        "summary": "Checkout 5xx ratio above 5%",
+    },
     "externalURL": "http://127.0.0.1:19093",
     "version": "4",
-    "groupKey": "{}:{alertname=\"HighErrorRate\", service=\"checkout\"}",
+    "groupKey": '{}:{alertname="HighErrorRate", service="checkout"}',
     "truncatedAlerts": 0,
 }
 
@@ -76,30 +90,39 @@ class AlertmanagerAlert(_Body):
     """One alert of the group."""
 
     status: Literal["firing", "resolved"] = Field(
-        description="`resolved` once the alert's end time has passed.")
+        description="`resolved` once the alert's end time has passed."
+    )
     labels: Labels = Field(
         description=f"The alert's labels: they identify it and route it. At most {MAX_LABELS} "
-                    f"labels; a value longer than {MAX_LABEL_VALUE_LENGTH} characters is "
-                    "refused.", examples=[{"alertname": "HighErrorRate", "service": "checkout",
-                                            "severity": "critical"}])
+        f"labels; a value longer than {MAX_LABEL_VALUE_LENGTH} characters is "
+        "refused.",
+        examples=[{"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"}],
+    )
     annotations: Labels = Field(
         default_factory=dict,
         description=f"Descriptive texts (summary, description, runbook_url). Values longer "
-                    f"than {MAX_ANNOTATION_LENGTH} characters are cut. May be empty on a "
-                    "resolved alert: the latest post to Alertmanager wins.")
+        f"than {MAX_ANNOTATION_LENGTH} characters are cut. May be empty on a "
+        "resolved alert: the latest post to Alertmanager wins.",
+    )
     starts_at: str = Field(
-        alias="startsAt", description="RFC 3339 with nanoseconds, e.g. "
-                                      "2026-11-26T19:23:18.441250922Z.",
-        examples=["2026-11-26T19:23:18.441250922Z"])
+        alias="startsAt",
+        description="RFC 3339 with nanoseconds, e.g. 2026-11-26T19:23:18.441250922Z.",
+        examples=["2026-11-26T19:23:18.441250922Z"],
+    )
     ends_at: str = Field(
-        default=ZERO_TIME, alias="endsAt",
-        description=f"{ZERO_TIME} (Go's zero time) while firing; the end once resolved.")
+        default=ZERO_TIME,
+        alias="endsAt",
+        description=f"{ZERO_TIME} (Go's zero time) while firing; the end once resolved.",
+    )
     generator_url: str = Field(
-        default="", alias="generatorURL",
-        description="Link to the rule that fired (Prometheus graph); may be empty.")
+        default="",
+        alias="generatorURL",
+        description="Link to the rule that fired (Prometheus graph); may be empty.",
+    )
     fingerprint: str = Field(
         description="Hexadecimal identity of the label set (Alertmanager writes 16 digits).",
-        examples=["69c2e62f0b0aec37"])
+        examples=["69c2e62f0b0aec37"],
+    )
 
 
 class AlertmanagerWebhook(_Body):
@@ -107,28 +130,34 @@ class AlertmanagerWebhook(_Body):
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
-    version: str = Field(description='Always "4"; other versions are refused.',
-                         examples=["4"])
+    version: str = Field(description='Always "4"; other versions are refused.', examples=["4"])
     group_key: str = Field(
         alias="groupKey",
         description="Identifies the notification group; stable across firing, repeat and "
-                    "resolved notifications. Alerts of one group open one incident by default.")
+        "resolved notifications. Alerts of one group open one incident by default.",
+    )
     truncated_alerts: Annotated[int, Field(ge=0)] = Field(
-        default=0, alias="truncatedAlerts",
-        description="How many alerts of the group were left out (the receiver's max_alerts).")
+        default=0,
+        alias="truncatedAlerts",
+        description="How many alerts of the group were left out (the receiver's max_alerts).",
+    )
     status: Literal["firing", "resolved"] = Field(
-        default="firing", description="`firing` while any alert of the group fires.")
+        default="firing", description="`firing` while any alert of the group fires."
+    )
     receiver: str = Field(
-        default="", description="The receiver's name, regex-escaped by Alertmanager "
-                                "(team\\.ops for team.ops).")
+        default="",
+        description="The receiver's name, regex-escaped by Alertmanager (team\\.ops for team.ops).",
+    )
     group_labels: Labels = Field(default_factory=dict, alias="groupLabels")
     common_labels: Labels = Field(default_factory=dict, alias="commonLabels")
     common_annotations: Labels = Field(default_factory=dict, alias="commonAnnotations")
-    external_url: str = Field(default="", alias="externalURL",
-                              description="Alertmanager's own address.")
+    external_url: str = Field(
+        default="", alias="externalURL", description="Alertmanager's own address."
+    )
     alerts: list[AlertmanagerAlert] = Field(
         description=f"The group's alerts, at most {MAX_ALERTS_PER_PAYLOAD} (set `max_alerts: "
-                    f"{MAX_ALERTS_PER_PAYLOAD}` on the webhook config for larger groups).")
+        f"{MAX_ALERTS_PER_PAYLOAD}` on the webhook config for larger groups)."
+    )
 
 
 REQUEST_MODEL = AlertmanagerWebhook
@@ -149,27 +178,54 @@ def parse_webhook(body: object) -> list[AlertIn]:
     data = require_object(body, "an Alertmanager webhook body")
     version = data.get("version")
     if "version" in data and version != VERSION:
-        raise InvalidInput([Problem("version", "unsupported_version", (
-            f"webhook version {describe(version)} is not supported; warroom reads version "
-            f"\"{VERSION}\", which Alertmanager sends"))])
+        raise InvalidInput(
+            [
+                Problem(
+                    "version",
+                    "unsupported_version",
+                    (
+                        f"webhook version {describe(version)} is not supported; warroom reads "
+                        f"version "
+                        f'"{VERSION}", which Alertmanager sends'
+                    ),
+                )
+            ]
+        )
     alerts = data.get("alerts")
     if isinstance(alerts, list) and len(alerts) > MAX_ALERTS_PER_PAYLOAD:
-        raise InvalidInput([Problem("alerts", "too_many", (
-            f"holds {len(alerts):,} alerts; the limit is {MAX_ALERTS_PER_PAYLOAD:,}: set "
-            f"max_alerts: {MAX_ALERTS_PER_PAYLOAD} on the webhook config"))])
+        raise InvalidInput(
+            [
+                Problem(
+                    "alerts",
+                    "too_many",
+                    (
+                        f"holds {len(alerts):,} alerts; the limit is "
+                        f"{MAX_ALERTS_PER_PAYLOAD:,}: set max_alerts: "
+                        f"{MAX_ALERTS_PER_PAYLOAD} on the webhook config"
+                    ),
+                )
+            ]
+        )
     webhook = validate(AlertmanagerWebhook, data)
     problems = Problems()
     group_key = problems.text(webhook.group_key, "groupKey", limit=MAX_GROUP_KEY_LENGTH)
     if not group_key:
         problems.add("groupKey", "empty", "must not be empty")
-    receiver = unescape_receiver(problems.text(webhook.receiver, "receiver",
-                                               limit=MAX_NAME_LENGTH, one_line=True))
+    receiver = unescape_receiver(
+        problems.text(webhook.receiver, "receiver", limit=MAX_NAME_LENGTH, one_line=True)
+    )
     sender_url = problems.url(webhook.external_url, "externalURL")
     out: dict[str, AlertIn] = {}
     for index, alert in enumerate(webhook.alerts):
-        parsed = _alert(alert, f"alerts[{index}]", problems, group_key=group_key,
-                        receiver=receiver or None, sender_url=sender_url,
-                        truncated=webhook.truncated_alerts)
+        parsed = _alert(
+            alert,
+            f"alerts[{index}]",
+            problems,
+            group_key=group_key,
+            receiver=receiver or None,
+            sender_url=sender_url,
+            truncated=webhook.truncated_alerts,
+        )
         if parsed is not None:
             out.pop(parsed.key, None)  # the later copy wins, in the later place
             out[parsed.key] = parsed
@@ -177,44 +233,76 @@ def parse_webhook(body: object) -> list[AlertIn]:
     return list(out.values())
 
 
-def parse_alerts(body: object, *, received_at: datetime,
-                 new_key: Callable[[], str]) -> list[AlertIn]:
+def parse_alerts(
+    body: object, *, received_at: datetime, new_key: Callable[[], str]
+) -> list[AlertIn]:
     """The registry's adapter signature; Alertmanager bodies need neither argument."""
     return parse_webhook(body)
 
 
-def _alert(alert: AlertmanagerAlert, path: str, problems: Problems, *, group_key: str,
-           receiver: str | None, sender_url: str | None, truncated: int) -> AlertIn | None:
+def _alert(
+    alert: AlertmanagerAlert,
+    path: str,
+    problems: Problems,
+    *,
+    group_key: str,
+    receiver: str | None,
+    sender_url: str | None,
+    truncated: int,
+) -> AlertIn | None:
     before = len(problems.found)
     fingerprint = alert.fingerprint.lower()
     if not _FINGERPRINT.fullmatch(fingerprint):
-        problems.add(f"{path}.fingerprint", "bad_fingerprint",
-                     f"expected 1 to 64 hexadecimal digits, found {describe(alert.fingerprint)}")
-    labels = problems.mapping(alert.labels, f"{path}.labels", limit=MAX_LABEL_VALUE_LENGTH,
-                              count=MAX_LABELS, cut=False)
-    annotations = problems.mapping(alert.annotations, f"{path}.annotations",
-                                   limit=MAX_ANNOTATION_LENGTH, count=MAX_LABELS, cut=True)
+        problems.add(
+            f"{path}.fingerprint",
+            "bad_fingerprint",
+            f"expected 1 to 64 hexadecimal digits, found {describe(alert.fingerprint)}",
+        )
+    labels = problems.mapping(
+        alert.labels, f"{path}.labels", limit=MAX_LABEL_VALUE_LENGTH, count=MAX_LABELS, cut=False
+    )
+    annotations = problems.mapping(
+        alert.annotations,
+        f"{path}.annotations",
+        limit=MAX_ANNOTATION_LENGTH,
+        count=MAX_LABELS,
+        cut=True,
+    )
     starts = _time(alert.starts_at, f"{path}.startsAt", problems)
     if starts is not None and starts.is_zero:
         problems.add(f"{path}.startsAt", "bad_time", "the zero time is not a start time")
     ends = _time(alert.ends_at, f"{path}.endsAt", problems)
     resolved = alert.status == "resolved"
     if resolved and ends is not None and ends.is_zero:
-        problems.add(f"{path}.endsAt", "missing_end",
-                     f"a resolved alert needs its end time, found {ZERO_TIME}")
+        problems.add(
+            f"{path}.endsAt",
+            "missing_end",
+            f"a resolved alert needs its end time, found {ZERO_TIME}",
+        )
     elif resolved and starts is not None and ends is not None and ends.at < starts.at:
-        problems.add(f"{path}.endsAt", "bad_time",
-                     f"the alert ends ({ends.text}) before it starts ({starts.text})")
+        problems.add(
+            f"{path}.endsAt",
+            "bad_time",
+            f"the alert ends ({ends.text}) before it starts ({starts.text})",
+        )
     generator_url = problems.url(alert.generator_url, f"{path}.generatorURL")
     if len(problems.found) > before or starts is None or ends is None:
         return None
-    name = problems.text(labels.get("alertname", ""), f"{path}.labels.alertname",
-                         limit=MAX_NAME_LENGTH, cut=True, one_line=True)
-    summary = next((annotations[key] for key in SUMMARY_ANNOTATIONS if annotations.get(key)),
-                   None)
+    name = problems.text(
+        labels.get("alertname", ""),
+        f"{path}.labels.alertname",
+        limit=MAX_NAME_LENGTH,
+        cut=True,
+        one_line=True,
+    )
+    summary = next((annotations[key] for key in SUMMARY_ANNOTATIONS if annotations.get(key)), None)
     if summary is not None:
-        summary = problems.text(summary, f"{path}.annotations", limit=MAX_SUMMARY_LENGTH,
-                                cut=True, one_line=True) or None
+        summary = (
+            problems.text(
+                summary, f"{path}.annotations", limit=MAX_SUMMARY_LENGTH, cut=True, one_line=True
+            )
+            or None
+        )
     return AlertIn(
         source=AlertSource.ALERTMANAGER,
         key=f"{fingerprint}@{starts.text}",

@@ -41,27 +41,37 @@ EXAMPLE: JsonDict = {
 class ChangeEvent(BaseModel):
     """A change to production, shown on the timeline of an incident it may have set off."""
 
-    model_config = ConfigDict(extra="forbid", strict=True,
-                              json_schema_extra={"examples": [EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [EXAMPLE]}
+    )
 
     id: str | None = Field(
-        default=None, description=f"Your id for the change (a deploy id), at most "
-                                  f"{MAX_KEY_LENGTH} characters: posting it again changes "
-                                  "nothing. Default: a digest of the content.",
-        examples=["deploy-4711"])
+        default=None,
+        description=f"Your id for the change (a deploy id), at most "
+        f"{MAX_KEY_LENGTH} characters: posting it again changes "
+        "nothing. Default: a digest of the content.",
+        examples=["deploy-4711"],
+    )
     kind: Literal["deploy", "config", "maintenance_start", "maintenance_end", "other"]
-    service: str | None = Field(default=None, description="The service changed.",
-                                examples=["checkout"])
-    region: str | None = Field(default=None, description="The region changed.",
-                               examples=["eu-west-1"])
-    at: str = Field(description="When it happened: RFC 3339 with a UTC offset.",
-                    examples=["2025-11-08T13:45:00Z"])
-    summary: str = Field(description=f"What changed; cut at {MAX_SUMMARY_LENGTH} characters.",
-                         examples=["checkout v2.14.0 rolled out"])
+    service: str | None = Field(
+        default=None, description="The service changed.", examples=["checkout"]
+    )
+    region: str | None = Field(
+        default=None, description="The region changed.", examples=["eu-west-1"]
+    )
+    at: str = Field(
+        description="When it happened: RFC 3339 with a UTC offset.",
+        examples=["2025-11-08T13:45:00Z"],
+    )
+    summary: str = Field(
+        description=f"What changed; cut at {MAX_SUMMARY_LENGTH} characters.",
+        examples=["checkout v2.14.0 rolled out"],
+    )
     url: str | None = Field(default=None, description="Link to the deploy or change record.")
     author: str | None = Field(default=None, description="Who made the change.")
-    source: str | None = Field(default=None, description="The system that reports it.",
-                               examples=["github-actions"])
+    source: str | None = Field(
+        default=None, description="The system that reports it.", examples=["github-actions"]
+    )
 
 
 REQUEST_MODEL = ChangeEvent
@@ -75,10 +85,23 @@ def parse_change(body: object) -> ChangeIn:
     event = validate(ChangeEvent, data)
     problems = Problems()
     names: dict[str, str | None] = {}
-    for field, value in (("service", event.service), ("region", event.region),
-                         ("author", event.author), ("source", event.source)):
-        text = problems.text(value, field, limit=MAX_NAME_LENGTH, one_line=True,
-                             cut=field in ("author", "source")) if value else None
+    for field, value in (
+        ("service", event.service),
+        ("region", event.region),
+        ("author", event.author),
+        ("source", event.source),
+    ):
+        text = (
+            problems.text(
+                value,
+                field,
+                limit=MAX_NAME_LENGTH,
+                one_line=True,
+                cut=field in ("author", "source"),
+            )
+            if value
+            else None
+        )
         names[field] = text or None  # "" (an unset CI variable) is no name
     if names["service"] is None and names["region"] is None:
         problems.add("service", "required", "name the service or the region changed (or both)")
@@ -94,9 +117,24 @@ def parse_change(body: object) -> ChangeIn:
     problems.raise_if_any()
     kind = ChangeKind(event.kind)
     if key is None:
-        key = change_key(kind=kind, at=at, summary=summary, service=names["service"],
-                         region=names["region"], source=names["source"], url=url,
-                         author=names["author"])
-    return ChangeIn(key=key, kind=kind, at=at.at, summary=summary, service=names["service"],
-                    region=names["region"], source=names["source"], url=url,
-                    author=names["author"])
+        key = change_key(
+            kind=kind,
+            at=at,
+            summary=summary,
+            service=names["service"],
+            region=names["region"],
+            source=names["source"],
+            url=url,
+            author=names["author"],
+        )
+    return ChangeIn(
+        key=key,
+        kind=kind,
+        at=at.at,
+        summary=summary,
+        service=names["service"],
+        region=names["region"],
+        source=names["source"],
+        url=url,
+        author=names["author"],
+    )

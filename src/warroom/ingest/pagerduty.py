@@ -53,7 +53,7 @@ EXAMPLE: JsonDict = {
         "class": "HighLatency",
         "custom_details": {
             "firing": "Labels:\n - alertname = HighLatency\n - service = search\n"
-                      " - severity = warning\nAnnotations:\n - summary = p99 > 2s\nSource: \n",
+            " - severity = warning\nAnnotations:\n - summary = p99 > 2s\nSource: \n",
             "num_firing": "1",
             "num_resolved": "0",
             "resolved": "",
@@ -73,20 +73,25 @@ class PagerDutyPayload(_Body):
     """What the event is about; `summary`, `source` and `severity` are required to trigger."""
 
     summary: str | None = Field(
-        default=None, description=f"One line about the problem; cut at {MAX_SUMMARY_LENGTH} "
-                                  "characters.", examples=["p99 latency above 2s on search"])
-    source: str | None = Field(default=None, description="The affected system, often a host.",
-                               examples=["search"])
+        default=None,
+        description=f"One line about the problem; cut at {MAX_SUMMARY_LENGTH} characters.",
+        examples=["p99 latency above 2s on search"],
+    )
+    source: str | None = Field(
+        default=None, description="The affected system, often a host.", examples=["search"]
+    )
     severity: Literal["critical", "error", "warning", "info"] | None = Field(
-        default=None, description="Mapped to SEV-n by the routing rules.")
+        default=None, description="Mapped to SEV-n by the routing rules."
+    )
     timestamp: str | None = Field(
-        default=None, description="When the problem was detected, ISO 8601 with a UTC offset "
-                                  "(2025-11-08T14:02:00Z, +0000 too); default: when received.")
+        default=None,
+        description="When the problem was detected, ISO 8601 with a UTC offset "
+        "(2025-11-08T14:02:00Z, +0000 too); default: when received.",
+    )
     component: str | None = None
     group: str | None = None
     class_: str | None = Field(default=None, alias="class", description="The kind of event.")
-    custom_details: Any = Field(default=None, description="Free-form details, kept as "
-                                                          "annotations.")
+    custom_details: Any = Field(default=None, description="Free-form details, kept as annotations.")
 
 
 class PagerDutyLink(_Body):
@@ -100,12 +105,15 @@ class PagerDutyEvent(_Body):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
     routing_key: str = Field(
-        description="PagerDuty's integration key; warroom also takes an intake token here.")
+        description="PagerDuty's integration key; warroom also takes an intake token here."
+    )
     event_action: Literal["trigger", "acknowledge", "resolve"]
     dedup_key: str | None = Field(
-        default=None, description=f"The alert's identity, at most {MAX_KEY_LENGTH} "
-                                  "characters; required to acknowledge or resolve, generated "
-                                  "(and returned) for a trigger without one.")
+        default=None,
+        description=f"The alert's identity, at most {MAX_KEY_LENGTH} "
+        "characters; required to acknowledge or resolve, generated "
+        "(and returned) for a trigger without one.",
+    )
     payload: PagerDutyPayload | None = Field(default=None, description="Required to trigger.")
     client: str | None = Field(default=None, description="The sending tool's name.")
     client_url: str | None = Field(default=None, description="The sending tool's address.")
@@ -157,16 +165,26 @@ def read_routing_key(body: object) -> str | None:
     return None
 
 
-def parse_event(body: object, *, received_at: datetime,
-                new_dedup_key: Callable[[], str]) -> AlertIn:
+def parse_event(
+    body: object, *, received_at: datetime, new_dedup_key: Callable[[], str]
+) -> AlertIn:
     """One event (whatever `json.loads` returned) as an alert, or InvalidInput naming every
     problem by its JSON path. `received_at` stands in for a missing `payload.timestamp`;
     `new_dedup_key` is called only for a trigger without a dedup_key."""
     data = require_object(body, "a PagerDuty event")
     if "event_action" not in data and "event_type" in data:
-        raise InvalidInput([Problem("event_type", "unsupported_version", (
-            "this is a PagerDuty Events API v1 event; warroom takes v2 events "
-            "(event_action, dedup_key, payload)"))])
+        raise InvalidInput(
+            [
+                Problem(
+                    "event_type",
+                    "unsupported_version",
+                    (
+                        "this is a PagerDuty Events API v1 event; warroom takes v2 events "
+                        "(event_action, dedup_key, payload)"
+                    ),
+                )
+            ]
+        )
     event = validate(PagerDutyEvent, data)
     problems = Problems()
     action = event.event_action
@@ -218,22 +236,30 @@ def parse_event(body: object, *, received_at: datetime,
     )
 
 
-def parse_alerts(body: object, *, received_at: datetime,
-                 new_key: Callable[[], str]) -> list[AlertIn]:
+def parse_alerts(
+    body: object, *, received_at: datetime, new_key: Callable[[], str]
+) -> list[AlertIn]:
     """The registry's adapter signature: the event as a list of one alert."""
     return [parse_event(body, received_at=received_at, new_dedup_key=new_key)]
 
 
-def _describe(payload: PagerDutyPayload | None, problems: Problems
-              ) -> tuple[dict[str, str], dict[str, str], str | None, str | None]:
+def _describe(
+    payload: PagerDutyPayload | None, problems: Problems
+) -> tuple[dict[str, str], dict[str, str], str | None, str | None]:
     """Labels, annotations, summary and name of the payload, cleaned."""
     if payload is None:
         return {}, {}, None, None
-    fields = {"source": payload.source, "severity": payload.severity,
-              "component": payload.component, "group": payload.group, "class": payload.class_}
+    fields = {
+        "source": payload.source,
+        "severity": payload.severity,
+        "component": payload.component,
+        "group": payload.group,
+        "class": payload.class_,
+    }
     labels = {name: value for name, value in fields.items() if value}
-    labels = problems.mapping(labels, "payload", limit=MAX_LABEL_VALUE_LENGTH,
-                              count=len(LABEL_FIELDS), cut=False)
+    labels = problems.mapping(
+        labels, "payload", limit=MAX_LABEL_VALUE_LENGTH, count=len(LABEL_FIELDS), cut=False
+    )
     details = payload.custom_details
     try:
         if details is None:
@@ -245,16 +271,29 @@ def _describe(payload: PagerDutyPayload | None, problems: Problems
     except (RecursionError, ValueError):
         problems.add("payload.custom_details", "too_deep", "is nested too deeply to keep")
         raw = {}
-    annotations = problems.mapping(raw, "payload.custom_details", limit=MAX_ANNOTATION_LENGTH,
-                                   count=MAX_LABELS, cut=True)
+    annotations = problems.mapping(
+        raw, "payload.custom_details", limit=MAX_ANNOTATION_LENGTH, count=MAX_LABELS, cut=True
+    )
     summary = None
     if payload.summary:
-        summary = problems.text(payload.summary, "payload.summary", limit=MAX_SUMMARY_LENGTH,
-                                cut=True, one_line=True) or None
+        summary = (
+            problems.text(
+                payload.summary,
+                "payload.summary",
+                limit=MAX_SUMMARY_LENGTH,
+                cut=True,
+                one_line=True,
+            )
+            or None
+        )
     name = None
     if payload.class_:
-        name = problems.text(payload.class_, "payload.class", limit=MAX_NAME_LENGTH, cut=True,
-                             one_line=True) or None
+        name = (
+            problems.text(
+                payload.class_, "payload.class", limit=MAX_NAME_LENGTH, cut=True, one_line=True
+            )
+            or None
+        )
     if name is None and summary is not None:
         name = summary[:MAX_NAME_LENGTH]
     return labels, annotations, summary, name
@@ -264,4 +303,3 @@ def _as_text(value: object) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-

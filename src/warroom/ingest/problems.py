@@ -85,17 +85,17 @@ def _problem(error: ErrorDetails, known: list[str]) -> Problem:
     if kind in _TYPES:
         return Problem(field, "wrong_type", f"expected {_TYPES[kind]}, found {describe(given)}")
     if kind == "literal_error":
-        return Problem(field, "unknown_value",
-                       f"expected {ctx.get('expected')}, found {describe(given)}")
+        return Problem(
+            field, "unknown_value", f"expected {ctx.get('expected')}, found {describe(given)}"
+        )
     if kind == "too_long":
-        return Problem(field, "too_many",
-                       f"has more than {ctx.get('max_length')} entries")
+        return Problem(field, "too_many", f"has more than {ctx.get('max_length')} entries")
     if kind == "string_too_long":
-        return Problem(field, "too_long",
-                       f"is longer than {ctx.get('max_length')} characters")
+        return Problem(field, "too_long", f"is longer than {ctx.get('max_length')} characters")
     if kind == "greater_than_equal":
-        return Problem(field, "out_of_range",
-                       f"must be at least {ctx.get('ge')}, found {describe(given)}")
+        return Problem(
+            field, "out_of_range", f"must be at least {ctx.get('ge')}, found {describe(given)}"
+        )
     if kind == "extra_forbidden":
         hint = f"; expected one of {', '.join(known)}" if len(error["loc"]) == 1 else ""
         return Problem(field, "unknown_field", f"is not a field of this body{hint}")
@@ -116,8 +116,9 @@ def validate(model: type[M], data: object) -> M:
 
 def require_object(body: object, what: str) -> dict[str, object]:
     if not isinstance(body, dict):
-        raise InvalidInput([Problem("", "wrong_type",
-                                    f"{what} must be a JSON object, found {describe(body)}")])
+        raise InvalidInput(
+            [Problem("", "wrong_type", f"{what} must be a JSON object, found {describe(body)}")]
+        )
     return body
 
 
@@ -134,8 +135,9 @@ class Problems:
         if self.found:
             raise InvalidInput(self.found)
 
-    def text(self, value: str, field: str, *, limit: int, cut: bool = False,
-             one_line: bool = False) -> str:
+    def text(
+        self, value: str, field: str, *, limit: int, cut: bool = False, one_line: bool = False
+    ) -> str:
         """`clean_text`, recording a refusal (the value is then returned unchanged)."""
         try:
             return clean_text(value, field=field, limit=limit, cut=cut, one_line=one_line)
@@ -158,8 +160,9 @@ class Problems:
             self.found.extend(exc.problems)
             return None
 
-    def mapping(self, values: Mapping[str, str], field: str, *, limit: int, count: int,
-                cut: bool) -> dict[str, str]:
+    def mapping(
+        self, values: Mapping[str, str], field: str, *, limit: int, count: int, cut: bool
+    ) -> dict[str, str]:
         """Labels or annotations: at most `count` entries, names as identifiers (refused
         when odd), values as text of `limit` characters (cut or refused)."""
         if len(values) > count:

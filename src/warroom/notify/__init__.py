@@ -44,8 +44,9 @@ class TransportError(Exception):
     a 4xx answer); `uncertain`: the receiver may have it (no answer after the whole
     message went out); `gone`: the receiver said it wants no more (webhook 410)."""
 
-    def __init__(self, message: str, *, permanent: bool = False, uncertain: bool = False,
-                 gone: bool = False) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool = False, uncertain: bool = False, gone: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent or gone

@@ -64,26 +64,31 @@ def parse_smtp_url(url: str) -> SmtpServer:
     """`smtp://user@host:587` as a server; ValueError saying what is wrong."""
     parts = urlsplit(url.strip())
     if parts.scheme not in DEFAULT_PORTS:
-        raise ValueError(f"{url!r} is not an smtp:// or smtps:// URL (e.g. "
-                         "smtp://user@mail.example.com:587)")
+        raise ValueError(
+            f"{url!r} is not an smtp:// or smtps:// URL (e.g. smtp://user@mail.example.com:587)"
+        )
     if not parts.hostname:
         raise ValueError(f"{url!r} has no host")
     if parts.password is not None:
-        raise ValueError("the SMTP URL carries a password: put it in WARROOM_SMTP_PASSWORD "
-                         "(or WARROOM_SMTP_PASSWORD_FILE) instead")
+        raise ValueError(
+            "the SMTP URL carries a password: put it in WARROOM_SMTP_PASSWORD "
+            "(or WARROOM_SMTP_PASSWORD_FILE) instead"
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(f"{url!r} has a path or query; expected smtp://[user@]host[:port]")
     try:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError as error:
         raise ValueError(f"{url!r}: {error}") from None
-    return SmtpServer(host=parts.hostname, port=port,
-                      user=unquote(parts.username) if parts.username else None,
-                      implicit_tls=parts.scheme == "smtps")
+    return SmtpServer(
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username) if parts.username else None,
+        implicit_tls=parts.scheme == "smtps",
+    )
 
 
-def render_email(message: Outgoing, mail_from: str, *, date: datetime | None = None
-                 ) -> bytes:
+def render_email(message: Outgoing, mail_from: str, *, date: datetime | None = None) -> bytes:
     """The email as SMTP carries it (CRLF lines): a plain-text part and, when there is
     one, an HTML alternative, both UTF-8 quoted-printable; Message-ID, Date,
     Auto-Submitted (RFC 3834: no vacation replies), and the message's own headers
@@ -105,17 +110,24 @@ def render_email(message: Outgoing, mail_from: str, *, date: datetime | None = N
     else:
         boundary = "=_warroom_" + secrets.token_hex(16)
         headers.append(("Content-Type", f'multipart/alternative; boundary="{boundary}"'))
-        body = b"".join(
-            f"--{boundary}\r\n".encode() + _part_head(subtype) + _qp(content) + b"\r\n"
-            for subtype, content in (("plain", message.body), ("html", message.body_html))
-        ) + f"--{boundary}--\r\n".encode()
+        body = (
+            b"".join(
+                f"--{boundary}\r\n".encode() + _part_head(subtype) + _qp(content) + b"\r\n"
+                for subtype, content in (("plain", message.body), ("html", message.body_html))
+            )
+            + f"--{boundary}--\r\n".encode()
+        )
     head = "".join(f"{name}: {value}\r\n" for name, value in headers)
     return head.encode("ascii") + b"\r\n" + body
 
 
-_TEXT_PART = {subtype: [("Content-Type", f'text/{subtype}; charset="utf-8"'),
-                        ("Content-Transfer-Encoding", "quoted-printable")]
-              for subtype in ("plain", "html")}
+_TEXT_PART = {
+    subtype: [
+        ("Content-Type", f'text/{subtype}; charset="utf-8"'),
+        ("Content-Transfer-Encoding", "quoted-printable"),
+    ]
+    for subtype in ("plain", "html")
+}
 
 
 def _part_head(subtype: str) -> bytes:
@@ -151,8 +163,15 @@ class EmailTransport:
     """Sends over one SMTP connection, opened on the first message and kept until
     `close` (or until the server drops it; then it is opened again)."""
 
-    def __init__(self, server: SmtpServer, *, mail_from: str, password: str | None = None,
-                 timeout: float = 30.0, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        server: SmtpServer,
+        *,
+        mail_from: str,
+        password: str | None = None,
+        timeout: float = 30.0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.server = server
         self.mail_from = mail_from
         self.password = password
@@ -198,23 +217,25 @@ class EmailTransport:
         except (OSError, smtplib.SMTPException) as error:
             # the final dot did not go out whole: the server discards what it got
             self._drop()
-            raise TransportError(f"the connection to {self.server} broke while sending: "
-                                 f"{error}") from None
+            raise TransportError(
+                f"the connection to {self.server} broke while sending: {error}"
+            ) from None
         try:
             code, reply = smtp.getreply()
         except (OSError, smtplib.SMTPException) as error:
             self._drop()
             raise TransportError(
                 f"no answer from {self.server} after the whole message went out ({error}): "
-                "it may have been delivered", uncertain=True) from None
+                "it may have been delivered",
+                uncertain=True,
+            ) from None
         if code != 250:
             # the transaction is over, but not every server forgets it: RSET, so the
             # next message on this connection starts clean
             self._reset()
             raise _refused("the message", code, reply)
         if refused:
-            return "refused: " + "; ".join(f"{a} ({c} {_text(r)})" for a, (c, r) in
-                                           refused.items())
+            return "refused: " + "; ".join(f"{a} ({c} {_text(r)})" for a, (c, r) in refused.items())
         return None
 
     def close(self) -> None:
@@ -233,16 +254,19 @@ class EmailTransport:
         server = self.server
         try:
             if server.implicit_tls:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(server.host, server.port,
-                                                      timeout=self.timeout, context=self.tls)
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    server.host, server.port, timeout=self.timeout, context=self.tls
+                )
             else:
                 smtp = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
             try:
                 smtp.ehlo()
                 if not server.implicit_tls and not server.is_loopback:
                     if not smtp.has_extn("starttls"):
-                        raise TransportError(f"{server} does not offer STARTTLS; warroom sends "
-                                             "mail to other hosts only over TLS")
+                        raise TransportError(
+                            f"{server} does not offer STARTTLS; warroom sends "
+                            "mail to other hosts only over TLS"
+                        )
                     smtp.starttls(context=self.tls)
                     smtp.ehlo()
                 if self.password is not None:  # over TLS, or to the loopback (above)
@@ -251,9 +275,11 @@ class EmailTransport:
                 smtp.close()
                 raise
         except smtplib.SMTPAuthenticationError as error:
-            raise TransportError(f"{server} refused the login ({error.smtp_code} "
-                                 f"{_text(error.smtp_error)}): check WARROOM_SMTP_URL's user "
-                                 "and WARROOM_SMTP_PASSWORD") from None
+            raise TransportError(
+                f"{server} refused the login ({error.smtp_code} "
+                f"{_text(error.smtp_error)}): check WARROOM_SMTP_URL's user "
+                "and WARROOM_SMTP_PASSWORD"
+            ) from None
         except (OSError, smtplib.SMTPException) as error:
             raise TransportError(f"cannot reach {server}: {_describe(error)}") from None
         self._smtp = smtp
@@ -266,8 +292,9 @@ class EmailTransport:
             code, reply = command(*args)  # type: ignore[operator]
         except (OSError, smtplib.SMTPException) as error:
             self._drop()
-            raise TransportError(f"the connection to {self.server} broke: "
-                                 f"{_describe(error)}") from None
+            raise TransportError(
+                f"the connection to {self.server} broke: {_describe(error)}"
+            ) from None
         return int(code), bytes(reply)
 
     def _reset(self) -> None:
@@ -284,8 +311,9 @@ class EmailTransport:
 
 
 def _refused(what: str, code: int, reply: bytes) -> TransportError:
-    return TransportError(f"the mail server refused {what}: {code} {_text(reply)}",
-                          permanent=code >= 500)
+    return TransportError(
+        f"the mail server refused {what}: {code} {_text(reply)}", permanent=code >= 500
+    )
 
 
 def _text(reply: bytes | str) -> str:

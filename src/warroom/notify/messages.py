@@ -18,10 +18,15 @@ from warroom.domain.text import strip_controls
 
 @cache
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("warroom.notify", "templates"),
-                      autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      finalize=_clean)
+    env = Environment(
+        loader=PackageLoader("warroom.notify", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_clean,
+    )
     env.filters["utc"] = _utc
     env.filters["humanize"] = lambda value: str(value).replace("_", " ")
     return env

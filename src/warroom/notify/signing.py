@@ -32,8 +32,9 @@ def signature(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={_mac(secret, body, timestamp)}"
 
 
-def verify(secret: str, body: bytes, header: str, *, now: int,
-           tolerance: int = TOLERANCE_SECONDS) -> bool:
+def verify(
+    secret: str, body: bytes, header: str, *, now: int, tolerance: int = TOLERANCE_SECONDS
+) -> bool:
     """True when `header` signs `body` with `secret` within `tolerance` seconds of `now`."""
     fields: dict[str, list[str]] = {}
     for part in header.split(","):
@@ -50,5 +51,6 @@ def verify(secret: str, body: bytes, header: str, *, now: int,
 
 
 def _mac(secret: str, body: bytes, timestamp: int) -> str:
-    return hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body,
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()

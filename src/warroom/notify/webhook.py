@@ -34,9 +34,14 @@ MAX_ANSWER = 4096  # bytes of an error answer kept for the record
 
 
 class WebhookTransport:
-    def __init__(self, *, timeout: float = 30.0, allow_private: bool = False,
-                 clock: Callable[[], float] = time.time,
-                 tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 30.0,
+        allow_private: bool = False,
+        clock: Callable[[], float] = time.time,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.timeout = timeout
         self.allow_private = allow_private
         self.clock = clock
@@ -58,9 +63,9 @@ class WebhookTransport:
             headers[HEADER] = signature(message.secret, body, int(self.clock()))
         address = self._address(host, port, public_only=message.public_only)
         if parts.scheme == "https":
-            conn: http.client.HTTPConnection = _PinnedHttps(host, port, address,
-                                                            timeout=self.timeout,
-                                                            context=self.tls)
+            conn: http.client.HTTPConnection = _PinnedHttps(
+                host, port, address, timeout=self.timeout, context=self.tls
+            )
         else:
             conn = _PinnedHttp(host, port, address, timeout=self.timeout)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -68,8 +73,7 @@ class WebhookTransport:
             try:
                 conn.request("POST", path, body=body, headers=headers)
             except (OSError, http.client.HTTPException) as error:
-                raise TransportError(f"cannot reach {host}:{port}: {_describe(error)}"
-                                     ) from None
+                raise TransportError(f"cannot reach {host}:{port}: {_describe(error)}") from None
             try:
                 answer = conn.getresponse()
                 text = answer.read(MAX_ANSWER).decode("utf-8", "replace")
@@ -77,21 +81,24 @@ class WebhookTransport:
                 raise TransportError(
                     f"no answer from {host}:{port} after the request went out "
                     f"({_describe(error)}): it may have been delivered",
-                    uncertain=True) from None
+                    uncertain=True,
+                ) from None
         finally:
             conn.close()
         status = answer.status
         if 200 <= status < 300:
             return None
         said = f"{url} answered {status} {answer.reason}" + (
-            f": {' '.join(text.split())[:300]}" if text.strip() else "")
+            f": {' '.join(text.split())[:300]}" if text.strip() else ""
+        )
         if status == 410:
             raise TransportError(said, gone=True)
         if status in RETRIED or status >= 500:
             raise TransportError(said)
         if 300 <= status < 400:
-            raise TransportError(said + " (redirects are not followed: give the final URL)",
-                                 permanent=True)
+            raise TransportError(
+                said + " (redirects are not followed: give the final URL)", permanent=True
+            )
         raise TransportError(said, permanent=True)
 
     def close(self) -> None:
@@ -108,7 +115,9 @@ class WebhookTransport:
             if private:
                 raise TransportError(
                     f"{host} resolves to {private[0]}, which is not a public address: "
-                    "subscribers' webhooks go to the internet only", permanent=True)
+                    "subscribers' webhooks go to the internet only",
+                    permanent=True,
+                )
         return addresses[0]
 
 
@@ -134,8 +143,9 @@ class _PinnedHttp(http.client.HTTPConnection):
 class _PinnedHttps(http.client.HTTPSConnection):
     """HTTPS to the checked address; the certificate is checked against the host name."""
 
-    def __init__(self, host: str, port: int, address: str, *, timeout: float,
-                 context: ssl.SSLContext) -> None:
+    def __init__(
+        self, host: str, port: int, address: str, *, timeout: float, context: ssl.SSLContext
+    ) -> None:
         super().__init__(host, port, timeout=timeout, context=context)
         self._pinned = address
         self._tls = context

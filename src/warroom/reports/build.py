@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from warroom.domain.assessment import Review, view_for
 from warroom.domain.audience import Audience
@@ -62,51 +63,84 @@ class ReportInputs:
     prepared_by: str | None = None
 
 
-def build_report(inputs: ReportInputs, audience: Audience, *, customer_id: str | None = None,
-                 revision: RevisionStamp | None = None,
-                 previous: RevisionStamp | None = None) -> ReportModel:
+def build_report(
+    inputs: ReportInputs,
+    audience: Audience,
+    *,
+    customer_id: str | None = None,
+    revision: RevisionStamp | None = None,
+    previous: RevisionStamp | None = None,
+) -> ReportModel:
     """The model of `audience`'s report (for `customer_id` when the audience is customer).
 
     `revision` stamps a published revision ("last updated"); `previous` marks a draft that
     differs from the audience's last published revision.
     """
     if audience is Audience.CUSTOMER and not customer_id:
-        raise InvalidInput([Problem("--customer", "missing",
-                                    "a customer version is for one customer: pass --customer ID")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "--customer",
+                    "missing",
+                    "a customer version is for one customer: pass --customer ID",
+                )
+            ]
+        )
     if audience is not Audience.CUSTOMER and customer_id:
-        raise InvalidInput([Problem("--customer", "not_allowed",
-                                    "--customer only goes with --audience customer")])
-    return restamp(_unstamped(inputs, audience, customer_id), revision=revision,
-                   previous=previous)
+        raise InvalidInput(
+            [Problem("--customer", "not_allowed", "--customer only goes with --audience customer")]
+        )
+    return restamp(_unstamped(inputs, audience, customer_id), revision=revision, previous=previous)
 
 
-def restamp(model: ReportModel, *, revision: RevisionStamp | None = None,
-            previous: RevisionStamp | None = None) -> ReportModel:
+def restamp(
+    model: ReportModel,
+    *,
+    revision: RevisionStamp | None = None,
+    previous: RevisionStamp | None = None,
+) -> ReportModel:
     """`model` as published revision `revision` ("last updated"), or as a draft that
     differs from `previous`, or (neither) as a draft never published."""
-    return replace(model, last_updated=revision.published_at if revision else None,
-                   revision=revision.number if revision else None,
-                   previous_revision=previous.number if previous else None)
+    return replace(
+        model,
+        last_updated=revision.published_at if revision else None,
+        revision=revision.number if revision else None,
+        previous_revision=previous.number if previous else None,
+    )
 
 
-def _unstamped(inputs: ReportInputs, audience: Audience,
-               customer_id: str | None) -> ReportModel:
+def _unstamped(inputs: ReportInputs, audience: Audience, customer_id: str | None) -> ReportModel:
     view = incident_view(inputs.incident, audience)
-    common = dict(audience=audience, incident=view, generated_at=inputs.generated_at,
-                  severity_label=inputs.severity_label)
+    common: dict[str, Any] = dict(
+        audience=audience,
+        incident=view,
+        generated_at=inputs.generated_at,
+        severity_label=inputs.severity_label,
+    )
     if view.is_staff:
         impact = impact_section(inputs)
         summary = view.summary or staff_summary(
-            view, window=impact.window, severity_label=inputs.severity_label,
+            view,
+            window=impact.window,
+            severity_label=inputs.severity_label,
             customers_affected=impact.customers_affected,
-            customers_total=impact.customers_total, users_affected=impact.users_affected)
-        return ReportModel(**common, executive_summary=summary,  # type: ignore[arg-type]
-                           impact=impact, prepared_by=inputs.prepared_by,
-                           sla=sla_section(inputs.sla) if inputs.sla else None)
+            customers_total=impact.customers_total,
+            users_affected=impact.users_affected,
+        )
+        return ReportModel(
+            **common,
+            executive_summary=summary,
+            impact=impact,
+            prepared_by=inputs.prepared_by,
+            sla=sla_section(inputs.sla) if inputs.sla else None,
+        )
     summary = view.summary or outside_summary(view)
     customer = customer_section(inputs, customer_id) if customer_id else None
-    return ReportModel(**common, executive_summary=summary,  # type: ignore[arg-type]
-                       customer=customer)
+    return ReportModel(
+        **common,
+        executive_summary=summary,
+        customer=customer,
+    )
 
 
 def impact_section(inputs: ReportInputs) -> ImpactSection:
@@ -117,8 +151,12 @@ def impact_section(inputs: ReportInputs) -> ImpactSection:
         window = inputs.incident.impact_window()
         # declared only: every in-scope registry customer counts as affected
         in_scope = sla.result.in_scope if sla else None
-        return ImpactSection(window=window, customers_affected=in_scope,
-                             customers_total=registry_size, declared_only=True)
+        return ImpactSection(
+            window=window,
+            customers_affected=in_scope,
+            customers_total=registry_size,
+            declared_only=True,
+        )
     provenance = impact.provenance
     engine = " ".join(part for part in (provenance.engine, provenance.engine_version) if part)
     affected = impact.customers_affected
@@ -132,24 +170,34 @@ def impact_section(inputs: ReportInputs) -> ImpactSection:
         transactions_affected=impact.transactions_affected,
         requests_total=impact.requests_total,
         requests_failed=impact.requests_failed,
-        evidence=Evidence(source=provenance.source, engine=engine,
-                          rows_scanned=provenance.rows_scanned,
-                          computed_at=provenance.computed_at,
-                          definition_hash=provenance.definition_hash),
-        series=tuple(MinutePoint(at=s.at, requests=s.requests, failed=s.failed)
-                     for s in impact.series),
+        evidence=Evidence(
+            source=provenance.source,
+            engine=engine,
+            rows_scanned=provenance.rows_scanned,
+            computed_at=provenance.computed_at,
+            definition_hash=provenance.definition_hash,
+        ),
+        series=tuple(
+            MinutePoint(at=s.at, requests=s.requests, failed=s.failed) for s in impact.series
+        ),
     )
 
 
 def sla_section(sla: SlaInputs) -> SlaSection:
     result = sla.result
     return SlaSection(
-        month=result.month, currency=result.currency, tiers=sla.policy.tiers,
+        month=result.month,
+        currency=result.currency,
+        tiers=sla.policy.tiers,
         by_tier=tuple(tier_credit(result, total) for total in result.tiers),
-        liability=result.liability, review_state=sla.review.state,
-        approvals=sla.review.approvals, claim_deadline=result.claim_deadline,
-        logs_analysed=result.logs_analysed, exclusions=result.exclusions,
-        customers_without_sla=result.no_sla_count)
+        liability=result.liability,
+        review_state=sla.review.state,
+        approvals=sla.review.approvals,
+        claim_deadline=result.claim_deadline,
+        logs_analysed=result.logs_analysed,
+        exclusions=result.exclusions,
+        customers_without_sla=result.no_sla_count,
+    )
 
 
 def tier_credit(result: SlaAssessment, total: TierTotal) -> TierCredit:
@@ -161,28 +209,42 @@ def customer_section(inputs: ReportInputs, customer_id: str) -> CustomerSection:
     """One customer's own figures: what `view_for` allows, and its own request counts."""
     sla, impact = inputs.sla, inputs.impact
     own = impact.customer(customer_id) if impact else None
-    registered = next((c for c in sla.customers if c.customer_id == customer_id),
-                      None) if sla else None
+    registered = (
+        next((c for c in sla.customers if c.customer_id == customer_id), None) if sla else None
+    )
     if registered is None and own is None:
-        where = ("the customer registry of the SLA assessment" if sla else
-                 "any SLA assessment (run `warroom sla assess` with the customer registry)")
-        raise NotFound(f"customer {customer_id!r} is not in {where}"
-                       + (" nor in the impact analysis" if impact else ""))
+        where = (
+            "the customer registry of the SLA assessment"
+            if sla
+            else "any SLA assessment (run `warroom sla assess` with the customer registry)"
+        )
+        raise NotFound(
+            f"customer {customer_id!r} is not in {where}"
+            + (" nor in the impact analysis" if impact else "")
+        )
     if sla is None or registered is None:
         assert own is not None  # measured, but not in any registry we hold
         return CustomerSection(
-            customer_id=customer_id, name=customer_id, affected=own.affected,
+            customer_id=customer_id,
+            name=customer_id,
+            affected=own.affected,
             requests=own.requests if own.affected else None,
             failed=own.failed if own.affected else None,
-            incident_minutes=own.down_minute_count if own.affected else None)
+            incident_minutes=own.down_minute_count if own.affected else None,
+        )
     seen = view_for(sla.result, Audience.CUSTOMER, review=sla.review, customer_id=customer_id)
     # In scope is not affected: where logs were analysed, affected means a failed request
     # (docs/definitions.md, affected customers); without logs, every in-scope customer
     # counts as affected.
     affected = bool(seen["affected"]) and (impact is None or (own is not None and own.affected))
     if not affected:
-        return CustomerSection(customer_id=customer_id, name=registered.name, affected=False,
-                               tier=seen.get("tier"), month=sla.result.month)
+        return CustomerSection(
+            customer_id=customer_id,
+            name=registered.name,
+            affected=False,
+            tier=seen.get("tier"),
+            month=sla.result.month,
+        )
     credit = seen.get("credit")
     return CustomerSection(
         customer_id=customer_id,
@@ -195,8 +257,12 @@ def customer_section(inputs: ReportInputs, customer_id: str) -> CustomerSection:
         month=sla.result.month,
         month_down_minutes=seen.get("month_down_minutes"),
         uptime=seen.get("uptime"),
-        credit=CreditOffer(percent=credit["percent"], amount=credit["amount"],
-                           currency=credit["currency"],
-                           claim_deadline=credit["claim_deadline"]) if credit else None,
+        credit=CreditOffer(
+            percent=credit["percent"],
+            amount=credit["amount"],
+            currency=credit["currency"],
+            claim_deadline=credit["claim_deadline"],
+        )
+        if credit
+        else None,
     )
-

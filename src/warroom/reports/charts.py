@@ -48,8 +48,9 @@ def _rc(salt: str) -> Any:
     return {**_RC, "svg.hashsalt": salt}
 
 
-def error_rate_chart(points: Sequence[tuple[datetime, int, int]],
-                     milestones: Sequence[tuple[datetime, str]] = ()) -> str | None:
+def error_rate_chart(
+    points: Sequence[tuple[datetime, int, int]], milestones: Sequence[tuple[datetime, str]] = ()
+) -> str | None:
     """Failed share of requests per minute (%), UTC on the x axis, milestones as lines.
 
     `points` are (minute start, requests, failed); `milestones` are (time, label).
@@ -66,8 +67,7 @@ def error_rate_chart(points: Sequence[tuple[datetime, int, int]],
             axes.plot(times, rates, "o", color=_ERROR, markersize=3)
         else:
             axes.step(times, rates, where="post", color=_ERROR, linewidth=1.2)
-            axes.fill_between(times, rates, step="post", color=_ERROR, alpha=0.15,
-                              linewidth=0)
+            axes.fill_between(times, rates, step="post", color=_ERROR, alpha=0.15, linewidth=0)
         marks = [(_days(at), label) for at, label in milestones]
         all_times = times + [at for at, _ in marks]
         start, end = min(all_times), max(all_times)
@@ -79,15 +79,21 @@ def error_rate_chart(points: Sequence[tuple[datetime, int, int]],
         for at, _ in marks:
             axes.axvline(at, color=_MARK, linewidth=0.8, linestyle="--")
         for (at, label), (row, align) in zip(marks, _label_rows(figure, axes, marks), strict=True):
-            axes.annotate(label, xy=(at, 1.0),
-                          xycoords=("data", "axes fraction"),
-                          xytext=(2 if align == "left" else -2, 3 + 9 * row),
-                          textcoords="offset points", fontsize=7, color=_INK, va="bottom",
-                          ha=align, annotation_clip=False)
+            axes.annotate(
+                label,
+                xy=(at, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2 if align == "left" else -2, 3 + 9 * row),
+                textcoords="offset points",
+                fontsize=7,
+                color=_INK,
+                va="bottom",
+                ha=align,
+                annotation_clip=False,
+            )
         locator = mdates.AutoDateLocator(tz=UTC, minticks=4, maxticks=9)  # type: ignore[no-untyped-call]
         axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(
-            mdates.DateFormatter("%H:%M", tz=UTC))  # type: ignore[no-untyped-call]
+        axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))  # type: ignore[no-untyped-call]
         axes.yaxis.set_major_formatter(PercentFormatter(decimals=0))
         axes.set_ylabel("failed requests")
         axes.set_xlabel("UTC")
@@ -97,8 +103,9 @@ def error_rate_chart(points: Sequence[tuple[datetime, int, int]],
         return _svg(figure, "Error rate per minute", "error-rate")
 
 
-def credits_by_tier_chart(tiers: Sequence[tuple[str, Decimal, Decimal]],
-                          currency: str | None) -> str | None:
+def credits_by_tier_chart(
+    tiers: Sequence[tuple[str, Decimal, Decimal]], currency: str | None
+) -> str | None:
     """Grouped bars per tier: low (measured downtime) and high (declared downtime) credits.
 
     `tiers` are (tier name, low, high). None when there is nothing to draw.
@@ -113,13 +120,24 @@ def credits_by_tier_chart(tiers: Sequence[tuple[str, Decimal, Decimal]],
         axes = figure.add_subplot()
         positions = list(range(len(names)))
         width = 0.38
-        axes.bar([p - width / 2 for p in positions], lows, width, color=_LOW,
-                 label="low (measured downtime)")
-        axes.bar([p + width / 2 for p in positions], highs, width, color=_HIGH,
-                 label="high (declared downtime)")
+        axes.bar(
+            [p - width / 2 for p in positions],
+            lows,
+            width,
+            color=_LOW,
+            label="low (measured downtime)",
+        )
+        axes.bar(
+            [p + width / 2 for p in positions],
+            highs,
+            width,
+            color=_HIGH,
+            label="high (declared downtime)",
+        )
         axes.set_xticks(positions, names)
-        axes.yaxis.set_major_formatter(FuncFormatter(
-            lambda value, _: money(Decimal(str(round(value))), currency, whole=True)))
+        axes.yaxis.set_major_formatter(
+            FuncFormatter(lambda value, _: money(Decimal(str(round(value))), currency, whole=True))
+        )
         top = max([*lows, *highs, 1.0])
         axes.set_ylim(0, top * 1.15)
         axes.legend(frameon=False, fontsize=8, loc="upper right")
@@ -130,8 +148,9 @@ def credits_by_tier_chart(tiers: Sequence[tuple[str, Decimal, Decimal]],
         return _svg(figure, "Credits by tier", "credits")
 
 
-def _label_rows(figure: Figure, axes: Axes,
-                marks: Sequence[tuple[float, str]]) -> list[tuple[int, str]]:
+def _label_rows(
+    figure: Figure, axes: Axes, marks: Sequence[tuple[float, str]]
+) -> list[tuple[int, str]]:
     """A row (0 = just above the plot) and side for each milestone label, so none overlap.
 
     Widths are estimated from the label length (7 pt DejaVu Sans is about 4.3 pt a
@@ -176,6 +195,7 @@ def _as_attributes(match: re.Match[str]) -> str:
     declarations = (part.split(":", 1) for part in match[1].split(";") if ":" in part)
     return "".join(f' {name.strip()}="{value.strip()}"' for name, value in declarations)
 
+
 _REFERENCE = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
 
 
@@ -195,16 +215,17 @@ def _svg(figure: Figure, title: str, prefix: str) -> str:
     text = _STYLE_ATTRIBUTE.sub(_as_attributes, text)
     text = text.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
     ids = set(_ID.findall(text))
-    text = _REFERENCE.sub(
-        lambda m: f"{m[1]}{prefix}-{m[2]}" if m[2] in ids else m[0], text)
+    text = _REFERENCE.sub(lambda m: f"{m[1]}{prefix}-{m[2]}" if m[2] in ids else m[0], text)
     # Scale with the page: keep the aspect ratio from the viewBox, fill the width.
-    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"',
-                  text, count=1)
+    text = re.sub(
+        r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"', text, count=1
+    )
     return text.replace("<svg ", f'<svg role="img" aria-label="{title}" ', 1)
 
 
-def trend_chart(months: Sequence[str], series: dict[str, list[float | None]], *,
-                title: str, prefix: str) -> str | None:
+def trend_chart(
+    months: Sequence[str], series: dict[str, list[float | None]], *, title: str, prefix: str
+) -> str | None:
     """One line per series (e.g. a severity) over months, in minutes; gaps where None.
 
     `months` are "YYYY-MM" labels; None when no series has a value.
@@ -220,8 +241,15 @@ def trend_chart(months: Sequence[str], series: dict[str, list[float | None]], *,
             points = [(p, v) for p, v in zip(positions, values, strict=True) if v is not None]
             if not points:
                 continue
-            axes.plot([p for p, _ in points], [v for _, v in points], marker="o", markersize=3,
-                      linewidth=1.2, color=palette[index % len(palette)], label=name)
+            axes.plot(
+                [p for p, _ in points],
+                [v for _, v in points],
+                marker="o",
+                markersize=3,
+                linewidth=1.2,
+                color=palette[index % len(palette)],
+                label=name,
+            )
         step = max(1, len(months) // 8)
         axes.set_xticks(positions[::step], [months[p] for p in positions[::step]])
         axes.set_xlim(-0.5, max(0.5, len(months) - 0.5))

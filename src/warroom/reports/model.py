@@ -196,8 +196,10 @@ class ReportModel:
         """What makes this model unfit for its audience (empty when it fits)."""
         found: list[str] = []
         if self.incident.audience is not self.audience:
-            found.append(f"the incident view is for {self.incident.audience.value}, "
-                         f"the report for {self.audience.value}")
+            found.append(
+                f"the incident view is for {self.incident.audience.value}, "
+                f"the report for {self.audience.value}"
+            )
         if self.is_staff:
             if self.customer is not None:
                 found.append("a staff report has no customer section")
@@ -211,8 +213,11 @@ class ReportModel:
             found.append("timeline entries carry authors")
         if any(action.owner or action.link for action in self.incident.actions):
             found.append("corrective actions carry owners or links")
-        if (self.incident.contributing_factors or self.incident.metrics is not None
-                or self.incident.data_loss is not None):
+        if (
+            self.incident.contributing_factors
+            or self.incident.metrics is not None
+            or self.incident.data_loss is not None
+        ):
             found.append("the incident view carries internal analysis")
         if self.audience is Audience.CUSTOMER and self.customer is None:
             found.append("a customer notice needs its customer section")
@@ -231,11 +236,12 @@ class ReportModel:
 
     @property
     def classification_banner(self) -> str | None:
-        """"CONFIDENTIAL - Internal Only" on staff versions; None on anything outside."""
+        """ "CONFIDENTIAL - Internal Only" on staff versions; None on anything outside."""
         if not self.is_staff:
             return None
-        return CLASSIFICATION_BANNERS.get(self.incident.classification or "internal",
-                                          CLASSIFICATION_BANNERS["internal"])
+        return CLASSIFICATION_BANNERS.get(
+            self.incident.classification or "internal", CLASSIFICATION_BANNERS["internal"]
+        )
 
     @property
     def window(self) -> TimeWindow | None:

@@ -153,7 +153,7 @@ def hhmm(at: datetime) -> str:
 
 
 def clock(at: datetime, since: date | None = None) -> str:
-    """"14:02", or "Nov 9 02:10" when `at` falls on a later UTC day than `since`."""
+    """ "14:02", or "Nov 9 02:10" when `at` falls on a later UTC day than `since`."""
     moment = utc(at)
     if since is None or moment.date() == since:
         return f"{moment:%H:%M}"
@@ -161,29 +161,27 @@ def clock(at: datetime, since: date | None = None) -> str:
 
 
 def long_date(day: date | datetime) -> str:
-    """"November 8, 2025" (a datetime is read in UTC)."""
+    """ "November 8, 2025" (a datetime is read in UTC)."""
     if isinstance(day, datetime):
         day = utc(day).date()
     return f"{day:%B} {day.day}, {day:%Y}"
 
 
 def month_label(month: Month | date) -> str:
-    """"November 2025"."""
+    """ "November 2025"."""
     return f"{date(month.year, month.month, 1):%B %Y}"
 
 
 def utc_datetime(at: datetime) -> str:
-    """"November 8, 2025 14:02 UTC"."""
+    """ "November 8, 2025 14:02 UTC"."""
     return f"{long_date(at)} {hhmm(at)} UTC"
 
 
 def span(start: datetime, end: datetime) -> str:
-    """"November 8, 2025 14:02 - 19:49 UTC", with the end's date when it is another day."""
+    """ "November 8, 2025 14:02 - 19:49 UTC", with the end's date when it is another day."""
     if utc(start).date() == utc(end).date():
         return f"{long_date(start)} {hhmm(start)} - {hhmm(end)} UTC"
     return f"{utc_datetime(start)} - {utc_datetime(end)}"
-
-
 
 
 def humanize(value: str) -> str:

@@ -63,8 +63,7 @@ def render_pdf(model: ReportModel) -> bytes:
     """The HTML laid out for print by WeasyPrint: A4, page numbers, classification header."""
     from weasyprint import HTML  # slow import; PDF only
 
-    document = HTML(string=render_html(model), url_fetcher=_refusing_fetcher(),
-                    base_url=None)
+    document = HTML(string=render_html(model), url_fetcher=_refusing_fetcher(), base_url=None)
     pdf = document.write_pdf()
     assert isinstance(pdf, bytes)
     return pdf
@@ -75,6 +74,7 @@ def render_json(model: ReportModel) -> str:
 
 
 # -- JSON ---------------------------------------------------------------------------------------
+
 
 def to_json(model: ReportModel) -> dict[str, Any]:
     """The model as plain JSON data, field for field, exact.
@@ -118,15 +118,19 @@ def _plain(value: Any) -> Any:
         minutes = value.total_seconds() / 60
         return int(minutes) if minutes == int(minutes) else round(minutes, 2)
     if isinstance(value, TimeWindow):
-        return {"start": numbers.iso_z(value.start), "end": numbers.iso_z(value.end),
-                "minutes": value.minutes}
+        return {
+            "start": numbers.iso_z(value.start),
+            "end": numbers.iso_z(value.end),
+            "minutes": value.minutes,
+        }
     if isinstance(value, Scope):
         return {"regions": _plain(value.regions), "services": _plain(value.services)}
     if isinstance(value, Month):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: _plain(getattr(value, field.name))
-                for field in dataclasses.fields(value)}
+        return {
+            field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)
+        }
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -136,12 +140,14 @@ def _plain(value: Any) -> Any:
 
 # -- templates ----------------------------------------------------------------------------------
 
+
 @cache
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("warroom.reports", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False,
-                                     default=False),
+        autoescape=select_autoescape(
+            enabled_extensions=("html",), default_for_string=False, default=False
+        ),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -185,8 +191,13 @@ def _without_controls(value: Any) -> Any:
 
 def _context(model: ReportModel, fmt: str) -> dict[str, Any]:
     window = model.window
-    first_day = (window.start if window else
-                 model.incident.timeline[0].at if model.incident.timeline else None)
+    first_day = (
+        window.start
+        if window
+        else model.incident.timeline[0].at
+        if model.incident.timeline
+        else None
+    )
     context: dict[str, Any] = {
         "model": model,
         "incident": model.incident,
@@ -211,21 +222,21 @@ def _charts(model: ReportModel) -> dict[str, Markup | None]:
     if model.impact is not None and model.impact.series:
         svg = charts.error_rate_chart(
             [(p.at, p.requests, p.failed) for p in model.impact.series],
-            [(entry.at, MILESTONE_LABELS[entry.kind]) for entry in model.milestones])
+            [(entry.at, MILESTONE_LABELS[entry.kind]) for entry in model.milestones],
+        )
         error_rate = Markup(svg) if svg else None
     if model.sla is not None and model.sla.by_tier:
         svg = charts.credits_by_tier_chart(
-            [(tier.tier, tier.low, tier.high) for tier in model.sla.by_tier],
-            model.sla.currency)
+            [(tier.tier, tier.low, tier.high) for tier in model.sla.by_tier], model.sla.currency
+        )
         credits = Markup(svg) if svg else None
     return {"error_rate": error_rate, "credits": credits}
 
 
 def scope_text(scope: Scope) -> str:
-    """"all regions; all services" or "regions eu-west-1, us-east-1; all services"."""
+    """ "all regions; all services" or "regions eu-west-1, us-east-1; all services"."""
     regions = "all regions" if scope.regions is None else "regions " + ", ".join(scope.regions)
-    services = ("all services" if scope.services is None
-                else "services " + ", ".join(scope.services))
+    services = "all services" if scope.services is None else "services " + ", ".join(scope.services)
     return f"{regions}; {services}"
 
 
@@ -264,11 +275,13 @@ def paragraphs(value: object) -> list[str]:
 def css_string(value: object) -> Markup:
     """A quoted CSS string, safe inside a <style> element."""
     escaped = "".join(
-        ch if ch.isalnum() or ch in " -_.,:;()!?'/" else f"\\{ord(ch):x} " for ch in str(value))
+        ch if ch.isalnum() or ch in " -_.,:;()!?'/" else f"\\{ord(ch):x} " for ch in str(value)
+    )
     return Markup(f'"{escaped}"')
 
 
 # -- PDF ----------------------------------------------------------------------------------------
+
 
 def _refusing_fetcher() -> Any:
     """A WeasyPrint URL fetcher that fetches nothing: the HTML must be self-contained."""

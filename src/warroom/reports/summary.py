@@ -12,9 +12,15 @@ from warroom.domain.window import TimeWindow
 from warroom.reports import numbers
 
 
-def staff_summary(view: IncidentView, *, window: TimeWindow | None, severity_label: str | None,
-                  customers_affected: int | None, customers_total: int | None,
-                  users_affected: int | None) -> str:
+def staff_summary(
+    view: IncidentView,
+    *,
+    window: TimeWindow | None,
+    severity_label: str | None,
+    customers_affected: int | None,
+    customers_total: int | None,
+    users_affected: int | None,
+) -> str:
     """Impact, duration, root cause and restoration in a few sentences, from the record.
 
     "On November 8, 2025, a SEV-1 (Critical) incident affected 847 customers (100% of
@@ -22,11 +28,14 @@ def staff_summary(view: IncidentView, *, window: TimeWindow | None, severity_lab
     """
     label = f"{view.severity} ({severity_label})" if severity_label else view.severity
     if window is None:
-        return (f"A {label} incident, \"{view.title}\", is "
-                f"{numbers.humanize(view.status).lower()}; its impact window is not known "
-                "yet.")
-    sentences = [_impact_sentence(window, label, customers_affected, customers_total,
-                                  users_affected)]
+        return (
+            f'A {label} incident, "{view.title}", is '
+            f"{numbers.humanize(view.status).lower()}; its impact window is not known "
+            "yet."
+        )
+    sentences = [
+        _impact_sentence(window, label, customers_affected, customers_total, users_affected)
+    ]
     if view.root_cause:
         sentences.append(f"Root cause: {_first_sentence(view.root_cause)}")
     sentences.append(_restoration(view, window))
@@ -41,8 +50,9 @@ def outside_summary(view: IncidentView) -> str:
     return f"{view.title}. We are working to restore the service and will post updates."
 
 
-def _impact_sentence(window: TimeWindow, label: str, affected: int | None, total: int | None,
-                     users: int | None) -> str:
+def _impact_sentence(
+    window: TimeWindow, label: str, affected: int | None, total: int | None, users: int | None
+) -> str:
     who = []
     if affected is not None:
         customers = f"{numbers.grouped(affected)} customer{'' if affected == 1 else 's'}"
@@ -54,8 +64,10 @@ def _impact_sentence(window: TimeWindow, label: str, affected: int | None, total
         who.append(f"{numbers.about(users, words=True).lower()} users")
     reached = f"affected {' and '.join(who)}" if who else "lasted"
     times = f"{numbers.hhmm(window.start)} - {numbers.clock(window.end, window.start.date())} UTC"
-    return (f"On {numbers.long_date(window.start)}, a {label} incident {reached} for "
-            f"{numbers.duration(window.duration)} ({times}).")
+    return (
+        f"On {numbers.long_date(window.start)}, a {label} incident {reached} for "
+        f"{numbers.duration(window.duration)} ({times})."
+    )
 
 
 def _restoration(view: IncidentView, window: TimeWindow) -> str:
@@ -63,8 +75,7 @@ def _restoration(view: IncidentView, window: TimeWindow) -> str:
     day = window.start.date()
     ended = f"full service was restored at {numbers.clock(window.end, day)} UTC"
     if mitigated is not None and mitigated.at < window.end:
-        return (f"Impact was mitigated at {numbers.clock(mitigated.at, day)} UTC and "
-                f"{ended}.")
+        return f"Impact was mitigated at {numbers.clock(mitigated.at, day)} UTC and {ended}."
     return ended[0].upper() + ended[1:] + "."
 
 

@@ -49,25 +49,36 @@ class ImpactPublic(Schema):
         assert window is not None
         p = result.provenance
         return cls(
-            incident_id=stored.incident_id, window=window,
+            incident_id=stored.incident_id,
+            window=window,
             error_rate_threshold=format(result.threshold, "f"),
             min_failed_requests=result.min_failed,
             customers_affected=result.customers_affected,
             customers_total=stored.customers_total,
             users_affected=result.users_affected,
             transactions_affected=result.transactions_affected,
-            requests_total=result.requests_total, requests_failed=result.requests_failed,
+            requests_total=result.requests_total,
+            requests_failed=result.requests_failed,
             unattributed_requests=result.unattributed_requests,
             most_down=_customer(worst) if (worst := result.most_down()) else None,
             per_customer=[_customer(c) for c in result.per_customer],
             provenance=ProvenancePublic(
-                source=p.source, columns=dict(p.columns), rows_scanned=p.rows_scanned,
-                engine=p.engine, engine_version=p.engine_version,
-                definition_hash=p.definition_hash, computed_at=p.computed_at,
-                computed_by=stored.computed_by),
+                source=p.source,
+                columns=dict(p.columns),
+                rows_scanned=p.rows_scanned,
+                engine=p.engine,
+                engine_version=p.engine_version,
+                definition_hash=p.definition_hash,
+                computed_at=p.computed_at,
+                computed_by=stored.computed_by,
+            ),
         )
 
 
 def _customer(impact: CustomerImpact) -> CustomerImpactPublic:
-    return CustomerImpactPublic(customer_id=impact.customer_id, requests=impact.requests,
-                                failed=impact.failed, down_minutes=impact.down_minute_count)
+    return CustomerImpactPublic(
+        customer_id=impact.customer_id,
+        requests=impact.requests,
+        failed=impact.failed,
+        down_minutes=impact.down_minute_count,
+    )

@@ -44,8 +44,11 @@ class MetricsPublic(Schema):
     @classmethod
     def of(cls, metrics: IncidentMetrics, window: TimeWindow | None) -> MetricsPublic:
         values = {f"{name}_minutes": minutes(metrics.get(name)) for name in METRIC_NAMES}
-        return cls(duration_minutes=minutes(metrics.duration),
-                   impact_window=WindowPublic.of(window), **values)
+        return cls(
+            duration_minutes=minutes(metrics.duration),
+            impact_window=WindowPublic.of(window),
+            **values,
+        )
 
 
 class TimelineEntryPublic(Schema):
@@ -104,8 +107,12 @@ class IncidentPublic(Schema):
     metrics: MetricsPublic
 
     @classmethod
-    def of(cls, incident: Incident, metrics: IncidentMetrics, scale: SeverityScale,
-           ) -> IncidentPublic:
+    def of(
+        cls,
+        incident: Incident,
+        metrics: IncidentMetrics,
+        scale: SeverityScale,
+    ) -> IncidentPublic:
         window = incident.impact_window()
         return cls(
             id=incident.id,
@@ -117,22 +124,42 @@ class IncidentPublic(Schema):
             commander=incident.commander,
             roles={r.value: p for r, p in incident.roles.items()},
             scope=ScopePublic(
-                regions=list(incident.scope.regions) if incident.scope.regions is not None
+                regions=list(incident.scope.regions)
+                if incident.scope.regions is not None
                 else None,
-                services=list(incident.scope.services) if incident.scope.services is not None
-                else None),
+                services=list(incident.scope.services)
+                if incident.scope.services is not None
+                else None,
+            ),
             data_loss=incident.data_loss,
             summary=incident.summary,
             public_summary=incident.public_summary,
             root_cause=incident.root_cause,
             public_root_cause=incident.public_root_cause,
             contributing_factors=list(incident.contributing_factors),
-            timeline=[TimelineEntryPublic(id=e.id, at=e.at, kind=e.kind.value, text=e.text,
-                                          author=e.author, audience=e.audience.value)
-                      for e in incident.ordered_timeline()],
-            actions=[ActionPublic(number=a.number, title=a.title, owner=a.owner, due=a.due,
-                                  status=a.status.value, link=a.link,
-                                  audience=a.audience.value) for a in incident.actions],
+            timeline=[
+                TimelineEntryPublic(
+                    id=e.id,
+                    at=e.at,
+                    kind=e.kind.value,
+                    text=e.text,
+                    author=e.author,
+                    audience=e.audience.value,
+                )
+                for e in incident.ordered_timeline()
+            ],
+            actions=[
+                ActionPublic(
+                    number=a.number,
+                    title=a.title,
+                    owner=a.owner,
+                    due=a.due,
+                    status=a.status.value,
+                    link=a.link,
+                    audience=a.audience.value,
+                )
+                for a in incident.actions
+            ],
             impact_window=WindowPublic.of(window),
             metrics=MetricsPublic.of(metrics, window),
         )
@@ -150,10 +177,15 @@ class IncidentSummaryPublic(Schema):
     @classmethod
     def of(cls, incident: Incident) -> IncidentSummaryPublic:
         duration = incident_metrics(incident.timeline).duration
-        return cls(id=incident.id, title=incident.title, severity=incident.severity,
-                   status=incident.status.value, commander=incident.commander,
-                   detected_at=incident.detected_at(),
-                   duration_minutes=duration.total_seconds() / 60 if duration else None)
+        return cls(
+            id=incident.id,
+            title=incident.title,
+            severity=incident.severity,
+            status=incident.status.value,
+            commander=incident.commander,
+            detected_at=incident.detected_at(),
+            duration_minutes=duration.total_seconds() / 60 if duration else None,
+        )
 
 
 class IncidentsPublic(Schema):
@@ -181,9 +213,16 @@ class AuditEntryPublic(Schema):
 
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryPublic:
-        return cls(id=entry.id, at=entry.at, actor=entry.actor, action=entry.action,
-                   changes=entry.changes, channel=entry.channel, os_login=entry.os_login,
-                   token_id=entry.token_id)
+        return cls(
+            id=entry.id,
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action,
+            changes=entry.changes,
+            channel=entry.channel,
+            os_login=entry.os_login,
+            token_id=entry.token_id,
+        )
 
 
 class AuditEntriesPublic(Schema):
@@ -198,8 +237,11 @@ class SpreadPublic(Schema):
 
     @classmethod
     def of(cls, spread: Spread) -> SpreadPublic:
-        return cls(count=spread.count, median_minutes=minutes(spread.median),
-                   p90_minutes=minutes(spread.p90))
+        return cls(
+            count=spread.count,
+            median_minutes=minutes(spread.median),
+            p90_minutes=minutes(spread.p90),
+        )
 
 
 class MetricsGroupPublic(Schema):
@@ -221,7 +263,15 @@ class MetricsOverviewPublic(Schema):
     @classmethod
     def of(cls, overview: MetricsOverview) -> MetricsOverviewPublic:
         return cls(
-            since=overview.since, until=overview.until, incidents=overview.incidents,
-            groups=[MetricsGroupPublic(severity=group, incidents=overview.counts[group],
-                                       **{n: SpreadPublic.of(spreads[n]) for n in METRIC_NAMES})
-                    for group, spreads in overview.by_severity.items()])
+            since=overview.since,
+            until=overview.until,
+            incidents=overview.incidents,
+            groups=[
+                MetricsGroupPublic(
+                    severity=group,
+                    incidents=overview.counts[group],
+                    **{n: SpreadPublic.of(spreads[n]) for n in METRIC_NAMES},
+                )
+                for group, spreads in overview.by_severity.items()
+            ],
+        )

@@ -31,15 +31,28 @@ class AlertPublic(Schema):
 
     @classmethod
     def of(cls, alert: StoredAlert) -> AlertPublic:
-        return cls(source=alert.source, key=alert.key, fingerprint=alert.fingerprint,
-                   status=alert.status, name=alert.name, summary=alert.summary,
-                   severity=alert.severity, routed_severity=alert.routed_severity,
-                   service=alert.service, region=alert.region, labels=alert.labels,
-                   annotations=alert.annotations, starts_at=alert.starts_at,
-                   ends_at=alert.ends_at, generator_url=alert.generator_url,
-                   group_key=alert.group_key, incident_id=alert.incident_id,
-                   first_received_at=alert.first_received_at,
-                   last_received_at=alert.last_received_at, deliveries=alert.deliveries)
+        return cls(
+            source=alert.source,
+            key=alert.key,
+            fingerprint=alert.fingerprint,
+            status=alert.status,
+            name=alert.name,
+            summary=alert.summary,
+            severity=alert.severity,
+            routed_severity=alert.routed_severity,
+            service=alert.service,
+            region=alert.region,
+            labels=alert.labels,
+            annotations=alert.annotations,
+            starts_at=alert.starts_at,
+            ends_at=alert.ends_at,
+            generator_url=alert.generator_url,
+            group_key=alert.group_key,
+            incident_id=alert.incident_id,
+            first_received_at=alert.first_received_at,
+            last_received_at=alert.last_received_at,
+            deliveries=alert.deliveries,
+        )
 
 
 class AlertsPublic(Schema):
@@ -56,8 +69,13 @@ class AlertReceiptPublic(Schema):
 
     @classmethod
     def of(cls, receipt: AlertReceipt) -> AlertReceiptPublic:
-        return cls(source=receipt.source, key=receipt.key, outcome=receipt.outcome.value,
-                   incident_id=receipt.incident_id, opened=receipt.opened)
+        return cls(
+            source=receipt.source,
+            key=receipt.key,
+            outcome=receipt.outcome.value,
+            incident_id=receipt.incident_id,
+            opened=receipt.opened,
+        )
 
 
 class IntakeReceiptPublic(Schema):
@@ -82,9 +100,18 @@ class ChangePublic(Schema):
     @classmethod
     def of(cls, stored: StoredChange) -> ChangePublic:
         change = stored.change
-        return cls(key=change.key, kind=change.kind.value, at=change.at, summary=change.summary,
-                   service=change.service, region=change.region, source=change.source,
-                   url=change.url, author=change.author, received_at=stored.received_at)
+        return cls(
+            key=change.key,
+            kind=change.kind.value,
+            at=change.at,
+            summary=change.summary,
+            service=change.service,
+            region=change.region,
+            source=change.source,
+            url=change.url,
+            author=change.author,
+            received_at=stored.received_at,
+        )
 
 
 class ChangesPublic(Schema):
@@ -99,5 +126,6 @@ class ChangeReceiptPublic(Schema):
 
     @classmethod
     def of(cls, receipt: ChangeReceipt) -> ChangeReceiptPublic:
-        return cls(key=receipt.key, outcome=receipt.outcome.value,
-                   incidents=list(receipt.incidents))
+        return cls(
+            key=receipt.key, outcome=receipt.outcome.value, incidents=list(receipt.incidents)
+        )

@@ -25,12 +25,20 @@ class JobPublic(Schema):
 
     @classmethod
     def fields_of(cls, job: Job) -> dict[str, Any]:
-        return {"id": job.id, "kind": job.kind, "state": job.state,
-                "incident_id": job.incident_id, "created_at": job.created_at,
-                "created_by": job.created_by, "started_at": job.started_at,
-                "finished_at": job.finished_at, "attempts": job.attempts,
-                "max_attempts": job.max_attempts, "progress": job.progress,
-                "error": job.error}
+        return {
+            "id": job.id,
+            "kind": job.kind,
+            "state": job.state,
+            "incident_id": job.incident_id,
+            "created_at": job.created_at,
+            "created_by": job.created_by,
+            "started_at": job.started_at,
+            "finished_at": job.finished_at,
+            "attempts": job.attempts,
+            "max_attempts": job.max_attempts,
+            "progress": job.progress,
+            "error": job.error,
+        }
 
 
 class ImpactRunPublic(JobPublic):
@@ -39,5 +47,8 @@ class ImpactRunPublic(JobPublic):
 
     @classmethod
     def of(cls, job: Job) -> ImpactRunPublic:
-        return cls(**cls.fields_of(job), params=dict(job.params),
-                   result=ImpactPublic.model_validate(job.result) if job.result else None)
+        return cls(
+            **cls.fields_of(job),
+            params=dict(job.params),
+            result=ImpactPublic.model_validate(job.result) if job.result else None,
+        )

@@ -71,13 +71,27 @@ class NoticesStatusPublic(Schema):
     count: int
 
     @classmethod
-    def of(cls, incident_id: str, found: Sequence[CustomerStatus],
-           customers: dict[str, int]) -> NoticesStatusPublic:
-        return cls(incident_id=incident_id, customers=customers, count=len(found), data=[
-            NoticeStatusPublic(customer_id=s.customer_id, channel=s.channel,
-                               recipient=s.recipient, state=s.state, attempts=s.attempts,
-                               revision=s.revision, sent_at=s.sent_at,
-                               last_error=s.last_error) for s in found])
+    def of(
+        cls, incident_id: str, found: Sequence[CustomerStatus], customers: dict[str, int]
+    ) -> NoticesStatusPublic:
+        return cls(
+            incident_id=incident_id,
+            customers=customers,
+            count=len(found),
+            data=[
+                NoticeStatusPublic(
+                    customer_id=s.customer_id,
+                    channel=s.channel,
+                    recipient=s.recipient,
+                    state=s.state,
+                    attempts=s.attempts,
+                    revision=s.revision,
+                    sent_at=s.sent_at,
+                    last_error=s.last_error,
+                )
+                for s in found
+            ],
+        )
 
 
 class MaintenanceCreate(Body):
@@ -106,14 +120,21 @@ class MaintenancePublic(Schema):
     @classmethod
     def of(cls, record: MaintenanceRecord) -> MaintenancePublic:
         scope = record.scope
-        state = "cancelled" if record.cancelled else (
-            "announced" if record.announced else "scheduled")
-        return cls(id=record.id, title=record.title, description=record.description,
-                   starts_at=record.starts_at, ends_at=record.ends_at,
-                   services=list(scope.services) if scope.services is not None else None,
-                   regions=list(scope.regions) if scope.regions is not None else None,
-                   announced_at=record.announced_at, cancelled_at=record.cancelled_at,
-                   state=state)
+        state = (
+            "cancelled" if record.cancelled else ("announced" if record.announced else "scheduled")
+        )
+        return cls(
+            id=record.id,
+            title=record.title,
+            description=record.description,
+            starts_at=record.starts_at,
+            ends_at=record.ends_at,
+            services=list(scope.services) if scope.services is not None else None,
+            regions=list(scope.regions) if scope.regions is not None else None,
+            announced_at=record.announced_at,
+            cancelled_at=record.cancelled_at,
+            state=state,
+        )
 
 
 class MaintenanceList(Schema):

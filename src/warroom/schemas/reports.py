@@ -19,9 +19,13 @@ class RevisionPublic(Schema):
 
     @classmethod
     def of(cls, revision: Revision) -> RevisionPublic:
-        return cls(number=revision.number, audience=revision.audience,
-                   customer_id=revision.customer_id, published_at=revision.published_at,
-                   published_by=revision.published_by)
+        return cls(
+            number=revision.number,
+            audience=revision.audience,
+            customer_id=revision.customer_id,
+            published_at=revision.published_at,
+            published_by=revision.published_by,
+        )
 
 
 class RevisionsPublic(Schema):

@@ -13,8 +13,9 @@ from warroom.domain.sla import CustomerCredit, SlaAssessment
 from warroom.domain.window import iso_z
 from warroom.schemas.base import Money, Schema, UtcTime
 
-DecimalText = Annotated[Decimal, PlainSerializer(lambda v: format(v.normalize(), "f"),
-                                                 return_type=str)]
+DecimalText = Annotated[
+    Decimal, PlainSerializer(lambda v: format(v.normalize(), "f"), return_type=str)
+]
 
 
 class RangePublic(Schema):
@@ -49,16 +50,24 @@ class CustomerCreditPublic(Schema):
 
     @classmethod
     def of(cls, r: CustomerCredit) -> CustomerCreditPublic:
-        return cls(customer_id=r.customer_id, name=r.name, tier=r.tier, has_sla=r.has_sla,
-                   monthly_fee=r.monthly_fee, currency=r.currency,
-                   incident_minutes_measured=r.incident_minutes_measured,
-                   incident_minutes_declared=r.incident_minutes_declared,
-                   down_minutes_measured=r.down_minutes_measured,
-                   down_minutes_declared=r.down_minutes_declared,
-                   uptime_measured=shown_uptime(r.uptime_measured),
-                   uptime_declared=shown_uptime(r.uptime_declared),
-                   credit_percent_low=r.credit_percent_low, credit_low=r.credit_low,
-                   credit_percent_high=r.credit_percent_high, credit_high=r.credit_high)
+        return cls(
+            customer_id=r.customer_id,
+            name=r.name,
+            tier=r.tier,
+            has_sla=r.has_sla,
+            monthly_fee=r.monthly_fee,
+            currency=r.currency,
+            incident_minutes_measured=r.incident_minutes_measured,
+            incident_minutes_declared=r.incident_minutes_declared,
+            down_minutes_measured=r.down_minutes_measured,
+            down_minutes_declared=r.down_minutes_declared,
+            uptime_measured=shown_uptime(r.uptime_measured),
+            uptime_declared=shown_uptime(r.uptime_declared),
+            credit_percent_low=r.credit_percent_low,
+            credit_low=r.credit_low,
+            credit_percent_high=r.credit_percent_high,
+            credit_high=r.credit_high,
+        )
 
 
 class CreditLinesPage(Schema):
@@ -114,33 +123,61 @@ class AssessmentPublic(Schema):
     fingerprint: str  # of every input of the figures: what an approval covers
 
     @classmethod
-    def of(cls, incident_id: str, result: SlaAssessment, review: Review, *,
-           policy_source: str, customers_source: str, fingerprint: str,
-           offset: int = 0) -> AssessmentPublic:
+    def of(
+        cls,
+        incident_id: str,
+        result: SlaAssessment,
+        review: Review,
+        *,
+        policy_source: str,
+        customers_source: str,
+        fingerprint: str,
+        offset: int = 0,
+    ) -> AssessmentPublic:
         note = None
         if not result.logs_analysed:
-            note = ("No request logs were analysed for this incident: both ends of the "
-                    "liability range use declared downtime (run `warroom impact` first).")
+            note = (
+                "No request logs were analysed for this incident: both ends of the "
+                "liability range use declared downtime (run `warroom impact` first)."
+            )
         return cls(
-            incident_id=incident_id, month=str(result.month), currency=result.currency,
+            incident_id=incident_id,
+            month=str(result.month),
+            currency=result.currency,
             status=review.state.value,
-            review=ReviewPublic(state=review.state.value, approvals=[
-                ApprovalPublic(role=a.role.value, by=a.by) for a in review.approvals]),
-            logs_analysed=result.logs_analysed, note=note, claim_deadline=result.claim_deadline,
+            review=ReviewPublic(
+                state=review.state.value,
+                approvals=[ApprovalPublic(role=a.role.value, by=a.by) for a in review.approvals],
+            ),
+            logs_analysed=result.logs_analysed,
+            note=note,
+            claim_deadline=result.claim_deadline,
             liability=RangePublic(low=result.liability.low, high=result.liability.high),
-            by_tier=[TierTotalPublic(tier=t.tier, customers=t.customers, low=t.low, high=t.high)
-                     for t in result.tiers],
+            by_tier=[
+                TierTotalPublic(tier=t.tier, customers=t.customers, low=t.low, high=t.high)
+                for t in result.tiers
+            ],
             customers=[CustomerCreditPublic.of(row) for row in result.rows],
-            customers_count=result.in_scope, customers_offset=offset,
-            no_sla=list(result.no_sla), no_sla_count=result.no_sla_count,
+            customers_count=result.in_scope,
+            customers_offset=offset,
+            no_sla=list(result.no_sla),
+            no_sla_count=result.no_sla_count,
             out_of_scope=result.out_of_scope,
             incidents_in_month=result.incidents_in_month,
-            exclusions=[ExclusionPublic(
-                start=f.window.start, end=f.window.end, announced_at=f.window.announced_at,
-                counts=f.counts, announced_late=f.announced_late,
-                incident_began_inside=f.incident_began_inside,
-                minutes_in_month=f.minutes_in_month) for f in result.exclusions],
-            policy_source=policy_source, customers_source=customers_source,
+            exclusions=[
+                ExclusionPublic(
+                    start=f.window.start,
+                    end=f.window.end,
+                    announced_at=f.window.announced_at,
+                    counts=f.counts,
+                    announced_late=f.announced_late,
+                    incident_began_inside=f.incident_began_inside,
+                    minutes_in_month=f.minutes_in_month,
+                )
+                for f in result.exclusions
+            ],
+            policy_source=policy_source,
+            customers_source=customers_source,
             fingerprint=fingerprint,
         )
 

@@ -22,10 +22,17 @@ class TokenPublic(Schema):
 
     @classmethod
     def of(cls, token: TokenInfo, now: datetime) -> TokenPublic:
-        return cls(id=token.id, name=token.name, scope=token.scope,
-                   created_at=token.created_at, created_by=token.created_by,
-                   expires_at=token.expires_at, last_used_at=token.last_used_at,
-                   revoked_at=token.revoked_at, state=token.state(now))
+        return cls(
+            id=token.id,
+            name=token.name,
+            scope=token.scope,
+            created_at=token.created_at,
+            created_by=token.created_by,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
+            revoked_at=token.revoked_at,
+            state=token.state(now),
+        )
 
 
 class TokensPublic(Schema):

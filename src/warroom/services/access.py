@@ -53,8 +53,9 @@ def principal(conn: Connection, ctx: Context) -> Principal:
     return Principal(user.name, frozenset(_known(user.roles)), registered=True)
 
 
-def authorize(conn: Connection, ctx: Context, action: Action, *,
-              incident: Incident | None = None) -> Principal:
+def authorize(
+    conn: Connection, ctx: Context, action: Action, *, incident: Incident | None = None
+) -> Principal:
     """The acting principal, when the table allows them `action` (on `incident`, which
     must be visible to them); else PermissionDenied naming the roles that would."""
     if ctx.intake_only:
@@ -65,14 +66,16 @@ def authorize(conn: Connection, ctx: Context, action: Action, *,
     if not who.registered:
         raise PermissionDenied(
             f"{who.name or 'this person'} is not a registered user; an admin adds people "
-            "with `warroom user add NAME --role ...`")
+            "with `warroom user add NAME --role ...`"
+        )
     if incident is not None:
         require_visible(ctx, who, incident)
     if not allowed(action, who.roles):
         raise PermissionDenied(
             f"{who.name} may not {_verb(action)}: that needs the "
             f"{_either(r.value for r in roles_allowed(action))} role "
-            f"(they hold {', '.join(sorted(r.value for r in who.roles)) or 'none'})")
+            f"(they hold {', '.join(sorted(r.value for r in who.roles)) or 'none'})"
+        )
     return who
 
 
@@ -102,13 +105,30 @@ def participants(incident: Incident) -> set[str]:
     return names
 
 
-def record(conn: Connection, ctx: Context, who: Principal | str, *, action: str,
-           entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
+def record(
+    conn: Connection,
+    ctx: Context,
+    who: Principal | str,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    changes: dict[str, Any],
+) -> None:
     """Write the audit entry of a change, in the change's own transaction."""
     actor = who.name if isinstance(who, Principal) else who
-    audit.record(conn, at=ctx.now(), actor=actor, action=action, entity_type=entity_type,
-                 entity_id=entity_id, changes=changes, channel=ctx.channel.value,
-                 os_login=ctx.os_login, token_id=ctx.token_id)
+    audit.record(
+        conn,
+        at=ctx.now(),
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        changes=changes,
+        channel=ctx.channel.value,
+        os_login=ctx.os_login,
+        token_id=ctx.token_id,
+    )
 
 
 def _known(roles: Iterable[str]) -> Iterable[UserRole]:

@@ -41,8 +41,13 @@ class Loaded:
     new_secrets: tuple[str, ...]  # customers whose webhook got a secret just now
 
 
-def load_contacts(ctx: Context, contacts: Sequence[Contact] | ContactsReader, *,
-                  source: str, replace: bool = False) -> Loaded:
+def load_contacts(
+    ctx: Context,
+    contacts: Sequence[Contact] | ContactsReader,
+    *,
+    source: str,
+    replace: bool = False,
+) -> Loaded:
     """Store the registry's contacts (all of them or none: a problem found at its last
     row leaves what was there); with `replace`, customers the registry no longer lists
     lose theirs. A reader is taken a batch at a time: a registry of millions of
@@ -60,8 +65,9 @@ def load_contacts(ctx: Context, contacts: Sequence[Contact] | ContactsReader, *,
             for contact in batch:
                 listed.add(contact.customer_id)
                 if len(listed) > MAX_CONTACTS:
-                    raise InvalidInput([Problem("customers", "too_many",
-                                                f"more than {MAX_CONTACTS:,} customers")])
+                    raise InvalidInput(
+                        [Problem("customers", "too_many", f"more than {MAX_CONTACTS:,} customers")]
+                    )
                 before = known.get(contact.customer_id)
                 secret = before.webhook_secret if before else None
                 if contact.webhook_url is None:
@@ -69,23 +75,40 @@ def load_contacts(ctx: Context, contacts: Sequence[Contact] | ContactsReader, *,
                 elif secret is None:
                     secret = new_secret()
                     secrets.append(contact.customer_id)
-                if before is not None and before.contact == contact and \
-                        before.webhook_secret == secret:
+                if (
+                    before is not None
+                    and before.contact == contact
+                    and before.webhook_secret == secret
+                ):
                     unchanged += 1
                     continue
-                store.put(conn, StoredContact(contact, secret, source, now, who.name),
-                          exists=before is not None)
+                store.put(
+                    conn,
+                    StoredContact(contact, secret, source, now, who.name),
+                    exists=before is not None,
+                )
                 if before is None:
                     added += 1
                 else:
                     changed += 1
         gone = sorted(store.customer_ids(conn) - listed) if replace else []
         store.remove(conn, gone)
-        record(conn, ctx, who, action="contacts.load", entity_type="contacts",
-               entity_id=source[:300], changes={
-                   "added": added, "changed": changed, "unchanged": unchanged,
-                   "removed": len(gone), "new_webhook_secrets": secrets[:SHOWN_SECRETS],
-                   "new_webhook_secrets_count": len(secrets)})
+        record(
+            conn,
+            ctx,
+            who,
+            action="contacts.load",
+            entity_type="contacts",
+            entity_id=source[:300],
+            changes={
+                "added": added,
+                "changed": changed,
+                "unchanged": unchanged,
+                "removed": len(gone),
+                "new_webhook_secrets": secrets[:SHOWN_SECRETS],
+                "new_webhook_secrets_count": len(secrets),
+            },
+        )
         return Loaded(added, changed, unchanged, len(gone), tuple(secrets))
 
     return ctx.db.write(work)
@@ -105,16 +128,27 @@ def webhook_secret(ctx: Context, customer_id: str, *, rotate: bool = False) -> s
         who = authorize(conn, ctx, Action.CONTACT_MANAGE)
         found = store.contact(conn, customer_id)
         if found is None or found.contact.webhook_url is None or found.webhook_secret is None:
-            raise NotFound(f"customer {customer_id!r} has no webhook on record: load a "
-                           "registry with a webhook_url column (`warroom contacts load`)")
+            raise NotFound(
+                f"customer {customer_id!r} has no webhook on record: load a "
+                "registry with a webhook_url column (`warroom contacts load`)"
+            )
         secret = found.webhook_secret
         if rotate:
             secret = new_secret()
-            store.put(conn, StoredContact(found.contact, secret, found.source, ctx.now(),
-                                          who.name), exists=True)
-        record(conn, ctx, who, action="contacts.secret_rotated" if rotate
-               else "contacts.secret_shown", entity_type="contacts",
-               entity_id=customer_id, changes={})
+            store.put(
+                conn,
+                StoredContact(found.contact, secret, found.source, ctx.now(), who.name),
+                exists=True,
+            )
+        record(
+            conn,
+            ctx,
+            who,
+            action="contacts.secret_rotated" if rotate else "contacts.secret_shown",
+            entity_type="contacts",
+            entity_id=customer_id,
+            changes={},
+        )
         return secret
 
     return ctx.db.write(work)

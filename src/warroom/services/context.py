@@ -65,8 +65,9 @@ class Context:
         return self.clock()
 
 
-def context_from(settings: Settings, db: Database, *, actor: str, channel: Channel,
-                 **extra: Any) -> Context:
+def context_from(
+    settings: Settings, db: Database, *, actor: str, channel: Channel, **extra: Any
+) -> Context:
     """A context configured as the settings say: severities, routing rules, the change
     look-back, confidential roles, approvals. Every door builds its contexts here."""
     scale = DEFAULT_SCALE
@@ -79,10 +80,18 @@ def context_from(settings: Settings, db: Database, *, actor: str, channel: Chann
         from warroom.formats.routing_file import read_routing_file
 
         routing = read_routing_file(settings.routing_file)
-    return Context(db=db, actor=actor, scale=scale, spark_master=settings.spark_master,
-                   channel=channel, confidential_roles=settings.confidential_roles,
-                   authenticated_approvals=settings.authenticated_approvals,
-                   routing=routing,
-                   change_lookback=timedelta(minutes=settings.change_lookback_minutes),
-                   plan_cache=settings.plan_cache, public_url=settings.public_url,
-                   notify_max_attempts=settings.notify_max_attempts, **extra)
+    return Context(
+        db=db,
+        actor=actor,
+        scale=scale,
+        spark_master=settings.spark_master,
+        channel=channel,
+        confidential_roles=settings.confidential_roles,
+        authenticated_approvals=settings.authenticated_approvals,
+        routing=routing,
+        change_lookback=timedelta(minutes=settings.change_lookback_minutes),
+        plan_cache=settings.plan_cache,
+        public_url=settings.public_url,
+        notify_max_attempts=settings.notify_max_attempts,
+        **extra,
+    )

@@ -34,14 +34,15 @@ def _dummy_hash() -> str:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput([Problem("password", "too_short",
-                                    f"a password has at least {MIN_PASSWORD} characters")])
+        raise InvalidInput(
+            [Problem("password", "too_short", f"a password has at least {MIN_PASSWORD} characters")]
+        )
     if len(password) > MAX_PASSWORD:
-        raise InvalidInput([Problem("password", "too_long",
-                                    f"a password has at most {MAX_PASSWORD} characters")])
+        raise InvalidInput(
+            [Problem("password", "too_long", f"a password has at most {MAX_PASSWORD} characters")]
+        )
     if "\x00" in password:
-        raise InvalidInput([Problem("password", "nul_character",
-                                    "a password cannot contain NUL")])
+        raise InvalidInput([Problem("password", "nul_character", "a password cannot contain NUL")])
 
 
 def set_password(ctx: Context, name: str, password: str) -> str:
@@ -58,8 +59,15 @@ def set_password(ctx: Context, name: str, password: str) -> str:
         if not who.registered or who.name != target.name:
             who = authorize(conn, ctx, Action.USER_MANAGE)
         people.set_password_hash(conn, target.name, hashed)
-        record(conn, ctx, who, action="user.password", entity_type="user",
-               entity_id=target.name, changes={"password": "set"})
+        record(
+            conn,
+            ctx,
+            who,
+            action="user.password",
+            entity_type="user",
+            entity_id=target.name,
+            changes={"password": "set"},
+        )
         return target.name
 
     return ctx.db.write(work)
@@ -80,7 +88,9 @@ def verify_password(ctx: Context, name: str, password: str) -> str:
     if user is None or stored is None:
         raise PermissionDenied("wrong name or password")
     if _hasher.check_needs_rehash(stored):
+
         def rehash(conn: Connection) -> None:
             people.set_password_hash(conn, user.name, _hasher.hash(password))
+
         ctx.db.write(rehash)
     return user.name

@@ -31,11 +31,18 @@ from warroom.store.impact import StoredImpact
 MAX_WINDOW = timedelta(days=31)
 
 
-def analyse(ctx: Context, incident_id: str, *, requests: str,
-            mapping: ColumnMapping | None = None, window: TimeWindow | None = None,
-            backend: str = "duckdb", policy: SlaPolicy | None = None,
-            customers_total: int | None = None,
-            progress: Callable[[float], None] | None = None) -> StoredImpact:
+def analyse(
+    ctx: Context,
+    incident_id: str,
+    *,
+    requests: str,
+    mapping: ColumnMapping | None = None,
+    window: TimeWindow | None = None,
+    backend: str = "duckdb",
+    policy: SlaPolicy | None = None,
+    customers_total: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> StoredImpact:
     """Scan the log over the impact window (or `window`) and store the result, with the
     size of the customer registry when given (the share of the base it touched).
 
@@ -47,38 +54,67 @@ def analyse(ctx: Context, incident_id: str, *, requests: str,
         authorize(conn, ctx, Action.IMPACT_RUN, incident=incident)  # before a long scan
     chosen = window or incident.impact_window()
     if chosen is None:
-        raise InvalidInput([Problem(
-            "--window", "no_impact_window",
-            f"incident {incident_id} has no impact window yet (it needs a detected or "
-            "impact_started entry and a resolved entry): pass --window START/END")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "--window",
+                    "no_impact_window",
+                    f"incident {incident_id} has no impact window yet (it needs a detected or "
+                    "impact_started entry and a resolved entry): pass --window START/END",
+                )
+            ]
+        )
     if chosen.duration > MAX_WINDOW:
-        raise InvalidInput([Problem(
-            "--window", "window_too_long",
-            f"the window {iso_z(chosen.start)}/{iso_z(chosen.end)} spans "
-            f"{chosen.duration.days} days; an impact analysis covers at most "
-            f"{MAX_WINDOW.days} days (one minute series per minute): pass a shorter --window")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "--window",
+                    "window_too_long",
+                    f"the window {iso_z(chosen.start)}/{iso_z(chosen.end)} spans "
+                    f"{chosen.duration.days} days; an impact analysis covers at most "
+                    f"{MAX_WINDOW.days} days (one minute series per minute): pass a shorter "
+                    f"--window",
+                )
+            ]
+        )
     result = compute_impact(
-        requests, chosen, incident.scope, rule=policy.downtime if policy else DowntimeRule(),
-        backend=backend, mapping=mapping, spark_master=ctx.spark_master,
-        plan_cache=ctx.plan_cache, progress=progress, now=ctx.clock)
+        requests,
+        chosen,
+        incident.scope,
+        rule=policy.downtime if policy else DowntimeRule(),
+        backend=backend,
+        mapping=mapping,
+        spark_master=ctx.spark_master,
+        plan_cache=ctx.plan_cache,
+        progress=progress,
+        now=ctx.clock,
+    )
 
     def work(conn: Connection) -> StoredImpact:
         now = ctx.now()
         lock(conn, f"incident:{incident_id}")
-        who = authorize(conn, ctx, Action.IMPACT_RUN,
-                        incident=incident_repo.get(conn, incident_id))  # still there, still may
+        who = authorize(
+            conn, ctx, Action.IMPACT_RUN, incident=incident_repo.get(conn, incident_id)
+        )  # still there, still may
         store.add(conn, incident_id, result, now=now, by=who.name, customers_total=customers_total)
-        record(conn, ctx, who, action="impact.analyse", entity_type="incident",
-               entity_id=incident_id, changes={
-                         "source": result.provenance.source,
-                         "engine": result.provenance.engine,
-                         "window": {"start": iso_z(chosen.start), "end": iso_z(chosen.end)},
-                         "rows_scanned": result.provenance.rows_scanned,
-                         "customers_affected": result.customers_affected,
-                         "users_affected": result.users_affected,
-                         "transactions_affected": result.transactions_affected,
-                         "definition_hash": result.provenance.definition_hash,
-                     })
+        record(
+            conn,
+            ctx,
+            who,
+            action="impact.analyse",
+            entity_type="incident",
+            entity_id=incident_id,
+            changes={
+                "source": result.provenance.source,
+                "engine": result.provenance.engine,
+                "window": {"start": iso_z(chosen.start), "end": iso_z(chosen.end)},
+                "rows_scanned": result.provenance.rows_scanned,
+                "customers_affected": result.customers_affected,
+                "users_affected": result.users_affected,
+                "transactions_affected": result.transactions_affected,
+                "definition_hash": result.provenance.definition_hash,
+            },
+        )
         sla.revalidate_incident(conn, ctx, incident_id)
         stored = store.latest(conn, incident_id)
         assert stored is not None
@@ -96,7 +132,8 @@ def latest(ctx: Context, incident_id: str) -> StoredImpact | None:
 def require_latest(ctx: Context, incident_id: str) -> StoredImpact:
     found = latest(ctx, incident_id)
     if found is None:
-        raise NotFound(f"incident {incident_id} has no impact analysis yet: run "
-                       f"`warroom impact {incident_id} --requests LOG`")
+        raise NotFound(
+            f"incident {incident_id} has no impact analysis yet: run "
+            f"`warroom impact {incident_id} --requests LOG`"
+        )
     return found
-

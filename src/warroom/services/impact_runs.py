@@ -26,16 +26,27 @@ from warroom.store.jobs import Job
 KIND = "impact.analyse"
 
 
-def start(ctx: Context, incident_id: str, sources: Sources, *, source: str,
-          customers: str | None = None, policy: str | None = None) -> Job:
+def start(
+    ctx: Context,
+    incident_id: str,
+    sources: Sources,
+    *,
+    source: str,
+    customers: str | None = None,
+    policy: str | None = None,
+) -> Job:
     """Queue an impact run; refused at once when a name is not configured."""
     sources.request_log(source)
     if customers is not None:
         sources.customers_location(customers)
     if policy is not None:
         sources.policy_file(policy)
-    params = {"incident_id": incident_id, "source": source, "customers": customers,
-              "policy": policy}
+    params = {
+        "incident_id": incident_id,
+        "source": source,
+        "customers": customers,
+        "policy": policy,
+    }
 
     def work(conn: Connection) -> Job:
         incident = incident_repo.get(conn, incident_id)
@@ -50,12 +61,22 @@ def run(run: jobs.JobRun) -> dict[str, Any]:
     params = run.job.params
     sources: Sources = run.resources.get("sources", NO_SOURCES)
     log = sources.request_log(params["source"])
-    policy = read_policy_file(sources.policy_file(params["policy"])) \
-        if params.get("policy") else None
-    registry = open_registry(sources.customers_location(params["customers"]), policy=policy) \
-        if params.get("customers") else None
-    stored = impact.analyse(run.ctx, params["incident_id"], requests=log.location,
-                            mapping=log.mapping or None, backend=log.backend, policy=policy,
-                            customers_total=registry_size(registry)[0] if registry else None,
-                            progress=run.progress)
+    policy = (
+        read_policy_file(sources.policy_file(params["policy"])) if params.get("policy") else None
+    )
+    registry = (
+        open_registry(sources.customers_location(params["customers"]), policy=policy)
+        if params.get("customers")
+        else None
+    )
+    stored = impact.analyse(
+        run.ctx,
+        params["incident_id"],
+        requests=log.location,
+        mapping=log.mapping or None,
+        backend=log.backend,
+        policy=policy,
+        customers_total=registry_size(registry)[0] if registry else None,
+        progress=run.progress,
+    )
     return ImpactPublic.of(stored).to_data()

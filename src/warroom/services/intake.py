@@ -73,12 +73,17 @@ def receive_alerts(ctx: Context, alerts: Sequence[AlertIn]) -> list[AlertReceipt
         who = authorize(conn, ctx, Action.INTAKE_POST)
         # every identity and group of the delivery at once, in one order: two servers
         # receiving the same group cannot interleave
-        lock(conn, *(f"alert:{a.source.value}:{a.key}" for a in alerts),
-             *(f"alert-group:{d.group_key}" for d in decisions))
+        lock(
+            conn,
+            *(f"alert:{a.source.value}:{a.key}" for a in alerts),
+            *(f"alert-group:{d.group_key}" for d in decisions),
+        )
         delivery = _Delivery(conn, ctx, who)
         delivery.read_stored(alerts)
-        receipts = [_receive(delivery, alert, decision)
-                    for alert, decision in zip(alerts, decisions, strict=True)]
+        receipts = [
+            _receive(delivery, alert, decision)
+            for alert, decision in zip(alerts, decisions, strict=True)
+        ]
         delivery.write_timelines()
         return receipts
 
@@ -94,13 +99,28 @@ def receive_change(ctx: Context, change: ChangeIn) -> ChangeReceipt:
         if store.get_change(conn, change.key) is not None:
             return ChangeReceipt(change.key, Outcome.DUPLICATE, ())
         stored = store.add_change(conn, change, now=ctx.now(), by=who.name)
-        record(conn, ctx, who, action="intake.change", entity_type="change",
-               entity_id=change.key, changes={"kind": change.kind.value,
-                                              "at": iso_z(change.at), "service": change.service,
-                                              "region": change.region})
+        record(
+            conn,
+            ctx,
+            who,
+            action="intake.change",
+            entity_type="change",
+            entity_id=change.key,
+            changes={
+                "kind": change.kind.value,
+                "at": iso_z(change.at),
+                "service": change.service,
+                "region": change.region,
+            },
+        )
         shown = changes.show_on_incidents(
-            conn, ctx, stored, change=lambda incident_id, apply: change_incident(
-                conn, ctx, incident_id, "timeline.add", apply, who=who))
+            conn,
+            ctx,
+            stored,
+            change=lambda incident_id, apply: change_incident(
+                conn, ctx, incident_id, "timeline.add", apply, who=who
+            ),
+        )
         return ChangeReceipt(change.key, Outcome.CREATED, tuple(shown))
 
     return ctx.db.write(work)
@@ -123,34 +143,48 @@ def changes_of(ctx: Context, incident_id: str) -> list[StoredChange]:
         return store.changes_of_incident(conn, incident_id)
 
 
-def list_alerts(ctx: Context, *, status: str | None = None, unattached: bool = False,
-                limit: int = 100, offset: int = 0) -> list[StoredAlert]:
+def list_alerts(
+    ctx: Context,
+    *,
+    status: str | None = None,
+    unattached: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[StoredAlert]:
     """Alerts as received, newest first; `unattached`: those no incident holds (triage)."""
-    return alerts_page(ctx, status=status, unattached=unattached, limit=limit,
-                       offset=offset)[0]
+    return alerts_page(ctx, status=status, unattached=unattached, limit=limit, offset=offset)[0]
 
 
-def alerts_page(ctx: Context, *, status: str | None = None, unattached: bool = False,
-                limit: int = 100, offset: int = 0) -> tuple[list[StoredAlert], int]:
+def alerts_page(
+    ctx: Context,
+    *,
+    status: str | None = None,
+    unattached: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[StoredAlert], int]:
     """A page of `list_alerts`, and how many alerts match in all (one transaction)."""
     with ctx.db.reading() as conn:
         authorize(conn, ctx, Action.INCIDENT_READ)
-        return (store.list_alerts(conn, status=status, unattached=unattached, limit=limit,
-                                  offset=offset),
-                store.count_alerts(conn, status=status, unattached=unattached))
+        return (
+            store.list_alerts(
+                conn, status=status, unattached=unattached, limit=limit, offset=offset
+            ),
+            store.count_alerts(conn, status=status, unattached=unattached),
+        )
 
 
 def list_changes(ctx: Context, *, limit: int = 100, offset: int = 0) -> list[StoredChange]:
     return changes_page(ctx, limit=limit, offset=offset)[0]
 
 
-def changes_page(ctx: Context, *, limit: int = 100,
-                 offset: int = 0) -> tuple[list[StoredChange], int]:
+def changes_page(
+    ctx: Context, *, limit: int = 100, offset: int = 0
+) -> tuple[list[StoredChange], int]:
     """A page of the changes, newest first, and how many there are."""
     with ctx.db.reading() as conn:
         authorize(conn, ctx, Action.INCIDENT_READ)
-        return (store.list_changes(conn, limit=limit, offset=offset),
-                store.count_changes(conn))
+        return (store.list_changes(conn, limit=limit, offset=offset), store.count_changes(conn))
 
 
 # -- one alert -------------------------------------------------------------------------------
@@ -177,8 +211,10 @@ class _Delivery:
     def read_stored(self, alerts: Sequence[AlertIn]) -> None:
         for source in {a.source.value for a in alerts}:
             keys = [a.key for a in alerts if a.source.value == source]
-            self.stored.update(((source, k), found) for k, found in
-                               store.get_alerts(self.conn, source, keys).items())
+            self.stored.update(
+                ((source, k), found)
+                for k, found in store.get_alerts(self.conn, source, keys).items()
+            )
 
     def stored_alert(self, alert: AlertIn) -> StoredAlert | None:
         identity = (alert.source.value, alert.key)
@@ -190,7 +226,8 @@ class _Delivery:
     def open_incident_of(self, group_key: str) -> str | None:
         if group_key not in self.open_incidents:
             self.open_incidents[group_key] = store.open_incident_of_group(
-                self.conn, group_key, ACTIVE)
+                self.conn, group_key, ACTIVE
+            )
         return self.open_incidents[group_key]
 
     def add_entry(self, incident_id: str, change: Change) -> None:
@@ -198,12 +235,12 @@ class _Delivery:
 
     def write_timelines(self) -> None:
         for incident_id, entries in self.entries.items():
+
             def apply(incident: Incident, by: str, entries: list[Change] = entries) -> None:
                 for add in entries:  # in the order the alerts came
                     add(incident, by)
 
-            change_incident(self.conn, self.ctx, incident_id, "timeline.add", apply,
-                            who=self.who)
+            change_incident(self.conn, self.ctx, incident_id, "timeline.add", apply, who=self.who)
         self.entries.clear()
 
 
@@ -218,8 +255,7 @@ def _receive(delivery: _Delivery, alert: AlertIn, decision: RouteDecision) -> Al
     return _next_event(delivery, alert, decision, stored)
 
 
-def _first_delivery(delivery: _Delivery, alert: AlertIn,
-                    decision: RouteDecision) -> AlertReceipt:
+def _first_delivery(delivery: _Delivery, alert: AlertIn, decision: RouteDecision) -> AlertReceipt:
     conn, ctx, who = delivery.conn, delivery.ctx, delivery.who
     incident_id = delivery.open_incident_of(decision.group_key)
     opened = False
@@ -237,12 +273,16 @@ def _first_delivery(delivery: _Delivery, alert: AlertIn,
     return _receipt(alert, Outcome.CREATED, incident_id, opened)
 
 
-def _next_event(delivery: _Delivery, alert: AlertIn, decision: RouteDecision,
-                stored: StoredAlert) -> AlertReceipt:
+def _next_event(
+    delivery: _Delivery, alert: AlertIn, decision: RouteDecision, stored: StoredAlert
+) -> AlertReceipt:
     conn, ctx, who = delivery.conn, delivery.ctx, delivery.who
     values: dict[str, object] = {
-        "status": alert.status.value, "last_event_at": alert.at,
-        "last_received_at": ctx.now(), "deliveries": stored.deliveries + 1}
+        "status": alert.status.value,
+        "last_event_at": alert.at,
+        "last_received_at": ctx.now(),
+        "deliveries": stored.deliveries + 1,
+    }
     # on resolve, Alertmanager may send empty annotations and links: keep what we have
     if alert.annotations:
         values["annotations"] = dict(alert.annotations)
@@ -269,8 +309,11 @@ def _next_event(delivery: _Delivery, alert: AlertIn, decision: RouteDecision,
         if incident_id is not None:
             delivery.add_entry(incident_id, _note(alert))
     store.update_alert(conn, stored, **values)
-    if alert.status is AlertStatus.RESOLVED and incident_id is not None \
-            and decision.resolve_incident:
+    if (
+        alert.status is AlertStatus.RESOLVED
+        and incident_id is not None
+        and decision.resolve_incident
+    ):
         delivery.write_timelines()  # the resolution comes after the alerts' entries
         _resolve_when_all_resolved(conn, ctx, who, incident_id)
         delivery.open_incidents.clear()  # the incident may be resolved: read them again
@@ -278,41 +321,59 @@ def _next_event(delivery: _Delivery, alert: AlertIn, decision: RouteDecision,
     return _receipt(alert, Outcome.UPDATED, incident_id, opened)
 
 
-def _open(conn: Connection, ctx: Context, who: Principal, alert: AlertIn,
-          decision: RouteDecision) -> Incident:
-    return open_incident(conn, ctx, who, title=decision.title, severity=decision.severity,
-                         detected_at=alert.starts_at, scope=decision.scope,
-                         description=alert.timeline_text())
+def _open(
+    conn: Connection, ctx: Context, who: Principal, alert: AlertIn, decision: RouteDecision
+) -> Incident:
+    return open_incident(
+        conn,
+        ctx,
+        who,
+        title=decision.title,
+        severity=decision.severity,
+        detected_at=alert.starts_at,
+        scope=decision.scope,
+        description=alert.timeline_text(),
+    )
 
 
 def _join(alert: AlertIn) -> Change:
     """The firing alert's `detected` entry on the incident it joins."""
+
     def apply(incident: Incident, by: str) -> None:
         before = {(p.field, p.code) for p in incident.consistency_problems()}
-        entry = incident.add_entry(TimelineEntry(at=alert.starts_at, kind=EntryKind.DETECTED,
-                                                 text=alert.timeline_text(), author=by))
+        entry = incident.add_entry(
+            TimelineEntry(
+                at=alert.starts_at, kind=EntryKind.DETECTED, text=alert.timeline_text(), author=by
+            )
+        )
         after = {(p.field, p.code) for p in incident.consistency_problems()}
         if after - before:
             # a detection that would put the incident's milestones out of order (it
             # started before the incident's trigger): on the timeline as an update
             incident.timeline.remove(entry)
-            incident.add_entry(TimelineEntry(at=alert.starts_at, kind=EntryKind.UPDATE,
-                                             text=alert.timeline_text(), author=by))
+            incident.add_entry(
+                TimelineEntry(
+                    at=alert.starts_at, kind=EntryKind.UPDATE, text=alert.timeline_text(), author=by
+                )
+            )
 
     return apply
 
 
 def _note(alert: AlertIn) -> Change:
     """The alert's resolution (or acknowledgement) on its incident's timeline."""
+
     def apply(incident: Incident, by: str) -> None:
-        incident.add_entry(TimelineEntry(at=alert.at, kind=EntryKind.UPDATE,
-                                         text=alert.timeline_text(), author=by))
+        incident.add_entry(
+            TimelineEntry(at=alert.at, kind=EntryKind.UPDATE, text=alert.timeline_text(), author=by)
+        )
 
     return apply
 
 
-def _resolve_when_all_resolved(conn: Connection, ctx: Context, who: Principal,
-                               incident_id: str) -> None:
+def _resolve_when_all_resolved(
+    conn: Connection, ctx: Context, who: Principal, incident_id: str
+) -> None:
     held = store.alerts_of_incident(conn, incident_id)
     if any(a.status != AlertStatus.RESOLVED.value for a in held):
         return
@@ -320,21 +381,44 @@ def _resolve_when_all_resolved(conn: Connection, ctx: Context, who: Principal,
 
     def apply(incident: Incident, by: str) -> None:
         if incident.status.is_active:
-            incident.change_status(Status.RESOLVED, at=last, by=by,
-                                   text="All alerts resolved; resolved by routing rule")
+            incident.change_status(
+                Status.RESOLVED,
+                at=last,
+                by=by,
+                text="All alerts resolved; resolved by routing rule",
+            )
 
     change_incident(conn, ctx, incident_id, "incident.status", apply, who=who)
 
 
-def _audit(conn: Connection, ctx: Context, who: Principal, alert: AlertIn,
-           decision: RouteDecision, action: str, incident_id: str | None) -> None:
-    record(conn, ctx, who, action=action, entity_type="alert",
-           entity_id=f"{alert.source.value}:{alert.key}",
-           changes={"status": alert.status.value, "name": alert.name,
-                    "severity": decision.severity, "group_key": decision.group_key,
-                    "routes": list(decision.routes), "incident": incident_id})
+def _audit(
+    conn: Connection,
+    ctx: Context,
+    who: Principal,
+    alert: AlertIn,
+    decision: RouteDecision,
+    action: str,
+    incident_id: str | None,
+) -> None:
+    record(
+        conn,
+        ctx,
+        who,
+        action=action,
+        entity_type="alert",
+        entity_id=f"{alert.source.value}:{alert.key}",
+        changes={
+            "status": alert.status.value,
+            "name": alert.name,
+            "severity": decision.severity,
+            "group_key": decision.group_key,
+            "routes": list(decision.routes),
+            "incident": incident_id,
+        },
+    )
 
 
-def _receipt(alert: AlertIn, outcome: Outcome, incident_id: str | None,
-             opened: bool = False) -> AlertReceipt:
+def _receipt(
+    alert: AlertIn, outcome: Outcome, incident_id: str | None, opened: bool = False
+) -> AlertReceipt:
     return AlertReceipt(alert.source.value, alert.key, outcome, incident_id, opened)

@@ -36,8 +36,18 @@ from warroom.store import jobs as store
 from warroom.store.database import DatabaseUnavailable, is_transient, is_unavailable
 from warroom.store.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, Job
 
-__all__ = ["FAILED", "JOB_KINDS", "QUEUED", "RUNNING", "SUCCEEDED", "Job", "JobRun",
-           "Worker", "enqueue", "get_job"]
+__all__ = [
+    "FAILED",
+    "JOB_KINDS",
+    "QUEUED",
+    "RUNNING",
+    "SUCCEEDED",
+    "Job",
+    "JobRun",
+    "Worker",
+    "enqueue",
+    "get_job",
+]
 
 log = logging.getLogger("warroom.jobs")
 
@@ -78,20 +88,43 @@ def handler_for(kind: str) -> JobHandler:
 
 # -- queueing and reading ---------------------------------------------------------------------
 
-def enqueue(conn: Connection, ctx: Context, who: Principal | str, kind: str,
-            params: dict[str, Any], *, incident_id: str | None = None,
-            max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Job:
+
+def enqueue(
+    conn: Connection,
+    ctx: Context,
+    who: Principal | str,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    incident_id: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Job:
     """Queue a job inside the caller's write transaction (so it exists only if the
     decision to run it commits); the job will run as `who`."""
     if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     name = who.name if isinstance(who, Principal) else who
-    job = store.add(conn, job_id=uuid.uuid4().hex, kind=kind, params=params,
-                    incident_id=incident_id, now=ctx.now(), created_by=name,
-                    channel=ctx.channel.value, token_id=ctx.token_id,
-                    max_attempts=max_attempts)
-    record(conn, ctx, who, action="job.queue", entity_type="job", entity_id=job.id,
-           changes={"kind": kind, "params": params, "incident_id": incident_id})
+    job = store.add(
+        conn,
+        job_id=uuid.uuid4().hex,
+        kind=kind,
+        params=params,
+        incident_id=incident_id,
+        now=ctx.now(),
+        created_by=name,
+        channel=ctx.channel.value,
+        token_id=ctx.token_id,
+        max_attempts=max_attempts,
+    )
+    record(
+        conn,
+        ctx,
+        who,
+        action="job.queue",
+        entity_type="job",
+        entity_id=job.id,
+        changes={"kind": kind, "params": params, "incident_id": incident_id},
+    )
     return job
 
 
@@ -103,8 +136,9 @@ def get_job(ctx: Context, job_id: str, *, kind: str | None = None) -> Job:
             authorize(conn, ctx, Action.INCIDENT_READ)
             raise NotFound(f"no job {job_id}")
         if job.incident_id is not None:
-            authorize(conn, ctx, Action.INCIDENT_READ,
-                      incident=incident_repo.get(conn, job.incident_id))
+            authorize(
+                conn, ctx, Action.INCIDENT_READ, incident=incident_repo.get(conn, job.incident_id)
+            )
         else:
             who = authorize(conn, ctx, Action.INCIDENT_READ)
             if who.name != job.created_by:
@@ -113,6 +147,7 @@ def get_job(ctx: Context, job_id: str, *, kind: str | None = None) -> Job:
 
 
 # -- running -----------------------------------------------------------------------------------
+
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
@@ -140,17 +175,24 @@ class Worker:
             if job is None:
                 return None, False
             if job.state == RUNNING and job.attempts >= job.max_attempts:
-                store.finish(conn, job.id, state=FAILED, now=now, error=(
-                    f"the worker running it stopped (no heartbeat since "
-                    f"{job.lease_until:%Y-%m-%d %H:%M:%S} UTC) and it has had "
-                    f"{job.attempts} of {job.max_attempts} tries"
-                    if job.lease_until else "its worker stopped"))
+                store.finish(
+                    conn,
+                    job.id,
+                    state=FAILED,
+                    now=now,
+                    error=(
+                        f"the worker running it stopped (no heartbeat since "
+                        f"{job.lease_until:%Y-%m-%d %H:%M:%S} UTC) and it has had "
+                        f"{job.attempts} of {job.max_attempts} tries"
+                        if job.lease_until
+                        else "its worker stopped"
+                    ),
+                )
                 log.warning("job failed: lease ran out", extra={"job": job.id})
                 return None, True
             if job.state == RUNNING:
                 log.warning("job retried: its worker stopped", extra={"job": job.id})
-            store.claim(conn, job.id, worker=self.name, now=now,
-                        lease_until=now + self.lease)
+            store.claim(conn, job.id, worker=self.name, now=now, lease_until=now + self.lease)
             return store.get(conn, job.id), False
 
         while True:
@@ -166,8 +208,9 @@ class Worker:
         self._run(job)
         return True
 
-    def run(self, stop: threading.Event, *, until_idle: bool = False,
-            poll_seconds: float = 1.0) -> int:
+    def run(
+        self, stop: threading.Event, *, until_idle: bool = False, poll_seconds: float = 1.0
+    ) -> int:
         """Run jobs until `stop` is set (or, with `until_idle`, none is left); returns
         how many ran. A database outage pauses the loop instead of ending it."""
         done = 0
@@ -175,8 +218,11 @@ class Worker:
             try:
                 ran = self.run_one()
             except Exception as error:
-                if not (isinstance(error, DatabaseUnavailable) or is_unavailable(error)
-                        or is_transient(error)):
+                if not (
+                    isinstance(error, DatabaseUnavailable)
+                    or is_unavailable(error)
+                    or is_transient(error)
+                ):
                     raise
                 log.warning("job queue unreachable: %s", error)
                 stop.wait(poll_seconds * 5)
@@ -200,19 +246,28 @@ class Worker:
         def beat() -> None:
             while not stopped.wait(self.heartbeat):
                 try:
-                    db.write(lambda conn: store.renew(
-                        conn, job.id, worker=self.name,
-                        lease_until=self.clock() + self.lease, progress=latest[0]))
+                    db.write(
+                        lambda conn: store.renew(
+                            conn,
+                            job.id,
+                            worker=self.name,
+                            lease_until=self.clock() + self.lease,
+                            progress=latest[0],
+                        )
+                    )
                 except Exception as error:  # a missed beat is retried at the next one
                     log.warning("job heartbeat failed: %s", error, extra={"job": job.id})
 
         heart = threading.Thread(target=beat, name=f"heartbeat-{job.id}", daemon=True)
         heart.start()
-        ctx = dataclasses.replace(self.base, actor=job.created_by,
-                                  channel=_channel(job.channel), token_id=job.token_id,
-                                  authenticated=True)
-        log.info("job started", extra={"job": job.id, "kind": job.kind,
-                                       "attempt": job.attempts})
+        ctx = dataclasses.replace(
+            self.base,
+            actor=job.created_by,
+            channel=_channel(job.channel),
+            token_id=job.token_id,
+            authenticated=True,
+        )
+        log.info("job started", extra={"job": job.id, "kind": job.kind, "attempt": job.attempts})
         try:
             result = handler_for(job.kind)(JobRun(job, ctx, self.resources, progress))
         except Exception as error:
@@ -222,22 +277,34 @@ class Worker:
             return
         stopped.set()
         heart.join()
-        db.write(lambda conn: store.finish(conn, job.id, state=SUCCEEDED, now=self.clock(),
-                                           result=result, worker=self.name))
+        db.write(
+            lambda conn: store.finish(
+                conn, job.id, state=SUCCEEDED, now=self.clock(), result=result, worker=self.name
+            )
+        )
         log.info("job succeeded", extra={"job": job.id, "kind": job.kind})
 
     def _failed(self, job: Job, error: Exception) -> None:
         db = self.base.db
-        retry = (isinstance(error, DatabaseUnavailable) or is_unavailable(error)
-                 or is_transient(error)) and job.attempts < job.max_attempts
+        retry = (
+            isinstance(error, DatabaseUnavailable) or is_unavailable(error) or is_transient(error)
+        ) and job.attempts < job.max_attempts
         if retry:
             db.write(lambda conn: store.requeue(conn, job.id, error=_message(error)))
             log.warning("job will be retried: %s", error, extra={"job": job.id})
             return
         if not isinstance(error, WarroomError):
             log.exception("job failed unexpectedly", exc_info=error, extra={"job": job.id})
-        db.write(lambda conn: store.finish(conn, job.id, state=FAILED, now=self.clock(),
-                                           error=_message(error), worker=self.name))
+        db.write(
+            lambda conn: store.finish(
+                conn,
+                job.id,
+                state=FAILED,
+                now=self.clock(),
+                error=_message(error),
+                worker=self.name,
+            )
+        )
         log.info("job failed: %s", _message(error), extra={"job": job.id})
 
 

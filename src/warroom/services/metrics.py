@@ -40,14 +40,18 @@ class MetricsOverview:
     counts: dict[str, int]
 
 
-def overview(ctx: Context, *, since: date | None = None, until: date | None = None,
-             severity: list[str] | None = None) -> MetricsOverview:
+def overview(
+    ctx: Context,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    severity: list[str] | None = None,
+) -> MetricsOverview:
     """Median and p90 of each metric over the incidents detected in [since, until] that
     the acting person may see."""
     with ctx.db.reading() as conn:
         who = authorize(conn, ctx, Action.INCIDENT_READ)
-        filters = visible(conn, ctx, who, repo.Filters(severity=severity, since=since,
-                                                       until=until))
+        filters = visible(conn, ctx, who, repo.Filters(severity=severity, since=since, until=until))
         found = repo.milestones(conn, filters, MILESTONES)
     groups: dict[str, list[IncidentMetrics]] = {"all": []}
     for incident in found:
@@ -56,7 +60,9 @@ def overview(ctx: Context, *, since: date | None = None, until: date | None = No
         groups.setdefault(incident.severity, []).append(metrics)
     ordered = ["all", *sorted(k for k in groups if k != "all")]
     return MetricsOverview(
-        since=since, until=until, incidents=len(found),
+        since=since,
+        until=until,
+        incidents=len(found),
         by_severity={k: metric_spreads(groups[k]) for k in ordered},
         counts={k: len(groups[k]) for k in ordered},
     )
@@ -85,6 +91,7 @@ def trend(ctx: Context, *, since: date, until: date) -> MetricsTrend:
     for incident in found:
         detected = incident.first.get(EntryKind.DETECTED)
         if detected is not None:
-            items.append((f"{detected:%Y-%m}", incident.severity,
-                          metrics_from_milestones(incident.first)))
+            items.append(
+                (f"{detected:%Y-%m}", incident.severity, metrics_from_milestones(incident.first))
+            )
     return MetricsTrend(months, monthly_medians(items, months))

@@ -108,8 +108,9 @@ class CustomerStatus:
 QUEUE_CHUNK = 200  # customers per transaction: the worker sends while the rest renders
 
 
-def send_notices(ctx: Context, incident_id: str, *, customer_id: str | None = None,
-                 again: bool = False) -> Queued:
+def send_notices(
+    ctx: Context, incident_id: str, *, customer_id: str | None = None, again: bool = False
+) -> Queued:
     """Queue the notices of every affected customer (or of `customer_id`) that has an
     address, refused unless the assessment is approved now.
 
@@ -121,15 +122,17 @@ def send_notices(ctx: Context, incident_id: str, *, customer_id: str | None = No
     plan = _plan(ctx, incident_id, customer_id=customer_id, approved=True)
     if not again:
         with ctx.db.reading() as conn:
-            earlier = outbox_store.customers_notified(conn, incident_id, kind=KIND,
-                                                      other_than=plan.revision)
+            earlier = outbox_store.customers_notified(
+                conn, incident_id, kind=KIND, other_than=plan.revision
+            )
         repeated = [c for c in plan.customers if c in earlier]
         if repeated:
             raise Conflict(
                 f"{len(repeated)} customer(s) (e.g. {repeated[0]}) already have a notice of "
                 f"an earlier approval of {incident_id} (fingerprint "
                 f"{earlier[repeated[0]][:12]}); the figures were approved again since. "
-                "Send the new notices deliberately with --again")
+                "Send the new notices deliberately with --again"
+            )
     totals = {"messages": 0, "customers": 0, "already": 0, "not_affected": 0}
     without: list[str] = []
 
@@ -141,18 +144,33 @@ def send_notices(ctx: Context, incident_id: str, *, customer_id: str | None = No
         # a cancelled one never went out (its approval was voided, and the same figures
         # are approved again now): it is queued again, as it was
         revived = [d for d in found if existing.get(d.message.key, (0, ""))[1] == CANCELLED]
-        outbox_store.requeue(conn, [existing[d.message.key][0] for d in revived],
-                             now=ctx.now())
+        outbox_store.requeue(conn, [existing[d.message.key][0] for d in revived], now=ctx.now())
         fresh = [d for d in found if d.message.key not in existing]
-        count = len(revived) + queue(conn, ctx, (d.message for d in fresh),
-                                     created_by=who.name,
-                                     max_attempts=ctx.notify_max_attempts)
+        count = len(revived) + queue(
+            conn,
+            ctx,
+            (d.message for d in fresh),
+            created_by=who.name,
+            max_attempts=ctx.notify_max_attempts,
+        )
         customers = {d.customer_id for d in [*fresh, *revived]}
         held = {d.customer_id for d in found if d.message.key in existing} - customers
-        record(conn, ctx, who, action="notice.queue", entity_type="incident",
-               entity_id=incident_id, changes={
-                   "revision": plan.revision, "messages": count, "customers": len(customers),
-                   "first_customer": batch[0], "last_customer": batch[-1], "again": again})
+        record(
+            conn,
+            ctx,
+            who,
+            action="notice.queue",
+            entity_type="incident",
+            entity_id=incident_id,
+            changes={
+                "revision": plan.revision,
+                "messages": count,
+                "customers": len(customers),
+                "first_customer": batch[0],
+                "last_customer": batch[-1],
+                "again": again,
+            },
+        )
         totals["messages"] += count
         totals["customers"] += len(customers)
         totals["already"] += len(held)
@@ -162,14 +180,21 @@ def send_notices(ctx: Context, incident_id: str, *, customer_id: str | None = No
     for batch in outbox_store.chunks(plan.customers, QUEUE_CHUNK):
         ctx.db.write(functools.partial(work, batch=batch))
     if customer_id is not None and totals["not_affected"]:
-        raise Conflict(f"customer {customer_id} was not affected by {incident_id}: it gets "
-                       "no notice")
-    return Queued(incident_id, plan.revision, totals["messages"], totals["customers"],
-                  totals["already"], tuple(without), totals["not_affected"])
+        raise Conflict(
+            f"customer {customer_id} was not affected by {incident_id}: it gets no notice"
+        )
+    return Queued(
+        incident_id,
+        plan.revision,
+        totals["messages"],
+        totals["customers"],
+        totals["already"],
+        tuple(without),
+        totals["not_affected"],
+    )
 
 
-def drafts(ctx: Context, incident_id: str, *, customer_id: str | None = None
-           ) -> Iterator[Draft]:
+def drafts(ctx: Context, incident_id: str, *, customer_id: str | None = None) -> Iterator[Draft]:
     """Every notice as it would be queued now, one at a time (a dry run: nothing is
     stored). Needs the right to send notices, not an approval: before one, the notices
     simply hold no credit."""
@@ -195,34 +220,37 @@ class _Plan:
     customers: list[str]
 
 
-def _plan(ctx: Context, incident_id: str, *, customer_id: str | None,
-          approved: bool) -> _Plan:
+def _plan(ctx: Context, incident_id: str, *, customer_id: str | None, approved: bool) -> _Plan:
     with ctx.db.reading() as conn:
         incident = incident_repo.get(conn, incident_id)
         authorize(conn, ctx, Action.NOTICE_SEND, incident=incident)
         current = sla.assessment_in(conn, incident_id, limit=0)
         if current is None:
             raise _not_assessed(incident_id)
-        if approved and (not current.review.is_approved or
-                         contacts_store.approval_state(conn, incident_id)
-                         != (ReviewState.APPROVED.value, current.fingerprint)):
+        if approved and (
+            not current.review.is_approved
+            or contacts_store.approval_state(conn, incident_id)
+            != (ReviewState.APPROVED.value, current.fingerprint)
+        ):
             raise sla.gate_refusal(current.review)
         # the totals only: each chunk of customers reads its own lines (`_drafts_of`)
         inputs = report_inputs(conn, ctx, incident_id)
         if customer_id is not None:
             if not sla.lines_of(conn, incident_id, [customer_id]):
-                raise NotFound(f"customer {customer_id!r} is not among the customers "
-                               f"{incident_id}'s assessment holds in scope")
+                raise NotFound(
+                    f"customer {customer_id!r} is not among the customers "
+                    f"{incident_id}'s assessment holds in scope"
+                )
             wanted = [customer_id]
         else:
             wanted = sla.in_scope_ids(conn, incident_id)
     impacts = {c.customer_id: c for c in inputs.impact.per_customer} if inputs.impact else {}
-    return _Plan(incident_id, current.fingerprint, str(current.result.month), inputs, impacts,
-                 wanted)
+    return _Plan(
+        incident_id, current.fingerprint, str(current.result.month), inputs, impacts, wanted
+    )
 
 
-def _still_approved(conn: Connection, ctx: Context, incident_id: str, plan: _Plan
-                    ) -> Principal:
+def _still_approved(conn: Connection, ctx: Context, incident_id: str, plan: _Plan) -> Principal:
     """The acting person, when the approval the plan rests on still stands now (under the
     incident's and the month's locks, so no re-assessment slips in before commit)."""
     lock(conn, f"incident:{incident_id}")
@@ -234,25 +262,30 @@ def _still_approved(conn: Connection, ctx: Context, incident_id: str, plan: _Pla
         raise NotApproved(
             f"the approval of {incident_id}'s credits no longer stands (the assessment is "
             f"{state[0] if state else 'gone'} now): nothing more is queued, and notices "
-            "already queued under it will not be sent")
+            "already queued under it will not be sent"
+        )
     return who
 
 
 def _not_assessed(incident_id: str) -> NotFound:
-    return NotFound(f"incident {incident_id} has no SLA assessment yet: customer notices "
-                    f"carry its figures (`warroom sla assess {incident_id} ...`)")
+    return NotFound(
+        f"incident {incident_id} has no SLA assessment yet: customer notices "
+        f"carry its figures (`warroom sla assess {incident_id} ...`)"
+    )
 
 
-def _drafts_of(conn: Connection, plan: _Plan, batch: list[str], now: datetime
-               ) -> Iterator[tuple[str, list[Draft] | None]]:
+def _drafts_of(
+    conn: Connection, plan: _Plan, batch: list[str], now: datetime
+) -> Iterator[tuple[str, list[Draft] | None]]:
     """(customer, its drafts) for each customer of `batch`: None when the incident did
     not affect it, [] when it has no address on record."""
     contacts = contacts_store.contacts(conn, batch)
     lines = sla.lines_of(conn, plan.incident_id, batch)
     registered = {c.customer_id: c for c in sla.registered(conn, plan.incident_id, batch)}
     for customer in batch:
-        one = _one(plan.inputs, lines.get(customer), registered.get(customer),
-                   plan.impacts.get(customer))
+        one = _one(
+            plan.inputs, lines.get(customer), registered.get(customer), plan.impacts.get(customer)
+        )
         model = build_report(one, Audience.CUSTOMER, customer_id=customer)
         assert model.customer is not None
         if not model.customer.affected:
@@ -262,20 +295,44 @@ def _drafts_of(conn: Connection, plan: _Plan, batch: list[str], now: datetime
         if found is None or not found.contact.reachable:
             yield customer, []
             continue
-        yield customer, _messages(model, found.contact.emails, found.contact.webhook_url,
-                                  revision=plan.revision, now=now)
+        yield (
+            customer,
+            _messages(
+                model,
+                found.contact.emails,
+                found.contact.webhook_url,
+                revision=plan.revision,
+                now=now,
+            ),
+        )
 
 
-def _one(inputs: ReportInputs, line: CustomerCredit | None, registered: Customer | None,
-         own: CustomerImpact | None) -> ReportInputs:
+def _one(
+    inputs: ReportInputs,
+    line: CustomerCredit | None,
+    registered: Customer | None,
+    own: CustomerImpact | None,
+) -> ReportInputs:
     """The report's inputs holding one customer's figures and nothing of the others."""
     assert inputs.sla is not None
-    result = dataclasses.replace(inputs.sla.result, rows=(line,) if line else (), tiers=(),
-                                 no_sla=(), unregistered_customers=())
-    narrowed = SlaInputs(result=result, review=inputs.sla.review, policy=inputs.sla.policy,
-                         customers=(registered,) if registered else ())
-    impact = dataclasses.replace(inputs.impact, per_customer=(own,) if own else (),
-                                 series=()) if inputs.impact else None
+    result = dataclasses.replace(
+        inputs.sla.result,
+        rows=(line,) if line else (),
+        tiers=(),
+        no_sla=(),
+        unregistered_customers=(),
+    )
+    narrowed = SlaInputs(
+        result=result,
+        review=inputs.sla.review,
+        policy=inputs.sla.policy,
+        customers=(registered,) if registered else (),
+    )
+    impact = (
+        dataclasses.replace(inputs.impact, per_customer=(own,) if own else (), series=())
+        if inputs.impact
+        else None
+    )
     return dataclasses.replace(inputs, sla=narrowed, impact=impact)
 
 
@@ -285,8 +342,14 @@ def as_sent(model: ReportModel, at: datetime) -> ReportModel:
     return dataclasses.replace(model, last_updated=at, revision=None, previous_revision=None)
 
 
-def _messages(model: ReportModel, emails: tuple[str, ...], webhook_url: str | None, *,
-              revision: str, now: datetime) -> list[Draft]:
+def _messages(
+    model: ReportModel,
+    emails: tuple[str, ...],
+    webhook_url: str | None,
+    *,
+    revision: str,
+    now: datetime,
+) -> list[Draft]:
     assert model.customer is not None
     customer = model.customer
     incident = model.incident
@@ -295,25 +358,58 @@ def _messages(model: ReportModel, emails: tuple[str, ...], webhook_url: str | No
     found = []
     if emails:
         token = uuid.uuid4().hex
-        found.append(Draft(customer.customer_id, customer.name, Message(
-            key=f"{base}:email", kind=KIND, channel="email", recipient=";".join(emails),
-            subject=messages.subject(KIND, title=incident.title, incident_id=incident.id),
-            body=render_markdown(model), body_html=render_html(model),
-            message_id=f"<{token}.notice@warroom>", incident_id=incident.id,
-            customer_id=customer.customer_id, revision=revision)))
+        found.append(
+            Draft(
+                customer.customer_id,
+                customer.name,
+                Message(
+                    key=f"{base}:email",
+                    kind=KIND,
+                    channel="email",
+                    recipient=";".join(emails),
+                    subject=messages.subject(KIND, title=incident.title, incident_id=incident.id),
+                    body=render_markdown(model),
+                    body_html=render_html(model),
+                    message_id=f"<{token}.notice@warroom>",
+                    incident_id=incident.id,
+                    customer_id=customer.customer_id,
+                    revision=revision,
+                ),
+            )
+        )
     if webhook_url:
         token = uuid.uuid4().hex
-        body = {"type": KIND, "delivery": token, "incident_id": incident.id,
-                "customer_id": customer.customer_id, "revision": revision,
-                "report": to_json(model), "markdown": render_markdown(model)}
-        found.append(Draft(customer.customer_id, customer.name, Message(
-            key=f"{base}:webhook", kind=KIND, channel="webhook", recipient=webhook_url,
-            body=json.dumps(body, ensure_ascii=False, sort_keys=True), message_id=token,
-            incident_id=incident.id, customer_id=customer.customer_id, revision=revision)))
+        body = {
+            "type": KIND,
+            "delivery": token,
+            "incident_id": incident.id,
+            "customer_id": customer.customer_id,
+            "revision": revision,
+            "report": to_json(model),
+            "markdown": render_markdown(model),
+        }
+        found.append(
+            Draft(
+                customer.customer_id,
+                customer.name,
+                Message(
+                    key=f"{base}:webhook",
+                    kind=KIND,
+                    channel="webhook",
+                    recipient=webhook_url,
+                    body=json.dumps(body, ensure_ascii=False, sort_keys=True),
+                    message_id=token,
+                    incident_id=incident.id,
+                    customer_id=customer.customer_id,
+                    revision=revision,
+                ),
+            )
+        )
     return found
 
 
 # -- reading and retrying ---------------------------------------------------------------------
+
 
 def notice_status(ctx: Context, incident_id: str) -> list[CustomerStatus]:
     """Every notice queued for the incident: per customer and channel, where it stands."""
@@ -321,23 +417,33 @@ def notice_status(ctx: Context, incident_id: str) -> list[CustomerStatus]:
         incident = incident_repo.get(conn, incident_id)
         authorize(conn, ctx, Action.NOTICE_READ, incident=incident)
         found = outbox_store.of_incident(conn, incident_id, kind=KIND)
-    return [CustomerStatus(customer_id=s.message.customer_id or "", channel=s.message.channel,
-                           recipient=s.message.recipient, state=s.state, attempts=s.attempts,
-                           revision=s.message.revision, sent_at=s.sent_at,
-                           last_error=s.last_error, message_id=s.id) for s in found]
+    return [
+        CustomerStatus(
+            customer_id=s.message.customer_id or "",
+            channel=s.message.channel,
+            recipient=s.message.recipient,
+            state=s.state,
+            attempts=s.attempts,
+            revision=s.message.revision,
+            sent_at=s.sent_at,
+            last_error=s.last_error,
+            message_id=s.id,
+        )
+        for s in found
+    ]
 
 
 def summary(statuses: list[CustomerStatus]) -> dict[str, int]:
     """How many customers' notices are in each state (a customer counts once per state)."""
-    counts = {state: set[str]() for state in (SENT, PENDING, SENDING, FAILED, UNCERTAIN,
-                                              CANCELLED)}
+    counts = {state: set[str]() for state in (SENT, PENDING, SENDING, FAILED, UNCERTAIN, CANCELLED)}
     for status in statuses:
         counts.setdefault(status.state, set()).add(status.customer_id)
     return {state: len(customers) for state, customers in counts.items()}
 
 
-def retry(ctx: Context, incident_id: str, *, customer_id: str | None = None,
-          uncertain: bool = False) -> int:
+def retry(
+    ctx: Context, incident_id: str, *, customer_id: str | None = None, uncertain: bool = False
+) -> int:
     """Queue failed (and cancelled) notices again, with fresh tries; uncertain ones only
     with `uncertain` (someone checked they did not arrive). Refused unless approved now,
     and only for notices of the approval that stands."""
@@ -347,19 +453,30 @@ def retry(ctx: Context, incident_id: str, *, customer_id: str | None = None,
     def work(conn: Connection) -> int:
         who = _still_approved(conn, ctx, incident_id, plan)
         states = {FAILED, CANCELLED} | ({UNCERTAIN} if uncertain else set())
-        ids = [s.id for s in outbox_store.of_incident(conn, incident_id, kind=KIND)
-               if s.state in states and s.message.revision == plan.revision
-               and (customer_id is None or s.message.customer_id == customer_id)]
+        ids = [
+            s.id
+            for s in outbox_store.of_incident(conn, incident_id, kind=KIND)
+            if s.state in states
+            and s.message.revision == plan.revision
+            and (customer_id is None or s.message.customer_id == customer_id)
+        ]
         count = outbox_store.requeue(conn, ids, now=ctx.now())
-        record(conn, ctx, who, action="notice.retry", entity_type="incident",
-               entity_id=incident_id, changes={"messages": count, "customer_id": customer_id,
-                                               "uncertain": uncertain})
+        record(
+            conn,
+            ctx,
+            who,
+            action="notice.retry",
+            entity_type="incident",
+            entity_id=incident_id,
+            changes={"messages": count, "customer_id": customer_id, "uncertain": uncertain},
+        )
         return count
 
     return ctx.db.write(work)
 
 
 # -- the outbox's hooks -------------------------------------------------------------------
+
 
 def gate(conn: Connection, stored: Stored) -> str | None:
     """A notice goes out only while the approval it was queued under stands."""
@@ -369,11 +486,15 @@ def gate(conn: Connection, stored: Stored) -> str | None:
         return "the incident's SLA assessment is gone"
     review, digest = state
     if review != ReviewState.APPROVED.value:
-        return (f"the approval it was queued under was voided (the assessment is {review} "
-                "now): notices leave only behind an approval")
+        return (
+            f"the approval it was queued under was voided (the assessment is {review} "
+            "now): notices leave only behind an approval"
+        )
     if digest != revision:
-        return (f"the figures were approved again since it was queued (fingerprint "
-                f"{(revision or '')[:12]}, now {digest[:12]}): send the new notices")
+        return (
+            f"the figures were approved again since it was queued (fingerprint "
+            f"{(revision or '')[:12]}, now {digest[:12]}): send the new notices"
+        )
     return None
 
 
@@ -382,10 +503,17 @@ def prepare(conn: Connection, stored: Stored, courier: Courier) -> Outgoing:
     secret = None
     if message.channel == "webhook":
         secret = contacts_store.webhook_secret(conn, message.customer_id or "")
-    return Outgoing(id=stored.id, kind=message.kind, channel=message.channel,
-                    recipients=tuple(message.recipient.split(";")), body=message.body,
-                    message_id=message.message_id, subject=message.subject,
-                    body_html=message.body_html, secret=secret)
+    return Outgoing(
+        id=stored.id,
+        kind=message.kind,
+        channel=message.channel,
+        recipients=tuple(message.recipient.split(";")),
+        body=message.body,
+        message_id=message.message_id,
+        subject=message.subject,
+        body_html=message.body_html,
+        secret=secret,
+    )
 
 
 def gone(conn: Connection, stored: Stored, now: datetime) -> None:

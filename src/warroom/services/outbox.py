@@ -63,8 +63,20 @@ from warroom.store.outbox import (
 if TYPE_CHECKING:
     from warroom.settings import Settings
 
-__all__ = ["CANCELLED", "FAILED", "KINDS", "PENDING", "SENDING", "SENT", "UNCERTAIN",
-           "Courier", "Delivery", "Message", "Stored", "queue"]
+__all__ = [
+    "CANCELLED",
+    "FAILED",
+    "KINDS",
+    "PENDING",
+    "SENDING",
+    "SENT",
+    "UNCERTAIN",
+    "Courier",
+    "Delivery",
+    "Message",
+    "Stored",
+    "queue",
+]
 
 log = logging.getLogger("warroom.outbox")
 
@@ -94,12 +106,19 @@ def kind_module(kind: str) -> KindModule:
     return module
 
 
-def queue(conn: Connection, ctx: Context, messages: Iterable[Message], *, created_by: str,
-          max_attempts: int) -> int:
+def queue(
+    conn: Connection,
+    ctx: Context,
+    messages: Iterable[Message],
+    *,
+    created_by: str,
+    max_attempts: int,
+) -> int:
     """Store messages inside the caller's transaction: they exist only if the decision
     to send them commits. Their keys must be new (callers skip those already queued)."""
-    return store.add_many(conn, messages, now=ctx.now(), created_by=created_by,
-                          max_attempts=max_attempts)
+    return store.add_many(
+        conn, messages, now=ctx.now(), created_by=created_by, max_attempts=max_attempts
+    )
 
 
 @dataclass(frozen=True)
@@ -117,12 +136,16 @@ class Delivery:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Delivery:
-        return cls(max_attempts=settings.notify_max_attempts,
-                   backoff=timedelta(seconds=settings.notify_backoff_seconds),
-                   timeout=float(settings.notify_timeout_seconds),
-                   public_url=settings.public_url, smtp_url=settings.smtp_url,
-                   smtp_password=settings.smtp_password, mail_from=settings.mail_from,
-                   allow_private=settings.webhook_allow_private)
+        return cls(
+            max_attempts=settings.notify_max_attempts,
+            backoff=timedelta(seconds=settings.notify_backoff_seconds),
+            timeout=float(settings.notify_timeout_seconds),
+            public_url=settings.public_url,
+            smtp_url=settings.smtp_url,
+            smtp_password=settings.smtp_password,
+            mail_from=settings.mail_from,
+            allow_private=settings.webhook_allow_private,
+        )
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -145,13 +168,18 @@ class Delivery:
     def transport(self, channel: str) -> Transport:
         if channel == "email":
             if self.smtp_url is None or self.mail_from is None:
-                raise TransportError("email is not set up: set WARROOM_SMTP_URL and "
-                                     "WARROOM_MAIL_FROM where the worker runs")
+                raise TransportError(
+                    "email is not set up: set WARROOM_SMTP_URL and "
+                    "WARROOM_MAIL_FROM where the worker runs"
+                )
             from warroom.notify.email import parse_smtp_url
 
             made: Transport = transport_class("email")(
-                parse_smtp_url(self.smtp_url), mail_from=self.mail_from,
-                password=self.smtp_password, timeout=self.timeout)
+                parse_smtp_url(self.smtp_url),
+                mail_from=self.mail_from,
+                password=self.smtp_password,
+                timeout=self.timeout,
+            )
             return made
         made = transport_class(channel)(timeout=self.timeout, allow_private=self.allow_private)
         return made
@@ -182,8 +210,9 @@ class Courier:
     def step(self, done: _Try | None = None) -> tuple[Stored, Outgoing] | None:
         """Settle `done`, then claim the next due message; None when none is due."""
 
-        def work(conn: Connection, settle: _Try | None
-                 ) -> tuple[tuple[Stored, Outgoing] | None, bool]:
+        def work(
+            conn: Connection, settle: _Try | None
+        ) -> tuple[tuple[Stored, Outgoing] | None, bool]:
             now = self.clock()
             if settle is not None:
                 self._settle(conn, settle, now)
@@ -201,9 +230,13 @@ class Courier:
                     continue
                 lease_until = now + self.delivery.lease
                 store.claim(conn, stored.id, worker=self.name, lease_until=lease_until)
-                claimed = dataclasses.replace(stored, state=SENDING, worker=self.name,
-                                              attempts=stored.attempts + 1,
-                                              lease_until=lease_until)
+                claimed = dataclasses.replace(
+                    stored,
+                    state=SENDING,
+                    worker=self.name,
+                    attempts=stored.attempts + 1,
+                    lease_until=lease_until,
+                )
                 return (claimed, module.prepare(conn, claimed, self)), False
             return None, True  # a chunk cancelled: commit it, then look further
 
@@ -224,15 +257,19 @@ class Courier:
         except Exception as error:  # a bug in a transport must not stop the courier
             log.exception("transport failed unexpectedly", extra={"outbox_id": stored.id})
             self._close(message.channel)
-            return _Try(stored, error=TransportError(
-                f"sending failed unexpectedly ({type(error).__name__}: {error}); this is a "
-                "bug"))
+            return _Try(
+                stored,
+                error=TransportError(
+                    f"sending failed unexpectedly ({type(error).__name__}: {error}); this is a bug"
+                ),
+            )
         return _Try(stored, note=note)
 
     # -- the loop ---------------------------------------------------------------------------
 
-    def run(self, stop: threading.Event, *, until_idle: bool = False,
-            poll_seconds: float = 1.0) -> int:
+    def run(
+        self, stop: threading.Event, *, until_idle: bool = False, poll_seconds: float = 1.0
+    ) -> int:
         """Deliver until `stop` is set (or, with `until_idle`, until nothing is due);
         returns how many messages were handed to a transport. The message in hand is
         always settled before returning."""
@@ -268,6 +305,7 @@ class Courier:
     def _finish(self, done: _Try) -> None:
         """Settle one outcome on its own (the last one, or outside `run`); retried while
         the database is away, so an outcome is not given up lightly."""
+
         def work(conn: Connection) -> None:
             self._settle(conn, done, self.clock())
 
@@ -278,13 +316,14 @@ class Courier:
             except Exception as error:
                 if not _database_trouble(error) or attempt == 9:
                     raise
-                threading.Event().wait(min(2.0 ** attempt * 0.1, 5.0))
+                threading.Event().wait(min(2.0**attempt * 0.1, 5.0))
 
     def _settle(self, conn: Connection, done: _Try, now: datetime) -> None:
         stored, error = done.stored, done.error
         if error is None:
-            store.settle(conn, stored.id, worker=self.name, state=SENT, sent_at=now,
-                         error=done.note)
+            store.settle(
+                conn, stored.id, worker=self.name, state=SENT, sent_at=now, error=done.note
+            )
             log.info("message sent", extra={"outbox_id": stored.id, "kind": stored.message.kind})
             return
         text = error.message
@@ -297,23 +336,43 @@ class Courier:
                 kind_module(stored.message.kind).gone(conn, stored, now)
             log.warning("message failed: %s", text, extra={"outbox_id": stored.id})
         elif stored.attempts >= stored.max_attempts:
-            store.settle(conn, stored.id, worker=self.name, state=FAILED,
-                         error=f"gave up after {stored.attempts} tries; the last: {text}")
-            log.warning("message failed after %d tries: %s", stored.attempts, text,
-                        extra={"outbox_id": stored.id})
+            store.settle(
+                conn,
+                stored.id,
+                worker=self.name,
+                state=FAILED,
+                error=f"gave up after {stored.attempts} tries; the last: {text}",
+            )
+            log.warning(
+                "message failed after %d tries: %s",
+                stored.attempts,
+                text,
+                extra={"outbox_id": stored.id},
+            )
         else:
-            store.settle(conn, stored.id, worker=self.name, state=PENDING, error=text,
-                         next_attempt_at=now + self.delivery.pause(stored.attempts))
+            store.settle(
+                conn,
+                stored.id,
+                worker=self.name,
+                state=PENDING,
+                error=text,
+                next_attempt_at=now + self.delivery.pause(stored.attempts),
+            )
             log.info("message will be retried: %s", text, extra={"outbox_id": stored.id})
 
     def _sweep(self, conn: Connection, now: datetime) -> None:
         """Messages whose worker stopped while sending them: maybe delivered, maybe not."""
         self._swept = now
         for stored in store.orphaned(conn, now):
-            store.mark_uncertain(conn, stored.id, error=(
-                f"its worker ({stored.worker}) stopped while sending it (no outcome by "
-                f"{stored.lease_until:%Y-%m-%d %H:%M:%S} UTC): it may or may not have been "
-                "delivered, so it is not sent again by itself"))
+            store.mark_uncertain(
+                conn,
+                stored.id,
+                error=(
+                    f"its worker ({stored.worker}) stopped while sending it (no outcome by "
+                    f"{stored.lease_until:%Y-%m-%d %H:%M:%S} UTC): it may or may not have been "
+                    "delivered, so it is not sent again by itself"
+                ),
+            )
             log.warning("message uncertain: its worker stopped", extra={"outbox_id": stored.id})
 
     def _transport(self, channel: str) -> Transport:
@@ -333,5 +392,4 @@ class Courier:
 
 
 def _database_trouble(error: BaseException) -> bool:
-    return isinstance(error, DatabaseUnavailable) or is_unavailable(error) or \
-        is_transient(error)
+    return isinstance(error, DatabaseUnavailable) or is_unavailable(error) or is_transient(error)

@@ -37,8 +37,14 @@ from warroom.store.database import lock
 from warroom.store.reports import Revision
 
 
-def report(ctx: Context, incident_id: str, audience: Audience, *,
-           customer_id: str | None = None, prepared_by: str | None = None) -> ReportModel:
+def report(
+    ctx: Context,
+    incident_id: str,
+    audience: Audience,
+    *,
+    customer_id: str | None = None,
+    prepared_by: str | None = None,
+) -> ReportModel:
     """The report as the data stands now, stamped with its published revision when it is
     the same as that revision, else marked as a draft."""
     with ctx.db.reading() as conn:
@@ -58,13 +64,23 @@ def _reader(conn: Connection, ctx: Context, incident_id: str, audience: Audience
     if not report_audience_allowed(audience, who.roles, credits_approved=approved):
         raise PermissionDenied(
             f"{who.name} may not read the {audience.value} version of {incident_id}'s report"
-            + (" before legal and finance approve its credits"
-               if audience is Audience.INTERNAL else ""))
+            + (
+                " before legal and finance approve its credits"
+                if audience is Audience.INTERNAL
+                else ""
+            )
+        )
     return who
 
 
-def publish(ctx: Context, incident_id: str, audience: Audience, *,
-            customer_id: str | None = None, prepared_by: str | None = None) -> Revision:
+def publish(
+    ctx: Context,
+    incident_id: str,
+    audience: Audience,
+    *,
+    customer_id: str | None = None,
+    prepared_by: str | None = None,
+) -> Revision:
     """Store the report as revision N+1 of the incident (refused when nothing changed).
     Two people publishing at once get revisions N+1 and N+2, or (the same text) one
     revision and a "nothing changed"."""
@@ -75,23 +91,41 @@ def publish(ctx: Context, incident_id: str, audience: Audience, *,
         incident = incident_repo.get(conn, incident_id)
         who = authorize(conn, ctx, Action.REPORT_PUBLISH, incident=incident)
         _reader(conn, ctx, incident_id, audience)
-        draft = build_report(_inputs(conn, ctx, incident_id, prepared_by, customer_id), audience,
-                             customer_id=customer_id)
+        draft = build_report(
+            _inputs(conn, ctx, incident_id, prepared_by, customer_id),
+            audience,
+            customer_id=customer_id,
+        )
         latest = store.latest(conn, incident_id, audience.value, customer_id)
         if latest is not None and _is_published(
-                restamp(draft, revision=RevisionStamp(latest.number, latest.published_at)),
-                latest):
-            raise Conflict(f"nothing changed since revision {latest.number} of the "
-                           f"{_label(audience.value, customer_id)}; it stays as published")
+            restamp(draft, revision=RevisionStamp(latest.number, latest.published_at)), latest
+        ):
+            raise Conflict(
+                f"nothing changed since revision {latest.number} of the "
+                f"{_label(audience.value, customer_id)}; it stays as published"
+            )
         number = store.next_number(conn, incident_id)
         model = restamp(draft, revision=RevisionStamp(number, now))
-        revision = Revision(incident_id=incident_id, number=number, audience=audience.value,
-                            customer_id=customer_id, published_at=now, published_by=who.name,
-                            data=to_json(model), markdown=render_markdown(model))
+        revision = Revision(
+            incident_id=incident_id,
+            number=number,
+            audience=audience.value,
+            customer_id=customer_id,
+            published_at=now,
+            published_by=who.name,
+            data=to_json(model),
+            markdown=render_markdown(model),
+        )
         store.add(conn, revision)
-        record(conn, ctx, who, action="report.publish", entity_type="incident",
-               entity_id=incident_id, changes={"revision": number, "audience": audience.value,
-                                               "customer_id": customer_id})
+        record(
+            conn,
+            ctx,
+            who,
+            action="report.publish",
+            entity_type="incident",
+            entity_id=incident_id,
+            changes={"revision": number, "audience": audience.value, "customer_id": customer_id},
+        )
         return revision
 
     return ctx.db.write(work)
@@ -122,8 +156,14 @@ def _may_read(conn: Connection, ctx: Context, incident_id: str, audience: Audien
     return True
 
 
-def revision(ctx: Context, incident_id: str, number: int, *,
-             audience: Audience | None = None, customer_id: str | None = None) -> Revision:
+def revision(
+    ctx: Context,
+    incident_id: str,
+    number: int,
+    *,
+    audience: Audience | None = None,
+    customer_id: str | None = None,
+) -> Revision:
     """Revision `number` as published; with `audience`, only when it is that audience's
     (and that customer's) version, so asking for the public text never prints another."""
     with ctx.db.reading() as conn:
@@ -134,17 +174,26 @@ def revision(ctx: Context, incident_id: str, number: int, *,
         else:
             _reader(conn, ctx, incident_id, Audience.PUBLIC)
     if found is None:
-        raise NotFound(f"incident {incident_id} has no report revision {number}: "
-                       f"`warroom report revisions {incident_id}` lists them")
-    if audience is not None and (found.audience != audience.value
-                                 or found.customer_id != customer_id):
-        raise InvalidInput([Problem(
-            "--revision", "other_audience",
-            f"revision {number} of {incident_id} is the "
-            f"{_label(found.audience, found.customer_id)}, not the "
-            f"{_label(audience.value, customer_id)}: ask for it with --audience "
-            f"{found.audience}" + (f" --customer {found.customer_id}" if found.customer_id
-                                   else ""))])
+        raise NotFound(
+            f"incident {incident_id} has no report revision {number}: "
+            f"`warroom report revisions {incident_id}` lists them"
+        )
+    if audience is not None and (
+        found.audience != audience.value or found.customer_id != customer_id
+    ):
+        raise InvalidInput(
+            [
+                Problem(
+                    "--revision",
+                    "other_audience",
+                    f"revision {number} of {incident_id} is the "
+                    f"{_label(found.audience, found.customer_id)}, not the "
+                    f"{_label(audience.value, customer_id)}: ask for it with --audience "
+                    f"{found.audience}"
+                    + (f" --customer {found.customer_id}" if found.customer_id else ""),
+                )
+            ]
+        )
     return found
 
 
@@ -158,26 +207,36 @@ class RevisionDiff:
     diff: str  # empty when the two are the same
 
     def to_data(self) -> dict[str, object]:
-        return {"incident_id": self.new.incident_id,
-                "from": _stamp(self.old), "to": _stamp(self.new),
-                "sections_changed": list(self.sections_changed), "diff": self.diff}
+        return {
+            "incident_id": self.new.incident_id,
+            "from": _stamp(self.old),
+            "to": _stamp(self.new),
+            "sections_changed": list(self.sections_changed),
+            "diff": self.diff,
+        }
 
 
 def diff(ctx: Context, incident_id: str, old: int, new: int) -> RevisionDiff:
     if old == new:
-        raise InvalidInput([Problem("REV2", "same_revision",
-                                    "compare two different revisions")])
+        raise InvalidInput([Problem("REV2", "same_revision", "compare two different revisions")])
     first, second = revision(ctx, incident_id, old), revision(ctx, incident_id, new)
     lines = difflib.unified_diff(
-        first.markdown.splitlines(keepends=True), second.markdown.splitlines(keepends=True),
-        fromfile=_header(first), tofile=_header(second))
+        first.markdown.splitlines(keepends=True),
+        second.markdown.splitlines(keepends=True),
+        fromfile=_header(first),
+        tofile=_header(second),
+    )
     before, after = _sections(first.markdown), _sections(second.markdown)
-    changed = tuple(name for name in [*after, *(n for n in before if n not in after)]
-                    if before.get(name) != after.get(name))
+    changed = tuple(
+        name
+        for name in [*after, *(n for n in before if n not in after)]
+        if before.get(name) != after.get(name)
+    )
     return RevisionDiff(first, second, changed, "".join(lines))
 
 
 # -- plumbing --------------------------------------------------------------------------------
+
 
 def report_inputs(conn: Connection, ctx: Context, incident_id: str) -> ReportInputs:
     """What the incident's reports draw on, read inside an open transaction: the
@@ -186,8 +245,13 @@ def report_inputs(conn: Connection, ctx: Context, incident_id: str) -> ReportInp
     return _inputs(conn, ctx, incident_id, None, None)
 
 
-def _inputs(conn: Connection, ctx: Context, incident_id: str, prepared_by: str | None,
-            customer_id: str | None) -> ReportInputs:
+def _inputs(
+    conn: Connection,
+    ctx: Context,
+    incident_id: str,
+    prepared_by: str | None,
+    customer_id: str | None,
+) -> ReportInputs:
     """What the report of `customer_id` (or a staff or public version, None) draws on:
     the assessment's totals, that customer's line alone, and the registry entries of that
     customer and of the affected ones (as many as the impact analysis names, whatever the
@@ -197,27 +261,40 @@ def _inputs(conn: Connection, ctx: Context, incident_id: str, prepared_by: str |
     assessment = sla.assessment_in(conn, incident_id, limit=0, customer_id=customer_id)
     registered: list[Customer] = []
     if assessment is not None:
-        wanted = [c.customer_id for c in stored_impact.result.per_customer if c.affected] \
-            if stored_impact else []
-        registered = sla.registered(conn, incident_id,
-                                    [*wanted, customer_id] if customer_id else wanted)
+        wanted = (
+            [c.customer_id for c in stored_impact.result.per_customer if c.affected]
+            if stored_impact
+            else []
+        )
+        registered = sla.registered(
+            conn, incident_id, [*wanted, customer_id] if customer_id else wanted
+        )
     try:
         label: str | None = ctx.scale.get(incident.severity).label
     except KeyError:  # a severity the configured scale no longer defines
         label = None
     return ReportInputs(
-        incident=incident, generated_at=ctx.now(), severity_label=label,
+        incident=incident,
+        generated_at=ctx.now(),
+        severity_label=label,
         impact=stored_impact.result if stored_impact else None,
         impact_customers_total=stored_impact.customers_total if stored_impact else None,
-        sla=SlaInputs(result=assessment.result, review=assessment.review,
-                      policy=assessment.policy, customers=tuple(registered))
-        if assessment else None,
+        sla=SlaInputs(
+            result=assessment.result,
+            review=assessment.review,
+            policy=assessment.policy,
+            customers=tuple(registered),
+        )
+        if assessment
+        else None,
         # the same for whoever renders it, so a report does not look changed per reader
-        prepared_by=prepared_by or incident.commander)
+        prepared_by=prepared_by or incident.commander,
+    )
 
 
-def _current(inputs: ReportInputs, audience: Audience, customer_id: str | None,
-             latest: Revision | None) -> ReportModel:
+def _current(
+    inputs: ReportInputs, audience: Audience, customer_id: str | None, latest: Revision | None
+) -> ReportModel:
     model = build_report(inputs, audience, customer_id=customer_id)
     if latest is None:
         return model
@@ -228,8 +305,9 @@ def _current(inputs: ReportInputs, audience: Audience, customer_id: str | None,
 
 def _is_published(stamped: ReportModel, latest: Revision) -> bool:
     """The same text and the same exact figures (Markdown rounds some, leaves some out)."""
-    return (render_markdown(stamped) == latest.markdown
-            and _settled(to_json(stamped)) == _settled(latest.data))
+    return render_markdown(stamped) == latest.markdown and _settled(to_json(stamped)) == _settled(
+        latest.data
+    )
 
 
 def _settled(data: dict[str, object]) -> dict[str, object]:
@@ -243,15 +321,20 @@ def _label(audience: str, customer_id: str | None) -> str:
 
 def _header(revision: Revision) -> str:
     when = revision.published_at.strftime("%Y-%m-%d %H:%M UTC")
-    return (f"revision {revision.number} ({_label(revision.audience, revision.customer_id)}, "
-            f"{when}, {revision.published_by})")
+    return (
+        f"revision {revision.number} ({_label(revision.audience, revision.customer_id)}, "
+        f"{when}, {revision.published_by})"
+    )
 
 
 def _stamp(revision: Revision) -> dict[str, object]:
-    return {"number": revision.number, "audience": revision.audience,
-            "customer_id": revision.customer_id,
-            "published_at": iso_z(revision.published_at),
-            "published_by": revision.published_by}
+    return {
+        "number": revision.number,
+        "audience": revision.audience,
+        "customer_id": revision.customer_id,
+        "published_at": iso_z(revision.published_at),
+        "published_by": revision.published_by,
+    }
 
 
 _HEADING = re.compile(r"^#{1,2} (.+)$", re.MULTILINE)
@@ -266,4 +349,3 @@ def _sections(markdown: str) -> dict[str, str]:
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
         found[name.strip()] = body
     return found
-

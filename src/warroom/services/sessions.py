@@ -64,8 +64,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def sign_in(ctx: Context, name: str, password: str, *, client: str,
-            policy: SessionPolicy) -> WebSession:
+def sign_in(
+    ctx: Context, name: str, password: str, *, client: str, policy: SessionPolicy
+) -> WebSession:
     """A new session for `name` when the password is theirs; PermissionDenied (the same
     for every wrong name or password) or TooManyAttempts otherwise."""
     now = ctx.now()
@@ -78,26 +79,41 @@ def sign_in(ctx: Context, name: str, password: str, *, client: str,
             minutes = max(1, math.ceil(wait.total_seconds() / 60))
             raise TooManyAttempts(
                 f"too many failed sign-ins for this name or from this address; try again in "
-                f"{minutes} minute{'s' if minutes != 1 else ''}")
+                f"{minutes} minute{'s' if minutes != 1 else ''}"
+            )
     try:
         registered = credentials.verify_password(ctx, name, password)
     except PermissionDenied:
+
         def failed(conn: Connection) -> None:
             store.prune_failures(conn, since)
             store.add_failure(conn, at=now, name=name, client=client)
+
         ctx.db.write(failed)
         raise
     token = secrets.token_urlsafe(32)
-    session = StoredSession(id_hash=hash_token(token), name=registered, created_at=now,
-                            last_seen_at=now, expires_at=now + policy.lifetime,
-                            csrf_secret=secrets.token_urlsafe(32))
+    session = StoredSession(
+        id_hash=hash_token(token),
+        name=registered,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + policy.lifetime,
+        csrf_secret=secrets.token_urlsafe(32),
+    )
 
     def work(conn: Connection) -> None:
         store.remove_expired(conn, now=now, idle_since=now - policy.idle)
         store.clear_failures(conn, registered)
         store.add(conn, session)
-        record(conn, ctx, registered, action="user.sign_in", entity_type="user",
-               entity_id=registered, changes={"expires_at": session.expires_at.isoformat()})
+        record(
+            conn,
+            ctx,
+            registered,
+            action="user.sign_in",
+            entity_type="user",
+            entity_id=registered,
+            changes={"expires_at": session.expires_at.isoformat()},
+        )
 
     ctx.db.write(work)
     return WebSession(registered, session.csrf_secret, session.expires_at, token)

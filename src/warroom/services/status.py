@@ -63,9 +63,12 @@ def public_status(ctx: Context, *, title: str, days: int = UPTIME_DAYS) -> Publi
         ids = store.announced_ids(conn, since=since, newest=HISTORY_LIMIT)
         found = incident_repo.get_many(conn, ids)
         services, regions = store.alert_places(conn)
-        slots = [Maintenance(r.title, r.starts_at, r.ends_at, r.scope, r.description)
-                 for r in maintenance_store.listed(conn, ending_after=now, announced_only=True,
-                                                   limit=MAINTENANCE_LIMIT)]
+        slots = [
+            Maintenance(r.title, r.starts_at, r.ends_at, r.scope, r.description)
+            for r in maintenance_store.listed(
+                conn, ending_after=now, announced_only=True, limit=MAINTENANCE_LIMIT
+            )
+        ]
     announced = []
     for incident in found:
         view = incident_view(incident, Audience.PUBLIC)
@@ -76,8 +79,15 @@ def public_status(ctx: Context, *, title: str, days: int = UPTIME_DAYS) -> Publi
         except KeyError:  # a severity the configured scale no longer defines
             rank = len(ctx.scale.names) + 1
         announced.append(Announced(view, outage_span(incident, now), rank))
-    return build_status(announced, services=services, regions=regions, now=now,
-                        title=title, days=days, maintenance=slots)
+    return build_status(
+        announced,
+        services=services,
+        regions=regions,
+        now=now,
+        title=title,
+        days=days,
+        maintenance=slots,
+    )
 
 
 def content_version(ctx: Context) -> tuple[Any, ...]:
@@ -98,8 +108,15 @@ class StatusCache(Generic[T]):
     the module's docstring. Thread-safe; one refresh at a time, the others served the
     copy in hand."""
 
-    def __init__(self, ctx: Context, render: Callable[[PublicStatus], T], *, title: str,
-                 ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        render: Callable[[PublicStatus], T],
+        *,
+        title: str,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ctx = ctx
         self.render = render
         self.title = title
@@ -137,8 +154,7 @@ class StatusCache(Generic[T]):
             return entry.value  # refreshed while this request waited
         try:
             version = content_version(self.ctx)
-            if entry is not None and version == entry.version and \
-                    now < entry.built + REBUILD_EVERY:
+            if entry is not None and version == entry.version and now < entry.built + REBUILD_EVERY:
                 entry.checked = now
                 return entry.value
             value = self.render(public_status(self.ctx, title=self.title))
@@ -156,6 +172,7 @@ class StatusCache(Generic[T]):
 
 # -- JSON ----------------------------------------------------------------------------------
 
+
 def to_data(status: PublicStatus) -> dict[str, Any]:
     """The status as JSON data (status.json): times ISO-8601 UTC with Z, percents as
     decimal strings."""
@@ -165,39 +182,63 @@ def to_data(status: PublicStatus) -> dict[str, Any]:
         "updated_at": iso_z(status.updated_at) if status.updated_at else None,
         "state": status.state.value,
         "headline": status.headline,
-        "services": [{
-            "name": s.name, "state": s.state.value, "uptime": _pct(s.uptime),
-            "days": [{"day": d.day.isoformat(), "down_minutes": d.down_minutes,
-                      "uptime": _pct(d.uptime), "level": d.level} for d in s.days]}
-            for s in status.services],
+        "services": [
+            {
+                "name": s.name,
+                "state": s.state.value,
+                "uptime": _pct(s.uptime),
+                "days": [
+                    {
+                        "day": d.day.isoformat(),
+                        "down_minutes": d.down_minutes,
+                        "uptime": _pct(d.uptime),
+                        "level": d.level,
+                    }
+                    for d in s.days
+                ],
+            }
+            for s in status.services
+        ],
         "regions": [{"name": r.name, "state": r.state.value} for r in status.regions],
         "active": [_incident(i) for i in status.active],
-        "maintenance": [{"title": m.title, "starts_at": iso_z(m.starts_at),
-                         "ends_at": iso_z(m.ends_at), "scope": _scope(m.scope),
-                         "text": m.text} for m in status.maintenance],
+        "maintenance": [
+            {
+                "title": m.title,
+                "starts_at": iso_z(m.starts_at),
+                "ends_at": iso_z(m.ends_at),
+                "scope": _scope(m.scope),
+                "text": m.text,
+            }
+            for m in status.maintenance
+        ],
         "history": [_incident(i) for i in status.history],
     }
 
 
 def _incident(incident: PublicIncident) -> dict[str, Any]:
     return {
-        "id": incident.id, "title": incident.title, "severity": incident.severity,
-        "state": incident.state.value, "status": incident.status_label,
+        "id": incident.id,
+        "title": incident.title,
+        "severity": incident.severity,
+        "state": incident.state.value,
+        "status": incident.status_label,
         "summary": incident.summary,
         "started_at": iso_z(incident.started_at) if incident.started_at else None,
         "resolved_at": iso_z(incident.resolved_at) if incident.resolved_at else None,
-        "updated_at": iso_z(incident.updated_at), "scope": _scope(incident.scope),
-        "updates": [{"at": iso_z(u.at), "label": u.label, "text": u.text}
-                    for u in incident.updates],
+        "updated_at": iso_z(incident.updated_at),
+        "scope": _scope(incident.scope),
+        "updates": [
+            {"at": iso_z(u.at), "label": u.label, "text": u.text} for u in incident.updates
+        ],
     }
 
 
 def _scope(scope: Scope) -> dict[str, Any]:
-    return {"regions": list(scope.regions) if scope.regions is not None else None,
-            "services": list(scope.services) if scope.services is not None else None}
+    return {
+        "regions": list(scope.regions) if scope.regions is not None else None,
+        "services": list(scope.services) if scope.services is not None else None,
+    }
 
 
 def _pct(value: Decimal) -> str:
     return format(value, "f")
-
-

@@ -69,8 +69,16 @@ class TokenInfo:
 
     @classmethod
     def of(cls, token: StoredToken) -> TokenInfo:
-        return cls(token.id, token.name, token.scope, token.created_at, token.created_by,
-                   token.expires_at, token.last_used_at, token.revoked_at)
+        return cls(
+            token.id,
+            token.name,
+            token.scope,
+            token.created_at,
+            token.created_by,
+            token.expires_at,
+            token.last_used_at,
+            token.revoked_at,
+        )
 
     def state(self, now: datetime) -> str:
         if self.revoked_at is not None:
@@ -97,20 +105,27 @@ def parse_scope(value: str) -> Scope:
     try:
         return Scope(value.strip().lower())
     except ValueError:
-        raise InvalidInput([Problem("scope", "bad_choice",
-                                    f"unknown scope {value!r}; expected api or intake")]) from None
+        raise InvalidInput(
+            [Problem("scope", "bad_choice", f"unknown scope {value!r}; expected api or intake")]
+        ) from None
 
 
-def create(ctx: Context, name: str, *, scope: Scope = Scope.API,
-           expires_days: int | None = None) -> tuple[TokenInfo, str]:
+def create(
+    ctx: Context, name: str, *, scope: Scope = Scope.API, expires_days: int | None = None
+) -> tuple[TokenInfo, str]:
     """A new token and its full text (shown once: only its hash is kept).
 
     For scope api, `name` is a registered person: anyone may create their own, an admin
     (TOKEN_MANAGE) anyone's. For scope intake, `name` labels the sending system and only
     an admin creates one."""
     if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:
-        raise InvalidInput([Problem("expires", "out_of_range",
-                                    f"a token expires after 1 to {MAX_EXPIRY_DAYS} days")])
+        raise InvalidInput(
+            [
+                Problem(
+                    "expires", "out_of_range", f"a token expires after 1 to {MAX_EXPIRY_DAYS} days"
+                )
+            ]
+        )
     label = check_name(name)
     token_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
@@ -131,15 +146,31 @@ def create(ctx: Context, name: str, *, scope: Scope = Scope.API,
             who = authorize(conn, ctx, Action.TOKEN_MANAGE)
             holder = label
         token = StoredToken(
-            id=token_id, name=holder, scope=scope.value, secret_hash=_hash(secret),
-            created_at=now, created_by=who.name,
+            id=token_id,
+            name=holder,
+            scope=scope.value,
+            secret_hash=_hash(secret),
+            created_at=now,
+            created_by=who.name,
             expires_at=now + timedelta(days=expires_days) if expires_days else None,
-            last_used_at=None, revoked_at=None, revoked_by=None)
+            last_used_at=None,
+            revoked_at=None,
+            revoked_by=None,
+        )
         store.add(conn, token)
-        record(conn, ctx, who, action="token.create", entity_type="token", entity_id=token_id,
-               changes={"name": holder, "scope": scope.value,
-                        "expires_at": token.expires_at.isoformat() if token.expires_at
-                        else None})
+        record(
+            conn,
+            ctx,
+            who,
+            action="token.create",
+            entity_type="token",
+            entity_id=token_id,
+            changes={
+                "name": holder,
+                "scope": scope.value,
+                "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+            },
+        )
         return TokenInfo.of(token)
 
     info = ctx.db.write(work)
@@ -159,11 +190,15 @@ def list_tokens(ctx: Context) -> list[TokenInfo]:
 
 def revoke(ctx: Context, token_id: str) -> TokenInfo:
     """Revoke a token at once: one's own, or any for an admin."""
+
     def work(conn: Connection) -> TokenInfo:
         who = authorize(conn, ctx, Action.INCIDENT_READ)
         token = store.get(conn, token_id.strip())
-        own = token is not None and token.scope == "api" and \
-            name_key(token.name) == name_key(who.name)
+        own = (
+            token is not None
+            and token.scope == "api"
+            and name_key(token.name) == name_key(who.name)
+        )
         if not own:
             if not allowed(Action.TOKEN_MANAGE, who.roles):
                 if token is None:
@@ -176,8 +211,15 @@ def revoke(ctx: Context, token_id: str) -> TokenInfo:
             return TokenInfo.of(token)
         now = ctx.now()
         store.revoke(conn, token.id, at=now, by=who.name)
-        record(conn, ctx, who, action="token.revoke", entity_type="token", entity_id=token.id,
-               changes={"name": token.name, "scope": token.scope})
+        record(
+            conn,
+            ctx,
+            who,
+            action="token.revoke",
+            entity_type="token",
+            entity_id=token.id,
+            changes={"name": token.name, "scope": token.scope},
+        )
         revoked = store.get(conn, token.id)
         assert revoked is not None
         return TokenInfo.of(revoked)
@@ -203,22 +245,25 @@ class TokenCache:
             return None
         identity, expires_at, read_at = found
         if not read_at <= now < read_at + self.ttl or (
-                expires_at is not None and expires_at <= now):
+            expires_at is not None and expires_at <= now
+        ):
             with self._lock:
                 self._found.pop(digest, None)
             return None
         return identity
 
-    def put(self, digest: bytes, identity: Identity, expires_at: datetime | None,
-            now: datetime) -> None:
+    def put(
+        self, digest: bytes, identity: Identity, expires_at: datetime | None, now: datetime
+    ) -> None:
         with self._lock:
             if len(self._found) >= self.size:
                 self._found.clear()
             self._found[digest] = (identity, expires_at, now)
 
 
-def authenticate(db: Database, presented: str, now: datetime,
-                 cache: TokenCache | None = None) -> Identity | None:
+def authenticate(
+    db: Database, presented: str, now: datetime, cache: TokenCache | None = None
+) -> Identity | None:
     """The identity behind a presented token; None when it is malformed, unknown, wrong,
     revoked or expired (the caller answers all of these alike: 401). With `cache`, an
     intake token found valid within its `ttl` is not read again."""
@@ -239,8 +284,10 @@ def authenticate(db: Database, presented: str, now: datetime,
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+
         def touch(conn: Connection) -> None:
             store.touch(conn, token_id, now)
+
         db.write(touch)
     identity = Identity(token_id=token.id, name=token.name, scope=Scope(token.scope))
     if cache is not None and identity.scope is Scope.INTAKE:

@@ -35,8 +35,9 @@ def check_name(name: str) -> str:
     if problem:
         raise InvalidInput([problem])
     if not name or len(name) > MAX_NAME or not name.isprintable():
-        raise InvalidInput([Problem("name", "bad_name",
-                                    f"a name is 1 to {MAX_NAME} printable characters")])
+        raise InvalidInput(
+            [Problem("name", "bad_name", f"a name is 1 to {MAX_NAME} printable characters")]
+        )
     return name
 
 
@@ -50,14 +51,24 @@ def _require_admin(conn: Connection, ctx: Context) -> None:
 def bootstrap(ctx: Context) -> User | None:
     """On a database with nobody registered, register the acting person as its first
     admin (what `warroom init` does); None when people are registered already."""
+
     def work(conn: Connection) -> User | None:
         if repo.count(conn) > 0:
             return None
         name = check_name(ctx.actor)
         user = repo.add(conn, name, (UserRole.ADMIN.value,), now=ctx.now())
-        record(conn, ctx, name, action="user.add", entity_type="user", entity_id=name,
-               changes={"roles": {"before": None, "after": [UserRole.ADMIN.value]},
-                        "first_admin": True})
+        record(
+            conn,
+            ctx,
+            name,
+            action="user.add",
+            entity_type="user",
+            entity_id=name,
+            changes={
+                "roles": {"before": None, "after": [UserRole.ADMIN.value]},
+                "first_admin": True,
+            },
+        )
         return user
 
     return ctx.db.write(work)
@@ -71,11 +82,20 @@ def add_user(ctx: Context, name: str, roles: Iterable[str]) -> User:
         _require_admin(conn, ctx)
         existing = repo.get(conn, name)
         if existing is not None:
-            raise Conflict(f"{existing.name} is already registered; change their roles with "
-                           "`warroom user roles`")
+            raise Conflict(
+                f"{existing.name} is already registered; change their roles with "
+                "`warroom user roles`"
+            )
         user = repo.add(conn, name, wanted, now=ctx.now())
-        record(conn, ctx, _actor_name(conn, ctx), action="user.add", entity_type="user",
-               entity_id=name, changes={"roles": {"before": None, "after": list(wanted)}})
+        record(
+            conn,
+            ctx,
+            _actor_name(conn, ctx),
+            action="user.add",
+            entity_type="user",
+            entity_id=name,
+            changes={"roles": {"before": None, "after": list(wanted)}},
+        )
         return user
 
     return ctx.db.write(work)
@@ -90,14 +110,25 @@ def set_roles(ctx: Context, name: str, roles: Iterable[str]) -> User:
         if user is None:
             raise NotFound(f"no user {name}; add them with `warroom user add`")
         if user.name == who.name and UserRole.ADMIN.value not in wanted:
-            others = [u for u in repo.all_users(conn)
-                      if UserRole.ADMIN.value in u.roles and u.name != who.name]
+            others = [
+                u
+                for u in repo.all_users(conn)
+                if UserRole.ADMIN.value in u.roles and u.name != who.name
+            ]
             if not others:
-                raise PermissionDenied("you are the only admin: give another person the admin "
-                                       "role before giving it up")
+                raise PermissionDenied(
+                    "you are the only admin: give another person the admin role before giving it up"
+                )
         repo.set_roles(conn, user.name, wanted)
-        record(conn, ctx, who, action="user.roles", entity_type="user", entity_id=user.name,
-               changes={"roles": {"before": list(user.roles), "after": list(wanted)}})
+        record(
+            conn,
+            ctx,
+            who,
+            action="user.roles",
+            entity_type="user",
+            entity_id=user.name,
+            changes={"roles": {"before": list(user.roles), "after": list(wanted)}},
+        )
         return User(user.name, wanted, user.created_at, user.has_password)
 
     return ctx.db.write(work)

@@ -106,14 +106,16 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def lock_id(name: str) -> int:
     """A stable signed 64-bit number for a lock name (PostgreSQL advisory locks)."""
-    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big",
-                          signed=True)
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:id)")
 # volatile functions of a select list are evaluated after its ORDER BY: in the ids' order
-_LOCKS = text("SELECT pg_advisory_xact_lock(id) FROM unnest(CAST(:ids AS bigint[])) AS t(id) "
-              "ORDER BY id")
+_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(id) FROM unnest(CAST(:ids AS bigint[])) AS t(id) ORDER BY id"
+)
 
 
 def lock(conn: Connection, *names: str) -> None:
@@ -145,8 +147,10 @@ def is_transient(error: BaseException) -> bool:
             return True
         message = str(error.orig).lower()
         return isinstance(error, OperationalError) and (
-            "database is locked" in message or "database is busy" in message
-            or "database table is locked" in message)
+            "database is locked" in message
+            or "database is busy" in message
+            or "database table is locked" in message
+        )
     return False
 
 
@@ -163,16 +167,20 @@ def is_unavailable(error: BaseException) -> bool:
         return True
     if isinstance(error, OperationalError):
         state = getattr(error.orig, "sqlstate", None)
-        return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03",
-                                                                    "53300", "3D000")
+        return (
+            state is None
+            or state.startswith("08")
+            or state in ("57P01", "57P02", "57P03", "53300", "3D000")
+        )
     return False
 
 
 class Database:
     """One database, SQLite or PostgreSQL. Services open one transaction per use case."""
 
-    def __init__(self, url: str, *, engine: Engine | None = None,
-                 pool_size: int | None = None) -> None:
+    def __init__(
+        self, url: str, *, engine: Engine | None = None, pool_size: int | None = None
+    ) -> None:
         self.url = url
         if engine is None:
             options: dict[str, Any] = {}
@@ -244,7 +252,8 @@ class Database:
                     if is_transient(error):
                         raise DatabaseUnavailable(
                             f"the database stayed busy through {attempts} attempts; "
-                            "nothing was changed, try again") from error
+                            "nothing was changed, try again"
+                        ) from error
                     raise
             time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 5)))
         raise AssertionError("unreachable")

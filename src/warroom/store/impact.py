@@ -22,13 +22,28 @@ class StoredImpact:
     result: ImpactResult
 
 
-def add(conn: Connection, incident_id: str, result: ImpactResult, *, now: datetime, by: str,
-        customers_total: int | None) -> int:
+def add(
+    conn: Connection,
+    incident_id: str,
+    result: ImpactResult,
+    *,
+    now: datetime,
+    by: str,
+    customers_total: int | None,
+) -> int:
     provenance = result.provenance
-    inserted = conn.execute(insert(impact_analyses).values(
-        incident_id=incident_id, computed_at=now, computed_by=by, source=provenance.source,
-        engine=provenance.engine, definition_hash=provenance.definition_hash,
-        customers_total=customers_total, result=result.to_json()))
+    inserted = conn.execute(
+        insert(impact_analyses).values(
+            incident_id=incident_id,
+            computed_at=now,
+            computed_by=by,
+            source=provenance.source,
+            engine=provenance.engine,
+            definition_hash=provenance.definition_hash,
+            customers_total=customers_total,
+            result=result.to_json(),
+        )
+    )
     key = inserted.inserted_primary_key
     assert key is not None
     return int(key[0])
@@ -45,20 +60,28 @@ def latest(conn: Connection, incident_id: str) -> StoredImpact | None:
 
 
 def _stored(row: Any) -> StoredImpact:
-    return StoredImpact(id=row.id, incident_id=row.incident_id, computed_at=row.computed_at,
-                        computed_by=row.computed_by, customers_total=row.customers_total,
-                        result=ImpactResult.from_json(row.result))
+    return StoredImpact(
+        id=row.id,
+        incident_id=row.incident_id,
+        computed_at=row.computed_at,
+        computed_by=row.computed_by,
+        customers_total=row.customers_total,
+        result=ImpactResult.from_json(row.result),
+    )
 
 
 def latest_for(conn: Connection, incident_ids: list[str]) -> dict[str, StoredImpact]:
     """The newest analysis of each of these incidents that has one, in two queries."""
     found: dict[str, StoredImpact] = {}
     for start in range(0, len(incident_ids), 500):
-        chunk = incident_ids[start:start + 500]
-        newest = (select(func.max(impact_analyses.c.id))
-                  .where(impact_analyses.c.incident_id.in_(chunk))
-                  .group_by(impact_analyses.c.incident_id))
-        for row in conn.execute(select(impact_analyses)
-                                .where(impact_analyses.c.id.in_(newest.scalar_subquery()))):
+        chunk = incident_ids[start : start + 500]
+        newest = (
+            select(func.max(impact_analyses.c.id))
+            .where(impact_analyses.c.incident_id.in_(chunk))
+            .group_by(impact_analyses.c.incident_id)
+        )
+        for row in conn.execute(
+            select(impact_analyses).where(impact_analyses.c.id.in_(newest.scalar_subquery()))
+        ):
             found[row.incident_id] = _stored(row)
     return found

@@ -36,7 +36,8 @@ from warroom.store.tables import corrective_actions, incidents, timeline_entries
 
 # built once: alert intake opens incidents at machine rate
 _LAST_SEQUENCE = select(func.max(incidents.c.sequence)).where(
-    incidents.c.detected_on == bindparam("day"))
+    incidents.c.detected_on == bindparam("day")
+)
 _EXISTS = select(incidents.c.id).where(incidents.c.id == bindparam("incident_id"))
 _ADD = insert(incidents)
 
@@ -77,16 +78,22 @@ def get_many(conn: Connection, incident_ids: list[str]) -> list[Incident]:
 
 # built once: every change of an incident reads it whole
 _ROWS = select(incidents).where(incidents.c.id.in_(bindparam("ids", expanding=True)))
-_ENTRIES = (select(timeline_entries)
-            .where(timeline_entries.c.incident_id.in_(bindparam("ids", expanding=True)))
-            .order_by(timeline_entries.c.at, timeline_entries.c.id))
-_ACTIONS = (select(corrective_actions)
-            .where(corrective_actions.c.incident_id.in_(bindparam("ids", expanding=True)))
-            .order_by(corrective_actions.c.number))
+_ENTRIES = (
+    select(timeline_entries)
+    .where(timeline_entries.c.incident_id.in_(bindparam("ids", expanding=True)))
+    .order_by(timeline_entries.c.at, timeline_entries.c.id)
+)
+_ACTIONS = (
+    select(corrective_actions)
+    .where(corrective_actions.c.incident_id.in_(bindparam("ids", expanding=True)))
+    .order_by(corrective_actions.c.number)
+)
 _DELETE_ACTIONS = delete(corrective_actions).where(
-    corrective_actions.c.incident_id == bindparam("incident_id"))
-_ADD_ENTRIES = insert(timeline_entries).returning(timeline_entries.c.id,
-                                                  sort_by_parameter_order=True)
+    corrective_actions.c.incident_id == bindparam("incident_id")
+)
+_ADD_ENTRIES = insert(timeline_entries).returning(
+    timeline_entries.c.id, sort_by_parameter_order=True
+)
 
 
 def _load(conn: Connection, incident_ids: list[str]) -> list[tuple[Incident, int]]:
@@ -98,20 +105,36 @@ def _load(conn: Connection, incident_ids: list[str]) -> list[tuple[Incident, int
     entries: dict[str, list[TimelineEntry]] = {i: [] for i in rows}
     for e in conn.execute(_ENTRIES, {"ids": list(rows)}):
         entries[e.incident_id].append(
-            TimelineEntry(at=e.at, kind=EntryKind(e.kind), text=e.text, author=e.author,
-                          audience=Audience(e.audience), id=e.id))
+            TimelineEntry(
+                at=e.at,
+                kind=EntryKind(e.kind),
+                text=e.text,
+                author=e.author,
+                audience=Audience(e.audience),
+                id=e.id,
+            )
+        )
     actions: dict[str, list[CorrectiveAction]] = {i: [] for i in rows}
     for a in conn.execute(_ACTIONS, {"ids": list(rows)}):
         actions[a.incident_id].append(
-            CorrectiveAction(number=a.number, title=a.title, owner=a.owner, due=a.due,
-                             status=ActionStatus(a.status), link=a.link,
-                             audience=Audience(a.audience)))
-    return [(_incident(rows[i], entries[i], actions[i]), int(rows[i].version))
-            for i in incident_ids if i in rows]
+            CorrectiveAction(
+                number=a.number,
+                title=a.title,
+                owner=a.owner,
+                due=a.due,
+                status=ActionStatus(a.status),
+                link=a.link,
+                audience=Audience(a.audience),
+            )
+        )
+    return [
+        (_incident(rows[i], entries[i], actions[i]), int(rows[i].version))
+        for i in incident_ids
+        if i in rows
+    ]
 
 
-def _incident(row: Any, entries: list[TimelineEntry],
-              actions: list[CorrectiveAction]) -> Incident:
+def _incident(row: Any, entries: list[TimelineEntry], actions: list[CorrectiveAction]) -> Incident:
     return Incident(
         id=row.id,
         title=row.title,
@@ -151,8 +174,12 @@ class Filters:
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.confidential_only is not None:
-            query = query.where(or_(incidents.c.classification != CONFIDENTIAL,
-                                    incidents.c.id.in_(sorted(self.confidential_only))))
+            query = query.where(
+                or_(
+                    incidents.c.classification != CONFIDENTIAL,
+                    incidents.c.id.in_(sorted(self.confidential_only)),
+                )
+            )
         if self.status is not None:
             query = query.where(incidents.c.status.in_(self.status))
         if self.severity:
@@ -163,8 +190,12 @@ class Filters:
             query = query.where(incidents.c.detected_on <= self.until)
         if self.text and self.text.strip():
             pattern = "%" + _like_escape(self.text.strip()) + "%"
-            query = query.where(or_(incidents.c.title.ilike(pattern, escape="\\"),
-                                    incidents.c.id.ilike(pattern, escape="\\")))
+            query = query.where(
+                or_(
+                    incidents.c.title.ilike(pattern, escape="\\"),
+                    incidents.c.id.ilike(pattern, escape="\\"),
+                )
+            )
         return query
 
 
@@ -172,10 +203,17 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_ids(conn: Connection, *, status: list[str] | None = None,
-             severity: list[str] | None = None, since: date | None = None,
-             until: date | None = None, limit: int | None = None, offset: int = 0,
-             filters: Filters | None = None) -> list[str]:
+def list_ids(
+    conn: Connection,
+    *,
+    status: list[str] | None = None,
+    severity: list[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    filters: Filters | None = None,
+) -> list[str]:
     """IDs, newest first, filtered by status, severity and detection date (inclusive)."""
     filters = filters or Filters(status, severity, since, until)
     query = filters.apply(select(incidents.c.id))
@@ -202,20 +240,29 @@ class Milestones:
     first: dict[EntryKind, datetime]
 
 
-def milestones(conn: Connection, filters: Filters,
-               kinds: tuple[EntryKind, ...]) -> list[Milestones]:
+def milestones(
+    conn: Connection, filters: Filters, kinds: tuple[EntryKind, ...]
+) -> list[Milestones]:
     """Every incident matching `filters` with the first time of each of `kinds` in its
     timeline: two queries (the second answered from the timeline's index), however many
     incidents and entries there are."""
-    found = {row.id: Milestones(row.id, row.severity, {}) for row in conn.execute(
-        filters.apply(select(incidents.c.id, incidents.c.severity)))}
+    found = {
+        row.id: Milestones(row.id, row.severity, {})
+        for row in conn.execute(filters.apply(select(incidents.c.id, incidents.c.severity)))
+    }
     matching = filters.apply(select(incidents.c.id)).scalar_subquery()
     for row in conn.execute(
-            select(timeline_entries.c.incident_id, timeline_entries.c.kind,
-                   func.min(timeline_entries.c.at).label("first"))
-            .where(timeline_entries.c.incident_id.in_(matching),
-                   timeline_entries.c.kind.in_([kind.value for kind in kinds]))
-            .group_by(timeline_entries.c.incident_id, timeline_entries.c.kind)):
+        select(
+            timeline_entries.c.incident_id,
+            timeline_entries.c.kind,
+            func.min(timeline_entries.c.at).label("first"),
+        )
+        .where(
+            timeline_entries.c.incident_id.in_(matching),
+            timeline_entries.c.kind.in_([kind.value for kind in kinds]),
+        )
+        .group_by(timeline_entries.c.incident_id, timeline_entries.c.kind)
+    ):
         if row.incident_id in found:
             found[row.incident_id].first[EntryKind(row.kind)] = row.first
     return list(found.values())
@@ -227,22 +274,28 @@ def names_on(conn: Connection, which: list[str] | Filters) -> dict[str, set[str]
     action owners (what `services.access.participants` reads from a loaded incident; a
     test keeps the two the same)."""
     if isinstance(which, Filters):
-        chosen: Any = which.apply(select(incidents.c.id).where(
-            incidents.c.classification == CONFIDENTIAL)).scalar_subquery()
+        chosen: Any = which.apply(
+            select(incidents.c.id).where(incidents.c.classification == CONFIDENTIAL)
+        ).scalar_subquery()
         ids = chosen
     else:
         ids = which
     found: dict[str, set[str]] = {}
-    for row in conn.execute(select(incidents.c.id, incidents.c.roles)
-                            .where(incidents.c.id.in_(ids))):
+    for row in conn.execute(
+        select(incidents.c.id, incidents.c.roles).where(incidents.c.id.in_(ids))
+    ):
         found[row.id] = {str(v) for v in (row.roles or {}).values() if v}
-    for row in conn.execute(select(timeline_entries.c.incident_id, timeline_entries.c.author)
-                            .where(timeline_entries.c.incident_id.in_(ids),
-                                   timeline_entries.c.author.is_not(None)).distinct()):
+    for row in conn.execute(
+        select(timeline_entries.c.incident_id, timeline_entries.c.author)
+        .where(timeline_entries.c.incident_id.in_(ids), timeline_entries.c.author.is_not(None))
+        .distinct()
+    ):
         found[row.incident_id].add(row.author)
-    for row in conn.execute(select(corrective_actions.c.incident_id, corrective_actions.c.owner)
-                            .where(corrective_actions.c.incident_id.in_(ids),
-                                   corrective_actions.c.owner.is_not(None)).distinct()):
+    for row in conn.execute(
+        select(corrective_actions.c.incident_id, corrective_actions.c.owner)
+        .where(corrective_actions.c.incident_id.in_(ids), corrective_actions.c.owner.is_not(None))
+        .distinct()
+    ):
         found[row.incident_id].add(row.owner)
     return found
 
@@ -254,9 +307,11 @@ def _row(incident: Incident) -> dict[str, object]:
         "status": incident.status.value,
         "classification": incident.classification.value,
         "roles": {role.value: person for role, person in incident.roles.items()},
-        "scope_regions": list(incident.scope.regions) if incident.scope.regions is not None
+        "scope_regions": list(incident.scope.regions)
+        if incident.scope.regions is not None
         else None,
-        "scope_services": list(incident.scope.services) if incident.scope.services is not None
+        "scope_services": list(incident.scope.services)
+        if incident.scope.services is not None
         else None,
         "data_loss": incident.data_loss,
         "summary": incident.summary,
@@ -272,18 +327,37 @@ def add(conn: Connection, incident: Incident, *, now: datetime) -> Incident:
     if exists(conn, incident.id):
         raise Conflict(f"incident {incident.id} already exists")
     day, sequence = parse_incident_id(incident.id)
-    conn.execute(_ADD, {"id": incident.id, "detected_on": day, "sequence": sequence,
-                        "created_at": now, "updated_at": now, "version": 1, **_row(incident)})
+    conn.execute(
+        _ADD,
+        {
+            "id": incident.id,
+            "detected_on": day,
+            "sequence": sequence,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            **_row(incident),
+        },
+    )
     return _save_children(conn, incident, actions=True, new=True)
 
 
-_UPDATE = (update(incidents).where(incidents.c.id == bindparam("incident_id"))
-           .values(version=incidents.c.version + 1))
+_UPDATE = (
+    update(incidents)
+    .where(incidents.c.id == bindparam("incident_id"))
+    .values(version=incidents.c.version + 1)
+)
 _UPDATE_VERSION = _UPDATE.where(incidents.c.version == bindparam("expected"))
 
 
-def save(conn: Connection, incident: Incident, *, now: datetime,
-         expected_version: int | None = None, actions: bool = True) -> Incident:
+def save(
+    conn: Connection,
+    incident: Incident,
+    *,
+    now: datetime,
+    expected_version: int | None = None,
+    actions: bool = True,
+) -> Incident:
     """Write back a loaded incident. Timeline entries are appended, never rewritten; the
     corrective actions are rewritten unless `actions` is False (they did not change).
     Returns the incident as stored: as `get` would read it, without reading it again."""
@@ -301,29 +375,56 @@ def save(conn: Connection, incident: Incident, *, now: datetime,
     return _save_children(conn, incident, actions=actions)
 
 
-def _save_children(conn: Connection, incident: Incident, *, actions: bool,
-                   new: bool = False) -> Incident:
+def _save_children(
+    conn: Connection, incident: Incident, *, actions: bool, new: bool = False
+) -> Incident:
     """Append the new timeline entries (and rewrite the actions; a `new` incident has none
     to delete); the incident with its entries' new IDs, in the order `get` reads them
     (time, then ID)."""
     timeline = [e for e in incident.timeline if e.id is not None]
     new_entries = [e for e in incident.timeline if e.id is None]
     if new_entries:
-        ids = conn.execute(_ADD_ENTRIES, [
-            {"incident_id": incident.id, "at": e.at, "kind": e.kind.value, "text": e.text,
-             "author": e.author, "audience": e.audience.value}
-            for e in new_entries
-        ]).scalars().all()
+        ids = (
+            conn.execute(
+                _ADD_ENTRIES,
+                [
+                    {
+                        "incident_id": incident.id,
+                        "at": e.at,
+                        "kind": e.kind.value,
+                        "text": e.text,
+                        "author": e.author,
+                        "audience": e.audience.value,
+                    }
+                    for e in new_entries
+                ],
+            )
+            .scalars()
+            .all()
+        )
         timeline += [e.with_id(i) for e, i in zip(new_entries, ids, strict=True)]
     if actions:
         if not new:
             conn.execute(_DELETE_ACTIONS, {"incident_id": incident.id})
         if incident.actions:
-            conn.execute(insert(corrective_actions), [
-                {"incident_id": incident.id, "number": a.number, "title": a.title,
-                 "owner": a.owner, "due": a.due, "status": a.status.value, "link": a.link,
-                 "audience": a.audience.value}
-                for a in incident.actions
-            ])
-    return replace(incident, timeline=sorted(timeline, key=lambda e: (e.at, e.id or 0)),
-                   actions=sorted(incident.actions, key=lambda a: a.number))
+            conn.execute(
+                insert(corrective_actions),
+                [
+                    {
+                        "incident_id": incident.id,
+                        "number": a.number,
+                        "title": a.title,
+                        "owner": a.owner,
+                        "due": a.due,
+                        "status": a.status.value,
+                        "link": a.link,
+                        "audience": a.audience.value,
+                    }
+                    for a in incident.actions
+                ],
+            )
+    return replace(
+        incident,
+        timeline=sorted(timeline, key=lambda e: (e.at, e.id or 0)),
+        actions=sorted(incident.actions, key=lambda a: a.number),
+    )

@@ -66,17 +66,37 @@ class Stored:
     last_error: str | None
 
 
-_MESSAGE_COLUMNS = ("key", "kind", "channel", "recipient", "body", "message_id",
-                    "incident_id", "customer_id", "subscriber_id", "revision", "subject",
-                    "body_html")
+_MESSAGE_COLUMNS = (
+    "key",
+    "kind",
+    "channel",
+    "recipient",
+    "body",
+    "message_id",
+    "incident_id",
+    "customer_id",
+    "subscriber_id",
+    "revision",
+    "subject",
+    "body_html",
+)
 
 
 def _stored(row: Any) -> Stored:
-    return Stored(id=row.id, message=Message(**{c: getattr(row, c) for c in _MESSAGE_COLUMNS}),
-                  state=row.state, attempts=row.attempts, max_attempts=row.max_attempts,
-                  next_attempt_at=row.next_attempt_at, lease_until=row.lease_until,
-                  worker=row.worker, created_at=row.created_at, created_by=row.created_by,
-                  sent_at=row.sent_at, last_error=row.last_error)
+    return Stored(
+        id=row.id,
+        message=Message(**{c: getattr(row, c) for c in _MESSAGE_COLUMNS}),
+        state=row.state,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        next_attempt_at=row.next_attempt_at,
+        lease_until=row.lease_until,
+        worker=row.worker,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+    )
 
 
 def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -85,15 +105,32 @@ def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
         yield batch
 
 
-def add_many(conn: Connection, messages: Iterable[Message], *, now: datetime,
-             created_by: str, max_attempts: int) -> int:
+def add_many(
+    conn: Connection,
+    messages: Iterable[Message],
+    *,
+    now: datetime,
+    created_by: str,
+    max_attempts: int,
+) -> int:
     """Queue messages (their keys must be new); returns how many."""
     count = 0
     for batch in chunks(messages):
-        conn.execute(insert(outbox), [
-            {**{c: getattr(m, c) for c in _MESSAGE_COLUMNS}, "state": PENDING, "attempts": 0,
-             "max_attempts": max_attempts, "next_attempt_at": now, "created_at": now,
-             "created_by": created_by} for m in batch])
+        conn.execute(
+            insert(outbox),
+            [
+                {
+                    **{c: getattr(m, c) for c in _MESSAGE_COLUMNS},
+                    "state": PENDING,
+                    "attempts": 0,
+                    "max_attempts": max_attempts,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "created_by": created_by,
+                }
+                for m in batch
+            ],
+        )
         count += len(batch)
     return count
 
@@ -102,8 +139,9 @@ def existing_keys(conn: Connection, keys: Iterable[str]) -> dict[str, tuple[int,
     """key -> (id, state) of the messages already queued under these keys."""
     found: dict[str, tuple[int, str]] = {}
     for batch in chunks(keys):
-        rows = conn.execute(select(outbox.c.key, outbox.c.id, outbox.c.state)
-                            .where(outbox.c.key.in_(batch)))
+        rows = conn.execute(
+            select(outbox.c.key, outbox.c.id, outbox.c.state).where(outbox.c.key.in_(batch))
+        )
         found.update({row.key: (row.id, row.state) for row in rows})
     return found
 
@@ -113,34 +151,53 @@ def get(conn: Connection, message_id: int) -> Stored | None:
     return _stored(row) if row else None
 
 
-def next_due(conn: Connection, now: datetime,
-             channels: Sequence[str] = ("email", "webhook")) -> Stored | None:
+def next_due(
+    conn: Connection, now: datetime, channels: Sequence[str] = ("email", "webhook")
+) -> Stored | None:
     """The pending message of `channels` due soonest (locked for this transaction)."""
-    row = conn.execute(select(outbox)
-                       .where(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now,
-                              outbox.c.channel.in_(channels))
-                       .order_by(outbox.c.next_attempt_at, outbox.c.id)
-                       .limit(1).with_for_update(skip_locked=True)).first()
+    row = conn.execute(
+        select(outbox)
+        .where(
+            outbox.c.state == PENDING,
+            outbox.c.next_attempt_at <= now,
+            outbox.c.channel.in_(channels),
+        )
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
     return _stored(row) if row else None
 
 
 def next_attempt(conn: Connection) -> datetime | None:
     """When the next pending message is due (None: none is pending)."""
     found: datetime | None = conn.execute(
-        select(func.min(outbox.c.next_attempt_at)).where(outbox.c.state == PENDING)).scalar()
+        select(func.min(outbox.c.next_attempt_at)).where(outbox.c.state == PENDING)
+    ).scalar()
     return found
 
 
 def claim(conn: Connection, message_id: int, *, worker: str, lease_until: datetime) -> None:
     """From pending to sending, one more try, under `worker`'s lease."""
-    conn.execute(update(outbox).where(outbox.c.id == message_id).values(
-        state=SENDING, attempts=outbox.c.attempts + 1, worker=worker,
-        lease_until=lease_until))
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message_id)
+        .values(
+            state=SENDING, attempts=outbox.c.attempts + 1, worker=worker, lease_until=lease_until
+        )
+    )
 
 
-def settle(conn: Connection, message_id: int, *, worker: str, state: str,
-           error: str | None = None, sent_at: datetime | None = None,
-           next_attempt_at: datetime | None = None) -> bool:
+def settle(
+    conn: Connection,
+    message_id: int,
+    *,
+    worker: str,
+    state: str,
+    error: str | None = None,
+    sent_at: datetime | None = None,
+    next_attempt_at: datetime | None = None,
+) -> bool:
     """The outcome of `worker`'s try. Also from uncertain: a worker that outlived its
     lease knows better than the one that gave up on it."""
     values: dict[str, Any] = {"state": state, "lease_until": None, "last_error": error}
@@ -148,46 +205,66 @@ def settle(conn: Connection, message_id: int, *, worker: str, state: str,
         values["sent_at"] = sent_at
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
-    result = conn.execute(update(outbox).where(
-        outbox.c.id == message_id, outbox.c.worker == worker,
-        outbox.c.state.in_((SENDING, UNCERTAIN))).values(**values))
+    result = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == message_id,
+            outbox.c.worker == worker,
+            outbox.c.state.in_((SENDING, UNCERTAIN)),
+        )
+        .values(**values)
+    )
     return result.rowcount == 1
 
 
 def cancel(conn: Connection, message_id: int, *, reason: str) -> None:
-    conn.execute(update(outbox).where(outbox.c.id == message_id).values(
-        state=CANCELLED, lease_until=None, last_error=reason))
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message_id)
+        .values(state=CANCELLED, lease_until=None, last_error=reason)
+    )
 
 
 def orphaned(conn: Connection, now: datetime) -> list[Stored]:
     """Messages being sent by a worker whose lease ran out (it died, or hangs)."""
-    rows = conn.execute(select(outbox).where(outbox.c.state == SENDING,
-                                             outbox.c.lease_until < now)
-                        .with_for_update(skip_locked=True))
+    rows = conn.execute(
+        select(outbox)
+        .where(outbox.c.state == SENDING, outbox.c.lease_until < now)
+        .with_for_update(skip_locked=True)
+    )
     return [_stored(row) for row in rows]
 
 
 def mark_uncertain(conn: Connection, message_id: int, *, error: str) -> None:
-    conn.execute(update(outbox).where(outbox.c.id == message_id,
-                                      outbox.c.state == SENDING).values(
-        state=UNCERTAIN, lease_until=None, last_error=error))
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message_id, outbox.c.state == SENDING)
+        .values(state=UNCERTAIN, lease_until=None, last_error=error)
+    )
 
 
 def of_incident(conn: Connection, incident_id: str, *, kind: str) -> list[Stored]:
-    rows = conn.execute(select(outbox).where(outbox.c.incident_id == incident_id,
-                                             outbox.c.kind == kind)
-                        .order_by(outbox.c.customer_id, outbox.c.id))
+    rows = conn.execute(
+        select(outbox)
+        .where(outbox.c.incident_id == incident_id, outbox.c.kind == kind)
+        .order_by(outbox.c.customer_id, outbox.c.id)
+    )
     return [_stored(row) for row in rows]
 
 
-def customers_notified(conn: Connection, incident_id: str, *, kind: str,
-                       other_than: str) -> dict[str, str]:
+def customers_notified(
+    conn: Connection, incident_id: str, *, kind: str, other_than: str
+) -> dict[str, str]:
     """customer_id -> revision of messages of `kind` queued under another revision than
     `other_than` (and not cancelled or failed)."""
-    rows = conn.execute(select(outbox.c.customer_id, outbox.c.revision).where(
-        outbox.c.incident_id == incident_id, outbox.c.kind == kind,
-        outbox.c.revision != other_than,
-        outbox.c.state.notin_((CANCELLED, FAILED))))
+    rows = conn.execute(
+        select(outbox.c.customer_id, outbox.c.revision).where(
+            outbox.c.incident_id == incident_id,
+            outbox.c.kind == kind,
+            outbox.c.revision != other_than,
+            outbox.c.state.notin_((CANCELLED, FAILED)),
+        )
+    )
     return {row.customer_id: row.revision for row in rows}
 
 
@@ -195,11 +272,11 @@ def requeue(conn: Connection, message_ids: Sequence[int], *, now: datetime) -> i
     """Back to pending with a fresh set of tries (failed, cancelled or uncertain ones)."""
     count = 0
     for batch in chunks(message_ids):
-        count += conn.execute(update(outbox).where(
-            outbox.c.id.in_(batch),
-            outbox.c.state.in_((FAILED, CANCELLED, UNCERTAIN))).values(
-            state=PENDING, attempts=0, next_attempt_at=now, lease_until=None,
-            worker=None)).rowcount
+        count += conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(batch), outbox.c.state.in_((FAILED, CANCELLED, UNCERTAIN)))
+            .values(state=PENDING, attempts=0, next_attempt_at=now, lease_until=None, worker=None)
+        ).rowcount
     return count
 
 
@@ -212,6 +289,10 @@ def counts(conn: Connection) -> dict[str, int]:
 
 
 def pending_for_subscriber(conn: Connection, subscriber_id: str) -> list[int]:
-    return list(conn.execute(select(outbox.c.id).where(
-        and_(outbox.c.subscriber_id == subscriber_id,
-             outbox.c.state == PENDING))).scalars())
+    return list(
+        conn.execute(
+            select(outbox.c.id).where(
+                and_(outbox.c.subscriber_id == subscriber_id, outbox.c.state == PENDING)
+            )
+        ).scalars()
+    )

@@ -51,8 +51,9 @@ timeline_entries = Table(
     "timeline_entries",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("at", UTCDateTime, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("text", Text, nullable=False),
@@ -66,8 +67,9 @@ timeline_entries = Table(
 corrective_actions = Table(
     "corrective_actions",
     metadata,
-    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("number", Integer, primary_key=True),
     Column("title", Text, nullable=False),
     Column("owner", String(200), nullable=True),
@@ -109,8 +111,13 @@ impact_analyses = Table(
     "impact_analyses",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "incident_id",
+        String(32),
+        ForeignKey("incidents.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("computed_at", UTCDateTime, nullable=False),
     Column("computed_by", String(200), nullable=False),
     Column("source", Text, nullable=False),
@@ -128,8 +135,9 @@ impact_analyses = Table(
 sla_assessments = Table(
     "sla_assessments",
     metadata,
-    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("format_version", Integer, nullable=False),
     Column("month", String(7), nullable=False, index=True),  # "2025-11"
     Column("state", String(24), nullable=False),
@@ -162,8 +170,9 @@ sla_assessments = Table(
 sla_tier_totals = Table(
     "sla_tier_totals",
     metadata,
-    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("position", Integer, primary_key=True),  # the policy's order
     Column("tier", String(200), nullable=False),
     Column("customers", Integer, nullable=False),
@@ -178,8 +187,9 @@ sla_tier_totals = Table(
 sla_credit_lines = Table(
     "sla_credit_lines",
     metadata,
-    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("customer_id", String(200), primary_key=True),
     Column("position", Integer, nullable=False),
     Column("name", Text, nullable=False),
@@ -209,8 +219,9 @@ sla_credit_lines = Table(
 report_revisions = Table(
     "report_revisions",
     metadata,
-    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("number", Integer, primary_key=True),
     Column("audience", String(16), nullable=False),
     Column("customer_id", String(200), nullable=True),
@@ -244,8 +255,13 @@ alerts = Table(
     Column("routed_severity", String(16), nullable=False),
     Column("service", String(200), nullable=True),
     Column("region", String(200), nullable=True),
-    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="SET NULL"),
-           nullable=True, index=True),
+    Column(
+        "incident_id",
+        String(32),
+        ForeignKey("incidents.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
     Column("first_received_at", UTCDateTime, nullable=False),
     Column("last_received_at", UTCDateTime, nullable=False),
     Column("deliveries", Integer, nullable=False),
@@ -274,10 +290,12 @@ change_events = Table(
 incident_changes = Table(
     "incident_changes",
     metadata,
-    Column("incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"),
-           primary_key=True),
-    Column("change_id", Integer, ForeignKey("change_events.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "incident_id", String(32), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "change_id", Integer, ForeignKey("change_events.id", ondelete="CASCADE"), primary_key=True
+    ),
 )
 
 # API and intake tokens: only a SHA-256 of the secret is kept (tokens are random and long,
@@ -422,8 +440,13 @@ subscription_tokens = Table(
     "subscription_tokens",
     metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("subscriber_id", String(32), ForeignKey("subscribers.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "subscriber_id",
+        String(32),
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("purpose", String(16), nullable=False),  # confirm | unsubscribe
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -25,21 +26,34 @@ class StoredToken:
     revoked_by: str | None
 
 
-def _token(row: object) -> StoredToken:
-    r = row  # a Row of api_tokens
+def _token(r: Any) -> StoredToken:  # a Row of api_tokens
     return StoredToken(
-        id=r.id, name=r.name, scope=r.scope,  # type: ignore[attr-defined]
-        secret_hash=r.secret_hash, created_at=r.created_at,  # type: ignore[attr-defined]
-        created_by=r.created_by, expires_at=r.expires_at,  # type: ignore[attr-defined]
-        last_used_at=r.last_used_at, revoked_at=r.revoked_at,  # type: ignore[attr-defined]
-        revoked_by=r.revoked_by)  # type: ignore[attr-defined]
+        id=r.id,
+        name=r.name,
+        scope=r.scope,
+        secret_hash=r.secret_hash,
+        created_at=r.created_at,
+        created_by=r.created_by,
+        expires_at=r.expires_at,
+        last_used_at=r.last_used_at,
+        revoked_at=r.revoked_at,
+        revoked_by=r.revoked_by,
+    )
 
 
 def add(conn: Connection, token: StoredToken) -> None:
-    conn.execute(insert(api_tokens).values(
-        id=token.id, name=token.name, name_key=name_key(token.name), scope=token.scope,
-        secret_hash=token.secret_hash, created_at=token.created_at,
-        created_by=token.created_by, expires_at=token.expires_at))
+    conn.execute(
+        insert(api_tokens).values(
+            id=token.id,
+            name=token.name,
+            name_key=name_key(token.name),
+            scope=token.scope,
+            secret_hash=token.secret_hash,
+            created_at=token.created_at,
+            created_by=token.created_by,
+            expires_at=token.expires_at,
+        )
+    )
 
 
 def get(conn: Connection, token_id: str) -> StoredToken | None:
@@ -56,10 +70,10 @@ def all_tokens(conn: Connection, *, name: str | None = None) -> list[StoredToken
 
 
 def revoke(conn: Connection, token_id: str, *, at: datetime, by: str) -> None:
-    conn.execute(update(api_tokens).where(api_tokens.c.id == token_id)
-                 .values(revoked_at=at, revoked_by=by))
+    conn.execute(
+        update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=at, revoked_by=by)
+    )
 
 
 def touch(conn: Connection, token_id: str, at: datetime) -> None:
-    conn.execute(update(api_tokens).where(api_tokens.c.id == token_id)
-                 .values(last_used_at=at))
+    conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=at))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -23,9 +24,8 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _user(row: object) -> User:
-    return User(row.name, tuple(row.roles), row.created_at,  # type: ignore[attr-defined]
-                row.password_hash is not None)  # type: ignore[attr-defined]
+def _user(row: Any) -> User:  # a Row of users
+    return User(row.name, tuple(row.roles), row.created_at, row.password_hash is not None)
 
 
 def get(conn: Connection, name: str) -> User | None:
@@ -34,8 +34,9 @@ def get(conn: Connection, name: str) -> User | None:
 
 
 def password_hash(conn: Connection, name: str) -> str | None:
-    value = conn.execute(select(users.c.password_hash)
-                         .where(users.c.name_key == name_key(name))).scalar()
+    value = conn.execute(
+        select(users.c.password_hash).where(users.c.name_key == name_key(name))
+    ).scalar()
     return str(value) if value is not None else None
 
 
@@ -48,16 +49,17 @@ def count(conn: Connection) -> int:
 
 
 def add(conn: Connection, name: str, roles: tuple[str, ...], *, now: datetime) -> User:
-    conn.execute(insert(users).values(name=name, name_key=name_key(name), roles=list(roles),
-                                      created_at=now))
+    conn.execute(
+        insert(users).values(name=name, name_key=name_key(name), roles=list(roles), created_at=now)
+    )
     return User(name, roles, now)
 
 
 def set_roles(conn: Connection, name: str, roles: tuple[str, ...]) -> None:
-    conn.execute(update(users).where(users.c.name_key == name_key(name))
-                 .values(roles=list(roles)))
+    conn.execute(update(users).where(users.c.name_key == name_key(name)).values(roles=list(roles)))
 
 
 def set_password_hash(conn: Connection, name: str, hashed: str | None) -> None:
-    conn.execute(update(users).where(users.c.name_key == name_key(name))
-                 .values(password_hash=hashed))
+    conn.execute(
+        update(users).where(users.c.name_key == name_key(name)).values(password_hash=hashed)
+    )

@@ -40,9 +40,18 @@ class ErrorPage:
     message: str
 
 
-TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed here",
-          409: "Conflict", 413: "Too large", 422: "Not accepted", 429: "Too many attempts",
-          500: "Something went wrong", 503: "Unavailable"}
+TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "Conflict",
+    413: "Too large",
+    422: "Not accepted",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "Unavailable",
+}
 
 
 def is_page(path: str) -> bool:
@@ -54,12 +63,14 @@ def mount(app: FastAPI) -> None:
     server = app.state.warroom
     settings = server.settings
     app.state.status_cache = StatusCache(
-        server.base, status.documents, title=settings.status_title,
-        ttl=float(settings.status_cache_seconds))
+        server.base,
+        status.documents,
+        title=settings.status_title,
+        ttl=float(settings.status_cache_seconds),
+    )
     for module in ROUTERS:
         app.include_router(module.router, include_in_schema=False)
-    app.mount("/static", StaticFiles(directory=str(files("warroom.web") / "static")),
-              name="static")
+    app.mount("/static", StaticFiles(directory=str(files("warroom.web") / "static")), name="static")
     handlers = dict(app.exception_handlers)
 
     def wrap(kind: Any) -> None:
@@ -89,8 +100,9 @@ def error_page(request: Request, error: Exception) -> Response:
             status = 403
     elif isinstance(error, HTTPException):
         status = error.status_code
-        message = {404: "there is no page here", 405: "this page does not take that "
-                   "request"}.get(status, str(error.detail))
+        message = {404: "there is no page here", 405: "this page does not take that request"}.get(
+            status, str(error.detail)
+        )
     else:
         log.error("unexpected error under a page", exc_info=error)
         status, message = 500, "an unexpected error happened; it was logged"
@@ -99,5 +111,6 @@ def error_page(request: Request, error: Exception) -> Response:
     except Exception:  # the database may be what failed
         viewer = None
     title = TITLES.get(status, "Refused")
-    return render_page(ErrorPage(status, title, message), common=common(request, viewer),
-                       status=status)
+    return render_page(
+        ErrorPage(status, title, message), common=common(request, viewer), status=status
+    )

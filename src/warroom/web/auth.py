@@ -75,14 +75,22 @@ def policy_of(server: Server) -> SessionPolicy:
     from datetime import timedelta
 
     settings = server.settings
-    return SessionPolicy(lifetime=timedelta(hours=settings.session_hours),
-                         idle=timedelta(minutes=settings.session_idle_minutes),
-                         attempts=settings.signin_attempts)
+    return SessionPolicy(
+        lifetime=timedelta(hours=settings.session_hours),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        attempts=settings.signin_attempts,
+    )
 
 
 def web_context(server: Server, actor: str) -> Context:
-    return dataclasses.replace(server.base, actor=actor, channel=Channel.WEB,
-                               authenticated=True, token_id=None, intake_only=False)
+    return dataclasses.replace(
+        server.base,
+        actor=actor,
+        channel=Channel.WEB,
+        authenticated=True,
+        token_id=None,
+        intake_only=False,
+    )
 
 
 def current_viewer(request: Request) -> Viewer | None:
@@ -130,13 +138,21 @@ def client_address(request: Request) -> str:
 
 def set_session_cookie(request: Request, response: Response, session: WebSession) -> None:
     max_age = int((session.expires_at - server_of(request).clock()).total_seconds())
-    response.set_cookie(SESSION_COOKIE, session.token, max_age=max(0, max_age), path="/",
-                        httponly=True, samesite="lax", secure=over_tls(request))
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        max_age=max(0, max_age),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=over_tls(request),
+    )
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=over_tls(request))
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=over_tls(request)
+    )
 
 
 def sign_in_token(request: Request) -> str:
@@ -152,11 +168,19 @@ def sign_in_token(request: Request) -> str:
 def keep_sign_in_token(request: Request, response: Response) -> None:
     new = request.scope.get("warroom_new_signin_token")
     if new:
-        response.set_cookie(LOGIN_COOKIE, new, max_age=3600, path="/login", httponly=True,
-                            samesite="strict", secure=over_tls(request))
+        response.set_cookie(
+            LOGIN_COOKIE,
+            new,
+            max_age=3600,
+            path="/login",
+            httponly=True,
+            samesite="strict",
+            secure=over_tls(request),
+        )
 
 
 # -- forms --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Form:
@@ -195,13 +219,17 @@ async def read_form(request: Request) -> Form:
 
 def check_csrf(viewer: Viewer, form: Form) -> None:
     if not sessions.csrf_matches(viewer.session.csrf_secret, form.get("csrf_token")):
-        raise CsrfRefused("this form was not sent from a warroom page of your session (its "
-                          "security token is missing or out of date): reload the page and "
-                          "try again")
+        raise CsrfRefused(
+            "this form was not sent from a warroom page of your session (its "
+            "security token is missing or out of date): reload the page and "
+            "try again"
+        )
 
 
 def check_sign_in_csrf(request: Request, form: Form) -> None:
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     if not cookie or not sessions.csrf_matches(cookie, form.get("csrf_token")):
-        raise CsrfRefused("the sign-in form expired or was not sent from warroom's sign-in "
-                          "page: reload it and try again")
+        raise CsrfRefused(
+            "the sign-in form expired or was not sent from warroom's sign-in "
+            "page: reload it and try again"
+        )

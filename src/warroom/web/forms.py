@@ -19,8 +19,13 @@ def utc_time(value: str | None, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput([Problem(field, "bad_time", f"{value!r} is not a time; expected "
-                                    "YYYY-MM-DDTHH:MM in UTC")]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    field, "bad_time", f"{value!r} is not a time; expected YYYY-MM-DDTHH:MM in UTC"
+                )
+            ]
+        ) from None
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)
     return parsed.replace(tzinfo=UTC)
@@ -33,12 +38,14 @@ def day(value: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput([Problem(field, "bad_date", f"{value!r} is not a date; expected "
-                                    "YYYY-MM-DD")]) from None
+        raise InvalidInput(
+            [Problem(field, "bad_date", f"{value!r} is not a date; expected YYYY-MM-DD")]
+        ) from None
 
 
-def audience(value: str | None, field: str = "audience",
-             default: Audience = Audience.INTERNAL) -> Audience:
+def audience(
+    value: str | None, field: str = "audience", default: Audience = Audience.INTERNAL
+) -> Audience:
     text = (value or "").strip().lower()
     if not text:
         return default
@@ -46,8 +53,9 @@ def audience(value: str | None, field: str = "audience",
         return Audience(text)
     except ValueError:
         names = ", ".join(a.value for a in Audience)
-        raise InvalidInput([Problem(field, "bad_audience", f"unknown audience {value!r}; "
-                                    f"expected one of {names}")]) from None
+        raise InvalidInput(
+            [Problem(field, "bad_audience", f"unknown audience {value!r}; expected one of {names}")]
+        ) from None
 
 
 def names(value: str | None) -> tuple[str, ...] | None:
@@ -63,8 +71,9 @@ def lines(value: str | None) -> list[str]:
 def number(value: str | None, field: str, *, low: int = 1, high: int = 1_000_000) -> int:
     text = (value or "").strip()
     if not text.isdigit() or not low <= int(text) <= high:
-        raise InvalidInput([Problem(field, "bad_number",
-                                    f"{value!r} is not a whole number from {low} to {high}")])
+        raise InvalidInput(
+            [Problem(field, "bad_number", f"{value!r} is not a whole number from {low} to {high}")]
+        )
     return int(text)
 
 

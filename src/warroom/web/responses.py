@@ -36,8 +36,13 @@ NOTICES = {
 }
 
 
-def common(request: Request, viewer: Viewer | None, *, error: WarroomError | None = None,
-           notice: str | None = None) -> dict[str, Any]:
+def common(
+    request: Request,
+    viewer: Viewer | None,
+    *,
+    error: WarroomError | None = None,
+    notice: str | None = None,
+) -> dict[str, Any]:
     code = notice if notice is not None else request.query_params.get("notice", "")
     return {
         "viewer": viewer,
@@ -48,19 +53,25 @@ def common(request: Request, viewer: Viewer | None, *, error: WarroomError | Non
     }
 
 
-def show(request: Request, page: object, viewer: Viewer | None, *, status: int = 200,
-         error: WarroomError | None = None) -> HTMLResponse:
+def show(
+    request: Request,
+    page: object,
+    viewer: Viewer | None,
+    *,
+    status: int = 200,
+    error: WarroomError | None = None,
+) -> HTMLResponse:
     return render_page(page, common=common(request, viewer, error=error), status=status)
 
 
-def refused(request: Request, page: object, viewer: Viewer,
-            error: WarroomError) -> HTMLResponse:
+def refused(request: Request, page: object, viewer: Viewer, error: WarroomError) -> HTMLResponse:
     """The page again, the refusal's sentence on top, the refusal's HTTP status."""
     return show(request, page, viewer, status=status_of(error), error=error)
 
 
-def act(request: Request, viewer: Viewer, action: Callable[[], str],
-        again: Callable[[], object]) -> Response:
+def act(
+    request: Request, viewer: Viewer, action: Callable[[], str], again: Callable[[], object]
+) -> Response:
     """Run `action` (a service call, returning where to go next); on a refusal show
     `again()` (the page the form was on) with the error."""
     try:

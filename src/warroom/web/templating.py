@@ -32,18 +32,22 @@ PAGES: dict[type, str] = {}
 COMMON = ("viewer", "csrf_token", "error", "notice", "path")
 
 # Content-Security-Policy of every page: nothing inline, nothing from elsewhere
-PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
-               "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-               "frame-src 'self'; frame-ancestors 'none'")
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-src 'self'; frame-ancestors 'none'"
+)
 
 
 def page(template: str) -> Callable[[type[T]], type[T]]:
     """Register a page's context dataclass with its template."""
+
     def register(cls: type[T]) -> type[T]:
         if not dataclasses.is_dataclass(cls):
             raise TypeError(f"{cls.__name__} must be a dataclass")
         PAGES[cls] = template
         return cls
+
     return register
 
 
@@ -66,8 +70,9 @@ def render_template(template: str, variables: dict[str, Any]) -> str:
     return environment().get_template(template).render(variables)
 
 
-def render_page(obj: object, *, common: dict[str, Any], status: int = 200,
-                headers: dict[str, str] | None = None) -> HTMLResponse:
+def render_page(
+    obj: object, *, common: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> HTMLResponse:
     template = PAGES[type(obj)]
     missing = [name for name in COMMON if name not in common]
     if missing:
@@ -80,6 +85,7 @@ def render_page(obj: object, *, common: dict[str, Any], status: int = 200,
 
 # -- the environment ----------------------------------------------------------------------
 
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -91,9 +97,16 @@ def environment() -> Environment:
         finalize=_without_controls,
     )
     env.filters.update(
-        utc=utc_text, iso_z=iso_z, grouped=numbers.grouped, percent=numbers.percent,
-        money=numbers.money, money_range=numbers.money_range, minutes=minutes_text,
-        humanize=numbers.humanize, day=day_text, plain=plain_number,
+        utc=utc_text,
+        iso_z=iso_z,
+        grouped=numbers.grouped,
+        percent=numbers.percent,
+        money=numbers.money,
+        money_range=numbers.money_range,
+        minutes=minutes_text,
+        humanize=numbers.humanize,
+        day=day_text,
+        plain=plain_number,
         uptime=lambda value: format(shown_uptime(value), "f"),
     )
     return env
@@ -129,8 +142,11 @@ def minutes_text(value: timedelta | int | float | None) -> str:
     total = round(seconds / 60)
     hours, mins = divmod(total, 60)
     days, hours = divmod(hours, 24)
-    parts = ([f"{days} d"] if days else []) + ([f"{hours} h"] if hours else []) + \
-        ([f"{mins} min"] if mins or not (days or hours) else [])
+    parts = (
+        ([f"{days} d"] if days else [])
+        + ([f"{hours} h"] if hours else [])
+        + ([f"{mins} min"] if mins or not (days or hours) else [])
+    )
     return " ".join(parts)
 
 

@@ -12,8 +12,11 @@ from warroom.services import incidents as service
 router = APIRouter(prefix=API_PREFIX, tags=["audit"])
 
 
-@router.get("/incidents/{incident_id}/audit", response_model=AuditEntriesPublic,
-            summary="The incident's audit log, oldest first")
+@router.get(
+    "/incidents/{incident_id}/audit",
+    response_model=AuditEntriesPublic,
+    summary="The incident's audit log, oldest first",
+)
 def incident_audit(ctx: ActingContext, incident_id: str) -> AuditEntriesPublic:
     entries = [AuditEntryPublic.of(e) for e in service.audit_trail(ctx, incident_id)]
     return AuditEntriesPublic(data=entries, count=len(entries))

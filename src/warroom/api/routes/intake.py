@@ -47,16 +47,24 @@ MAX_OFFSET = 10_000_000  # as the incident list: far past any real page, inside 
 def _schema(model: Any) -> dict[str, Any]:
     """A request body documented by its model while the route reads the raw bytes (the
     adapters validate, so that every problem is named by its JSON path)."""
-    return {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": model.model_json_schema(ref_template=
-                                                               "#/components/schemas/{model}")}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")
+                }
+            },
+        }
+    }
 
 
 async def _json_body(request: Request) -> object:
     kind = request.headers.get("content-type")
     if kind is None or not is_json(kind):
-        raise UnsupportedMediaType(f"the body is {(kind or 'untyped').split(';')[0].strip()}; "
-                                   "send it as application/json")
+        raise UnsupportedMediaType(
+            f"the body is {(kind or 'untyped').split(';')[0].strip()}; send it as application/json"
+        )
     raw = await request.body()
     try:
         return json.loads(raw)
@@ -74,7 +82,8 @@ def _failed(source: str, error: BaseException) -> None:
     elif isinstance(error, Unauthenticated | PermissionDenied):
         _count(source, "unauthorized")
     elif isinstance(error, DatabaseUnavailable | DatabaseNotReady) or not isinstance(
-            error, WarroomError):
+        error, WarroomError
+    ):
         _count(source, "unavailable")
 
 
@@ -108,12 +117,15 @@ async def alertmanager_context(srv: ServerDep, credentials: Credentials) -> Cont
         raise
 
 
-@router.post(INTAKE + "/alertmanager", response_model=IntakeReceiptPublic,
-             summary="Receive a Prometheus Alertmanager webhook (version 4)",
-             openapi_extra=_schema(request_model(AlertSource.ALERTMANAGER)))
-async def alertmanager(request: Request, srv: ServerDep,
-                       ctx: Annotated[Context, Depends(alertmanager_context)]
-                       ) -> IntakeReceiptPublic:
+@router.post(
+    INTAKE + "/alertmanager",
+    response_model=IntakeReceiptPublic,
+    summary="Receive a Prometheus Alertmanager webhook (version 4)",
+    openapi_extra=_schema(request_model(AlertSource.ALERTMANAGER)),
+)
+async def alertmanager(
+    request: Request, srv: ServerDep, ctx: Annotated[Context, Depends(alertmanager_context)]
+) -> IntakeReceiptPublic:
     """Point an Alertmanager `webhook_configs` receiver here with an intake token as its
     Bearer credential. Each alert is stored once by its fingerprint and start; firing
     alerts open or join incidents as the routing rules say (docs/intake.md)."""
@@ -140,14 +152,19 @@ async def pagerduty_context(srv: ServerDep, credentials: Credentials) -> Context
         raise
 
 
-@router.post(INTAKE + "/pagerduty", status_code=202, response_model=pd.PagerDutyAccepted,
-             summary="Receive a PagerDuty Events API v2 event",
-             responses={400: {"model": pd.PagerDutyInvalid,
-                              "description": "Invalid event (PagerDuty's own shape)"}},
-             openapi_extra=_schema(request_model(AlertSource.PAGERDUTY)))
-async def pagerduty(request: Request, srv: ServerDep,
-                    bearer: Annotated[Context | None, Depends(pagerduty_context)]
-                    ) -> JSONResponse:
+@router.post(
+    INTAKE + "/pagerduty",
+    status_code=202,
+    response_model=pd.PagerDutyAccepted,
+    summary="Receive a PagerDuty Events API v2 event",
+    responses={
+        400: {"model": pd.PagerDutyInvalid, "description": "Invalid event (PagerDuty's own shape)"}
+    },
+    openapi_extra=_schema(request_model(AlertSource.PAGERDUTY)),
+)
+async def pagerduty(
+    request: Request, srv: ServerDep, bearer: Annotated[Context | None, Depends(pagerduty_context)]
+) -> JSONResponse:
     """Anything that can page PagerDuty can open an incident here: set its events URL to
     this route and its routing (integration) key to an intake token. Answers 202 with the
     dedup key, as PagerDuty does; an invalid event gets PagerDuty's 400 answer."""
@@ -170,14 +187,18 @@ async def pagerduty(request: Request, srv: ServerDep,
 def _routing_key_context(srv: ServerDep, body: object) -> Context:
     key = pd.read_routing_key(body)
     if not key:
-        raise Unauthenticated("send an intake token as the event's routing_key, or as "
-                              "Authorization: Bearer TOKEN")
+        raise Unauthenticated(
+            "send an intake token as the event's routing_key, or as Authorization: Bearer TOKEN"
+        )
     return acting_context(srv, HTTPAuthorizationCredentials(scheme="Bearer", credentials=key))
 
 
-@router.post(INTAKE + "/change", response_model=ChangeReceiptPublic,
-             summary="Receive a change event (deploy, configuration, maintenance)",
-             openapi_extra=_schema(ChangeEvent))
+@router.post(
+    INTAKE + "/change",
+    response_model=ChangeReceiptPublic,
+    summary="Receive a change event (deploy, configuration, maintenance)",
+    openapi_extra=_schema(ChangeEvent),
+)
 async def change(request: Request, ctx: JsonContext) -> ChangeReceiptPublic:
     """A change on a service or region. Posting the same change again changes nothing;
     it is shown as a possible trigger on incidents detected within the look-back after it
@@ -192,35 +213,47 @@ async def change(request: Request, ctx: JsonContext) -> ChangeReceiptPublic:
     return ChangeReceiptPublic.of(receipt)
 
 
-@router.get(API_PREFIX + "/alerts", response_model=AlertsPublic,
-            summary="Alerts as received, newest first")
-def list_alerts(ctx: ActingContext,
-                status: Annotated[str | None, Query(pattern="^(firing|acknowledged|resolved)$")]
-                = None,
-                unattached: Annotated[bool, Query(description="Only alerts no incident holds "
-                                                  "(to triage)")] = False,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> AlertsPublic:
-    found, total = service.alerts_page(ctx, status=status, unattached=unattached,
-                                       limit=limit, offset=offset)
+@router.get(
+    API_PREFIX + "/alerts", response_model=AlertsPublic, summary="Alerts as received, newest first"
+)
+def list_alerts(
+    ctx: ActingContext,
+    status: Annotated[str | None, Query(pattern="^(firing|acknowledged|resolved)$")] = None,
+    unattached: Annotated[
+        bool, Query(description="Only alerts no incident holds (to triage)")
+    ] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> AlertsPublic:
+    found, total = service.alerts_page(
+        ctx, status=status, unattached=unattached, limit=limit, offset=offset
+    )
     return AlertsPublic(data=[AlertPublic.of(a) for a in found], count=total)
 
 
-@router.get(API_PREFIX + "/incidents/{incident_id}/alerts", response_model=AlertsPublic,
-            summary="The alerts attached to an incident")
+@router.get(
+    API_PREFIX + "/incidents/{incident_id}/alerts",
+    response_model=AlertsPublic,
+    summary="The alerts attached to an incident",
+)
 def incident_alerts(ctx: ActingContext, incident_id: str) -> AlertsPublic:
     found = service.alerts_of(ctx, incident_id)
     return AlertsPublic(data=[AlertPublic.of(a) for a in found], count=len(found))
 
 
-@router.get(API_PREFIX + "/changes", response_model=ChangesPublic,
-            summary="Changes to production as reported, newest first")
-def list_changes(ctx: ActingContext, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                 offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> ChangesPublic:
+@router.get(
+    API_PREFIX + "/changes",
+    response_model=ChangesPublic,
+    summary="Changes to production as reported, newest first",
+)
+def list_changes(
+    ctx: ActingContext,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> ChangesPublic:
     found, total = service.changes_page(ctx, limit=limit, offset=offset)
     return ChangesPublic(data=[ChangePublic.of(c) for c in found], count=total)
 
 
 def _new_key() -> str:
     return uuid.uuid4().hex
-

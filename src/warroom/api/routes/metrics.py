@@ -16,19 +16,31 @@ from warroom.services import metrics as service
 router = APIRouter(prefix=API_PREFIX, tags=["metrics"])
 
 
-@router.get("/metrics", response_model=MetricsOverviewPublic,
-            summary="Median and p90 of each metric across incidents, by severity")
-def overview(ctx: ActingContext, since: date | None = None, until: date | None = None,
-             severity: Annotated[list[Annotated[str, Query(max_length=16)]] | None,
-                                 Query()] = None) -> MetricsOverviewPublic:
-    found = service.overview(ctx, since=since, until=until,
-                             severity=[ctx.scale.parse(s) for s in severity]
-                             if severity else None)
+@router.get(
+    "/metrics",
+    response_model=MetricsOverviewPublic,
+    summary="Median and p90 of each metric across incidents, by severity",
+)
+def overview(
+    ctx: ActingContext,
+    since: date | None = None,
+    until: date | None = None,
+    severity: Annotated[list[Annotated[str, Query(max_length=16)]] | None, Query()] = None,
+) -> MetricsOverviewPublic:
+    found = service.overview(
+        ctx,
+        since=since,
+        until=until,
+        severity=[ctx.scale.parse(s) for s in severity] if severity else None,
+    )
     return MetricsOverviewPublic.of(found)
 
 
-@router.get("/incidents/{incident_id}/metrics", response_model=MetricsPublic,
-            summary="One incident's metrics")
+@router.get(
+    "/incidents/{incident_id}/metrics",
+    response_model=MetricsPublic,
+    summary="One incident's metrics",
+)
 def incident_metrics(ctx: ActingContext, incident_id: str) -> MetricsPublic:
     incident = incident_service.get_incident(ctx, incident_id)
     return MetricsPublic.of(service.metrics_of(incident), incident.impact_window())

@@ -31,17 +31,22 @@ def healthz() -> HealthPublic:
     return HealthPublic(status="ok")
 
 
-@router.get("/readyz", response_model=ReadyPublic,
-            responses={503: {"model": ErrorEnvelope, "description": "Not ready"}},
-            summary="The database answers and its schema is current")
+@router.get(
+    "/readyz",
+    response_model=ReadyPublic,
+    responses={503: {"model": ErrorEnvelope, "description": "Not ready"}},
+    summary="The database answers and its schema is current",
+)
 def readyz(srv: ServerDep) -> ReadyPublic | JSONResponse:
     try:
         srv.db.check_ready()
     except Exception as error:
-        reason = error if isinstance(error, WarroomError) else DatabaseUnavailable(
-            f"the database does not answer: {_first_line(error)}")
-        return JSONResponse(envelope(reason), status_code=503,
-                            headers={"Retry-After": "5"})
+        reason = (
+            error
+            if isinstance(error, WarroomError)
+            else DatabaseUnavailable(f"the database does not answer: {_first_line(error)}")
+        )
+        return JSONResponse(envelope(reason), status_code=503, headers={"Retry-After": "5"})
     return ReadyPublic(status="ready", schema_revision=SCHEMA_REVISION)
 
 

@@ -21,8 +21,9 @@ class MePublic(Schema):
 
 @router.get("/me", response_model=MePublic, summary="Who this token acts as")
 def me(ctx: ActingContext) -> MePublic:
-    return MePublic(user=UserPublic.of(service.whoami(ctx)), token_id=ctx.token_id,
-                    channel=ctx.channel.value)
+    return MePublic(
+        user=UserPublic.of(service.whoami(ctx)), token_id=ctx.token_id, channel=ctx.channel.value
+    )
 
 
 @router.get("/users", response_model=UsersPublic, summary="Registered people and roles")

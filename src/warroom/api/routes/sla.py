@@ -70,87 +70,130 @@ Offset = Annotated[int, Query(ge=0, le=100_000_000)]
 
 
 @router.get("", response_model=AssessmentPublic, summary="The assessment as it stands")
-def get_assessment(ctx: ActingContext, incident_id: str,
-                   limit: Annotated[int, Query(ge=0, le=service.MAX_PAGE)]
-                   = service.DEFAULT_PAGE,
-                   offset: Offset = 0) -> AssessmentPublic:
+def get_assessment(
+    ctx: ActingContext,
+    incident_id: str,
+    limit: Annotated[int, Query(ge=0, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
+    offset: Offset = 0,
+) -> AssessmentPublic:
     """Its totals, and `limit` of its lines (registry order) from `offset`."""
     return service.get_assessment(ctx, incident_id, offset=offset, limit=limit).public()
 
 
-@router.get("/lines", response_model=CreditLinesPage,
-            summary="A page of the assessment's credit lines")
-def list_lines(ctx: ActingContext, incident_id: str, limit: Limit = 50, offset: Offset = 0,
-               search: Annotated[str | None, Query(
-                   min_length=1, max_length=200,
-                   description="Only lines whose customer ID or name contains this text "
-                               "(any case).")] = None) -> CreditLinesPage:
+@router.get(
+    "/lines", response_model=CreditLinesPage, summary="A page of the assessment's credit lines"
+)
+def list_lines(
+    ctx: ActingContext,
+    incident_id: str,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    search: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only lines whose customer ID or name contains this text (any case).",
+        ),
+    ] = None,
+) -> CreditLinesPage:
     page = service.list_lines(ctx, incident_id, offset=offset, limit=limit, search=search)
-    return CreditLinesPage(data=[CustomerCreditPublic.of(line) for line in page.lines],
-                           count=page.total, limit=limit, offset=offset)
+    return CreditLinesPage(
+        data=[CustomerCreditPublic.of(line) for line in page.lines],
+        count=page.total,
+        limit=limit,
+        offset=offset,
+    )
 
 
-@router.get("/views/{audience}", response_model=dict[str, Any],
-            summary="What one audience may see of the assessment")
-def audience_view(ctx: ActingContext, incident_id: str, audience: Audience,
-                  customer: Annotated[str | None, Query(max_length=200)] = None,
-                  ) -> dict[str, Any]:
+@router.get(
+    "/views/{audience}",
+    response_model=dict[str, Any],
+    summary="What one audience may see of the assessment",
+)
+def audience_view(
+    ctx: ActingContext,
+    incident_id: str,
+    audience: Audience,
+    customer: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
     if audience in (Audience.CUSTOMER, Audience.PUBLIC):
-        found: dict[str, Any] = plain_view(service.audience_view(
-            ctx, incident_id, audience, customer_id=customer))
+        found: dict[str, Any] = plain_view(
+            service.audience_view(ctx, incident_id, audience, customer_id=customer)
+        )
         return found
     return service.get_assessment(ctx, incident_id).public().to_data()
 
 
-@router.post("/assess", response_model=AssessmentPublic,
-             summary="Compute (or recompute) the credits")
-def assess(ctx: JsonContext, srv: ServerDep, incident_id: str,
-           body: SlaAssess) -> AssessmentPublic:
+@router.post(
+    "/assess", response_model=AssessmentPublic, summary="Compute (or recompute) the credits"
+)
+def assess(ctx: JsonContext, srv: ServerDep, incident_id: str, body: SlaAssess) -> AssessmentPublic:
     policy_path = srv.sources.policy_file(body.policy)
     policy = read_policy_file(policy_path)
     registry = open_registry(srv.sources.customers_location(body.customers), policy=policy)
-    result = service.assess_incident(ctx, incident_id, policy=policy, customers=registry,
-                                     policy_source=str(policy_path),
-                                     customers_source=registry.text)
+    result = service.assess_incident(
+        ctx,
+        incident_id,
+        policy=policy,
+        customers=registry,
+        policy_source=str(policy_path),
+        customers_source=registry.text,
+    )
     if body.submit and result.review.state.value in ("draft", "changes_requested"):
         result = service.submit(ctx, incident_id)
     return result.public()
 
 
-@router.post("/submit", response_model=AssessmentPublic,
-             summary="Send a draft to legal and finance")
+@router.post(
+    "/submit", response_model=AssessmentPublic, summary="Send a draft to legal and finance"
+)
 def submit(ctx: JsonContext, incident_id: str) -> AssessmentPublic:
     return service.submit(ctx, incident_id).public()
 
 
-@router.post("/approve", response_model=AssessmentPublic,
-             summary="Approve the credits as legal or finance")
+@router.post(
+    "/approve", response_model=AssessmentPublic, summary="Approve the credits as legal or finance"
+)
 def approve(ctx: JsonContext, incident_id: str, body: Approval) -> AssessmentPublic:
-    return service.approve(ctx, incident_id, role=body.role, comment=body.comment,
-                           fingerprint=body.fingerprint).public()
+    return service.approve(
+        ctx, incident_id, role=body.role, comment=body.comment, fingerprint=body.fingerprint
+    ).public()
 
 
-@router.post("/request-changes", response_model=AssessmentPublic,
-             summary="Send the assessment back")
-def request_changes(ctx: JsonContext, incident_id: str,
-                    body: ChangeRequest) -> AssessmentPublic:
-    return service.request_changes(ctx, incident_id, role=body.role,
-                                   comment=body.comment).public()
+@router.post(
+    "/request-changes", response_model=AssessmentPublic, summary="Send the assessment back"
+)
+def request_changes(ctx: JsonContext, incident_id: str, body: ChangeRequest) -> AssessmentPublic:
+    return service.request_changes(ctx, incident_id, role=body.role, comment=body.comment).public()
 
 
-@router.get("/credits", response_model=CreditsPublic,
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
-            summary="The approved credits, for billing (JSON pages, or all as CSV)")
-def export_credits(ctx: ActingContext, incident_id: str,
-                   format: Literal["json", "csv"] = "json",
-                   limit: Limit = service.DEFAULT_PAGE, offset: Offset = 0) -> Any:
+@router.get(
+    "/credits",
+    response_model=CreditsPublic,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    summary="The approved credits, for billing (JSON pages, or all as CSV)",
+)
+def export_credits(
+    ctx: ActingContext,
+    incident_id: str,
+    format: Literal["json", "csv"] = "json",
+    limit: Limit = service.DEFAULT_PAGE,
+    offset: Offset = 0,
+) -> Any:
     if format == "csv":
-        return StreamingResponse(_csv(ctx, incident_id), media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition":
-                                          f'attachment; filename="{incident_id}-credits.csv"'})
+        return StreamingResponse(
+            _csv(ctx, incident_id),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{incident_id}-credits.csv"'},
+        )
     lines, count = service.credits_page(ctx, incident_id, offset=offset, limit=limit)
-    return CreditsPublic(data=[CreditLinePublic(**{c: getattr(line, c) for c in CSV_COLUMNS})
-                               for line in lines], count=count, limit=limit, offset=offset)
+    return CreditsPublic(
+        data=[CreditLinePublic(**{c: getattr(line, c) for c in CSV_COLUMNS}) for line in lines],
+        count=count,
+        limit=limit,
+        offset=offset,
+    )
 
 
 def _csv(ctx: Context, incident_id: str) -> Iterator[str]:

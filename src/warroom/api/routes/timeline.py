@@ -20,12 +20,13 @@ def list_entries(ctx: ActingContext, incident_id: str) -> TimelinePublic:
     return TimelinePublic(data=entries, count=len(entries))
 
 
-@router.post("", response_model=TimelineEntryPublic, status_code=201,
-             summary="Add a timeline entry")
-def add_entry(ctx: JsonContext, incident_id: str,
-              body: TimelineEntryCreate) -> TimelineEntryPublic:
-    incident = service.add_event(ctx, incident_id, kind=body.kind, text=body.text, at=body.at,
-                                 audience=body.audience)
+@router.post(
+    "", response_model=TimelineEntryPublic, status_code=201, summary="Add a timeline entry"
+)
+def add_entry(ctx: JsonContext, incident_id: str, body: TimelineEntryCreate) -> TimelineEntryPublic:
+    incident = service.add_event(
+        ctx, incident_id, kind=body.kind, text=body.text, at=body.at, audience=body.audience
+    )
     entries = public(ctx, incident).timeline
     # the entry just stored has the highest id of the incident's entries
     return max(entries, key=lambda e: e.id or 0)

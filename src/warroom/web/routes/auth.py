@@ -43,8 +43,13 @@ class LoginPage:
 
 def safe_next(value: str | None) -> str:
     """Only a path of this site: never another site (//host, scheme:, backslashes)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value \
-            or any(ord(c) < 32 for c in value):
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or any(ord(c) < 32 for c in value)
+    ):
         return "/incidents"
     return value
 
@@ -67,14 +72,26 @@ def login(request: Request, form: Form = Depends(read_form)) -> Response:
     server = server_of(request)
     try:
         check_sign_in_csrf(request, form)
-        session = sessions.sign_in(web_context(server, name or "unknown"), name,
-                                   form.get("password"), client=client_address(request),
-                                   policy=policy_of(server))
+        session = sessions.sign_in(
+            web_context(server, name or "unknown"),
+            name,
+            form.get("password"),
+            client=client_address(request),
+            policy=policy_of(server),
+        )
     except WarroomError as error:
-        status = 429 if isinstance(error, TooManyAttempts) else \
-            403 if error.code == "csrf" else 401 if status_of(error) == 403 else status_of(error)
-        refused = render_page(LoginPage(target, name[:200]),
-                              common=common(request, None, error=error), status=status)
+        status = (
+            429
+            if isinstance(error, TooManyAttempts)
+            else 403
+            if error.code == "csrf"
+            else 401
+            if status_of(error) == 403
+            else status_of(error)
+        )
+        refused = render_page(
+            LoginPage(target, name[:200]), common=common(request, None, error=error), status=status
+        )
         keep_sign_in_token(request, refused)
         return refused
     response = RedirectResponse(target, status_code=303)

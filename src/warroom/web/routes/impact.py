@@ -57,11 +57,18 @@ def impact_page(request: Request, viewer: Viewer, incident_id: str) -> ImpactPag
         firsts = [first_of(incident.timeline, kind) for kind in MILESTONE_LABELS]
         svg = charts.error_rate_chart(
             [(p.at, p.requests, p.failed) for p in stored.result.series],
-            sorted((e.at, MILESTONE_LABELS[e.kind]) for e in firsts if e is not None))
+            sorted((e.at, MILESTONE_LABELS[e.kind]) for e in firsts if e is not None),
+        )
         chart = Markup(svg) if svg else None
     sources = server_of(request).sources
-    return ImpactPage(incident, stored, chart, tuple(sorted(sources.request_logs)),
-                      tuple(sorted(sources.customers)), tuple(sorted(sources.policies)))
+    return ImpactPage(
+        incident,
+        stored,
+        chart,
+        tuple(sorted(sources.request_logs)),
+        tuple(sorted(sources.customers)),
+        tuple(sorted(sources.policies)),
+    )
 
 
 @router.get("/incidents/{incident_id}/impact")
@@ -76,9 +83,14 @@ def start_run(request: Request, incident_id: str, form: Form = Depends(read_form
     check_csrf(viewer, form)
 
     def run() -> str:
-        job = impact_runs.start(viewer.ctx, incident_id, server_of(request).sources,
-                                source=form.get("source"), customers=form.optional("customers"),
-                                policy=form.optional("policy"))
+        job = impact_runs.start(
+            viewer.ctx,
+            incident_id,
+            server_of(request).sources,
+            source=form.get("source"),
+            customers=form.optional("customers"),
+            policy=form.optional("policy"),
+        )
         return f"/impact-runs/{job.id}"
 
     return act(request, viewer, run, lambda: impact_page(request, viewer, incident_id))

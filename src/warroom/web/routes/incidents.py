@@ -48,8 +48,9 @@ class ListFilters:
     def query(self, **extra: Any) -> str:
         pairs: list[tuple[str, Any]] = [("status", s) for s in self.status]
         pairs += [("severity", s) for s in self.severity]
-        pairs += [(k, v) for k, v in (("since", self.since), ("until", self.until),
-                                      ("q", self.q)) if v]
+        pairs += [
+            (k, v) for k, v in (("since", self.since), ("until", self.until), ("q", self.q)) if v
+        ]
         pairs += [(k, v) for k, v in extra.items() if v]
         return urlencode(pairs)
 
@@ -110,6 +111,7 @@ class AuditPage:
 
 # -- the list ------------------------------------------------------------------------------
 
+
 @router.get("/")
 def home(request: Request) -> Response:
     require_viewer(request)
@@ -120,17 +122,34 @@ def list_page(viewer: Viewer, params: Any) -> IncidentListPage:
     scale = viewer.ctx.scale
     statuses = tuple(parse_status(s).value for s in params.getlist("status") if s)
     severities = tuple(scale.parse(s) for s in params.getlist("severity") if s)
-    filters = ListFilters(statuses, severities, forms.day(params.get("since"), "since"),
-                          forms.day(params.get("until"), "until"),
-                          (params.get("q") or "").strip()[:200])
+    filters = ListFilters(
+        statuses,
+        severities,
+        forms.day(params.get("since"), "since"),
+        forms.day(params.get("until"), "until"),
+        (params.get("q") or "").strip()[:200],
+    )
     number = forms.page_number(params.get("page"))
     found = service.list_page(
-        viewer.ctx, status=list(statuses) or None, severity=list(severities) or None,
-        since=filters.since, until=filters.until, text=filters.q or None, limit=PAGE_SIZE,
-        offset=(number - 1) * PAGE_SIZE)
+        viewer.ctx,
+        status=list(statuses) or None,
+        severity=list(severities) or None,
+        since=filters.since,
+        until=filters.until,
+        text=filters.q or None,
+        limit=PAGE_SIZE,
+        offset=(number - 1) * PAGE_SIZE,
+    )
     pages = max(1, -(-found.total // PAGE_SIZE))
-    return IncidentListPage(found.incidents, found.total, filters, number, pages,
-                            tuple(s.value for s in Status), scale.names)
+    return IncidentListPage(
+        found.incidents,
+        found.total,
+        filters,
+        number,
+        pages,
+        tuple(s.value for s in Status),
+        scale.names,
+    )
 
 
 @router.get("/incidents")
@@ -141,9 +160,9 @@ def incidents(request: Request) -> Response:
 
 # -- declaring -----------------------------------------------------------------------------
 
+
 def declare_page(viewer: Viewer, values: dict[str, str] | None = None) -> DeclarePage:
-    return DeclarePage(viewer.ctx.scale.names, tuple(c.value for c in Classification),
-                       values or {})
+    return DeclarePage(viewer.ctx.scale.names, tuple(c.value for c in Classification), values or {})
 
 
 @router.get("/incidents/new")
@@ -161,24 +180,41 @@ def declare(request: Request, form: Form = Depends(read_form)) -> Response:
         try:
             classification = Classification(form.get("classification", "internal"))
         except ValueError:
-            raise InvalidInput([Problem("classification", "bad_classification",
-                                        "unknown classification")]) from None
+            raise InvalidInput(
+                [Problem("classification", "bad_classification", "unknown classification")]
+            ) from None
         incident = service.declare(
-            viewer.ctx, title=form.get("title"), severity=form.get("severity"),
+            viewer.ctx,
+            title=form.get("title"),
+            severity=form.get("severity"),
             detected_at=forms.utc_time(form.get("detected_at"), "detected_at"),
-            commander=form.optional("commander"), classification=classification,
-            scope=Scope(regions=forms.names(form.get("regions")),
-                        services=forms.names(form.get("services"))),
-            description=form.optional("description"))
+            commander=form.optional("commander"),
+            classification=classification,
+            scope=Scope(
+                regions=forms.names(form.get("regions")), services=forms.names(form.get("services"))
+            ),
+            description=form.optional("description"),
+        )
         return with_notice(f"/incidents/{incident.id}", "declared")
 
-    values = {k: form.get(k)[:2000] for k in ("title", "severity", "detected_at", "commander",
-                                              "classification", "regions", "services",
-                                              "description")}
+    values = {
+        k: form.get(k)[:2000]
+        for k in (
+            "title",
+            "severity",
+            "detected_at",
+            "commander",
+            "classification",
+            "regions",
+            "services",
+            "description",
+        )
+    }
     return act(request, viewer, run, lambda: declare_page(viewer, values))
 
 
 # -- one incident --------------------------------------------------------------------------
+
 
 def incident_page(viewer: Viewer, incident_id: str) -> IncidentPage:
     ctx = viewer.ctx
@@ -190,13 +226,21 @@ def incident_page(viewer: Viewer, incident_id: str) -> IncidentPage:
     if not incident.status.is_active and allowed(Action.INCIDENT_REOPEN, viewer.roles):
         reopen = REOPEN_TO
     return IncidentPage(
-        incident=incident, severity_label=ctx.scale.label_of(incident.severity),
-        metrics=metrics_of(incident), moves=moves,
-        reopen_to=reopen, entry_kinds=ENTRY_KINDS, audiences=tuple(a.value for a in Audience),
-        roles=tuple(r.value for r in Role), action_statuses=tuple(s.value for s in ActionStatus),
-        severities=ctx.scale.names, classifications=tuple(c.value for c in Classification),
+        incident=incident,
+        severity_label=ctx.scale.label_of(incident.severity),
+        metrics=metrics_of(incident),
+        moves=moves,
+        reopen_to=reopen,
+        entry_kinds=ENTRY_KINDS,
+        audiences=tuple(a.value for a in Audience),
+        roles=tuple(r.value for r in Role),
+        action_statuses=tuple(s.value for s in ActionStatus),
+        severities=ctx.scale.names,
+        classifications=tuple(c.value for c in Classification),
         people=tuple(u.name for u in users.list_users(ctx)),
-        alerts=intake.alerts_of(ctx, incident_id), changes=intake.changes_of(ctx, incident_id))
+        alerts=intake.alerts_of(ctx, incident_id),
+        changes=intake.changes_of(ctx, incident_id),
+    )
 
 
 @router.get("/incidents/{incident_id}")
@@ -205,8 +249,7 @@ def incident(request: Request, incident_id: str) -> Response:
     return show(request, incident_page(viewer, incident_id), viewer)
 
 
-def _post(request: Request, form: Form, incident_id: str, notice: str,
-          work: Any) -> Response:
+def _post(request: Request, form: Form, incident_id: str, notice: str, work: Any) -> Response:
     viewer = require_viewer(request)
     check_csrf(viewer, form)
 
@@ -218,17 +261,33 @@ def _post(request: Request, form: Form, incident_id: str, notice: str,
 
 
 @router.post("/incidents/{incident_id}/status")
-def change_status(request: Request, incident_id: str,
-                  form: Form = Depends(read_form)) -> Response:
-    return _post(request, form, incident_id, "status", lambda v: service.change_status(
-        v.ctx, incident_id, parse_status(form.get("status")), message=form.optional("message"),
-        audience=Audience.PUBLIC if form.get("public") == "yes" else Audience.INTERNAL))
+def change_status(request: Request, incident_id: str, form: Form = Depends(read_form)) -> Response:
+    return _post(
+        request,
+        form,
+        incident_id,
+        "status",
+        lambda v: service.change_status(
+            v.ctx,
+            incident_id,
+            parse_status(form.get("status")),
+            message=form.optional("message"),
+            audience=Audience.PUBLIC if form.get("public") == "yes" else Audience.INTERNAL,
+        ),
+    )
 
 
 @router.post("/incidents/{incident_id}/reopen")
 def reopen(request: Request, incident_id: str, form: Form = Depends(read_form)) -> Response:
-    return _post(request, form, incident_id, "reopened", lambda v: service.reopen(
-        v.ctx, incident_id, parse_status(form.get("status")), reason=form.get("reason")))
+    return _post(
+        request,
+        form,
+        incident_id,
+        "reopened",
+        lambda v: service.reopen(
+            v.ctx, incident_id, parse_status(form.get("status")), reason=form.get("reason")
+        ),
+    )
 
 
 @router.post("/incidents/{incident_id}/timeline")
@@ -241,9 +300,14 @@ def add_entry(request: Request, incident_id: str, form: Form = Depends(read_form
         text = form.get("text")
         if not text.strip():
             raise InvalidInput([Problem("text", "missing", "a timeline entry needs text")])
-        service.add_event(viewer.ctx, incident_id, kind=kind, text=text,
-                          at=forms.utc_time(form.get("at"), "at"),
-                          audience=forms.audience(form.get("audience")))
+        service.add_event(
+            viewer.ctx,
+            incident_id,
+            kind=kind,
+            text=text,
+            at=forms.utc_time(form.get("at"), "at"),
+            audience=forms.audience(form.get("audience")),
+        )
 
     return _post(request, form, incident_id, "entry", work)
 
@@ -268,20 +332,31 @@ def update(request: Request, incident_id: str, form: Form = Depends(read_form)) 
             try:
                 classification = Classification(form.get("classification"))
             except ValueError:
-                raise InvalidInput([Problem("classification", "bad_classification",
-                                            "unknown classification")]) from None
+                raise InvalidInput(
+                    [Problem("classification", "bad_classification", "unknown classification")]
+                ) from None
         scope = None
         if form.has("regions") or form.has("services"):
-            scope = Scope(regions=forms.names(form.get("regions")),
-                          services=forms.names(form.get("services")))
-        service.update(viewer.ctx, incident_id, service.IncidentChanges(
-            title=form.optional("title"), severity=form.optional("severity"),
-            classification=classification, scope=scope,
-            summary=form.optional("summary"), public_summary=form.optional("public_summary"),
-            root_cause=form.optional("root_cause"),
-            public_root_cause=form.optional("public_root_cause"),
-            contributing_factors=forms.lines(form.get("contributing_factors"))
-            if form.has("contributing_factors") else None))
+            scope = Scope(
+                regions=forms.names(form.get("regions")), services=forms.names(form.get("services"))
+            )
+        service.update(
+            viewer.ctx,
+            incident_id,
+            service.IncidentChanges(
+                title=form.optional("title"),
+                severity=form.optional("severity"),
+                classification=classification,
+                scope=scope,
+                summary=form.optional("summary"),
+                public_summary=form.optional("public_summary"),
+                root_cause=form.optional("root_cause"),
+                public_root_cause=form.optional("public_root_cause"),
+                contributing_factors=forms.lines(form.get("contributing_factors"))
+                if form.has("contributing_factors")
+                else None,
+            ),
+        )
 
     notice = "learning" if form.get("part") == "learning" else "details"
     return _post(request, form, incident_id, notice, work)
@@ -289,21 +364,34 @@ def update(request: Request, incident_id: str, form: Form = Depends(read_form)) 
 
 @router.post("/incidents/{incident_id}/actions")
 def add_action(request: Request, incident_id: str, form: Form = Depends(read_form)) -> Response:
-    return _post(request, form, incident_id, "action", lambda v: service.add_action(
-        v.ctx, incident_id, title=form.get("title"), owner=form.optional("owner"),
-        due=forms.day(form.get("due"), "due"), audience=forms.audience(form.get("audience"))))
+    return _post(
+        request,
+        form,
+        incident_id,
+        "action",
+        lambda v: service.add_action(
+            v.ctx,
+            incident_id,
+            title=form.get("title"),
+            owner=form.optional("owner"),
+            due=forms.day(form.get("due"), "due"),
+            audience=forms.audience(form.get("audience")),
+        ),
+    )
 
 
 @router.post("/incidents/{incident_id}/actions/{number}")
-def update_action(request: Request, incident_id: str, number: int,
-                  form: Form = Depends(read_form)) -> Response:
+def update_action(
+    request: Request, incident_id: str, number: int, form: Form = Depends(read_form)
+) -> Response:
     def work(viewer: Viewer) -> None:
         changes: dict[str, Any] = {}
         if form.has("title"):
             title = form.get("title").strip()
             if not title:
-                raise InvalidInput([Problem("title", "missing", "a corrective action needs a "
-                                            "title")])
+                raise InvalidInput(
+                    [Problem("title", "missing", "a corrective action needs a title")]
+                )
             changes["title"] = title
         if form.has("owner"):
             changes["owner"] = form.optional("owner")
@@ -313,8 +401,9 @@ def update_action(request: Request, incident_id: str, number: int,
             try:
                 changes["status"] = ActionStatus(form.get("status"))
             except ValueError:
-                raise InvalidInput([Problem("status", "bad_status",
-                                            "unknown action status")]) from None
+                raise InvalidInput(
+                    [Problem("status", "bad_status", "unknown action status")]
+                ) from None
         if form.has("audience"):
             changes["audience"] = forms.audience(form.get("audience"))
         service.update_action(viewer.ctx, incident_id, number, **changes)
@@ -326,5 +415,8 @@ def update_action(request: Request, incident_id: str, number: int,
 def audit(request: Request, incident_id: str) -> Response:
     viewer = require_viewer(request)
     entries = service.audit_trail(viewer.ctx, incident_id)
-    return show(request, AuditPage(service.get_incident(viewer.ctx, incident_id),
-                                   list(reversed(entries))), viewer)
+    return show(
+        request,
+        AuditPage(service.get_incident(viewer.ctx, incident_id), list(reversed(entries))),
+        viewer,
+    )

@@ -21,9 +21,13 @@ from warroom.web.templating import page
 router = APIRouter()
 
 MONTHS_SHOWN = 24
-LABELS = {"time_to_detect": "Time to detect", "time_to_declare": "Time to declare",
-          "time_to_identify": "Time to identify", "time_to_mitigate": "Time to mitigate",
-          "time_to_resolve": "Time to resolve"}
+LABELS = {
+    "time_to_detect": "Time to detect",
+    "time_to_declare": "Time to declare",
+    "time_to_identify": "Time to identify",
+    "time_to_mitigate": "Time to mitigate",
+    "time_to_resolve": "Time to resolve",
+}
 
 
 @page("metrics.html")
@@ -56,9 +60,14 @@ def metrics(request: Request) -> Response:
 
     drawn = []
     for name in METRIC_NAMES:
-        svg = charts.trend_chart(trend.months, trend.medians[name], title=LABELS[name],
-                                 prefix=f"trend-{name}")
+        svg = charts.trend_chart(
+            trend.months, trend.medians[name], title=LABELS[name], prefix=f"trend-{name}"
+        )
         drawn.append((LABELS[name], Markup(svg) if svg else None))
-    return show(request, MetricsPage(since, until, overview,
-                                     tuple((n, LABELS[n]) for n in METRIC_NAMES),
-                                     tuple(drawn)), viewer)
+    return show(
+        request,
+        MetricsPage(
+            since, until, overview, tuple((n, LABELS[n]) for n in METRIC_NAMES), tuple(drawn)
+        ),
+        viewer,
+    )

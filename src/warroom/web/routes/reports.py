@@ -28,12 +28,17 @@ from warroom.web.templating import page, security_headers
 router = APIRouter()
 
 FORMATS = ("md", "html", "pdf", "json")
-MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
-         "pdf": "application/pdf", "json": "application/json"}
+MEDIA = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "json": "application/json",
+}
 # the report's own HTML is self-contained (inline CSS, inline SVG): it may style itself,
 # run nothing, fetch nothing, and be framed only by warroom's own report page
-PREVIEW_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                  "frame-ancestors 'self'; sandbox")
+PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+)
 
 
 @page("report.html")
@@ -74,12 +79,18 @@ def report_page(viewer: Viewer, incident_id: str, params: dict[str, str]) -> Rep
     audience, customer = chosen(params)
     query = ""
     if audience in readable and (audience is not Audience.CUSTOMER or customer):
-        query = urlencode({"audience": audience.value, **({"customer": customer}
-                                                          if customer else {})})
-    return ReportPage(incident, audience.value, customer or "",
-                      tuple(a.value for a in readable), query,
-                      service.revisions(viewer.ctx, incident_id),
-                      allowed(Action.REPORT_PUBLISH, viewer.roles))
+        query = urlencode(
+            {"audience": audience.value, **({"customer": customer} if customer else {})}
+        )
+    return ReportPage(
+        incident,
+        audience.value,
+        customer or "",
+        tuple(a.value for a in readable),
+        query,
+        service.revisions(viewer.ctx, incident_id),
+        allowed(Action.REPORT_PUBLISH, viewer.roles),
+    )
 
 
 @router.get("/incidents/{incident_id}/report")
@@ -97,15 +108,25 @@ def document(request: Request, incident_id: str) -> Response:
     fmt = params.get("format", "html")
     if fmt not in FORMATS:
         raise InvalidInput([Problem("format", "bad_format", "format is md, html, pdf or json")])
-    model = service.report(viewer.ctx, incident_id, audience, customer_id=customer,
-                           prepared_by=server_of(request).settings.prepared_by)
+    model = service.report(
+        viewer.ctx,
+        incident_id,
+        audience,
+        customer_id=customer,
+        prepared_by=server_of(request).settings.prepared_by,
+    )
     content = render(model, cast(Format, fmt))
     name = f"{incident_id}-{audience.value}" + (f"-{customer}" if customer else "")
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     disposition = "attachment" if params.get("download") == "1" else "inline"
-    response = Response(content, media_type=MEDIA[fmt], headers={
-        "Content-Disposition": f'{disposition}; filename="{safe}.{fmt}"',
-        "Cache-Control": "no-store"})
+    response = Response(
+        content,
+        media_type=MEDIA[fmt],
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{safe}.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
     return security_headers(response, policy=PREVIEW_POLICY)
 
 
@@ -118,12 +139,22 @@ def publish(request: Request, incident_id: str, form: Form = Depends(read_form))
     def run() -> str:
         audience, customer = chosen(params)
         if audience is Audience.CUSTOMER and not customer:
-            raise InvalidInput([Problem("customer", "missing",
-                                        "a customer version needs the customer's ID")])
-        service.publish(viewer.ctx, incident_id, audience, customer_id=customer,
-                        prepared_by=server_of(request).settings.prepared_by)
-        return with_notice(f"/incidents/{incident_id}/report", "published",
-                           audience=audience.value, customer=customer or "")
+            raise InvalidInput(
+                [Problem("customer", "missing", "a customer version needs the customer's ID")]
+            )
+        service.publish(
+            viewer.ctx,
+            incident_id,
+            audience,
+            customer_id=customer,
+            prepared_by=server_of(request).settings.prepared_by,
+        )
+        return with_notice(
+            f"/incidents/{incident_id}/report",
+            "published",
+            audience=audience.value,
+            customer=customer or "",
+        )
 
     return act(request, viewer, run, lambda: report_page(viewer, incident_id, params))
 
@@ -132,8 +163,11 @@ def publish(request: Request, incident_id: str, form: Form = Depends(read_form))
 def revision(request: Request, incident_id: str, number: int) -> Response:
     viewer = require_viewer(request)
     found = service.revision(viewer.ctx, incident_id, number)
-    response = Response(found.markdown, media_type="text/plain; charset=utf-8",
-                        headers={"Cache-Control": "no-store"})
+    response = Response(
+        found.markdown,
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
     return security_headers(response, policy="default-src 'none'; frame-ancestors 'none'")
 
 
@@ -146,8 +180,15 @@ def diff(request: Request, incident_id: str) -> Response:
     found = service.diff(viewer.ctx, incident_id, old, new)
     lines = []
     for line in found.diff.splitlines():
-        kind = ("hunk" if line.startswith("@@") else "add" if line.startswith("+")
-                else "del" if line.startswith("-") else "same")
+        kind = (
+            "hunk"
+            if line.startswith("@@")
+            else "add"
+            if line.startswith("+")
+            else "del"
+            if line.startswith("-")
+            else "same"
+        )
         lines.append((kind, line))
     incident = incident_service.get_incident(viewer.ctx, incident_id)
     return show(request, ReportDiffPage(incident, found, lines), viewer)

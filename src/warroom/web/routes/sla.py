@@ -49,8 +49,9 @@ class SlaPage:
     customers: tuple[str, ...]
 
 
-def sla_page(request: Request, viewer: Viewer, incident_id: str, q: str = "",
-             page_number: int = 1) -> SlaPage:
+def sla_page(
+    request: Request, viewer: Viewer, incident_id: str, q: str = "", page_number: int = 1
+) -> SlaPage:
     incident = incident_service.get_incident(viewer.ctx, incident_id)
     hidden = None
     try:
@@ -62,31 +63,59 @@ def sla_page(request: Request, viewer: Viewer, incident_id: str, q: str = "",
     matching, pages = 0, 1
     if found is not None:
         # the search and the page are the database's: a registry may hold a million lines
-        lines = service.list_lines(viewer.ctx, incident_id, search=q or None,
-                                   offset=(page_number - 1) * LINES_PER_PAGE,
-                                   limit=LINES_PER_PAGE)
+        lines = service.list_lines(
+            viewer.ctx,
+            incident_id,
+            search=q or None,
+            offset=(page_number - 1) * LINES_PER_PAGE,
+            limit=LINES_PER_PAGE,
+        )
         rows, matching = lines.lines, lines.total
         pages = max(1, -(-matching // LINES_PER_PAGE))
     roles: tuple[str, ...] = ()
-    if found is not None and found.review.state.value == "pending_review" and \
-            allowed(Action.SLA_REVIEW, viewer.roles):
-        roles = tuple(r.value for r in ReviewRole
-                      if viewer.holds(r.value) and found.review.approval(r) is None)
+    if (
+        found is not None
+        and found.review.state.value == "pending_review"
+        and allowed(Action.SLA_REVIEW, viewer.roles)
+    ):
+        roles = tuple(
+            r.value
+            for r in ReviewRole
+            if viewer.holds(r.value) and found.review.approval(r) is None
+        )
     approvals = {a.role.value: a.by for a in found.review.approvals} if found else {}
     sources = server_of(request).sources
-    return SlaPage(incident, found, hidden, rows, matching, q, page_number, pages,
-                   approvals, roles,
-                   allowed(Action.SLA_ASSESS, viewer.roles), tuple(sorted(sources.policies)),
-                   tuple(sorted(sources.customers)))
+    return SlaPage(
+        incident,
+        found,
+        hidden,
+        rows,
+        matching,
+        q,
+        page_number,
+        pages,
+        approvals,
+        roles,
+        allowed(Action.SLA_ASSESS, viewer.roles),
+        tuple(sorted(sources.policies)),
+        tuple(sorted(sources.customers)),
+    )
 
 
 @router.get("/incidents/{incident_id}/sla")
 def sla(request: Request, incident_id: str) -> Response:
     viewer = require_viewer(request)
-    return show(request, sla_page(request, viewer, incident_id,
-                                  request.query_params.get("q", ""),
-                                  forms.page_number(request.query_params.get("page"))), viewer)
-
+    return show(
+        request,
+        sla_page(
+            request,
+            viewer,
+            incident_id,
+            request.query_params.get("q", ""),
+            forms.page_number(request.query_params.get("page")),
+        ),
+        viewer,
+    )
 
 
 def _post(request: Request, form: Form, incident_id: str, notice: str, work: object) -> Response:
@@ -102,16 +131,34 @@ def _post(request: Request, form: Form, incident_id: str, notice: str, work: obj
 
 @router.post("/incidents/{incident_id}/sla/approve")
 def approve(request: Request, incident_id: str, form: Form = Depends(read_form)) -> Response:
-    return _post(request, form, incident_id, "approved", lambda v: service.approve(
-        v.ctx, incident_id, role=parse_role(form.get("role")),
-        comment=form.optional("comment"), fingerprint=form.optional("fingerprint")))
+    return _post(
+        request,
+        form,
+        incident_id,
+        "approved",
+        lambda v: service.approve(
+            v.ctx,
+            incident_id,
+            role=parse_role(form.get("role")),
+            comment=form.optional("comment"),
+            fingerprint=form.optional("fingerprint"),
+        ),
+    )
 
 
 @router.post("/incidents/{incident_id}/sla/request-changes")
-def request_changes(request: Request, incident_id: str,
-                    form: Form = Depends(read_form)) -> Response:
-    return _post(request, form, incident_id, "changes", lambda v: service.request_changes(
-        v.ctx, incident_id, role=parse_role(form.get("role")), comment=form.get("comment")))
+def request_changes(
+    request: Request, incident_id: str, form: Form = Depends(read_form)
+) -> Response:
+    return _post(
+        request,
+        form,
+        incident_id,
+        "changes",
+        lambda v: service.request_changes(
+            v.ctx, incident_id, role=parse_role(form.get("role")), comment=form.get("comment")
+        ),
+    )
 
 
 @router.post("/incidents/{incident_id}/sla/assess")
@@ -121,13 +168,21 @@ def assess(request: Request, incident_id: str, form: Form = Depends(read_form)) 
     def work(viewer: Viewer) -> None:
         policy_path = sources.policy_file(form.get("policy"), "policy")
         policy = read_policy_file(policy_path)
-        registry = open_registry(sources.customers_location(form.get("customers"),
-                                                            "customers"), policy=policy)
-        result = service.assess_incident(viewer.ctx, incident_id, policy=policy,
-                                         customers=registry, policy_source=str(policy_path),
-                                         customers_source=registry.text)
+        registry = open_registry(
+            sources.customers_location(form.get("customers"), "customers"), policy=policy
+        )
+        result = service.assess_incident(
+            viewer.ctx,
+            incident_id,
+            policy=policy,
+            customers=registry,
+            policy_source=str(policy_path),
+            customers_source=registry.text,
+        )
         if form.get("submit") == "yes" and result.review.state.value in (
-                "draft", "changes_requested"):
+            "draft",
+            "changes_requested",
+        ):
             service.submit(viewer.ctx, incident_id)
 
     return _post(request, form, incident_id, "assessed", work)
@@ -135,5 +190,6 @@ def assess(request: Request, incident_id: str, form: Form = Depends(read_form)) 
 
 @router.post("/incidents/{incident_id}/sla/submit")
 def submit(request: Request, incident_id: str, form: Form = Depends(read_form)) -> Response:
-    return _post(request, form, incident_id, "submitted",
-                 lambda v: service.submit(v.ctx, incident_id))
+    return _post(
+        request, form, incident_id, "submitted", lambda v: service.submit(v.ctx, incident_id)
+    )

@@ -58,15 +58,25 @@ class StatusDocuments:
 
 
 def documents(status: PublicStatus, *, exported: bool = False) -> StatusDocuments:
-    common = {"viewer": None, "csrf_token": "", "error": None, "notice": None,
-              "path": "/status"}
-    html = render_template("status.html", {**context_of(StatusPage(
-        status, "" if exported else "/static/",
-        "feed.atom" if exported else "/status/feed.atom",
-        "status.json" if exported else "/status/status.json",
-        None if exported else SUBSCRIBE)), **common})
-    feed = render_template("feed.atom", context_of(StatusFeed(
-        status, "index.html" if exported else "/status")))
+    common = {"viewer": None, "csrf_token": "", "error": None, "notice": None, "path": "/status"}
+    html = render_template(
+        "status.html",
+        {
+            **context_of(
+                StatusPage(
+                    status,
+                    "" if exported else "/static/",
+                    "feed.atom" if exported else "/status/feed.atom",
+                    "status.json" if exported else "/status/status.json",
+                    None if exported else SUBSCRIBE,
+                )
+            ),
+            **common,
+        },
+    )
+    feed = render_template(
+        "feed.atom", context_of(StatusFeed(status, "index.html" if exported else "/status"))
+    )
     data = json.dumps(to_data(status), indent=2, ensure_ascii=False) + "\n"
     digest = hashlib.sha256((html + feed + data).encode()).hexdigest()[:32]
     return StatusDocuments(html.encode(), feed.encode(), data.encode(), f'"{digest}"')
@@ -88,8 +98,12 @@ def cache_of(request: Request) -> StatusCache[StatusDocuments]:
 def _answer(request: Request, body: bytes, media: str) -> Response:
     cache = cache_of(request)
     docs = cache.get()
-    headers = {"ETag": docs.etag, "Cache-Control": f"public, max-age={int(cache.ttl)}",
-               "Content-Security-Policy": STATUS_POLICY, "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "ETag": docs.etag,
+        "Cache-Control": f"public, max-age={int(cache.ttl)}",
+        "Content-Security-Policy": STATUS_POLICY,
+        "X-Content-Type-Options": "nosniff",
+    }
     if request.headers.get("if-none-match") == docs.etag:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media, headers=headers)
@@ -122,22 +136,33 @@ async def subscribe(request: Request) -> Response:
 
     origin = request.headers.get("origin")
     if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
-        return message_page("Not subscribed", "This form can only be sent from the status "
-                            "page itself.", status=403)
+        return message_page(
+            "Not subscribed", "This form can only be sent from the status page itself.", status=403
+        )
     form = await read_form(request)
     server = server_of(request)
     settings = server.settings
     services = [s for s in form.all("service") if s and s != ALL_SERVICES_NAME] or None
     try:
         subscriptions.subscribe(
-            server.base, channel="email", address=form.get("email")[:320],
-            services=services, regions=None, client=client_address(request),
-            limit=settings.subscribe_limit)
+            server.base,
+            channel="email",
+            address=form.get("email")[:320],
+            services=services,
+            regions=None,
+            client=client_address(request),
+            limit=settings.subscribe_limit,
+        )
     except InvalidInput as error:
-        return message_page("Not subscribed", error.problems[0].message
-                            if error.problems else error.message, status=422)
+        return message_page(
+            "Not subscribed",
+            error.problems[0].message if error.problems else error.message,
+            status=422,
+        )
     except TooManyRequests as error:
         return message_page("Not subscribed", error.message, status=429)
-    return message_page("Check your email", "We sent a link to confirm the subscription; "
-                        "nothing else is sent until it is opened.", status=202)
-
+    return message_page(
+        "Check your email",
+        "We sent a link to confirm the subscription; nothing else is sent until it is opened.",
+        status=202,
+    )

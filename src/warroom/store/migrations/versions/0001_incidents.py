@@ -42,8 +42,12 @@ def upgrade() -> None:
     op.create_table(
         "timeline_entries",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("incident_id", sa.String(32),
-                  sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "incident_id",
+            sa.String(32),
+            sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("at", UTCDateTime, nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
@@ -53,8 +57,12 @@ def upgrade() -> None:
     op.create_index("ix_timeline_entries_incident_id", "timeline_entries", ["incident_id"])
     op.create_table(
         "corrective_actions",
-        sa.Column("incident_id", sa.String(32),
-                  sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "incident_id",
+            sa.String(32),
+            sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("number", sa.Integer, primary_key=True),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("owner", sa.String(200), nullable=True),

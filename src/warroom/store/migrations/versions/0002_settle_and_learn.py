@@ -25,8 +25,12 @@ def upgrade() -> None:
     op.create_table(
         "impact_analyses",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("incident_id", sa.String(32),
-                  sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "incident_id",
+            sa.String(32),
+            sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("computed_at", UTCDateTime, nullable=False),
         sa.Column("computed_by", sa.String(200), nullable=False),
         sa.Column("source", sa.Text, nullable=False),
@@ -38,8 +42,12 @@ def upgrade() -> None:
     op.create_index("ix_impact_analyses_incident_id", "impact_analyses", ["incident_id"])
     op.create_table(
         "sla_assessments",
-        sa.Column("incident_id", sa.String(32),
-                  sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "incident_id",
+            sa.String(32),
+            sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("month", sa.String(7), nullable=False),
         sa.Column("policy", sa.JSON, nullable=False),
         sa.Column("policy_source", sa.Text, nullable=False),
@@ -55,8 +63,12 @@ def upgrade() -> None:
     op.create_index("ix_sla_assessments_month", "sla_assessments", ["month"])
     op.create_table(
         "report_revisions",
-        sa.Column("incident_id", sa.String(32),
-                  sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "incident_id",
+            sa.String(32),
+            sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("number", sa.Integer, primary_key=True),
         sa.Column("audience", sa.String(16), nullable=False),
         sa.Column("customer_id", sa.String(200), nullable=True),

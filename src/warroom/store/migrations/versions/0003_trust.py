@@ -27,17 +27,20 @@ def upgrade() -> None:
     for (name,) in bind.execute(sa.select(users.c.name)).all():
         key = _key(name)
         if key in seen:
-            raise RuntimeError(f"people {seen[key]!r} and {name!r} differ only in case or "
-                               "spacing; rename one before upgrading (names now match "
-                               "case-insensitively)")
+            raise RuntimeError(
+                f"people {seen[key]!r} and {name!r} differ only in case or "
+                "spacing; rename one before upgrading (names now match "
+                "case-insensitively)"
+            )
         seen[key] = name
         bind.execute(users.update().where(users.c.name == name).values(name_key=key))
     with op.batch_alter_table("users") as batch:
         batch.alter_column("name_key", existing_type=sa.String(200), nullable=False)
         batch.create_unique_constraint("uq_users_name_key", ["name_key"])
     # plain ADD COLUMN: copying the table would drop its append-only triggers
-    op.add_column("audit_log", sa.Column("channel", sa.String(16), nullable=False,
-                                         server_default="cli"))
+    op.add_column(
+        "audit_log", sa.Column("channel", sa.String(16), nullable=False, server_default="cli")
+    )
     op.add_column("audit_log", sa.Column("os_login", sa.String(200), nullable=True))
     op.add_column("audit_log", sa.Column("token_id", sa.String(64), nullable=True))
 

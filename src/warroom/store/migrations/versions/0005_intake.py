@@ -19,8 +19,13 @@ def upgrade() -> None:
     # alert audit entries name "source:key" (keys are up to 255 characters); SQLite does not
     # enforce lengths, and copying its audit table would drop the append-only triggers
     if op.get_bind().dialect.name == "postgresql":
-        op.alter_column("audit_log", "entity_id", type_=sa.String(300),
-                        existing_type=sa.String(64), existing_nullable=False)
+        op.alter_column(
+            "audit_log",
+            "entity_id",
+            type_=sa.String(300),
+            existing_type=sa.String(64),
+            existing_nullable=False,
+        )
     op.create_table(
         "alerts",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -42,8 +47,12 @@ def upgrade() -> None:
         sa.Column("routed_severity", sa.String(16), nullable=False),
         sa.Column("service", sa.String(200), nullable=True),
         sa.Column("region", sa.String(200), nullable=True),
-        sa.Column("incident_id", sa.String(32),
-                  sa.ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True),
+        sa.Column(
+            "incident_id",
+            sa.String(32),
+            sa.ForeignKey("incidents.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
         sa.Column("first_received_at", UTCDateTime, nullable=False),
         sa.Column("last_received_at", UTCDateTime, nullable=False),
         sa.Column("deliveries", sa.Integer, nullable=False),
@@ -69,10 +78,18 @@ def upgrade() -> None:
     op.create_index("ix_change_events_at", "change_events", ["at"])
     op.create_table(
         "incident_changes",
-        sa.Column("incident_id", sa.String(32),
-                  sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("change_id", sa.Integer,
-                  sa.ForeignKey("change_events.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "incident_id",
+            sa.String(32),
+            sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "change_id",
+            sa.Integer,
+            sa.ForeignKey("change_events.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
     )
 
 

@@ -34,30 +34,39 @@ LEGACY_FORMAT = 1
 def upgrade() -> None:
     conn = op.get_bind()
     old = _documents_table(sa.MetaData())
-    documents = [dict(row) for row in conn.execute(
-        sa.select(old).order_by(old.c.incident_id)).mappings()]
+    documents = [
+        dict(row) for row in conn.execute(sa.select(old).order_by(old.c.incident_id)).mappings()
+    ]
     op.drop_index("ix_sla_assessments_month", table_name="sla_assessments")
     op.drop_table("sla_assessments")
     op.create_table("sla_assessments", *_header_columns())
     op.create_index("ix_sla_assessments_month", "sla_assessments", ["month"])
     op.create_table("sla_tier_totals", *_tier_columns())
     op.create_table("sla_credit_lines", *_line_columns())
-    op.create_index("ix_sla_credit_lines_order", "sla_credit_lines",
-                    ["incident_id", "in_scope", "position"])
+    op.create_index(
+        "ix_sla_credit_lines_order", "sla_credit_lines", ["incident_id", "in_scope", "position"]
+    )
     op.drop_index("ix_timeline_entries_incident_id", table_name="timeline_entries")
-    op.create_index("ix_timeline_entries_milestones", "timeline_entries",
-                    ["incident_id", "kind", "at"])
+    op.create_index(
+        "ix_timeline_entries_milestones", "timeline_entries", ["incident_id", "kind", "at"]
+    )
     tables = sa.MetaData()
-    new = (sa.Table("sla_assessments", tables, *_header_columns()),
-           sa.Table("sla_tier_totals", tables, *_tier_columns()),
-           sa.Table("sla_credit_lines", tables, *_line_columns()))
+    new = (
+        sa.Table("sla_assessments", tables, *_header_columns()),
+        sa.Table("sla_tier_totals", tables, *_tier_columns()),
+        sa.Table("sla_credit_lines", tables, *_line_columns()),
+    )
     for document in documents:
         _move(conn, document, *new)
 
 
 def _incident_key() -> sa.Column[Any]:
-    return sa.Column("incident_id", sa.String(32),
-                     sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    return sa.Column(
+        "incident_id",
+        sa.String(32),
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
 
 
 def _documents_table(metadata: sa.MetaData) -> sa.Table:
@@ -157,53 +166,89 @@ def _line_columns() -> list[sa.Column[Any]]:
 
 # -- moving the documents ---------------------------------------------------------------------
 
+
 def _money(value: Any) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
 
-def _move(conn: sa.Connection, document: dict[str, Any], headers: sa.Table, tiers: sa.Table,
-          rows: sa.Table) -> None:
+def _move(
+    conn: sa.Connection,
+    document: dict[str, Any],
+    headers: sa.Table,
+    tiers: sa.Table,
+    rows: sa.Table,
+) -> None:
     """One stored document as format-1 rows: the figures as they were recorded, the
     registry beside them, the approvals tied to the document's fingerprint."""
     incident_id = document["incident_id"]
     result = document["result"] or {}
     registry = document["customers"] or []
     fingerprint = document["inputs_digest"]
-    approvals = [{"role": a["role"], "by": a["by"], "fingerprint": fingerprint}
-                 for a in document["approvals"] or []]
+    approvals = [
+        {"role": a["role"], "by": a["by"], "fingerprint": fingerprint}
+        for a in document["approvals"] or []
+    ]
     lines = {line["customer_id"]: line for line in result.get("customers", [])}
     liability = result.get("liability") or {}
     deadline = result.get("claim_deadline")
-    conn.execute(sa.insert(headers).values(
-        incident_id=incident_id, format_version=LEGACY_FORMAT, month=document["month"],
-        state=document["state"], approvals=approvals, fingerprint=fingerprint,
-        policy=document["policy"], policy_source=document["policy_source"],
-        customers_source=document["customers_source"], credited_by=[],
-        currency=result.get("currency"), liability_low=_money(liability.get("low")),
-        liability_high=_money(liability.get("high")), customers_total=len(registry),
-        customers_in_scope=len(lines),
-        customers_no_sla=len(result.get("no_sla", [])),
-        logs_analysed=bool(result.get("logs_analysed", False)),
-        incidents_in_month=int(result.get("incidents_in_month", 1)),
-        incidents_without_logs=0, measured_outside_window=0,
-        claim_deadline=date.fromisoformat(deadline) if deadline else None,
-        exclusions=[{**finding, "description": None}
-                    for finding in result.get("exclusions", [])],
-        unregistered_customers=[], created_at=document["created_at"],
-        updated_at=document["updated_at"]))
+    conn.execute(
+        sa.insert(headers).values(
+            incident_id=incident_id,
+            format_version=LEGACY_FORMAT,
+            month=document["month"],
+            state=document["state"],
+            approvals=approvals,
+            fingerprint=fingerprint,
+            policy=document["policy"],
+            policy_source=document["policy_source"],
+            customers_source=document["customers_source"],
+            credited_by=[],
+            currency=result.get("currency"),
+            liability_low=_money(liability.get("low")),
+            liability_high=_money(liability.get("high")),
+            customers_total=len(registry),
+            customers_in_scope=len(lines),
+            customers_no_sla=len(result.get("no_sla", [])),
+            logs_analysed=bool(result.get("logs_analysed", False)),
+            incidents_in_month=int(result.get("incidents_in_month", 1)),
+            incidents_without_logs=0,
+            measured_outside_window=0,
+            claim_deadline=date.fromisoformat(deadline) if deadline else None,
+            exclusions=[
+                {**finding, "description": None} for finding in result.get("exclusions", [])
+            ],
+            unregistered_customers=[],
+            created_at=document["created_at"],
+            updated_at=document["updated_at"],
+        )
+    )
     for position, total in enumerate(result.get("by_tier", [])):
-        conn.execute(sa.insert(tiers).values(
-            incident_id=incident_id, position=position, tier=total["tier"],
-            customers=int(total["customers"]), low=_money(total["low"]),
-            high=_money(total["high"]), percents=[]))
+        conn.execute(
+            sa.insert(tiers).values(
+                incident_id=incident_id,
+                position=position,
+                tier=total["tier"],
+                customers=int(total["customers"]),
+                low=_money(total["low"]),
+                high=_money(total["high"]),
+                percents=[],
+            )
+        )
     for position, customer in enumerate(registry):
         line = lines.get(customer["customer_id"])
         values: dict[str, Any] = dict(
-            incident_id=incident_id, customer_id=customer["customer_id"], position=position,
-            name=customer["name"], tier=customer["tier"],
-            monthly_fee=_money(customer["monthly_fee"]), currency=customer["currency"],
-            regions=";".join(customer.get("regions") or []), in_scope=line is not None,
-            has_sla=bool(line and line.get("has_sla")), owed=False)
+            incident_id=incident_id,
+            customer_id=customer["customer_id"],
+            position=position,
+            name=customer["name"],
+            tier=customer["tier"],
+            monthly_fee=_money(customer["monthly_fee"]),
+            currency=customer["currency"],
+            regions=";".join(customer.get("regions") or []),
+            in_scope=line is not None,
+            has_sla=bool(line and line.get("has_sla")),
+            owed=False,
+        )
         if line is not None:
             credit = _money(line.get("credit_low"))
             values.update(
@@ -215,9 +260,12 @@ def _move(conn: sa.Connection, document: dict[str, Any], headers: sa.Table, tier
                 uptime_declared=_money(line["uptime_declared"]),
                 credit_percent_low=_money(line["credit_percent_low"]),
                 credit_percent_high=_money(line["credit_percent_high"]),
-                credit_low=credit, credit_high=_money(line.get("credit_high")),
-                already_credited=Decimal(0), credit=credit,
-                owed=bool(line.get("has_sla")) and credit > 0)
+                credit_low=credit,
+                credit_high=_money(line.get("credit_high")),
+                already_credited=Decimal(0),
+                credit=credit,
+                owed=bool(line.get("has_sla")) and credit > 0,
+            )
         conn.execute(sa.insert(rows).values(**values))
 
 
@@ -233,46 +281,91 @@ def downgrade() -> None:
     for header in conn.execute(sa.select(headers)).mappings():
         incident_id = header["incident_id"]
         registry, lines = [], []
-        for row in conn.execute(sa.select(rows).where(rows.c.incident_id == incident_id)
-                                .order_by(rows.c.position)).mappings():
-            registry.append({"customer_id": row["customer_id"], "name": row["name"],
-                             "tier": row["tier"], "monthly_fee": str(row["monthly_fee"]),
-                             "currency": row["currency"],
-                             "regions": [r for r in row["regions"].split(";") if r]})
+        for row in conn.execute(
+            sa.select(rows).where(rows.c.incident_id == incident_id).order_by(rows.c.position)
+        ).mappings():
+            registry.append(
+                {
+                    "customer_id": row["customer_id"],
+                    "name": row["name"],
+                    "tier": row["tier"],
+                    "monthly_fee": str(row["monthly_fee"]),
+                    "currency": row["currency"],
+                    "regions": [r for r in row["regions"].split(";") if r],
+                }
+            )
             if row["in_scope"]:
-                lines.append({key: str(row[key]) if isinstance(row[key], Decimal) else row[key]
-                              for key in ("customer_id", "name", "tier", "has_sla",
-                                          "monthly_fee", "currency",
-                                          "incident_minutes_measured",
-                                          "incident_minutes_declared", "down_minutes_measured",
-                                          "down_minutes_declared", "uptime_measured",
-                                          "uptime_declared", "credit_percent_low",
-                                          "credit_low", "credit_percent_high", "credit_high")})
-        by_tier = [{"tier": t["tier"], "customers": t["customers"], "low": str(t["low"]),
-                    "high": str(t["high"])}
-                   for t in conn.execute(sa.select(tiers).where(tiers.c.incident_id == incident_id)
-                                         .order_by(tiers.c.position)).mappings()]
+                lines.append(
+                    {
+                        key: str(row[key]) if isinstance(row[key], Decimal) else row[key]
+                        for key in (
+                            "customer_id",
+                            "name",
+                            "tier",
+                            "has_sla",
+                            "monthly_fee",
+                            "currency",
+                            "incident_minutes_measured",
+                            "incident_minutes_declared",
+                            "down_minutes_measured",
+                            "down_minutes_declared",
+                            "uptime_measured",
+                            "uptime_declared",
+                            "credit_percent_low",
+                            "credit_low",
+                            "credit_percent_high",
+                            "credit_high",
+                        )
+                    }
+                )
+        by_tier = [
+            {
+                "tier": t["tier"],
+                "customers": t["customers"],
+                "low": str(t["low"]),
+                "high": str(t["high"]),
+            }
+            for t in conn.execute(
+                sa.select(tiers)
+                .where(tiers.c.incident_id == incident_id)
+                .order_by(tiers.c.position)
+            ).mappings()
+        ]
         deadline = header["claim_deadline"]
-        documents.append({
-            "incident_id": incident_id, "month": header["month"], "policy": header["policy"],
-            "policy_source": header["policy_source"], "customers": registry,
-            "customers_source": header["customers_source"],
-            "inputs_digest": header["fingerprint"], "state": header["state"],
-            "approvals": [{"role": a["role"], "by": a["by"]} for a in header["approvals"]],
-            "result": {"incident_id": incident_id, "month": header["month"],
-                       "currency": header["currency"], "status": header["state"],
-                       "logs_analysed": header["logs_analysed"],
-                       "claim_deadline": deadline.isoformat() if deadline else None,
-                       "liability": {"low": str(header["liability_low"]),
-                                     "high": str(header["liability_high"])},
-                       "by_tier": by_tier, "customers": lines,
-                       "no_sla": [line["customer_id"] for line in lines
-                                  if not line["has_sla"]],
-                       "out_of_scope": header["customers_total"] - header["customers_in_scope"],
-                       "incidents_in_month": header["incidents_in_month"],
-                       "exclusions": header["exclusions"],
-                       "fingerprint": header["fingerprint"]},
-            "created_at": header["created_at"], "updated_at": header["updated_at"]})
+        documents.append(
+            {
+                "incident_id": incident_id,
+                "month": header["month"],
+                "policy": header["policy"],
+                "policy_source": header["policy_source"],
+                "customers": registry,
+                "customers_source": header["customers_source"],
+                "inputs_digest": header["fingerprint"],
+                "state": header["state"],
+                "approvals": [{"role": a["role"], "by": a["by"]} for a in header["approvals"]],
+                "result": {
+                    "incident_id": incident_id,
+                    "month": header["month"],
+                    "currency": header["currency"],
+                    "status": header["state"],
+                    "logs_analysed": header["logs_analysed"],
+                    "claim_deadline": deadline.isoformat() if deadline else None,
+                    "liability": {
+                        "low": str(header["liability_low"]),
+                        "high": str(header["liability_high"]),
+                    },
+                    "by_tier": by_tier,
+                    "customers": lines,
+                    "no_sla": [line["customer_id"] for line in lines if not line["has_sla"]],
+                    "out_of_scope": header["customers_total"] - header["customers_in_scope"],
+                    "incidents_in_month": header["incidents_in_month"],
+                    "exclusions": header["exclusions"],
+                    "fingerprint": header["fingerprint"],
+                },
+                "created_at": header["created_at"],
+                "updated_at": header["updated_at"],
+            }
+        )
     op.drop_index("ix_timeline_entries_milestones", table_name="timeline_entries")
     op.create_index("ix_timeline_entries_incident_id", "timeline_entries", ["incident_id"])
     op.drop_index("ix_sla_credit_lines_order", table_name="sla_credit_lines")

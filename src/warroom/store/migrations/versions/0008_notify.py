@@ -74,14 +74,19 @@ def upgrade() -> None:
     op.create_table(
         "subscription_tokens",
         sa.Column("token_hash", sa.String(64), primary_key=True),
-        sa.Column("subscriber_id", sa.String(32),
-                  sa.ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "subscriber_id",
+            sa.String(32),
+            sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("purpose", sa.String(16), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("expires_at", UTCDateTime, nullable=True),
     )
-    op.create_index("ix_subscription_tokens_subscriber_id", "subscription_tokens",
-                    ["subscriber_id"])
+    op.create_index(
+        "ix_subscription_tokens_subscriber_id", "subscription_tokens", ["subscriber_id"]
+    )
     op.create_table(
         "subscribe_attempts",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -91,8 +96,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_subscribe_attempts_at", "subscribe_attempts", ["at"])
     op.create_index("ix_subscribe_attempts_client", "subscribe_attempts", ["client"])
-    op.create_index("ix_subscribe_attempts_address_key", "subscribe_attempts",
-                    ["address_key"])
+    op.create_index("ix_subscribe_attempts_address_key", "subscribe_attempts", ["address_key"])
     op.create_table(
         "maintenance_windows",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
