@@ -44,7 +44,6 @@ import os
 import platform
 import random
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -391,33 +390,9 @@ def durable_postgres() -> Any:
     """The suite's PostgreSQL server, but durable as in production: the suite turns fsync
     and synchronous commits off for speed; a commit here waits for the disk, as SQLite's
     does."""
-    from support.pg_server import PostgresServer, PostgresUnavailable
+    from support.pg_server import PostgresServer
 
-    class DurablePostgres(PostgresServer):
-        def resume(self) -> PostgresServer:
-            options = (
-                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                "-c max_connections=200"
-            )
-            self._run(
-                str(self.bindir / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-o",
-                options,
-                "-l",
-                str(self.root / "server.log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            )
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) != 0:
-                    raise PostgresUnavailable("PostgreSQL did not start listening")
-            return self
-
-    return DurablePostgres()
+    return PostgresServer(durable=True)
 
 
 def prepare(url: str) -> str:

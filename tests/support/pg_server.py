@@ -46,7 +46,12 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    """A PostgreSQL server of its own in a temporary folder. The suite's turn fsync and
+    synchronous commits off for speed; `durable` keeps them on, as in production (the
+    benchmarks: a commit waits for the disk)."""
+
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         bindir = find_bindir()
         if bindir is None:
             raise PostgresUnavailable(
@@ -92,11 +97,10 @@ class PostgresServer:
 
     def resume(self) -> PostgresServer:
         """Start the server (again) on the same port and data."""
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+        if not self.durable:
+            options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        options += "-c max_connections=200"
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D",
