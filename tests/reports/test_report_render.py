@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from support.report_strategies import (
@@ -491,3 +492,12 @@ def test_a_reopened_incident_is_not_announced_as_resolved_on_the_status_page() -
     text = render(reopened, "md")
     assert "**Started:** November 8, 2025 14:02 UTC" in text
     assert "Resolved:" not in text and "**Investigating**" in text
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=200))
+def test_a_notices_text_part_reads_peoples_text_as_written(text: str) -> None:
+    """The email's text part takes out what Markdown escaping put in: `\\$67.26` is
+    `$67.26` again, and any text reads back as written."""
+    from warroom.reports.render import markdown_as_text, markdown_text
+
+    assert markdown_as_text(markdown_text(text)) == text

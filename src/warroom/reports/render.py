@@ -254,6 +254,15 @@ def markdown_text(value: object) -> str:
     return re.sub(r"(?m)^(\s*)(\d+)([.)])(?=\s|$)", r"\1\2\\\3", text)
 
 
+def markdown_as_text(markdown: str) -> str:
+    """A rendered Markdown report as plain text for reading (an email's text part): the
+    backslashes `markdown_text` put before punctuation are taken out again."""
+    return _MARKDOWN_ESCAPED.sub(r"\1", markdown)
+
+
+_MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_\[\]<>$|#~.)+=-])")
+
+
 def code_span(value: object) -> str:
     """Text as one Markdown code span, literal: the fence is longer than any backtick run."""
     text = " ".join(str(value).split())

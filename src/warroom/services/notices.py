@@ -37,7 +37,7 @@ from warroom.domain.sla import CustomerCredit
 from warroom.notify import Outgoing, messages
 from warroom.reports.build import ReportInputs, SlaInputs, build_report
 from warroom.reports.model import ReportModel
-from warroom.reports.render import render_html, render_markdown, to_json
+from warroom.reports.render import markdown_as_text, render_html, render_markdown, to_json
 from warroom.services import sla
 from warroom.services.access import Principal, authorize, record
 from warroom.services.context import Context
@@ -368,7 +368,7 @@ def _messages(
                     channel="email",
                     recipient=";".join(emails),
                     subject=messages.subject(KIND, title=incident.title, incident_id=incident.id),
-                    body=render_markdown(model),
+                    body=markdown_as_text(render_markdown(model)),
                     body_html=render_html(model),
                     message_id=f"<{token}.notice@warroom>",
                     incident_id=incident.id,
