@@ -15,13 +15,10 @@ their own copy of that database (`approved`), so test order does not matter.
 from __future__ import annotations
 
 import calendar
-import contextlib
 import csv
-import io
 import json
 import re
 import shutil
-import sqlite3
 import subprocess
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -33,7 +30,7 @@ import yaml
 
 from support.demo import DemoData, generator, maintenance_args
 from support.outside import need
-from warroom.cli.app import run
+from support.warroom_cli import Warroom
 
 ROOT = Path(__file__).resolve().parents[1]
 INC = "INC-2025-1108-001"
@@ -82,62 +79,11 @@ REVIEW_WORDS = re.compile(
 gen = generator()
 
 
-# -- the CLI, in-process ------------------------------------------------------------------------
+# -- the CLI, in-process: `support.warroom_cli.Warroom`, as the commander -----------------
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        assert self.code == 0, self.err
-        return json.loads(self.out)
-
-
-@dataclass(frozen=True)
-class Warroom:
-    """`warroom ...` on one database, acting as `user` (WARROOM_USER) unless --as says
-    otherwise.
-
-    Output is captured here rather than with capsys, which is function-scoped: the
-    module-scoped setup runs the CLI too. Standard output is a text stream over bytes,
-    so `report` (which writes bytes to sys.stdout.buffer) is captured as well.
-    """
-
-    database: Path
-    user: str = COMMANDER
-
-    def __call__(self, *args: object) -> Result:
-        out, err = io.BytesIO(), io.BytesIO()
-        stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
-        stderr = io.TextIOWrapper(err, encoding="utf-8", write_through=True)
-        with pytest.MonkeyPatch.context() as env:
-            env.setenv("WARROOM_DATABASE_URL", f"sqlite:///{self.database}")
-            env.setenv("WARROOM_USER", self.user)
-            env.setenv("WARROOM_PREPARED_BY", PREPARED_BY)
-            env.delenv("WARROOM_SEVERITIES_FILE", raising=False)
-            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-                code = run([str(arg) for arg in args])
-                stdout.flush()
-                stderr.flush()
-        return Result(code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8"))
-
-    def ok(self, *args: object) -> str:
-        result = self(*args)
-        assert result.code == 0, f"warroom {' '.join(map(str, args))}: {result.err}"
-        return result.out
-
-
-def copy_database(source: Path, target: Path) -> Path:
-    """A consistent copy of an SQLite database (the backup API, not a file copy)."""
-    with (
-        contextlib.closing(sqlite3.connect(source)) as src,
-        contextlib.closing(sqlite3.connect(target)) as dst,
-    ):
-        src.backup(dst)
-    return target
+def commander(database: Path) -> Warroom:
+    return Warroom(database, user=COMMANDER, env={"WARROOM_PREPARED_BY": PREPARED_BY})
 
 
 # -- the demo, set up once ----------------------------------------------------------------------
@@ -166,7 +112,7 @@ class Demo:
 def demo(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> Demo:
     folder, summary = demo_data.folder, demo_data.summary
     database = tmp_path_factory.mktemp("db") / "demo.db"
-    warroom = Warroom(database)
+    warroom = commander(database)
     warroom.ok("init")
     warroom.ok("incident", "import", folder / "incident.yaml")
     # `init` registered the commander (the acting person) as the first admin
@@ -211,14 +157,13 @@ def demo(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> Demo:
 @pytest.fixture
 def warroom(demo: Demo) -> Warroom:
     """The shared database: for commands that only read."""
-    return Warroom(demo.database)
+    return commander(demo.database)
 
 
 @pytest.fixture(scope="module")
 def approved(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Warroom:
     """A copy of the demo database whose assessment legal and finance approved."""
-    database = copy_database(demo.database, tmp_path_factory.mktemp("approved") / "demo.db")
-    warroom = Warroom(database)
+    warroom = commander(demo.database).copy(tmp_path_factory.mktemp("approved") / "demo.db")
     warroom.ok("user", "add", LEGAL, "--role", "legal")
     warroom.ok("user", "add", FINANCE, "--role", "finance")
     warroom.ok("--as", LEGAL, "sla", "approve", INC, "--role", "legal")
