@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -116,6 +117,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
+                start_new_session=True,  # its workers are its process group
             )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -130,7 +132,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)  # the workers too
     finally:
         pg.stop()
 

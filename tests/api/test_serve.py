@@ -90,6 +90,7 @@ def served(postgres_db: Database, tmp_path: Path) -> Iterator[Served]:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=err,
+            start_new_session=True,  # its workers are its process group: none outlives it
         )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -103,12 +104,16 @@ def served(postgres_db: Database, tmp_path: Path) -> Iterator[Served]:
             pytest.fail(f"warroom serve exited early:\n{log.read_text()}")
         time.sleep(0.2)
     else:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         pytest.fail(f"warroom serve did not get ready:\n{log.read_text()}")
     yield Served(process, base, token, log)
     if process.poll() is None:
-        process.kill()
-        process.wait(timeout=30)
+        process.terminate()  # as an operator stops it: the workers end with it
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
 
 def test_it_serves_from_both_workers_and_adds_up_their_metrics(served: Served) -> None:
