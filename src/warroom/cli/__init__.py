@@ -36,7 +36,7 @@ def main() -> None:
         # end the process by SIGINT instead of with this exit code
         os._exit(130)
     try:
-        code = run(sys.argv[1:], standalone=True)
+        code = run(sys.argv[1:])
     except KeyboardInterrupt:  # between the boundary's return and here
         code = EXIT_INTERRUPTED
     if code == EXIT_INTERRUPTED:

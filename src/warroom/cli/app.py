@@ -17,7 +17,6 @@ Every failure reaches the person as one line and an exit code (docs/security.md)
 from __future__ import annotations
 
 import importlib
-import signal
 import sys
 import traceback
 from typing import Annotated, Any
@@ -142,10 +141,8 @@ def _global(
     state._ctx = None
 
 
-def run(argv: list[str], *, standalone: bool = False) -> int:
-    """Run the CLI: every failure becomes a one-line message and an exit code.
-    `standalone`: the process is this command (not a test calling it)."""
-    state.standalone = standalone
+def run(argv: list[str]) -> int:
+    """Run the CLI: every failure becomes a one-line message and an exit code."""
     state.json_errors = "--json" in argv
     state.debug = "--debug" in argv
     try:
@@ -165,16 +162,9 @@ def run(argv: list[str], *, standalone: bool = False) -> int:
 def _failed(error: BaseException) -> int:
     from warroom.store.database import DatabaseNotReady, DatabaseUnavailable
 
-    if (
-        isinstance(error, KeyboardInterrupt)
-        or _is_interrupt(error)
-        or (state.standalone and cli.INTERRUPTED)
-    ):
-        if state.standalone:
-            # handled: the same Ctrl-C still pending (the query engine and Python each
-            # saw it) or a second press must not end the process by the signal while it
-            # closes its connections and exits with its code
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # `cli.INTERRUPTED`: a Ctrl-C arrived (in `warroom` itself, not a test calling `run`),
+    # whatever the error a library made of it; a second one is ignored by its handler
+    if isinstance(error, KeyboardInterrupt) or _is_interrupt(error) or cli.INTERRUPTED:
         err_console.print(line(styled("Interrupted", "bold red"), ": nothing was stored."))
         return EXIT_INTERRUPTED
     if isinstance(error, WarroomError):

@@ -80,7 +80,6 @@ class State:
     actor: str | None = None
     json_errors: bool = False
     debug: bool = False
-    standalone: bool = False  # the process is one command run from a shell
     _ctx: Context | None = field(default=None, repr=False)
     _opened: list[Database] = field(default_factory=list, repr=False)
 

@@ -15,15 +15,18 @@ from importlib.resources import files
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from warroom.domain.status import PublicStatus
+from warroom.api.routes.subscriptions import message_page
+from warroom.domain.errors import InvalidInput, TooManyRequests
+from warroom.domain.status import ALL_SERVICES, PublicStatus
+from warroom.services import subscriptions
 from warroom.services.status import StatusCache, to_data
+from warroom.web.auth import client_address, read_form, server_of
 from warroom.web.templating import PAGE_POLICY, context_of, page, render_template
 
 router = APIRouter()
 
 STATIC = files("warroom.web") / "static"
 SUBSCRIBE = "/status/subscribe"
-ALL_SERVICES_NAME = "All services"
 STATUS_POLICY = PAGE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
 
 
@@ -129,11 +132,6 @@ async def subscribe(request: Request) -> Response:
     """The status page's email form: the same subscription as `POST /api/v1/subscriptions`
     (a confirmation email first, the same rate limits). No session to carry a CSRF token,
     so a form posted from another site is refused by its Origin."""
-    from warroom.api.routes.subscriptions import message_page
-    from warroom.domain.errors import InvalidInput, TooManyRequests
-    from warroom.services import subscriptions
-    from warroom.web.auth import client_address, read_form, server_of
-
     origin = request.headers.get("origin")
     if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
         return message_page(
@@ -142,7 +140,7 @@ async def subscribe(request: Request) -> Response:
     form = await read_form(request)
     server = server_of(request)
     settings = server.settings
-    services = [s for s in form.all("service") if s and s != ALL_SERVICES_NAME] or None
+    services = [s for s in form.all("service") if s and s != ALL_SERVICES] or None
     try:
         subscriptions.subscribe(
             server.base,
