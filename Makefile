@@ -126,5 +126,5 @@ clean:
 	rm -rf $(DEMO) warroom.db test-artifacts
 
 docs: $(STAMP)
-	$(BIN)/python -m typer warroom.cli.app utils docs --name warroom --output docs/cli.md
+	$(BIN)/python scripts/cli_docs.py docs/cli.md
 	$(BIN)/python scripts/openapi.py docs/openapi.json

@@ -20,18 +20,7 @@ def test_it_documents_every_setting_in_the_readme() -> None:
 def test_it_keeps_the_cli_reference_current(tmp_path: Path) -> None:
     out = tmp_path / "cli.md"
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "typer",
-            "warroom.cli.app",
-            "utils",
-            "docs",
-            "--name",
-            "warroom",
-            "--output",
-            str(out),
-        ],
+        [sys.executable, str(ROOT / "scripts" / "cli_docs.py"), str(out)],
         check=True,
         capture_output=True,
     )

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import typer
+import click
 
 from warroom.cli.common import ctx, say, state
 from warroom.services import sla, users
 
 
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)
-
-
+@click.command()
 def init() -> None:
     """Create the database, or upgrade it to this version's schema. Safe to run again.
 

@@ -1,4 +1,4 @@
-"""The Typer application: global options, command groups, and the one error boundary.
+"""The command line: global options, command groups, and the one error boundary.
 
 Every failure reaches the person as one line and an exit code (docs/security.md):
 
@@ -19,15 +19,14 @@ from __future__ import annotations
 import importlib
 import sys
 import traceback
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-import typer.main
-from typer.core import TyperGroup
+import click
 
 from warroom import __version__, cli
 from warroom.cli.common import err_console, line, report_error, state, styled
 from warroom.cli.files import FileError
+from warroom.cli.parts import Group
 from warroom.domain.errors import PermissionDenied, WarroomError
 
 EXIT_REFUSED = 1
@@ -39,8 +38,8 @@ EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
 # The commands, each loaded when it runs (a responder's `incident show` does not import
-# the analytics, the reports or the web server): name -> (module, attribute), a Typer
-# app for a group of commands, a function for a single command. In this order in --help.
+# the analytics, the reports or the web server): name -> (module, attribute), a Click
+# group or command. In this order in --help.
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("warroom.cli.admin", "init"),
     "incident": ("warroom.cli.incidents", "app"),
@@ -63,82 +62,57 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class _LazyCommands(TyperGroup):
+class _LazyCommands(Group):
     """The root group: finds a command in COMMANDS and imports its module then."""
 
-    def list_commands(self, ctx: Any) -> list[str]:
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: Any, name: str) -> Any:
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
         module, attribute = COMMANDS[name]
-        target = getattr(importlib.import_module(module), attribute)
-        command: Any
-        if isinstance(target, typer.Typer):  # a group, even of one command (`event add`)
-            command = typer.main.get_group(target)
-        else:
-            single = typer.Typer(
-                add_completion=False, pretty_exceptions_enable=False, rich_markup_mode="rich"
-            )
-            single.command(name)(target)
-            command = typer.main.get_command(single)
+        command = getattr(importlib.import_module(module), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{module}.{attribute} is not a Click command")
         command.name = name
         return command
 
 
-app = typer.Typer(
+def _global(database: str | None, as_user: str | None, debug: bool) -> None:
+    state.database_url = database
+    state.actor = as_user
+    state.debug = debug
+    state._ctx = None
+
+
+app = _LazyCommands(
     name="warroom",
-    cls=_LazyCommands,
     help="Self-hosted incident management: respond, quantify, settle, learn.",
+    callback=_global,
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"warroom {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _global(
-    database: Annotated[
-        str | None,
-        typer.Option(
-            "--database",
+    # `[default: ...]` in every command's --help; a subcommand's context inherits it
+    context_settings={"show_default": True},
+    params=[
+        click.Option(
+            ["--database"],
             envvar="WARROOM_DATABASE_URL",
             show_envvar=True,
             help="Database URL (default sqlite:///warroom.db).",
         ),
-    ] = None,
-    as_user: Annotated[
-        str | None,
-        typer.Option(
-            "--as",
+        click.Option(
+            ["--as", "as_user"],
             envvar="WARROOM_USER",
             show_envvar=True,
             help="Who you are: the registered person the command acts as (timeline author, "
             "audit log, approvals). The audit log also records your operating-system login.",
         ),
-    ] = None,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        click.Option(
+            ["--debug"], is_flag=True, help="Show the traceback of an unexpected error."
         ),
-    ] = False,
-) -> None:
-    state.database_url = database
-    state.actor = as_user
-    state.debug = debug
-    state._ctx = None
+    ],
+)
+click.version_option(__version__, message="warroom %(version)s")(app)
 
 
 def run(argv: list[str]) -> int:
@@ -146,17 +120,25 @@ def run(argv: list[str]) -> int:
     state.json_errors = "--json" in argv
     state.debug = "--debug" in argv
     try:
-        app(args=argv, prog_name="warroom")
-    except SystemExit as done:  # Typer exits after usage errors, --help and success
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-        if code == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into exit code 130
-            return _failed(KeyboardInterrupt())
-        return code
+        # Click's `main` is not used: it turns a closed pipe into exit code 1 and Ctrl-C
+        # into "Aborted!"; here every way out is this function's
+        with app.make_context("warroom", list(argv)) as context:
+            app.invoke(context)
+        return 0
+    except click.exceptions.Exit as done:  # --help, --version
+        return done.exit_code
+    except click.ClickException as usage:  # an unknown option, a missing argument
+        usage.show()
+        return usage.exit_code
+    except SystemExit as done:  # Rich leaves so when the reader of a pipe went away
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    except click.Abort:  # a question (replace the file?) left unanswered: end of input
+        err_console.print("Aborted: nothing was changed.")
+        return EXIT_REFUSED
     except BaseException as error:  # the boundary: nothing escapes as a traceback
         return _failed(error)
     finally:
         state.close()
-    return 0
 
 
 def _failed(error: BaseException) -> int:
@@ -181,6 +163,7 @@ def _failed(error: BaseException) -> int:
         report_error(DatabaseUnavailable(database))
         return EXIT_DATABASE
     if isinstance(error, BrokenPipeError):  # `warroom ... | head`: the reader left
+        _quiet_stdout()
         return 0
     if isinstance(error, OSError):
         report_error(
@@ -199,6 +182,17 @@ def _failed(error: BaseException) -> int:
     if state.debug:
         traceback.print_exception(error, file=sys.stderr)
     return EXIT_BUG
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's flush at exit does not fail
+    again on the closed pipe ("Exception ignored ... BrokenPipeError")."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (tests capture output)
+        pass
 
 
 def _database_failure(error: BaseException) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-import typer
+import click
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -198,7 +198,7 @@ def parse_choice(value: str, choices: type[Any], option: str) -> Any:
 def print_json(data: Schema | dict[str, Any] | list[Any]) -> None:
     text = json.dumps(data, indent=2) if isinstance(data, dict | list) else data.to_json()
     # plain print: Rich would wrap long lines and colour the JSON
-    typer.echo(text)
+    click.echo(text)
 
 
 def error_envelope(error: WarroomError) -> ErrorEnvelope:
@@ -216,7 +216,7 @@ def error_envelope(error: WarroomError) -> ErrorEnvelope:
 
 def report_error(error: WarroomError) -> None:
     if state.json_errors:
-        typer.echo(error_envelope(error).to_json(), err=True)
+        click.echo(error_envelope(error).to_json(), err=True)
         return
     problems = error.problems
     label = styled("Error: ", Style(color="red", bold=True))

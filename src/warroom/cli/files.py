@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-import typer
+import click
 
 from warroom.domain.errors import InvalidInput, Problem, WarroomError
 
@@ -102,7 +102,7 @@ def _check_replaceable(path: Path, mode: int, option: str) -> None:
 def _confirmed(path: Path) -> bool:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         return False
-    return typer.confirm(f"{path} exists. Replace it?", default=False)
+    return click.confirm(f"{path} exists. Replace it?", default=False)
 
 
 def _default_mode() -> int:

@@ -9,9 +9,9 @@ start quickly (`benchmarks/startup_bench.py`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
+import click
 from rich.table import Column, Table
 
 from warroom.cli.common import (
@@ -26,6 +26,7 @@ from warroom.cli.common import (
     print_json,
     say,
 )
+from warroom.cli.parts import PATH, force_option, group, json_option
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.incident import Classification, Incident, Role
@@ -38,9 +39,7 @@ from warroom.services import incidents as service
 if TYPE_CHECKING:
     from warroom.schemas.incidents import IncidentPublic
 
-app = typer.Typer(help="Declare, inspect and drive incidents.", no_args_is_help=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schemas in docs/json.md).")]
+app = group("Declare, inspect and drive incidents.")
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
@@ -56,36 +55,38 @@ def public(incident: Incident) -> IncidentPublic:
 
 
 @app.command()
+@click.argument("title", help="What is happening, in a few words.")
+@click.option("--severity", "-s", required=True, help="SEV-1 (critical) .. SEV-4.")
+@click.option("--commander", help="Incident commander.")
+@click.option(
+    "--detected-at",
+    help="When it was detected (UTC, e.g. 2025-11-08T14:02:00Z); "
+    "default now. The ID carries this date.",
+)
+@click.option("--regions", help="Comma-separated regions, or all.")
+@click.option("--services", help="Comma-separated services, or all.")
+@click.option("--classification", default="internal", help="public, internal or confidential.")
+@click.option("--status", default="investigating", help="declared, triage or investigating.")
+@click.option("--description", help="Text of the detected entry.")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Print only the new ID (for scripts: INC=$(warroom incident declare ...)).",
+)
+@json_option
 def declare(
-    title: Annotated[str, typer.Argument(help="What is happening, in a few words.")],
-    severity: Annotated[str, typer.Option("--severity", "-s", help="SEV-1 (critical) .. SEV-4.")],
-    commander: Annotated[str | None, typer.Option(help="Incident commander.")] = None,
-    detected_at: Annotated[
-        str | None,
-        typer.Option(
-            "--detected-at",
-            help="When it was detected (UTC, e.g. 2025-11-08T14:02:00Z); "
-            "default now. The ID carries this date.",
-        ),
-    ] = None,
-    regions: Annotated[str | None, typer.Option(help="Comma-separated regions, or all.")] = None,
-    services: Annotated[str | None, typer.Option(help="Comma-separated services, or all.")] = None,
-    classification: Annotated[
-        str, typer.Option(help="public, internal or confidential.")
-    ] = "internal",
-    status: Annotated[
-        str, typer.Option(help="declared, triage or investigating.")
-    ] = "investigating",
-    description: Annotated[str | None, typer.Option(help="Text of the detected entry.")] = None,
-    quiet: Annotated[
-        bool,
-        typer.Option(
-            "--quiet",
-            "-q",
-            help="Print only the new ID (for scripts: INC=$(warroom incident declare ...)).",
-        ),
-    ] = False,
-    as_json: JsonOpt = False,
+    title: str,
+    severity: str,
+    commander: str | None,
+    detected_at: str | None,
+    regions: str | None,
+    services: str | None,
+    classification: str,
+    status: str,
+    description: str | None,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Open a new incident by hand."""
     incident = service.declare(
@@ -102,34 +103,38 @@ def declare(
     if as_json:
         print_json(public(incident))
     elif quiet:
-        typer.echo(incident.id)
+        click.echo(incident.id)
     else:
         say("Declared ", bold(incident.id), f": {incident.severity} {incident.title}")
 
 
 @app.command("list")
+@click.option("--status", multiple=True, help="Only these statuses (repeatable).")
+@click.option("--severity", multiple=True, help="Only these severities.")
+@click.option("--since", help="Detected on or after (YYYY-MM-DD).")
+@click.option("--until", help="Detected on or before (YYYY-MM-DD).")
+@click.option(
+    "--active", is_flag=True, help="Only unresolved incidents (of --status, when given)."
+)
+@click.option("--limit", default=50, help=f"Incidents per page (at most {service.MAX_PAGE}).")
+@click.option("--offset", default=0, help="Skip this many (newest first).")
+@json_option
 def list_(
-    status: Annotated[
-        list[str] | None, typer.Option(help="Only these statuses (repeatable).")
-    ] = None,
-    severity: Annotated[list[str] | None, typer.Option(help="Only these severities.")] = None,
-    since: Annotated[str | None, typer.Option(help="Detected on or after (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option(help="Detected on or before (YYYY-MM-DD).")] = None,
-    active: Annotated[
-        bool, typer.Option("--active", help="Only unresolved incidents (of --status, when given).")
-    ] = False,
-    limit: Annotated[
-        int, typer.Option(help=f"Incidents per page (at most {service.MAX_PAGE}).")
-    ] = 50,
-    offset: Annotated[int, typer.Option(help="Skip this many (newest first).")] = 0,
-    as_json: JsonOpt = False,
+    status: tuple[str, ...],
+    severity: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    active: bool,
+    limit: int,
+    offset: int,
+    as_json: bool,
 ) -> None:
     """List incidents, newest first, a page at a time."""
     context = ctx()
-    statuses = [parse_status(s).value for s in status or []]
+    statuses = [parse_status(s).value for s in status]
     filters: dict[str, Any] = dict(
         status=service.status_filter(statuses, active=active),
-        severity=[context.scale.parse(s) for s in severity or []] or None,
+        severity=[context.scale.parse(s) for s in severity] or None,
         since=parse_day(since, "--since"),
         until=parse_day(until, "--until"),
     )
@@ -185,10 +190,9 @@ def list_(
 
 
 @app.command()
-def show(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    as_json: JsonOpt = False,
-) -> None:
+@click.argument("incident_id", metavar="INCIDENT")
+@json_option
+def show(incident_id: str, as_json: bool) -> None:
     """Show one incident: fields, timeline, actions and metrics."""
     context = ctx()
     incident = service.get_incident(context, incident_id)
@@ -252,10 +256,11 @@ def print_incident(incident: Incident, metrics: IncidentMetrics, scale: Severity
 
 
 @app.command("import")
-def import_(
-    files: Annotated[list[Path], typer.Argument(help="Incident files (.yaml, .yml or .json).")],
-    as_json: JsonOpt = False,
-) -> None:
+@click.argument(
+    "files", nargs=-1, required=True, type=PATH, help="Incident files (.yaml, .yml or .json)."
+)
+@json_option
+def import_(files: tuple[Path, ...], as_json: bool) -> None:
     """Import incidents from YAML/JSON files. Everything is checked first; on any problem
     nothing is imported."""
     context = ctx()
@@ -279,12 +284,13 @@ def import_(
 
 
 @app.command()
+@click.argument("incident_ids", nargs=-1, metavar="[INCIDENT]...")
+@click.option("--all", "all_", is_flag=True, help="Export every incident.")
+@click.option("--format", "fmt", default="yaml", help="yaml or json.")
+@click.option("-o", "--output", type=PATH, help="Write to a file.")
+@force_option
 def export(
-    incident_ids: Annotated[list[str] | None, typer.Argument(metavar="[INCIDENT]...")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Export every incident.")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+    incident_ids: tuple[str, ...], all_: bool, fmt: str, output: Path | None, force: bool
 ) -> None:
     """Export incidents in the incident-file format (reads back with `incident import`)."""
     if fmt not in ("yaml", "json"):
@@ -306,29 +312,32 @@ def export(
         write_output(output, text.encode("utf-8"), force=force)
         say(f"Wrote {len(found)} incident(s) to {output}")
     else:
-        typer.echo(text, nl=False)
+        click.echo(text, nl=False)
 
 
 @app.command()
+@click.argument("incident_id", metavar="INCIDENT")
+@click.argument(
+    "new_status",
+    metavar="STATUS",
+    help="triage, investigating, identified, monitoring, resolved, closed",
+)
+@click.option("--message", "-m", help="Timeline text for the change.")
+@click.option("--at", help="When (UTC); default now.")
+@click.option(
+    "--public",
+    "public_",
+    is_flag=True,
+    help="Show the update on the status page and in customer notices.",
+)
+@json_option
 def status(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    new_status: Annotated[
-        str,
-        typer.Argument(
-            metavar="STATUS", help="triage, investigating, identified, monitoring, resolved, closed"
-        ),
-    ],
-    message: Annotated[
-        str | None, typer.Option("--message", "-m", help="Timeline text for the change.")
-    ] = None,
-    at: Annotated[str | None, typer.Option(help="When (UTC); default now.")] = None,
-    public_: Annotated[
-        bool,
-        typer.Option(
-            "--public", help="Show the update on the status page and in customer notices."
-        ),
-    ] = False,
-    as_json: JsonOpt = False,
+    incident_id: str,
+    new_status: str,
+    message: str | None,
+    at: str | None,
+    public_: bool,
+    as_json: bool,
 ) -> None:
     """Move an incident along its lifecycle (illegal moves are refused)."""
     incident = service.change_status(
@@ -346,14 +355,11 @@ def status(
 
 
 @app.command()
-def reopen(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    reason: Annotated[str, typer.Option(help="Why it is reopened (goes on the timeline).")],
-    to: Annotated[
-        str, typer.Option(help="investigating, identified or monitoring.")
-    ] = "investigating",
-    at: Annotated[str | None, typer.Option(help="When (UTC); default now.")] = None,
-) -> None:
+@click.argument("incident_id", metavar="INCIDENT")
+@click.option("--reason", required=True, help="Why it is reopened (goes on the timeline).")
+@click.option("--to", default="investigating", help="investigating, identified or monitoring.")
+@click.option("--at", help="When (UTC); default now.")
+def reopen(incident_id: str, reason: str, to: str, at: str | None) -> None:
     """Reopen a resolved or closed incident (audited)."""
     incident = service.reopen(
         ctx(), incident_id, parse_status(to), reason=reason, at=parse_time(at, "--at")
@@ -362,13 +368,12 @@ def reopen(
 
 
 @app.command()
-def assign(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    person: Annotated[str, typer.Argument(help="Who takes the role ('' to unassign).")],
-    role: Annotated[
-        str, typer.Option(help="commander, scribe, communications or technical_lead.")
-    ] = "commander",
-) -> None:
+@click.argument("incident_id", metavar="INCIDENT")
+@click.argument("person", help="Who takes the role ('' to unassign).")
+@click.option(
+    "--role", default="commander", help="commander, scribe, communications or technical_lead."
+)
+def assign(incident_id: str, person: str, role: str) -> None:
     """Give a person a role on an incident (incident commander by default)."""
     chosen = parse_choice(role, Role, "--role")
     incident = service.assign(ctx(), incident_id, chosen, person or None)
@@ -377,28 +382,36 @@ def assign(
 
 
 @app.command()
+@click.argument("incident_id", metavar="INCIDENT")
+@click.option("--title")
+@click.option("--severity")
+@click.option("--classification")
+@click.option("--regions", help="Comma-separated, or all.")
+@click.option("--services", help="Comma-separated, or all.")
+@click.option("--data-loss", help="Data-loss statement.")
+@click.option("--summary", help="Executive summary (replaces the generated one in reports).")
+@click.option("--public-summary", help="What customers and the status page are told happened.")
+@click.option("--root-cause")
+@click.option(
+    "--public-root-cause",
+    help="Customer-safe wording of the root cause (customer and public reports).",
+)
+@click.option(
+    "--factor", multiple=True, help="Contributing factor (repeatable; replaces the list)."
+)
 def update(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    title: Annotated[str | None, typer.Option()] = None,
-    severity: Annotated[str | None, typer.Option()] = None,
-    classification: Annotated[str | None, typer.Option()] = None,
-    regions: Annotated[str | None, typer.Option(help="Comma-separated, or all.")] = None,
-    services: Annotated[str | None, typer.Option(help="Comma-separated, or all.")] = None,
-    data_loss: Annotated[str | None, typer.Option(help="Data-loss statement.")] = None,
-    summary: Annotated[
-        str | None, typer.Option(help="Executive summary (replaces the generated one in reports).")
-    ] = None,
-    public_summary: Annotated[
-        str | None, typer.Option(help="What customers and the status page are told happened.")
-    ] = None,
-    root_cause: Annotated[str | None, typer.Option()] = None,
-    public_root_cause: Annotated[
-        str | None,
-        typer.Option(help="Customer-safe wording of the root cause (customer and public reports)."),
-    ] = None,
-    factor: Annotated[
-        list[str] | None, typer.Option(help="Contributing factor (repeatable; replaces the list).")
-    ] = None,
+    incident_id: str,
+    title: str | None,
+    severity: str | None,
+    classification: str | None,
+    regions: str | None,
+    services: str | None,
+    data_loss: str | None,
+    summary: str | None,
+    public_summary: str | None,
+    root_cause: str | None,
+    public_root_cause: str | None,
+    factor: tuple[str, ...],
 ) -> None:
     """Change an incident's fields (severity, root cause, summary, scope, ...)."""
     context = ctx()
@@ -428,10 +441,9 @@ def update(
 
 
 @app.command()
-def audit(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    as_json: JsonOpt = False,
-) -> None:
+@click.argument("incident_id", metavar="INCIDENT")
+@json_option
+def audit(incident_id: str, as_json: bool) -> None:
     """Show the audit log of an incident: who changed what, when."""
     entries = service.audit_trail(ctx(), incident_id)
     if as_json:

@@ -2,39 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+import click
 
 from warroom.cli.common import ctx, parse_choice, parse_time, say
+from warroom.cli.parts import group
 from warroom.domain.audience import Audience
 from warroom.domain.timeline import EntryKind
 from warroom.services import incidents as service
 
-app = typer.Typer(help="Timeline entries.", no_args_is_help=True)
+app = group("Timeline entries.")
 
 
 @app.command()
-def add(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    text: Annotated[str, typer.Argument(help="What happened.")],
-    kind: Annotated[
-        str,
-        typer.Option(
-            help=(
-                "trigger, impact_started, detected, declared, identified, mitigated, resolved, "
-                "update, "
-                "decision, customer_comms, note or change."
-            )
-        ),
-    ] = "update",
-    at: Annotated[
-        str | None, typer.Option(help="When (UTC, e.g. 2025-11-08T14:15:00Z); default now.")
-    ] = None,
-    audience: Annotated[
-        str, typer.Option(help="public, customer, internal or confidential.")
-    ] = "internal",
-) -> None:
+@click.argument("incident_id", metavar="INCIDENT")
+@click.argument("text", help="What happened.")
+@click.option(
+    "--kind",
+    default="update",
+    help="trigger, impact_started, detected, declared, identified, mitigated, resolved, "
+    "update, decision, customer_comms, note or change.",
+)
+@click.option("--at", help="When (UTC, e.g. 2025-11-08T14:15:00Z); default now.")
+@click.option("--audience", default="internal", help="public, customer, internal or confidential.")
+def add(incident_id: str, text: str, kind: str, at: str | None, audience: str) -> None:
     """Add an entry to an incident's timeline."""
     incident = service.add_event(
         ctx(),
