@@ -1,4 +1,4 @@
-"""The `warroom` command: the same use cases as the web app, from a terminal (Typer + Rich)."""
+"""The `warroom` command: the same use cases as the web app, from a terminal (Click + Rich)."""
 
 from __future__ import annotations
 
