@@ -2,34 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from warroom.cli.common import console, ctx, parse_choice, parse_day
+from warroom.cli.parts import group
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.incident import ActionStatus
 from warroom.services import incidents as service
 
-app = typer.Typer(help="Corrective actions.", no_args_is_help=True)
+app = group("Corrective actions.")
 
 
 @app.command()
+@click.argument("incident_id", metavar="INCIDENT")
+@click.argument("title", help="What will be done.")
+@click.option("--owner", help="Who owns it.")
+@click.option("--due", help="Due date, YYYY-MM-DD.")
+@click.option("--status", default="open", help="open, in_progress, done or cancelled.")
+@click.option("--link", help="Ticket or document URL.")
+@click.option(
+    "--public",
+    is_flag=True,
+    help="List it in customer notices and on the status page (without its owner).",
+)
 def add(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    title: Annotated[str, typer.Argument(help="What will be done.")],
-    owner: Annotated[str | None, typer.Option(help="Who owns it.")] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
-    status: Annotated[str, typer.Option(help="open, in_progress, done or cancelled.")] = "open",
-    link: Annotated[str | None, typer.Option(help="Ticket or document URL.")] = None,
-    public: Annotated[
-        bool,
-        typer.Option(
-            "--public",
-            help="List it in customer notices and on the status page (without its owner).",
-        ),
-    ] = False,
+    incident_id: str,
+    title: str,
+    owner: str | None,
+    due: str | None,
+    status: str,
+    link: str | None,
+    public: bool,
 ) -> None:
     """Add a corrective action to an incident."""
     action = service.add_action(
@@ -46,16 +52,21 @@ def add(
 
 
 @app.command()
+@click.argument("incident_id", metavar="INCIDENT")
+@click.argument("number", type=int, help="The action's number (see incident show).")
+@click.option("--title")
+@click.option("--owner")
+@click.option("--due", help="YYYY-MM-DD.")
+@click.option("--status", help="open, in_progress, done or cancelled.")
+@click.option("--link")
 def update(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    number: Annotated[int, typer.Argument(help="The action's number (see incident show).")],
-    title: Annotated[str | None, typer.Option()] = None,
-    owner: Annotated[str | None, typer.Option()] = None,
-    due: Annotated[str | None, typer.Option(help="YYYY-MM-DD.")] = None,
-    status: Annotated[
-        str | None, typer.Option(help="open, in_progress, done or cancelled.")
-    ] = None,
-    link: Annotated[str | None, typer.Option()] = None,
+    incident_id: str,
+    number: int,
+    title: str | None,
+    owner: str | None,
+    due: str | None,
+    status: str | None,
+    link: str | None,
 ) -> None:
     """Change a corrective action (status, owner, due date, ...)."""
     changes: dict[str, Any] = {}

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
+import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from warroom.analytics.mapping import ColumnMapping, load_map_file, parse_map
 from warroom.cli.common import console, ctx, err_console, parse_time, print_json, warn
+from warroom.cli.parts import PATH
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.window import TimeWindow
 from warroom.formats.customer_registry import open_registry, registry_size
@@ -20,48 +20,44 @@ from warroom.schemas.impact import ImpactPublic
 from warroom.services import impact as service
 
 
-def register(app: typer.Typer) -> None:
-    app.command("impact")(impact)
-
-
+@click.command()
+@click.argument("incident_id", metavar="INCIDENT")
+@click.option(
+    "--requests",
+    help="The request log: Parquet file/glob/folder, CSV, duckdb:///file.db#table or "
+    "postgresql://.../db#table (docs/impact.md). Leave out to show the stored analysis.",
+)
+@click.option("--map", "map_", help="Column mapping, e.g. ts=event_time,customer_id=tenant.")
+@click.option(
+    "--map-file", type=PATH, help="Column mapping file (YAML/JSON {ts: event_time, ...})."
+)
+@click.option(
+    "--window",
+    help="START/END in UTC (e.g. 2025-11-08T14:02:00Z/2025-11-08T19:49:00Z); default "
+    "the incident's impact window.",
+)
+@click.option(
+    "--backend", default="duckdb", help="duckdb (embedded) or pyspark (WARROOM_SPARK_MASTER)."
+)
+@click.option(
+    "--policy", type=PATH, help="SLA policy: its downtime section sets the down-minute rule."
+)
+@click.option(
+    "--customers",
+    help="Customer registry (a CSV file, Parquet file(s), duckdb:///FILE#TABLE or "
+    "postgresql://...#TABLE): gives customers_total (the share of the base).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/json.md).")
 def impact(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    requests: Annotated[
-        str | None,
-        typer.Option(
-            help="The request log: Parquet file/glob/folder, CSV, duckdb:///file.db#table or "
-            "postgresql://.../db#table (docs/impact.md). Leave out to show the stored analysis."
-        ),
-    ] = None,
-    map_: Annotated[
-        str | None,
-        typer.Option("--map", help="Column mapping, e.g. ts=event_time,customer_id=tenant."),
-    ] = None,
-    map_file: Annotated[
-        Path | None, typer.Option(help="Column mapping file (YAML/JSON {ts: event_time, ...}).")
-    ] = None,
-    window: Annotated[
-        str | None,
-        typer.Option(
-            help="START/END in UTC (e.g. 2025-11-08T14:02:00Z/2025-11-08T19:49:00Z); default "
-            "the incident's impact window."
-        ),
-    ] = None,
-    backend: Annotated[
-        str, typer.Option(help="duckdb (embedded) or pyspark (WARROOM_SPARK_MASTER).")
-    ] = "duckdb",
-    policy: Annotated[
-        Path | None,
-        typer.Option(help="SLA policy: its downtime section sets the down-minute rule."),
-    ] = None,
-    customers: Annotated[
-        str | None,
-        typer.Option(
-            help="Customer registry (a CSV file, Parquet file(s), duckdb:///FILE#TABLE or "
-            "postgresql://...#TABLE): gives customers_total (the share of the base)."
-        ),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")] = False,
+    incident_id: str,
+    requests: str | None,
+    map_: str | None,
+    map_file: Path | None,
+    window: str | None,
+    backend: str,
+    policy: Path | None,
+    customers: str | None,
+    as_json: bool,
 ) -> None:
     """Measure customers, users and transactions affected, and each customer's down
     minutes, from request logs; store the result (with its provenance) on the incident."""

@@ -2,56 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+import click
 from rich.table import Table
 
 from warroom.cli.common import bold, console, ctx, fmt_time, parse_time, print_json, say
+from warroom.cli.parts import group
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.maintenance import MaintenanceRecord
 from warroom.domain.scope import Scope
 
-app = typer.Typer(
-    no_args_is_help=True,
-    help="Scheduled maintenance: windows, what they touch, and when they were "
+app = group(
+    "Scheduled maintenance: windows, what they touch, and when they were "
     "announced (which decides whether they excuse downtime under the "
-    "SLA's notice rule).",
+    "SLA's notice rule)."
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")]
-RecordId = Annotated[int, typer.Argument(metavar="ID", min=1, max=2**31 - 1)]
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/json.md).")
+record_id_argument = click.argument("record_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
 
 
 @app.command()
+@click.option("--start", required=True, help="When it starts (ISO-8601 with offset).")
+@click.option("--end", required=True, help="When it ends.")
+@click.option("--title", required=True, help="What the status page and emails call it.")
+@click.option("--services", help="Services it touches, comma-separated (default all).")
+@click.option("--regions", help="Regions it touches, comma-separated (default all).")
+@click.option("--description", help="More words for the public.")
+@click.option(
+    "--announce",
+    is_flag=True,
+    help="Announce it now: the status page shows it and subscribers "
+    "whose services and regions it touches are told.",
+)
+@click.option(
+    "--announced-at",
+    help="It was announced at this past time, outside warroom "
+    "(windows entered after the fact); nobody is told now.",
+)
+@json_option
 def schedule(
-    start: Annotated[str, typer.Option(help="When it starts (ISO-8601 with offset).")],
-    end: Annotated[str, typer.Option(help="When it ends.")],
-    title: Annotated[str, typer.Option(help="What the status page and emails call it.")],
-    services: Annotated[
-        str | None, typer.Option(help="Services it touches, comma-separated (default all).")
-    ] = None,
-    regions: Annotated[
-        str | None, typer.Option(help="Regions it touches, comma-separated (default all).")
-    ] = None,
-    description: Annotated[str | None, typer.Option(help="More words for the public.")] = None,
-    announce: Annotated[
-        bool,
-        typer.Option(
-            "--announce",
-            help="Announce it now: the status page shows it and subscribers "
-            "whose services and regions it touches are told.",
-        ),
-    ] = False,
-    announced_at: Annotated[
-        str | None,
-        typer.Option(
-            "--announced-at",
-            help="It was announced at this past time, outside warroom "
-            "(windows entered after the fact); nobody is told now.",
-        ),
-    ] = None,
-    as_json: JsonOpt = False,
+    start: str,
+    end: str,
+    title: str,
+    services: str | None,
+    regions: str | None,
+    description: str | None,
+    announce: bool,
+    announced_at: str | None,
+    as_json: bool,
 ) -> None:
     """Record a maintenance window (and announce it).
 
@@ -75,7 +73,9 @@ def schedule(
 
 
 @app.command("announce")
-def announce_(record_id: RecordId, as_json: JsonOpt = False) -> None:
+@record_id_argument
+@json_option
+def announce_(record_id: int, as_json: bool) -> None:
     """Announce a scheduled window now (status page, subscribers).
 
     The SLA's notice rule counts from this moment."""
@@ -85,7 +85,9 @@ def announce_(record_id: RecordId, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def cancel(record_id: RecordId, as_json: JsonOpt = False) -> None:
+@record_id_argument
+@json_option
+def cancel(record_id: int, as_json: bool) -> None:
     """Cancel a window: it excuses nothing and leaves the status page (the record stays)."""
     from warroom.services import maintenance
 
@@ -93,10 +95,9 @@ def cancel(record_id: RecordId, as_json: JsonOpt = False) -> None:
 
 
 @app.command("list")
-def list_(
-    all_: Annotated[bool, typer.Option("--all", help="Also windows that are over.")] = False,
-    as_json: JsonOpt = False,
-) -> None:
+@click.option("--all", "all_", is_flag=True, help="Also windows that are over.")
+@json_option
+def list_(all_: bool, as_json: bool) -> None:
     """List maintenance windows that are not over (with --all, every one)."""
     from warroom.services import maintenance
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+import click
 from rich.table import Table
 
 from warroom.cli.common import console, ctx, minutes_text, parse_day, print_json
@@ -18,21 +16,23 @@ from warroom.services import incidents as incident_service
 from warroom.services import metrics as service
 
 
-def register(app: typer.Typer) -> None:
-    app.command("metrics")(metrics)
-
-
+@click.command()
+@click.argument(
+    "incident_id",
+    required=False,
+    metavar="[INCIDENT]",
+    help="One incident; leave out for all incidents in a period.",
+)
+@click.option("--since", help="Detected on or after (YYYY-MM-DD).")
+@click.option("--until", help="Detected on or before (YYYY-MM-DD).")
+@click.option("--severity", multiple=True, help="Only these severities.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def metrics(
-    incident_id: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="[INCIDENT]", help="One incident; leave out for all incidents in a period."
-        ),
-    ] = None,
-    since: Annotated[str | None, typer.Option(help="Detected on or after (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option(help="Detected on or before (YYYY-MM-DD).")] = None,
-    severity: Annotated[list[str] | None, typer.Option(help="Only these severities.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    incident_id: str | None,
+    since: str | None,
+    until: str | None,
+    severity: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Time to detect, declare, identify, mitigate and resolve: per incident, or median and
     p90 across incidents, by severity."""
@@ -54,7 +54,7 @@ def metrics(
         context,
         since=parse_day(since, "--since"),
         until=parse_day(until, "--until"),
-        severity=[context.scale.parse(s) for s in severity or []] or None,
+        severity=[context.scale.parse(s) for s in severity] or None,
     )
     result = MetricsOverviewPublic.of(overview)
     if as_json:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
 
-import typer
+import click
 from rich.table import Table
-from typer.core import TyperGroup
 
 from warroom.cli.common import (
     WARNING,
@@ -26,76 +24,70 @@ from warroom.cli.common import (
     styled,
     warn,
 )
+from warroom.cli.parts import PATH, Group, group
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.window import iso_z
 
 
-class _SendByDefault(TyperGroup):
+class _SendByDefault(Group):
     """`warroom notify INC ...` runs `send`; `warroom notify status ...` its subcommand."""
 
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["send", *args]
         return super().parse_args(ctx, args)
 
 
-app = typer.Typer(
-    cls=_SendByDefault,
+app = _SendByDefault(
     no_args_is_help=True,
     help="Customer notices: each affected customer's own report with its own "
     "approved credit, by email and/or signed webhook, through the "
     "outbox. `warroom notify INCIDENT` is short for `warroom notify send "
     "INCIDENT`.",
 )
-contacts_app = typer.Typer(
-    no_args_is_help=True,
-    help="Where customers' notices go: the registry's contact_email "
-    "and webhook_url columns, and webhook secrets.",
+contacts_app = group(
+    "Where customers' notices go: the registry's contact_email "
+    "and webhook_url columns, and webhook secrets."
 )
 
-Incident = Annotated[str, typer.Argument(metavar="INCIDENT")]
-CustomerOpt = Annotated[
-    str | None, typer.Option("--customer", help="Only this customer (its registry ID).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")]
+incident_argument = click.argument("incident_id", metavar="INCIDENT")
+customer_option = click.option("--customer", help="Only this customer (its registry ID).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/json.md).")
 
 
 @app.command()
+@incident_argument
+@click.option(
+    "--audience",
+    "-a",
+    required=True,
+    help="customer: each affected customer's own notice (the public "
+    "hears through status-page subscriptions).",
+)
+@customer_option
+@click.option(
+    "--dry-run", is_flag=True, help="Write every message to a folder (--output) and send nothing."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=PATH,
+    help="The dry run's folder (default notices-INCIDENT); it must be empty or new.",
+)
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Send the notices of a new approval to customers who got one of an earlier approval.",
+)
+@json_option
 def send(
-    incident_id: Incident,
-    audience: Annotated[
-        str,
-        typer.Option(
-            "--audience",
-            "-a",
-            help="customer: each affected customer's own notice (the public "
-            "hears through status-page subscriptions).",
-        ),
-    ],
-    customer: CustomerOpt = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help="Write every message to a folder (--output) and send nothing."
-        ),
-    ] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="The dry run's folder (default notices-INCIDENT); it must be empty or new.",
-        ),
-    ] = None,
-    again: Annotated[
-        bool,
-        typer.Option(
-            "--again",
-            help="Send the notices of a new approval to customers who got one of an "
-            "earlier approval.",
-        ),
-    ] = False,
-    as_json: JsonOpt = False,
+    incident_id: str,
+    audience: str,
+    customer: str | None,
+    dry_run: bool,
+    output: Path | None,
+    again: bool,
+    as_json: bool,
 ) -> None:
     """Queue each affected customer's own notice (its approved credit only).
 
@@ -217,7 +209,9 @@ def _safe(customer_id: str) -> str:
 
 
 @app.command()
-def status(incident_id: Incident, as_json: JsonOpt = False) -> None:
+@incident_argument
+@json_option
+def status(incident_id: str, as_json: bool) -> None:
     """Show where each customer's notices stand.
 
     States: sent, pending, failed (and why), cancelled, or uncertain (its worker stopped
@@ -254,18 +248,15 @@ def status(incident_id: Incident, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def retry(
-    incident_id: Incident,
-    customer: CustomerOpt = None,
-    uncertain: Annotated[
-        bool,
-        typer.Option(
-            "--uncertain",
-            help="Also the uncertain ones: you checked they did not arrive (they "
-            "may otherwise arrive twice).",
-        ),
-    ] = False,
-) -> None:
+@incident_argument
+@customer_option
+@click.option(
+    "--uncertain",
+    is_flag=True,
+    help="Also the uncertain ones: you checked they did not arrive (they "
+    "may otherwise arrive twice).",
+)
+def retry(incident_id: str, customer: str | None, uncertain: bool) -> None:
     """Queue failed and cancelled notices of the standing approval again."""
     from warroom.services import notices
 
@@ -274,7 +265,8 @@ def retry(
 
 
 @app.command()
-def outbox(as_json: JsonOpt = False) -> None:
+@json_option
+def outbox(as_json: bool) -> None:
     """Count the outbox's messages (notices, subscriber updates) by state."""
     from warroom.services import notices
 
@@ -289,22 +281,18 @@ def outbox(as_json: JsonOpt = False) -> None:
 
 
 @contacts_app.command("load")
-def load(
-    registry: Annotated[
-        str,
-        typer.Argument(
-            metavar="REGISTRY",
-            help="The customer registry with contact_email and/or "
-            "webhook_url columns: a CSV file (or several, .gz), Parquet files, "
-            "duckdb:///FILE#TABLE or postgresql://...#TABLE, as sla assess --customers "
-            "takes it.",
-        ),
-    ],
-    replace: Annotated[
-        bool,
-        typer.Option("--replace", help="Customers the registry does not list lose their contacts."),
-    ] = False,
-) -> None:
+@click.argument(
+    "registry",
+    metavar="REGISTRY",
+    help="The customer registry with contact_email and/or "
+    "webhook_url columns: a CSV file (or several, .gz), Parquet files, "
+    "duckdb:///FILE#TABLE or postgresql://...#TABLE, as sla assess --customers "
+    "takes it.",
+)
+@click.option(
+    "--replace", is_flag=True, help="Customers the registry does not list lose their contacts."
+)
+def load(registry: str, replace: bool) -> None:
     """Load where each customer's notices go, from a customer registry.
 
     contact_email holds one address or several separated by ';'; webhook_url an http(s)
@@ -328,7 +316,8 @@ def load(
 
 
 @contacts_app.command("list")
-def list_(as_json: JsonOpt = False) -> None:
+@json_option
+def list_(as_json: bool) -> None:
     """List the contacts on record."""
     from warroom.services import contacts
 
@@ -356,23 +345,22 @@ def list_(as_json: JsonOpt = False) -> None:
 
 
 @contacts_app.command("secret")
-def secret(
-    customer: Annotated[str, typer.Argument(metavar="CUSTOMER")],
-    rotate: Annotated[
-        bool,
-        typer.Option("--rotate", help="Make a new secret (the old one stops verifying at once)."),
-    ] = False,
-) -> None:
+@click.argument("customer", metavar="CUSTOMER")
+@click.option(
+    "--rotate", is_flag=True, help="Make a new secret (the old one stops verifying at once)."
+)
+def secret(customer: str, rotate: bool) -> None:
     """Print the secret a customer's webhooks are signed with.
 
     Its receiver verifies the Warroom-Signature header with it (docs/notify.md)."""
     from warroom.services import contacts
 
-    typer.echo(contacts.webhook_secret(ctx(), customer, rotate=rotate))
+    click.echo(contacts.webhook_secret(ctx(), customer, rotate=rotate))
 
 
 @contacts_app.command("subscribers")
-def subscribers(as_json: JsonOpt = False) -> None:
+@json_option
+def subscribers(as_json: bool) -> None:
     """List status-page subscribers (email and webhook)."""
     from warroom.services import subscriptions
 

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 from rich.syntax import Syntax
 from rich.table import Table
-from typer.core import TyperGroup
 
 from warroom.cli.common import bold, console, ctx, fmt_time, parse_choice, print_json, say, state
 from warroom.cli.files import write_output
+from warroom.cli.parts import PATH, Group, force_option
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.reports import FORMATS
@@ -24,65 +24,64 @@ from warroom.reports import FORMATS
 # not on every warroom command.
 
 
-class _ShowByDefault(TyperGroup):
+class _ShowByDefault(Group):
     """`warroom report INC ...` runs `show`; `warroom report publish ...` its subcommand."""
 
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["show", *args]
         return super().parse_args(ctx, args)
 
 
-app = typer.Typer(
-    cls=_ShowByDefault,
+app = _ShowByDefault(
     no_args_is_help=True,
     help="The incident report (internal, customer, public), its published "
     "revisions and what changed between them. `warroom report INCIDENT` "
     "is short for `warroom report show INCIDENT`.",
 )
 
-Incident = Annotated[str, typer.Argument(metavar="INCIDENT")]
-AudienceOpt = Annotated[
-    str,
-    typer.Option(
-        "--audience",
-        "-a",
-        help="internal (staff), confidential, customer (one customer, with "
-        "--customer) or public (the status-page summary).",
-    ),
-]
-CustomerOpt = Annotated[
-    str | None,
-    typer.Option("--customer", help="The customer a customer version is for (its registry ID)."),
-]
-PreparedByOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--prepared-by",
-        help="Who the staff version says prepared it (default "
-        "WARROOM_PREPARED_BY, else the incident's commander).",
-    ),
-]
+incident_argument = click.argument("incident_id", metavar="INCIDENT")
+audience_option = click.option(
+    "--audience",
+    "-a",
+    default="internal",
+    help="internal (staff), confidential, customer (one customer, with "
+    "--customer) or public (the status-page summary).",
+)
+customer_option = click.option(
+    "--customer", help="The customer a customer version is for (its registry ID)."
+)
+prepared_by_option = click.option(
+    "--prepared-by",
+    help="Who the staff version says prepared it (default "
+    "WARROOM_PREPARED_BY, else the incident's commander).",
+)
+# these commands' own help text, not parts.json_option's
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 @app.command()
+@incident_argument
+@audience_option
+@customer_option
+@click.option("--format", "-f", "fmt", default="md", help="md, html, pdf or json.")
+@click.option("--output", "-o", type=PATH, help="Write to this file instead of standard output.")
+@force_option
+@prepared_by_option
+@click.option(
+    "--revision",
+    type=int,
+    help="Print published revision N of this audience as it was published (md or json).",
+)
 def show(
-    incident_id: Incident,
-    audience: AudienceOpt = "internal",
-    customer: CustomerOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf or json.")] = "md",
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
-    prepared_by: PreparedByOpt = None,
-    revision: Annotated[
-        int | None,
-        typer.Option(
-            help="Print published revision N of this audience as it was published (md or json)."
-        ),
-    ] = None,
+    incident_id: str,
+    audience: str,
+    customer: str | None,
+    fmt: str,
+    output: Path | None,
+    force: bool,
+    prepared_by: str | None,
+    revision: int | None,
 ) -> None:
     """Render the incident report for an audience, from the data as it stands now.
 
@@ -127,12 +126,11 @@ def show(
 
 
 @app.command()
-def publish(
-    incident_id: Incident,
-    audience: AudienceOpt = "internal",
-    customer: CustomerOpt = None,
-    prepared_by: PreparedByOpt = None,
-) -> None:
+@incident_argument
+@audience_option
+@customer_option
+@prepared_by_option
+def publish(incident_id: str, audience: str, customer: str | None, prepared_by: str | None) -> None:
     """Publish the report as it stands: a numbered revision (who, when), kept as
     published. Needs the commander or admin role; refused when nothing changed."""
     from warroom.services import reports as service
@@ -154,10 +152,9 @@ def publish(
 
 
 @app.command()
-def revisions(
-    incident_id: Incident,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
+@incident_argument
+@json_option
+def revisions(incident_id: str, as_json: bool) -> None:
     """List the incident's published report revisions."""
     from warroom.services import reports as service
 
@@ -182,12 +179,11 @@ def revisions(
 
 
 @app.command()
-def diff(
-    incident_id: Incident,
-    rev1: Annotated[int, typer.Argument(metavar="REV1", help="The older revision.")],
-    rev2: Annotated[int, typer.Argument(metavar="REV2", help="The newer revision.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
+@incident_argument
+@click.argument("rev1", metavar="REV1", type=int, help="The older revision.")
+@click.argument("rev2", metavar="REV2", type=int, help="The newer revision.")
+@json_option
+def diff(incident_id: str, rev1: int, rev2: int, as_json: bool) -> None:
     """Show what changed between two published revisions (a unified diff of the report)."""
     from warroom.services import reports as service
 
@@ -204,7 +200,7 @@ def diff(
     if sys.stdout.isatty():
         console.print(Syntax(found.diff, "diff", theme="ansi_dark", word_wrap=True))
     else:
-        typer.echo(found.diff, nl=False)
+        click.echo(found.diff, nl=False)
 
 
 def _audience(value: str) -> Audience:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
 
-import typer
+import click
 from rich.table import Table
 
 from warroom.cli.common import (
@@ -22,6 +21,7 @@ from warroom.cli.common import (
     styled,
 )
 from warroom.cli.files import write_output_stream
+from warroom.cli.parts import PATH, force_option, group
 from warroom.domain.assessment import parse_role
 from warroom.domain.audience import Audience
 from warroom.formats.customer_registry import open_registry
@@ -32,31 +32,28 @@ from warroom.services import sla as service
 from warroom.services.context import Context
 from warroom.services.sla import Assessment
 
-app = typer.Typer(
-    help="SLA credits, liability range, legal + finance approval.", no_args_is_help=True
-)
+app = group("SLA credits, liability range, legal + finance approval.")
 
-Incident = Annotated[str, typer.Argument(metavar="INCIDENT")]
 TEXT_PAGE = 20  # lines `sla show` prints as text unless asked for more
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")]
+incident_argument = click.argument("incident_id", metavar="INCIDENT")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/json.md).")
+role_option = click.option(
+    "--role", required=True, help="legal or finance: the review role you hold."
+)
 
 
 @app.command("assess")
-def assess_(
-    incident_id: Incident,
-    customers: Annotated[
-        str,
-        typer.Option(
-            help="Customer registry: a CSV file, Parquet file(s), duckdb:///FILE#TABLE or "
-            "postgresql://...#TABLE (what `impact --requests` reads)."
-        ),
-    ],
-    policy: Annotated[Path, typer.Option(help="SLA policy YAML.")],
-    submit: Annotated[
-        bool, typer.Option("--submit", help="Send it to legal and finance for review right away.")
-    ] = False,
-    as_json: JsonOpt = False,
-) -> None:
+@incident_argument
+@click.option(
+    "--customers",
+    required=True,
+    help="Customer registry: a CSV file, Parquet file(s), duckdb:///FILE#TABLE or "
+    "postgresql://...#TABLE (what `impact --requests` reads).",
+)
+@click.option("--policy", required=True, type=PATH, help="SLA policy YAML.")
+@click.option("--submit", is_flag=True, help="Send it to legal and finance for review right away.")
+@json_option
+def assess_(incident_id: str, customers: str, policy: Path, submit: bool, as_json: bool) -> None:
     """Compute each customer's credit and the liability range. Uses the stored impact
     analysis when there is one (measured downtime), else declared downtime only. The
     registry is read in batches, so its size is not bounded by memory."""
@@ -77,26 +74,29 @@ def assess_(
 
 
 @app.command()
+@incident_argument
+@click.option(
+    "--audience",
+    default="internal",
+    help="confidential, internal, customer or public: show only what that audience may see.",
+)
+@click.option(
+    "--customer", help="One customer: its line (staff), or its view (--audience customer)."
+)
+@click.option("--offset", default=0, help="Skip this many lines (registry order).")
+@click.option(
+    "--limit",
+    type=int,
+    help=f"Lines to show: default {TEXT_PAGE} as text, {service.DEFAULT_PAGE} with --json.",
+)
+@json_option
 def show(
-    incident_id: Incident,
-    audience: Annotated[
-        str,
-        typer.Option(
-            help="confidential, internal, customer or public: show only what that audience may see."
-        ),
-    ] = "internal",
-    customer: Annotated[
-        str | None,
-        typer.Option(help="One customer: its line (staff), or its view (--audience customer)."),
-    ] = None,
-    offset: Annotated[int, typer.Option(help="Skip this many lines (registry order).")] = 0,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            help=f"Lines to show: default {TEXT_PAGE} as text, {service.DEFAULT_PAGE} with --json."
-        ),
-    ] = None,
-    as_json: JsonOpt = False,
+    incident_id: str,
+    audience: str,
+    customer: str | None,
+    offset: int,
+    limit: int | None,
+    as_json: bool,
 ) -> None:
     """Show the incident's assessment as it stands: its totals and a page of its lines
     (as stored: reading never recomputes them)."""
@@ -142,28 +142,23 @@ def show_outside_view(incident_id: str, view: dict[str, object]) -> None:
 
 
 @app.command()
-def submit(incident_id: Incident) -> None:
+@incident_argument
+def submit(incident_id: str) -> None:
     """Send a draft assessment to legal and finance for review."""
     result = service.submit(ctx(), incident_id)
     say(f"{incident_id}: assessment is {result.review.state.value}")
 
 
-RoleOpt = Annotated[str, typer.Option(help="legal or finance: the review role you hold.")]
-
-
 @app.command()
-def approve(
-    incident_id: Incident,
-    role: RoleOpt,
-    comment: Annotated[str | None, typer.Option()] = None,
-    fingerprint: Annotated[
-        str | None,
-        typer.Option(
-            help="The fingerprint of the figures you reviewed (sla show prints it): refused if "
-            "the figures have changed since."
-        ),
-    ] = None,
-) -> None:
+@incident_argument
+@role_option
+@click.option("--comment")
+@click.option(
+    "--fingerprint",
+    help="The fingerprint of the figures you reviewed (sla show prints it): refused if "
+    "the figures have changed since.",
+)
+def approve(incident_id: str, role: str, comment: str | None, fingerprint: str | None) -> None:
     """Approve the credits as legal or finance, as yourself (--as / WARROOM_USER). Both are
     needed, from two different people."""
     context = _reviewer()
@@ -179,11 +174,10 @@ def approve(
 
 
 @app.command("request-changes")
-def request_changes(
-    incident_id: Incident,
-    role: RoleOpt,
-    comment: Annotated[str, typer.Option(help="What should change.")],
-) -> None:
+@incident_argument
+@role_option
+@click.option("--comment", required=True, help="What should change.")
+def request_changes(incident_id: str, role: str, comment: str) -> None:
     """Send the assessment back, as yourself (voids approvals given so far)."""
     result = service.request_changes(
         _reviewer(), incident_id, role=parse_role(role), comment=comment
@@ -203,11 +197,10 @@ def _reviewer() -> Context:
 
 
 @app.command("export-credits")
-def export_credits(
-    incident_id: Incident,
-    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")],
-    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
-) -> None:
+@incident_argument
+@click.option("-o", "--output", required=True, type=PATH, help="CSV file to write.")
+@force_option
+def export_credits(incident_id: str, output: Path, force: bool) -> None:
     """Write the approved credits as CSV for billing (refused until approved). Cells that a
     spreadsheet would run as formulas are written as text. The lines stream from the
     database to the file, which replaces the old one only once complete."""
