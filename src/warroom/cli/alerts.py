@@ -10,12 +10,12 @@ import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
 
-import typer
+import click
 from rich.table import Table
 
 from warroom.cli.common import console, ctx, fmt_time, print_json, say
+from warroom.cli.parts import PATH, group
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.schemas.intake import (
     AlertPublic,
@@ -26,11 +26,10 @@ from warroom.schemas.intake import (
 )
 from warroom.services import intake as service
 
-alerts_app = typer.Typer(help="Alerts received from monitoring systems.", no_args_is_help=True)
-changes_app = typer.Typer(
-    help="Changes to production (deploys, configuration, maintenance).", no_args_is_help=True
-)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")]
+alerts_app = group("Alerts received from monitoring systems.")
+changes_app = group("Changes to production (deploys, configuration, maintenance).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/json.md).")
+limit_option = click.option("--limit", type=click.IntRange(1, 1000), default=100)
 MAX_FILE = 5 * 1024 * 1024
 
 
@@ -50,11 +49,10 @@ def _read_json(path: Path) -> object:
 
 
 @alerts_app.command("receive")
-def receive(
-    file: Annotated[Path, typer.Argument(help="A webhook body as the source sends it (JSON).")],
-    source: Annotated[str, typer.Option(help="alertmanager or pagerduty.")] = "alertmanager",
-    as_json: JsonOpt = False,
-) -> None:
+@click.argument("file", type=PATH, help="A webhook body as the source sends it (JSON).")
+@click.option("--source", default="alertmanager", help="alertmanager or pagerduty.")
+@json_option
+def receive(file: Path, source: str, as_json: bool) -> None:
     """Receive a delivery from a file, exactly as the intake API would: stored once,
     routed, opening or joining incidents (admins)."""
     from warroom.ingest import parse_alerts
@@ -81,14 +79,13 @@ def receive(
 
 
 @alerts_app.command("list")
+@click.option("--unattached", is_flag=True, help="Only alerts no incident holds (to triage).")
+@click.option("--status", help="firing, acknowledged or resolved.")
+@click.option("--incident", help="The alerts of one incident.")
+@limit_option
+@json_option
 def list_alerts(
-    unattached: Annotated[
-        bool, typer.Option("--unattached", help="Only alerts no incident holds (to triage).")
-    ] = False,
-    status: Annotated[str | None, typer.Option(help="firing, acknowledged or resolved.")] = None,
-    incident: Annotated[str | None, typer.Option(help="The alerts of one incident.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
-    as_json: JsonOpt = False,
+    unattached: bool, status: str | None, incident: str | None, limit: int, as_json: bool
 ) -> None:
     """Alerts as received, newest first."""
     context = ctx()
@@ -119,9 +116,8 @@ def list_alerts(
 
 
 @changes_app.command("receive")
-def receive_change(
-    file: Annotated[Path, typer.Argument(help="A change event (JSON, docs/intake.md).")],
-) -> None:
+@click.argument("file", type=PATH, help="A change event (JSON, docs/intake.md).")
+def receive_change(file: Path) -> None:
     """Receive a change event from a file, as the intake API would (admins)."""
     from warroom.ingest.change import parse_change
 
@@ -131,10 +127,9 @@ def receive_change(
 
 
 @changes_app.command("list")
-def list_changes(
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
-    as_json: JsonOpt = False,
-) -> None:
+@limit_option
+@json_option
+def list_changes(limit: int, as_json: bool) -> None:
     """Changes to production as reported, newest first."""
     found = service.list_changes(ctx(), limit=limit)
     data = ChangesPublic(data=[ChangePublic.of(c) for c in found], count=len(found))

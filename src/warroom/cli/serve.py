@@ -8,42 +8,35 @@ import shutil
 import signal
 import tempfile
 import threading
-from typing import Annotated
 
-import typer
+import click
 
 from warroom.cli.common import state
 from warroom.domain.errors import InvalidInput, Problem
 
 
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
-
-
-def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Server processes. More than one needs PostgreSQL.")
-    ] = 1,
-    graceful_timeout: Annotated[
-        int,
-        typer.Option(
-            "--graceful-timeout",
-            min=1,
-            max=3600,
-            help="On SIGTERM, seconds to let requests in flight finish.",
-        ),
-    ] = 30,
-    jobs: Annotated[
-        bool,
-        typer.Option(
-            "--jobs/--no-jobs",
-            help="Also run background jobs and deliver the outbox here (one "
-            "job worker and one courier for the whole server, whatever --workers).",
-        ),
-    ] = True,
-) -> None:
+@click.command()
+@click.option("--host", default="127.0.0.1", help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, help="Port to listen on.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    help="Server processes. More than one needs PostgreSQL.",
+)
+@click.option(
+    "--graceful-timeout",
+    type=click.IntRange(1, 3600),
+    default=30,
+    help="On SIGTERM, seconds to let requests in flight finish.",
+)
+@click.option(
+    "--jobs/--no-jobs",
+    default=True,
+    help="Also run background jobs and deliver the outbox here (one "
+    "job worker and one courier for the whole server, whatever --workers).",
+)
+def serve(host: str, port: int, workers: int, graceful_timeout: int, jobs: bool) -> None:
     """Serve the API (/api/v1, docs at /docs, OpenAPI at /openapi.json), /healthz, /readyz
     and /metrics. SIGTERM stops taking connections and finishes requests in flight."""
     settings = state.settings()
@@ -101,7 +94,7 @@ def serve(
     # these handlers that ends here, so the job worker is stopped too and the exit is 0
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    typer.echo(
+    click.echo(
         f"warroom serving http://{host}:{port} — API docs at http://{host}:{port}/docs", err=True
     )
     try:

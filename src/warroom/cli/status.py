@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
+import click
 
 from warroom.cli.common import ctx, say, state
 from warroom.cli.files import write_folder
+from warroom.cli.parts import PATH, group
 
-app = typer.Typer(help="The public status page.", no_args_is_help=True)
+app = group("The public status page.")
 
 
 @app.command("export")
-def export(
-    folder: Annotated[
-        Path, typer.Argument(metavar="DIR", help="Folder to write into (made if missing).")
-    ],
-) -> None:
+@click.argument("folder", metavar="DIR", type=PATH, help="Folder to write into (made if missing).")
+def export(folder: Path) -> None:
     """Write the status page as it stands into DIR: index.html, feed.atom, status.json,
     status.css and warroom.js, all of them or (on a failure) none. Public content only,
     the same as /status; run it whenever public content changes (or every minute) and

@@ -2,53 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+import click
 from rich.table import Table
 
 from warroom.cli.common import console, ctx, fmt_time, print_json, say
+from warroom.cli.parts import group
 from warroom.schemas.tokens import TokenPublic, TokensPublic
 from warroom.services import tokens as service
 
-app = typer.Typer(help="API and intake tokens (Authorization: Bearer TOKEN).", no_args_is_help=True)
+app = group("API and intake tokens (Authorization: Bearer TOKEN).")
 
 
 @app.command()
-def create(
-    name: Annotated[
-        str,
-        typer.Argument(
-            help="Scope api: the person the token acts as (you, "
-            "or anyone for an admin). Scope intake: a label for "
-            "the sending system, e.g. alertmanager."
-        ),
-    ],
-    scope: Annotated[
-        str,
-        typer.Option(
-            help="api (acts as the person, with their roles) or "
-            "intake (may only post alerts and change events; "
-            "admins only)."
-        ),
-    ] = "api",
-    expires: Annotated[
-        int | None,
-        typer.Option(
-            help="Days until the token stops working (default: never; revoke it instead)."
-        ),
-    ] = None,
-) -> None:
+@click.argument(
+    "name",
+    help="Scope api: the person the token acts as (you, "
+    "or anyone for an admin). Scope intake: a label for "
+    "the sending system, e.g. alertmanager.",
+)
+@click.option(
+    "--scope",
+    default="api",
+    help="api (acts as the person, with their roles) or "
+    "intake (may only post alerts and change events; "
+    "admins only).",
+)
+@click.option(
+    "--expires",
+    type=int,
+    help="Days until the token stops working (default: never; revoke it instead).",
+)
+def create(name: str, scope: str, expires: int | None) -> None:
     """Create a token and print it alone on standard output. It is shown once: warroom
     keeps only a hash of it."""
     _info, token = service.create(
         ctx(), name, scope=service.parse_scope(scope), expires_days=expires
     )
-    typer.echo(token)
+    click.echo(token)
 
 
 @app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_(as_json: bool) -> None:
     """List tokens (yours; every token for an admin). Secrets are never shown."""
     context = ctx()
     found = service.list_tokens(context)
@@ -75,9 +70,8 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 
 
 @app.command()
-def revoke(
-    token_id: Annotated[str, typer.Argument(metavar="ID", help="The token's id (token list).")],
-) -> None:
+@click.argument("token_id", metavar="ID", help="The token's id (token list).")
+def revoke(token_id: str) -> None:
     """Revoke a token: requests with it answer 401 from now on (with an intake token,
     within 5 seconds: a server keeps one it found valid that long)."""
     info = service.revoke(ctx(), token_id)

@@ -4,33 +4,32 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
 
-import typer
+import click
 from rich.table import Table
 
 from warroom.cli.common import console, ctx, print_json, say
+from warroom.cli.parts import group
 from warroom.domain.errors import InvalidInput, PermissionDenied, Problem
 from warroom.schemas.users import UsersPublic
 from warroom.services import credentials
 from warroom.services import users as service
 from warroom.services.context import Context
 
-app = typer.Typer(help="People, their roles and passwords.", no_args_is_help=True)
+app = group("People, their roles and passwords.")
 
-RoleOpt = Annotated[
-    list[str],
-    typer.Option(
-        "--role", help="viewer, responder, commander, legal, finance or admin (repeatable)."
-    ),
-]
+role_option = click.option(
+    "--role",
+    multiple=True,
+    required=True,
+    help="viewer, responder, commander, legal, finance or admin (repeatable).",
+)
 
 
 @app.command()
-def add(
-    name: Annotated[str, typer.Argument(help="The person's name as they act (--as).")],
-    role: RoleOpt,
-) -> None:
+@click.argument("name", help="The person's name as they act (--as).")
+@role_option
+def add(name: str, role: tuple[str, ...]) -> None:
     """Register a person with roles (admins only; `warroom init` registers the first
     admin). Names match case-insensitively."""
     user = service.add_user(ctx(), name, role)
@@ -38,22 +37,23 @@ def add(
 
 
 @app.command()
-def roles(name: Annotated[str, typer.Argument()], role: RoleOpt) -> None:
+@click.argument("name")
+@role_option
+def roles(name: str, role: tuple[str, ...]) -> None:
     """Replace a person's roles (admins only)."""
     user = service.set_roles(ctx(), name, role)
     say(f"{user.name}: {', '.join(user.roles)}")
 
 
 @app.command()
-def password(
-    name: Annotated[str, typer.Argument(help="Whose password: your own, or (admins) anyone's.")],
-    stdin: Annotated[
-        bool,
-        typer.Option(
-            "--password-stdin", help="Read the new password from standard input (scripts)."
-        ),
-    ] = False,
-) -> None:
+@click.argument("name", help="Whose password: your own, or (admins) anyone's.")
+@click.option(
+    "--password-stdin",
+    "stdin",
+    is_flag=True,
+    help="Read the new password from standard input (scripts).",
+)
+def password(name: str, stdin: bool) -> None:
     """Set a person's password (for signing in to the web pages and, where approvals need
     an authenticated session, for approving from the CLI). Stored as an argon2 hash."""
     if stdin:
@@ -67,7 +67,8 @@ def password(
 
 
 @app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_(as_json: bool) -> None:
     """List registered people and their roles."""
     people = service.list_users(ctx())
     if as_json:

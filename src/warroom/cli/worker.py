@@ -6,16 +6,12 @@ from __future__ import annotations
 import dataclasses
 import signal
 import threading
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from warroom.cli.common import state
 from warroom.services.context import Channel, Context
-
-
-def register(app: typer.Typer) -> None:
-    app.command("worker")(worker)
 
 
 def job_worker(context: Context, sources_file: Any) -> Any:
@@ -36,18 +32,19 @@ def courier(context: Context, settings: Any) -> Any:
     return Courier(base, Delivery.from_settings(settings))
 
 
-def worker(
-    until_idle: Annotated[
-        bool,
-        typer.Option(
-            "--until-idle",
-            help="Stop when no job is left and no message is due (for cron and tests).",
-        ),
-    ] = False,
-    poll: Annotated[
-        float, typer.Option(min=0.1, max=60.0, help="Seconds between looks at an empty queue.")
-    ] = 1.0,
-) -> None:
+@click.command()
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    help="Stop when no job is left and no message is due (for cron and tests).",
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.1, 60.0),
+    default=1.0,
+    help="Seconds between looks at an empty queue.",
+)
+def worker(until_idle: bool, poll: float) -> None:
     """Run background jobs (impact runs) and deliver the outbox (notices, updates).
 
     SIGTERM or Ctrl-C lets the current job finish and the message in hand be recorded.
@@ -85,6 +82,6 @@ def worker(
             signal.signal(sig, handler)
     if failure:
         raise failure[0]
-    typer.echo(
+    click.echo(
         f"{done} job(s) run, {sum(sent)} message(s) handed to a mail server or webhook", err=True
     )
