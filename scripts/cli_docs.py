@@ -28,9 +28,7 @@ def _items(rows: list[tuple[str, str]]) -> list[str]:
     return [f"* `{name}`: {text}".rstrip(": ") if text else f"* `{name}`" for name, text in rows]
 
 
-def _section(
-    command: click.Command, context: click.Context, path: str, depth: int
-) -> list[str]:
+def _section(command: click.Command, context: click.Context, path: str, depth: int) -> list[str]:
     out = [f"{'#' * depth} `{path}`", ""]
     text = _help_text(command)
     if text:
@@ -51,7 +49,7 @@ def _section(
     if isinstance(command, click.Group):
         names = command.list_commands(context)
         subcommands = [(n, command.get_command(context, n)) for n in names]
-        rows = [(n, c.get_short_help_str(limit=60)) for n, c in subcommands if c is not None]
+        rows = [(n, c.get_short_help_str(limit=300)) for n, c in subcommands if c is not None]
         out += ["**Commands**:", "", *_items(rows), ""]
         for name, sub in subcommands:
             if sub is None or sub.hidden:

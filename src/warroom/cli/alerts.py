@@ -15,7 +15,7 @@ import click
 from rich.table import Table
 
 from warroom.cli.common import console, ctx, fmt_time, print_json, say
-from warroom.cli.parts import PATH, group
+from warroom.cli.parts import PATH, group, json_option
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.schemas.intake import (
     AlertPublic,
@@ -28,7 +28,6 @@ from warroom.services import intake as service
 
 alerts_app = group("Alerts received from monitoring systems.")
 changes_app = group("Changes to production (deploys, configuration, maintenance).")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/json.md).")
 limit_option = click.option("--limit", type=click.IntRange(1, 1000), default=100)
 MAX_FILE = 5 * 1024 * 1024
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib
 import sys
 import traceback
-from typing import Any
 
 import click
 
@@ -107,9 +106,7 @@ app = _LazyCommands(
             help="Who you are: the registered person the command acts as (timeline author, "
             "audit log, approvals). The audit log also records your operating-system login.",
         ),
-        click.Option(
-            ["--debug"], is_flag=True, help="Show the traceback of an unexpected error."
-        ),
+        click.Option(["--debug"], is_flag=True, help="Show the traceback of an unexpected error."),
     ],
 )
 click.version_option(__version__, message="warroom %(version)s")(app)
@@ -187,12 +184,11 @@ def _failed(error: BaseException) -> int:
 def _quiet_stdout() -> None:
     """Point standard output at /dev/null, so that Python's flush at exit does not fail
     again on the closed pipe ("Exception ignored ... BrokenPipeError")."""
+    import contextlib
     import os
 
-    try:
+    with contextlib.suppress(OSError, ValueError):  # not a real file (tests capture it)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):  # not a real file (tests capture output)
-        pass
 
 
 def _database_failure(error: BaseException) -> str | None:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from warroom.analytics.mapping import ColumnMapping, load_map_file, parse_map
 from warroom.cli.common import console, ctx, err_console, parse_time, print_json, warn
-from warroom.cli.parts import PATH
+from warroom.cli.parts import PATH, json_option
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.window import TimeWindow
 from warroom.formats.customer_registry import open_registry, registry_size
@@ -47,7 +47,7 @@ from warroom.services import impact as service
     help="Customer registry (a CSV file, Parquet file(s), duckdb:///FILE#TABLE or "
     "postgresql://...#TABLE): gives customers_total (the share of the base).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/json.md).")
+@json_option
 def impact(
     incident_id: str,
     requests: str | None,

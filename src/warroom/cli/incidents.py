@@ -113,9 +113,7 @@ def declare(
 @click.option("--severity", multiple=True, help="Only these severities.")
 @click.option("--since", help="Detected on or after (YYYY-MM-DD).")
 @click.option("--until", help="Detected on or before (YYYY-MM-DD).")
-@click.option(
-    "--active", is_flag=True, help="Only unresolved incidents (of --status, when given)."
-)
+@click.option("--active", is_flag=True, help="Only unresolved incidents (of --status, when given).")
 @click.option("--limit", default=50, help=f"Incidents per page (at most {service.MAX_PAGE}).")
 @click.option("--offset", default=0, help="Skip this many (newest first).")
 @json_option

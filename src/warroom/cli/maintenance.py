@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from warroom.cli.common import bold, console, ctx, fmt_time, parse_time, print_json, say
-from warroom.cli.parts import group
+from warroom.cli.parts import group, json_option
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.maintenance import MaintenanceRecord
 from warroom.domain.scope import Scope
@@ -17,7 +17,6 @@ app = group(
     "SLA's notice rule)."
 )
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/json.md).")
 record_id_argument = click.argument("record_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
 
 

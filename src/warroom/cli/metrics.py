@@ -6,6 +6,7 @@ import click
 from rich.table import Table
 
 from warroom.cli.common import console, ctx, minutes_text, parse_day, print_json
+from warroom.cli.parts import json_option
 from warroom.domain.metrics import METRIC_NAMES
 from warroom.schemas.incidents import (
     MetricsOverviewPublic,
@@ -26,7 +27,7 @@ from warroom.services import metrics as service
 @click.option("--since", help="Detected on or after (YYYY-MM-DD).")
 @click.option("--until", help="Detected on or before (YYYY-MM-DD).")
 @click.option("--severity", multiple=True, help="Only these severities.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def metrics(
     incident_id: str | None,
     since: str | None,

@@ -24,7 +24,7 @@ from warroom.cli.common import (
     styled,
     warn,
 )
-from warroom.cli.parts import PATH, Group, group
+from warroom.cli.parts import PATH, Group, group, json_option
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.window import iso_z
 
@@ -52,7 +52,6 @@ contacts_app = group(
 
 incident_argument = click.argument("incident_id", metavar="INCIDENT")
 customer_option = click.option("--customer", help="Only this customer (its registry ID).")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/json.md).")
 
 
 @app.command()

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from warroom.cli.common import bold, console, ctx, fmt_time, parse_choice, print_json, say, state
 from warroom.cli.files import write_output
-from warroom.cli.parts import PATH, Group, force_option
+from warroom.cli.parts import PATH, Group, force_option, json_option
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.reports import FORMATS
@@ -57,7 +57,6 @@ prepared_by_option = click.option(
     "WARROOM_PREPARED_BY, else the incident's commander).",
 )
 # these commands' own help text, not parts.json_option's
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 @app.command()

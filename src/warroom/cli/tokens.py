@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from warroom.cli.common import console, ctx, fmt_time, print_json, say
-from warroom.cli.parts import group
+from warroom.cli.parts import group, json_option
 from warroom.schemas.tokens import TokenPublic, TokensPublic
 from warroom.services import tokens as service
 
@@ -42,7 +42,7 @@ def create(name: str, scope: str, expires: int | None) -> None:
 
 
 @app.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def list_(as_json: bool) -> None:
     """List tokens (yours; every token for an admin). Secrets are never shown."""
     context = ctx()

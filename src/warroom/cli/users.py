@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from warroom.cli.common import console, ctx, print_json, say
-from warroom.cli.parts import group
+from warroom.cli.parts import group, json_option
 from warroom.domain.errors import InvalidInput, PermissionDenied, Problem
 from warroom.schemas.users import UsersPublic
 from warroom.services import credentials
@@ -67,7 +67,7 @@ def password(name: str, stdin: bool) -> None:
 
 
 @app.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def list_(as_json: bool) -> None:
     """List registered people and their roles."""
     people = service.list_users(ctx())
