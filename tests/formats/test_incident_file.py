@@ -27,11 +27,11 @@ from warroom.domain.lifecycle import Status
 from warroom.domain.scope import Scope
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.formats.documents import MAX_BYTES, load_file, load_text
+from warroom.formats.incident_document import to_document
 from warroom.formats.incident_file import (
     parse_document,
     read_incident_file,
     read_incident_text,
-    to_document,
     write_incidents,
 )
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 
 import click
 
@@ -177,6 +176,8 @@ def _failed(error: BaseException) -> int:
         )
     )
     if state.debug:
+        import traceback
+
         traceback.print_exception(error, file=sys.stderr)
     return EXIT_BUG
 

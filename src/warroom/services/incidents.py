@@ -263,7 +263,7 @@ def open_incident(
     """Store a new incident inside an open write transaction (declare, alert intake):
     its `detected` entry at `detected_at`, its `declared` entry now, its ID from the day
     of detection, and the audit entry. `author` writes the entries (default: `who`)."""
-    from warroom.formats.incident_file import to_document
+    from warroom.formats.incident_document import to_document
     from warroom.services import changes, subscriptions
 
     now = ctx.now()
@@ -311,7 +311,7 @@ def open_incident(
 
 def import_incidents(ctx: Context, parsed: list[ParsedIncident]) -> list[Incident]:
     """Store incidents read from a file: all of them, or (on any problem) none."""
-    from warroom.formats.incident_file import to_document
+    from warroom.formats.incident_document import to_document
     from warroom.services import sla
 
     problems: list[Problem] = []
@@ -563,7 +563,7 @@ def change_incident(
 
     The lock makes concurrent changes to one incident wait for each other instead of
     failing: a scribe and a commander typing at the same moment both land."""
-    from warroom.formats.incident_file import to_document
+    from warroom.formats.incident_document import to_document
 
     lock(conn, f"incident:{incident_id}")
     incident, version = repo.get_versioned(conn, incident_id)
