@@ -24,26 +24,16 @@ from warroom.cli.common import (
     styled,
     warn,
 )
-from warroom.cli.parts import PATH, Group, group, json_option
+from warroom.cli.parts import PATH, group, json_option
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.window import iso_z
 
-
-class _SendByDefault(Group):
-    """`warroom notify INC ...` runs `send`; `warroom notify status ...` its subcommand."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            args = ["send", *args]
-        return super().parse_args(ctx, args)
-
-
-app = _SendByDefault(
-    no_args_is_help=True,
-    help="Customer notices: each affected customer's own report with its own "
+app = group(
+    "Customer notices: each affected customer's own report with its own "
     "approved credit, by email and/or signed webhook, through the "
     "outbox. `warroom notify INCIDENT` is short for `warroom notify send "
     "INCIDENT`.",
+    default="send",
 )
 contacts_app = group(
     "Where customers' notices go: the registry's contact_email "

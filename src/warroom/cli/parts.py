@@ -9,23 +9,36 @@ command that only reads starts in the time Python needs to import what it uses.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 
 class Group(click.Group):
     """A group of commands, listed in --help in the order they are defined (Click sorts
-    them by name): the order of the work, declare before list before close."""
+    them by name): the order of the work, declare before list before close.
+
+    With `default`, a first word that names none of its commands runs that one: `warroom
+    report INC` is `warroom report show INC`."""
 
     group_class = type  # its subgroups are Groups too
+
+    def __init__(self, *args: Any, default: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default = default
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if self.default and args and args[0] not in self.commands and args[0] != "--help":
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
 
-def group(help: str) -> Group:
-    """A group of commands, `warroom NAME --help` shows `help` and its commands."""
-    return Group(help=help, no_args_is_help=True)
+
+def group(help: str, *, default: str | None = None) -> Group:
+    """A group of commands: `warroom NAME --help` shows `help` and its commands."""
+    return Group(help=help, no_args_is_help=True, default=default)
 
 
 json_option = click.option(

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from warroom.cli.common import bold, console, ctx, fmt_time, parse_choice, print_json, say, state
 from warroom.cli.files import write_output
-from warroom.cli.parts import PATH, Group, force_option, json_option
+from warroom.cli.parts import PATH, force_option, group, json_option
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.reports import FORMATS
@@ -24,20 +24,11 @@ from warroom.reports import FORMATS
 # not on every warroom command.
 
 
-class _ShowByDefault(Group):
-    """`warroom report INC ...` runs `show`; `warroom report publish ...` its subcommand."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            args = ["show", *args]
-        return super().parse_args(ctx, args)
-
-
-app = _ShowByDefault(
-    no_args_is_help=True,
-    help="The incident report (internal, customer, public), its published "
+app = group(
+    "The incident report (internal, customer, public), its published "
     "revisions and what changed between them. `warroom report INCIDENT` "
     "is short for `warroom report show INCIDENT`.",
+    default="show",
 )
 
 incident_argument = click.argument("incident_id", metavar="INCIDENT")

@@ -9,15 +9,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warroom.domain.alerts import DEFAULT_LOOK_BACK
 from warroom.domain.permissions import DEFAULT_CONFIDENTIAL_ROLES, UserRole
-from warroom.domain.routing import DEFAULT_RULES, RoutingRules
 from warroom.domain.severity import DEFAULT_SCALE, SeverityScale
-from warroom.settings import DEFAULT_SPARK_MASTER
+from warroom.settings import DEFAULT_SPARK_MASTER, Settings
 from warroom.store.database import Database
 
 if TYPE_CHECKING:
-    from warroom.settings import Settings
+    from warroom.domain.routing import RoutingRules
 
 
 def utc_now() -> datetime:
@@ -56,13 +54,23 @@ class Context:
     intake_only: bool = False  # an intake token: may only post alerts and change events
     confidential_roles: frozenset[UserRole] = DEFAULT_CONFIDENTIAL_ROLES
     authenticated_approvals: bool = False  # refuse approvals outside authenticated sessions
-    routing: RoutingRules = DEFAULT_RULES  # how alerts become incidents
-    change_lookback: timedelta = DEFAULT_LOOK_BACK  # how far back a change may trigger
+    # how alerts become incidents; None: the domain's DEFAULT_RULES (`routing_rules`),
+    # so that a command that never sees an alert does not load the routing code
+    routing: RoutingRules | None = None
+    # how far back a change may trigger
+    change_lookback: timedelta = timedelta(minutes=Settings.change_lookback_minutes)
     public_url: str = "http://127.0.0.1:8000"  # where links in subscriber emails point
     notify_max_attempts: int = 8  # tries of each message queued (services.outbox)
 
     def now(self) -> datetime:
         return self.clock()
+
+    def routing_rules(self) -> RoutingRules:
+        if self.routing is not None:
+            return self.routing
+        from warroom.domain.routing import DEFAULT_RULES
+
+        return DEFAULT_RULES
 
 
 def context_from(
@@ -75,7 +83,7 @@ def context_from(
         from warroom.formats.severity_file import read_severities
 
         scale = read_severities(settings.severities_file)
-    routing = DEFAULT_RULES
+    routing = None
     if settings.routing_file:
         from warroom.formats.routing_file import read_routing_file
 

@@ -67,7 +67,8 @@ def receive_alerts(ctx: Context, alerts: Sequence[AlertIn]) -> list[AlertReceipt
     """Store one delivery's alerts and apply them, all in one transaction."""
     if not alerts:
         return []
-    decisions = [route(alert, ctx.routing) for alert in alerts]
+    rules = ctx.routing_rules()
+    decisions = [route(alert, rules) for alert in alerts]
 
     def work(conn: Connection) -> list[AlertReceipt]:
         who = authorize(conn, ctx, Action.INTAKE_POST)
