@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -54,6 +55,9 @@ def spark() -> Iterator[None]:
     engine = connect_pyspark(SPARK)
     yield
     engine.session.sparkContext.stop()
+    # py4j closes its connections at interpreter exit and says so at INFO, through a
+    # handler whose stream pytest has closed by then ("--- Logging error ---")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @pytest.fixture
