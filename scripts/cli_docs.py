@@ -66,6 +66,6 @@ def reference() -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
         sys.exit("usage: python scripts/cli_docs.py OUTPUT.md")
     Path(sys.argv[1]).write_text(reference(), encoding="utf-8")

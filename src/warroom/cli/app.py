@@ -126,7 +126,7 @@ def run(argv: list[str]) -> int:
     except click.ClickException as usage:  # an unknown option, a missing argument
         usage.show()
         return usage.exit_code
-    except SystemExit as done:  # Rich leaves so when the reader of a pipe went away
+    except SystemExit as done:  # Rich leaves so (code 1) when the reader of a pipe went away
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except click.Abort:  # a question (replace the file?) left unanswered: end of input
         err_console.print("Aborted: nothing was changed.")
@@ -160,7 +160,7 @@ def _failed(error: BaseException) -> int:
         return EXIT_DATABASE
     if isinstance(error, BrokenPipeError):  # `warroom ... | head`: the reader left
         _quiet_stdout()
-        return 0
+        return EXIT_REFUSED  # as when Rich finds the pipe closed: not all was written
     if isinstance(error, OSError):
         report_error(
             FileError(

@@ -31,7 +31,8 @@ class Group(click.Group):
         return list(self.commands)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if self.default and args and args[0] not in self.commands and args[0] != "--help":
+        first = args[0] if args else None
+        if self.default and first is not None and first not in (*self.commands, "--help", "-h"):
             args = [self.default, *args]
         return super().parse_args(ctx, args)
 

@@ -47,7 +47,6 @@ prepared_by_option = click.option(
     help="Who the staff version says prepared it (default "
     "WARROOM_PREPARED_BY, else the incident's commander).",
 )
-# these commands' own help text, not parts.json_option's
 
 
 @app.command()
