@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from warroom.cli.common import console, ctx, parse_choice, parse_day
-from warroom.cli.parts import group
+from warroom.cli.parts import group, incident_argument
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.incident import ActionStatus
@@ -17,7 +17,7 @@ app = group("Corrective actions.")
 
 
 @app.command()
-@click.argument("incident_id", metavar="INCIDENT")
+@incident_argument
 @click.argument("title", help="What will be done.")
 @click.option("--owner", help="Who owns it.")
 @click.option("--due", help="Due date, YYYY-MM-DD.")
@@ -52,7 +52,7 @@ def add(
 
 
 @app.command()
-@click.argument("incident_id", metavar="INCIDENT")
+@incident_argument
 @click.argument("number", type=int, help="The action's number (see incident show).")
 @click.option("--title")
 @click.option("--owner")

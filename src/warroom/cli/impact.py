@@ -10,7 +10,7 @@ from rich.table import Table
 
 from warroom.analytics.mapping import ColumnMapping, load_map_file, parse_map
 from warroom.cli.common import console, ctx, err_console, parse_time, print_json, warn
-from warroom.cli.parts import PATH, json_option
+from warroom.cli.parts import PATH, incident_argument, json_option
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.window import TimeWindow
 from warroom.formats.customer_registry import open_registry, registry_size
@@ -21,7 +21,7 @@ from warroom.services import impact as service
 
 
 @click.command()
-@click.argument("incident_id", metavar="INCIDENT")
+@incident_argument
 @click.option(
     "--requests",
     help="The request log: Parquet file/glob/folder, CSV, duckdb:///file.db#table or "

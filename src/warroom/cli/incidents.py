@@ -26,7 +26,7 @@ from warroom.cli.common import (
     print_json,
     say,
 )
-from warroom.cli.parts import PATH, force_option, group, json_option
+from warroom.cli.parts import PATH, force_option, group, incident_argument, json_option
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.incident import Classification, Incident, Role
@@ -188,7 +188,7 @@ def list_(
 
 
 @app.command()
-@click.argument("incident_id", metavar="INCIDENT")
+@incident_argument
 @json_option
 def show(incident_id: str, as_json: bool) -> None:
     """Show one incident: fields, timeline, actions and metrics."""
@@ -282,7 +282,9 @@ def import_(files: tuple[Path, ...], as_json: bool) -> None:
 
 
 @app.command()
-@click.argument("incident_ids", nargs=-1, metavar="[INCIDENT]...")
+@click.argument(
+    "incident_ids", nargs=-1, metavar="[INCIDENT]...", help="The incidents' IDs (or --all)."
+)
 @click.option("--all", "all_", is_flag=True, help="Export every incident.")
 @click.option("--format", "fmt", default="yaml", help="yaml or json.")
 @click.option("-o", "--output", type=PATH, help="Write to a file.")
@@ -314,7 +316,7 @@ def export(
 
 
 @app.command()
-@click.argument("incident_id", metavar="INCIDENT")
+@incident_argument
 @click.argument(
     "new_status",
     metavar="STATUS",
@@ -353,7 +355,7 @@ def status(
 
 
 @app.command()
-@click.argument("incident_id", metavar="INCIDENT")
+@incident_argument
 @click.option("--reason", required=True, help="Why it is reopened (goes on the timeline).")
 @click.option("--to", default="investigating", help="investigating, identified or monitoring.")
 @click.option("--at", help="When (UTC); default now.")
@@ -366,7 +368,7 @@ def reopen(incident_id: str, reason: str, to: str, at: str | None) -> None:
 
 
 @app.command()
-@click.argument("incident_id", metavar="INCIDENT")
+@incident_argument
 @click.argument("person", help="Who takes the role ('' to unassign).")
 @click.option(
     "--role", default="commander", help="commander, scribe, communications or technical_lead."
@@ -380,7 +382,7 @@ def assign(incident_id: str, person: str, role: str) -> None:
 
 
 @app.command()
-@click.argument("incident_id", metavar="INCIDENT")
+@incident_argument
 @click.option("--title")
 @click.option("--severity")
 @click.option("--classification")
@@ -439,7 +441,7 @@ def update(
 
 
 @app.command()
-@click.argument("incident_id", metavar="INCIDENT")
+@incident_argument
 @json_option
 def audit(incident_id: str, as_json: bool) -> None:
     """Show the audit log of an incident: who changed what, when."""

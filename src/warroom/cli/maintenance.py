@@ -17,7 +17,12 @@ app = group(
     "SLA's notice rule)."
 )
 
-record_id_argument = click.argument("record_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
+record_id_argument = click.argument(
+    "record_id",
+    metavar="ID",
+    type=click.IntRange(1, 2**31 - 1),
+    help="The window's number (`warroom maintenance list`).",
+)
 
 
 @app.command()

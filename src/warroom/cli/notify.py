@@ -24,7 +24,7 @@ from warroom.cli.common import (
     styled,
     warn,
 )
-from warroom.cli.parts import PATH, group, json_option
+from warroom.cli.parts import PATH, group, incident_argument, json_option
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.domain.window import iso_z
 
@@ -40,7 +40,6 @@ contacts_app = group(
     "and webhook_url columns, and webhook secrets."
 )
 
-incident_argument = click.argument("incident_id", metavar="INCIDENT")
 customer_option = click.option("--customer", help="Only this customer (its registry ID).")
 
 
@@ -334,7 +333,7 @@ def list_(as_json: bool) -> None:
 
 
 @contacts_app.command("secret")
-@click.argument("customer", metavar="CUSTOMER")
+@click.argument("customer", metavar="CUSTOMER", help="The customer's registry ID.")
 @click.option(
     "--rotate", is_flag=True, help="Make a new secret (the old one stops verifying at once)."
 )

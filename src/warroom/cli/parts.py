@@ -42,6 +42,9 @@ def group(help: str, *, default: str | None = None) -> Group:
     return Group(help=help, no_args_is_help=True, default=default)
 
 
+incident_argument = click.argument(
+    "incident_id", metavar="INCIDENT", help="The incident's ID, e.g. INC-2025-1108-001."
+)
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON (schemas in docs/json.md)."
 )

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from warroom.cli.common import bold, console, ctx, fmt_time, parse_choice, print_json, say, state
 from warroom.cli.files import write_output
-from warroom.cli.parts import PATH, force_option, group, json_option
+from warroom.cli.parts import PATH, force_option, group, incident_argument, json_option
 from warroom.domain.audience import Audience
 from warroom.domain.errors import InvalidInput, Problem
 from warroom.reports import FORMATS
@@ -31,7 +31,6 @@ app = group(
     default="show",
 )
 
-incident_argument = click.argument("incident_id", metavar="INCIDENT")
 audience_option = click.option(
     "--audience",
     "-a",

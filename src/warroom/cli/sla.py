@@ -21,7 +21,7 @@ from warroom.cli.common import (
     styled,
 )
 from warroom.cli.files import write_output_stream
-from warroom.cli.parts import PATH, force_option, group, json_option
+from warroom.cli.parts import PATH, force_option, group, incident_argument, json_option
 from warroom.domain.assessment import parse_role
 from warroom.domain.audience import Audience
 from warroom.formats.customer_registry import open_registry
@@ -35,7 +35,6 @@ from warroom.services.sla import Assessment
 app = group("SLA credits, liability range, legal + finance approval.")
 
 TEXT_PAGE = 20  # lines `sla show` prints as text unless asked for more
-incident_argument = click.argument("incident_id", metavar="INCIDENT")
 role_option = click.option(
     "--role", required=True, help="legal or finance: the review role you hold."
 )

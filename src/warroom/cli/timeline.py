@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from warroom.cli.common import ctx, parse_choice, parse_time, say
-from warroom.cli.parts import group
+from warroom.cli.parts import group, incident_argument
 from warroom.domain.audience import Audience
 from warroom.domain.timeline import EntryKind
 from warroom.services import incidents as service
@@ -14,7 +14,7 @@ app = group("Timeline entries.")
 
 
 @app.command()
-@click.argument("incident_id", metavar="INCIDENT")
+@incident_argument
 @click.argument("text", help="What happened.")
 @click.option(
     "--kind",

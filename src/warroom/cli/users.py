@@ -37,7 +37,7 @@ def add(name: str, role: tuple[str, ...]) -> None:
 
 
 @app.command()
-@click.argument("name")
+@click.argument("name", help="Whose roles: a registered person's name.")
 @role_option
 def roles(name: str, role: tuple[str, ...]) -> None:
     """Replace a person's roles (admins only)."""
