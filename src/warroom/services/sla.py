@@ -903,19 +903,7 @@ def _revalidate(
     if fresh.fingerprint == header.fingerprint:
         store.save(conn, replace(fresh, state=header.state, approvals=header.approvals))
         return store.get(conn, header.incident_id)
-    review, event = gate.inputs_changed(header.review)
-    store.save(conn, replace(fresh, state=review.state, approvals=()))
-    changes = _event_changes(event)
-    changes["fingerprint"] = {"before": header.fingerprint, "after": fresh.fingerprint}
-    record(
-        conn,
-        ctx,
-        principal(conn, ctx),
-        action="sla.inputs_changed",
-        entity_type="assessment",
-        entity_id=header.incident_id,
-        changes=changes,
-    )
+    _void_approvals(conn, ctx, header, fresh)
     return store.get(conn, header.incident_id)
 
 
@@ -1029,11 +1017,19 @@ def _upgrade(
             },
         )
         return
+    _void_approvals(conn, ctx, header, fresh, format_changed=True)
+
+
+def _void_approvals(
+    conn: Connection, ctx: Context, header: Header, fresh: Header, *, format_changed: bool = False
+) -> None:
+    """Store `fresh` figures that moved: its review starts over, audited as inputs_changed."""
     review, event = gate.inputs_changed(header.review)
     store.save(conn, replace(fresh, state=review.state, approvals=()))
     changes = _event_changes(event)
     changes["fingerprint"] = {"before": header.fingerprint, "after": fresh.fingerprint}
-    changes["format"] = {"before": header.format_version, "after": FORMAT_VERSION}
+    if format_changed:
+        changes["format"] = {"before": header.format_version, "after": FORMAT_VERSION}
     record(
         conn,
         ctx,
